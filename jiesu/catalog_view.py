@@ -1,0 +1,72 @@
+"""The catalog as rows, for `jiesu catalog` (JSON objects and table cells)."""
+
+from __future__ import annotations
+
+from jiesu import clock, timeutil
+
+
+def section(store, name: str, search: str | None, year: int | None):
+    """(json rows, table headers, table rows) of one catalog section."""
+    cat, lang = store.catalog, store.lang
+    words = [w.lower() for w in (search or "").split()]
+
+    def match(*texts):
+        hay = " ".join(str(t) for t in texts if t).lower()
+        return all(w in hay for w in words)
+
+    if name == "categories":
+        items = cat.search_categories(search) if search else list(cat.categories.values())
+        rows = [{"code": c.code, "level": c.level, "parent": c.parent, "name": c.name, "time_limit": c.time_limit if c.is_leaf else None,
+                 "dispatch": c.dispatch if c.is_leaf else None, "keywords": c.keywords, "regulations": c.regulations} for c in items]
+        table = [["  " * (c.level - 1) + c.code, c.name.get(lang) or c.name["en"], c.time_limit if c.is_leaf else "",
+                  _dispatch(c.dispatch) if c.is_leaf else ""] for c in items]
+        return rows, ["code", "name", "limit", "dispatch"], table
+    if name == "units":
+        items = [u for u in cat.units.values() if match(u.id, u.kind, *u.name.values())]
+        rows = [{"id": u.id, "kind": u.kind, "parent": u.parent, "name": u.name, "population": u.population,
+                 "communities": [{"id": k, "name": v} for k, v in u.communities.items()]} for u in items]
+        table = [[u.id, u.kind, u.name.get(lang) or u.name["en"], u.population or ""] for u in items]
+        return rows, ["id", "kind", "name", "population"], table
+    if name == "tags":
+        items = [t for t in cat.tags.values() if match(t.code, *t.name.values(), t.description)]
+        rows = [{"code": t.code, "name": t.name, "description": t.description, "scheme": t.scheme, "time_limit": t.time_limit,
+                 "priority": t.priority} for t in items]
+        table = [[t.code, t.name.get(lang) or t.name["en"], ", ".join(f"{k} {v}" for k, v in (("scheme", t.scheme), ("limit", t.time_limit), ("priority", t.priority)) if v)] for t in items]
+        return rows, ["code", "name", "effects"], table
+    if name == "limits":
+        items = list(cat.classes.values())
+        fmt = timeutil.format_duration
+        rows = [{"code": c.code, "name": c.name, "limit": fmt(c.limit), "extendable_to": fmt(c.extendable_to) if c.extendable_to else None,
+                 "accept_within": fmt(c.accept_within), "contact_within": fmt(c.contact_within), "days": c.days,
+                 "used_for": c.used_for} for c in items]
+        table = [[r["code"], r["limit"], r["extendable_to"] or "—", r["accept_within"], r["contact_within"], r["days"], r["used_for"]] for r in rows]
+        return rows, ["class", "limit", "extendable to", "accept within", "contact within", "counts", "used for"], table
+    if name == "types":
+        rows = [{"table": t, "code": i.code, "name": i.name} for t, d in (("type", cat.types), ("channel", cat.channels), ("kind", cat.kinds)) for i in d.values()]
+        return rows, ["table", "code", "name"], [[r["table"], r["code"], r["name"].get(lang) or r["name"]["en"]] for r in rows]
+    if name == "assessment":
+        a = cat.assessment
+        rows = [{"kind": "satisfaction", "code": s.code, "value": s.score} for s in a.satisfaction.values()]
+        rows += [{"kind": "scheme", "code": s.code, "value": s.weights} for s in a.schemes.values()]
+        rows += [{"kind": "band", "code": b["code"], "value": {b["rule"]: b["value"]}} for b in a.bands]
+        rows += [{"kind": "setting", "code": k, "value": v} for k, v in (("default_scheme", a.default_scheme), ("min_cases", a.min_cases), ("level", a.level), ("top", a.top))]
+        return rows, ["kind", "code", "value"], [[r["kind"], r["code"], r["value"]] for r in rows]
+    # calendar
+    year = year or store.now().year
+    days = clock.year_table(year, cat.calendar)
+    rows = days
+    table = []
+    for d in days:
+        if d["why"] in ("public holiday", "make-up working day") or (search and match(d["date"], d["why"])):
+            table.append([d["date"], d["weekday"], "work" if d["working"] else "rest", d["why"]])
+    working = sum(1 for d in days if d["working"])
+    table.append(["", "", "", f"{year}: {working} working days, {len(days) - working} rest days"])
+    return rows, ["date", "day", "", "why"], table
+
+
+def _dispatch(rule) -> str:
+    if not rule:
+        return ""
+    lead = rule.get("lead", "street")
+    co = rule.get("co") or []
+    return lead + (f" + {', '.join(co)}" if co else "")

@@ -1,0 +1,110 @@
+"""The `jiesu` command: a lazy click group over the library in jiesu.ops and friends.
+
+Commands live in small modules and are imported only when run, so `jiesu accept` never pays for
+jinja2, tabulate or gitpython. Every JiesuError becomes one `error: …` line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from jiesu import __version__
+from jiesu.errors import JiesuError
+
+COMMANDS = {
+    # reception, dispatch, handling, evaluation
+    "intake": "casework", "assign": "casework", "accept": "casework", "return": "casework",
+    "contact": "casework", "note": "casework", "escalate": "casework", "extend": "casework",
+    "close": "casework", "evaluate": "casework", "reopen": "casework", "reject": "casework",
+    "exempt": "casework", "merge": "casework",
+    # reading
+    "show": "reading", "list": "reading", "overdue": "reading", "log": "reading", "verify": "reading",
+    "catalog": "reading",
+    # the store
+    "init": "admin", "demo": "admin", "merge-driver": "admin",
+}
+SECTIONS = (
+    ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
+                   "evaluate", "reopen", "reject", "exempt", "merge")),
+    ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
+    ("The store", ("init", "demo", "merge-driver")),
+)
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx):
+        return [name for _, names in SECTIONS for name in names if name in COMMANDS]
+
+    def get_command(self, ctx, name):
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        mod = importlib.import_module(f"jiesu.cli.{module}")
+        return getattr(mod, "COMMANDS")[name]
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except JiesuError as exc:
+            report(exc)
+            ctx.exit(1)
+
+    def format_commands(self, ctx, formatter):
+        for title, names in SECTIONS:
+            rows = []
+            for name in names:
+                if name not in COMMANDS:
+                    continue
+                cmd = self.get_command(ctx, name)
+                if cmd is None or cmd.hidden:
+                    continue
+                rows.append((name, cmd.get_short_help_str(limit=70)))
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--store", "store", metavar="DIR", help="The store (else JIESU_STORE, else the nearest parent with jiesu.yaml).")
+@click.option("--as", "actor", metavar="ACTOR", help="Who acts (else JIESU_ACTOR, else git's user.name).")
+@click.version_option(__version__, prog_name="jiesu")
+@click.pass_context
+def cli(ctx, store, actor):
+    """jiesu — run a citizen service-request office: receive, dispatch, handle, evaluate.
+
+    Every case is a YAML file in a git repository and every change is one commit.
+
+    \b
+    Example:
+      jiesu init office && cd office
+      jiesu intake --type complaint --category env.garbage.unregulated-collection \\
+          --title "Rubbish at the factory gate" --street dragon-gate/eternal-town
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.setdefault("store", store)
+    ctx.obj.setdefault("actor", actor)
+
+
+def main(argv=None) -> None:
+    """Run the command line; user mistakes end as `error: …` with exit code 1, usage errors 2."""
+    try:
+        cli.main(args=argv, prog_name="jiesu")
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+
+
+def report(exc: JiesuError) -> None:
+    """Print a JiesuError as `error: …` (and `hint: …`)."""
+    lines = getattr(exc, "problems", None)
+    click.echo(f"error: {exc.message}", err=True)
+    if lines and len(lines) > 1:
+        for line in lines[:20]:
+            click.echo(f"  {line}", err=True)
+    if exc.hint:
+        click.echo(f"hint: {exc.hint}", err=True)

@@ -1,0 +1,237 @@
+"""Commands that read: show, list, overdue, log, verify, catalog."""
+
+from __future__ import annotations
+
+
+import click
+
+from jiesu import queries, timeutil
+from jiesu.cli.util import csv_text, emit_json, get_store, note, store_options, table_text
+
+COMMANDS: dict = {}
+
+
+def command(name, **kw):
+    def wrap(func):
+        COMMANDS[name] = click.command(name, **kw)(func)
+        return COMMANDS[name]
+
+    return wrap
+
+
+def _fmt_option(choices, default):
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help="Output format.")
+
+
+@command("show")
+@click.argument("case_id", metavar="ID")
+@_fmt_option(["text", "yaml", "json"], "text")
+@click.option("--reveal", is_flag=True, help="Add the complainant's private data (local only).")
+@store_options
+@click.pass_context
+def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
+    """Show one case: header, clocks, description and events.
+
+    \b
+    Examples:
+      jiesu show HL-2111-0069
+      jiesu show HL-2111-0069 --format json
+      jiesu show HL-2111-0069 --reveal      # with private data
+    """
+    from jiesu import views
+
+    store = get_store(ctx, store_opt)
+    case = store.load_case(case_id)
+    private = None
+    if reveal:
+        ref = (case.get("complainant") or {}).get("ref")
+        private = (store.private.read(ref) if ref else None) or {}
+    if fmt == "yaml":
+        text = store.case_path(case_id).read_text("utf-8")
+        if private:
+            from jiesu.store import yamlio
+
+            text += "# private (from private/, never shared)\n" + "".join(
+                f"# {line}\n" for line in yamlio.rt_dump({"private": private}).splitlines()
+            )
+        click.echo(text, nl=False)
+    elif fmt == "json":
+        emit_json(views.case_json(case, store, private))
+    else:
+        click.echo(views.case_text(case, store, private), nl=False)
+
+
+@command("list")
+@click.option("--status", "statuses", multiple=True, help="Only this status (repeatable).")
+@click.option("--unit", help="Lead or co-unit is this unit (or a unit under it).")
+@click.option("--district", help="Located in this district.")
+@click.option("--category", help="In this category or under it (e.g. env).")
+@click.option("--since", metavar="DATE", help="Received on or after this day.")
+@click.option("--until", metavar="DATE", help="Received on or before this day.")
+@click.option("--overdue", is_flag=True, help="Only open cases past due now.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
+@_fmt_option(["table", "json", "csv"], "table")
+@store_options
+@click.pass_context
+def list_(ctx, statuses, unit, district, category, since, until, overdue, limit, fmt, store_opt, actor_opt):
+    """List cases, oldest first.
+
+    JSON rows: id, status, title, type, category, district, street, lead, received, due, closed,
+    overdue, clocks.
+
+    \b
+    Examples:
+      jiesu list --status dispatched --unit dragon-gate
+      jiesu list --overdue --format csv > overdue.csv
+    """
+    store = get_store(ctx, store_opt)
+    rows = queries.list_cases(store, statuses, unit, district, category, since, until, overdue, limit,
+                              with_clocks=(fmt == "json"))
+    if fmt == "json":
+        emit_json(rows)
+    elif fmt == "csv":
+        click.echo(csv_text(rows, list(queries.LIST_KEYS)), nl=False)
+    else:
+        from jiesu.textwidth import clip
+
+        table = [[r["id"], r["status"] + (" !" if r["overdue"] else ""), clip(r["title"] or "", 40), r["lead"] or "—",
+                  timeutil.display(timeutil.load(r["received"]), store.tz),
+                  timeutil.display(timeutil.load(r["due"]), store.tz)] for r in rows]
+        click.echo(table_text(table, ["id", "status", "title", "lead", "received", "due"]))
+        click.echo(f"{len(rows)} case(s)" + ("; ! = overdue" if any(r["overdue"] for r in rows) else ""))
+
+
+@command("overdue")
+@click.option("--as-of", "as_of", metavar="TIME", help="The instant to judge at (default now).")
+@click.option("--unit", help="Only cases of this unit (or units under it).")
+@click.option("--district", help="Only cases located in this district.")
+@_fmt_option(["table", "json", "csv"], "table")
+@store_options
+@click.pass_context
+def overdue(ctx, as_of, unit, district, fmt, store_opt, actor_opt):
+    """Open cases past their due time, most late first, by lead unit; then those due within 24 h.
+
+    JSON: {as_of, overdue: [{id, lead, status, due, hours_late, working_days_late, …}],
+    due_soon: [{…, hours_left}], closed_late}.
+
+    \b
+    Examples:
+      jiesu overdue
+      jiesu overdue --as-of 2021-11-30T17:00 --unit dragon-gate --format json
+    """
+    store = get_store(ctx, store_opt)
+    result = queries.overdue(store, as_of, unit, district)
+    if fmt == "json":
+        emit_json(result)
+        return
+    if fmt == "csv":
+        rows = [dict(r, section="overdue") for r in result["overdue"]] + [dict(r, section="due_soon") for r in result["due_soon"]]
+        cols = ["section", "id", "lead", "status", "due", "hours_late", "working_days_late", "hours_left", "title"]
+        click.echo(csv_text(rows, cols), nl=False)
+        return
+    from jiesu.textwidth import clip
+
+    tz = store.tz
+    click.echo(f"Overdue as of {timeutil.display(timeutil.load(result['as_of']), tz)}: {len(result['overdue'])} open case(s)")
+    groups: dict = {}
+    for r in result["overdue"]:
+        groups.setdefault(r["lead"] or "(not dispatched)", []).append(r)
+    for lead, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        click.echo(f"\n{lead} — {store.catalog.name('units', lead, store.lang) if lead in store.catalog.units else 'centre'} ({len(items)})")
+        table = [[r["id"], r["status"], timeutil.display(timeutil.load(r["due"]), tz), f"{r['hours_late']:.1f}",
+                  f"{r['working_days_late']:.2f}", clip(r["title"] or "", 40)] for r in items]
+        click.echo(table_text(table, ["id", "status", "due", "hours late", "work days", "title"]))
+    click.echo(f"\nDue within 24 hours: {len(result['due_soon'])}")
+    if result["due_soon"]:
+        table = [[r["id"], r["lead"] or "—", timeutil.display(timeutil.load(r["due"]), tz), f"{r['hours_left']:.1f}",
+                  clip(r["title"] or "", 40)] for r in result["due_soon"]]
+        click.echo(table_text(table, ["id", "lead", "due", "hours left", "title"]))
+    click.echo(f"\nClosed late (so far): {result['closed_late']}")
+
+
+@command("log")
+@click.argument("case_id", metavar="ID")
+@_fmt_option(["text", "json"], "text")
+@store_options
+@click.pass_context
+def log(ctx, case_id, fmt, store_opt, actor_opt):
+    """The case's history from git: commit, author, time, action, what changed.
+
+    \b
+    Example:
+      jiesu log HL-2111-0069
+    """
+    from jiesu import history
+
+    store = get_store(ctx, store_opt)
+    store.load_case(case_id)
+    entries = history.case_history(store, case_id)
+    if fmt == "json":
+        emit_json(entries)
+    else:
+        click.echo(history.history_text(entries, store.tz), nl=False)
+
+
+@command("verify")
+@_fmt_option(["text", "json"], "text")
+@click.option("--repair", is_flag=True, help="Finish interrupted writes, put uncommitted case files back to the last commit.")
+@store_options
+@click.pass_context
+def verify(ctx, fmt, repair, store_opt, actor_opt):
+    """Check every case against the catalog, the state machine and git.
+
+    Prints each problem as `path:line: message`; exits 1 if there is any error.
+
+    \b
+    Examples:
+      jiesu verify
+      jiesu verify --format json
+      jiesu verify --repair
+    """
+    from jiesu import repair as repairing
+    from jiesu import verify as verifying
+
+    store = get_store(ctx, store_opt)
+    if repair:
+        for line in repairing.repair(store):
+            note(line)
+    problems = verifying.verify(store)
+    errors = [p for p in problems if p.severity == "error"]
+    if fmt == "json":
+        emit_json({"ok": not errors, "problems": verifying.as_json(problems)})
+    else:
+        for p in problems:
+            click.echo(str(p))
+        if not problems:
+            click.echo("ok: every case is valid and committed")
+    if errors:
+        ctx.exit(1)
+
+
+@command("catalog")
+@click.argument("section", type=click.Choice(["categories", "units", "tags", "limits", "types", "calendar", "assessment"]), default="categories")
+@click.option("--search", metavar="TEXT", help="Only entries matching these words (names, codes, keywords).")
+@click.option("--year", type=int, help="For `calendar`: the year to show (default this year).")
+@_fmt_option(["table", "json"], "table")
+@store_options
+@click.pass_context
+def catalog(ctx, section, search, year, fmt, store_opt, actor_opt):
+    """Browse the catalog.
+
+    JSON: units {id, kind, parent, name {en, zh}, population}; categories {code, level, parent,
+    name {en, zh}, time_limit, dispatch}.
+
+    \b
+    Examples:
+      jiesu catalog categories --search garbage
+      jiesu catalog units --format json
+      jiesu catalog calendar --year 2026
+    """
+    from jiesu import catalog_view
+
+    store = get_store(ctx, store_opt)
+    rows, headers, table = catalog_view.section(store, section, search, year)
+    if fmt == "json":
+        emit_json(rows)
+    else:
+        click.echo(table_text(table, headers))

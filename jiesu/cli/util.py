@@ -1,0 +1,110 @@
+"""Helpers shared by the command modules: the store, the actor, output formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+
+import click
+
+from jiesu import textcheck
+from jiesu.errors import JiesuError
+from jiesu.store import Store
+
+CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def store_options(func):
+    """`--store` and `--as` on a command, as well as on the group."""
+    func = click.option("--as", "actor_opt", metavar="ACTOR", hidden=True, help="Who acts.")(func)
+    func = click.option("--store", "store_opt", metavar="DIR", hidden=True, help="The store.")(func)
+    return func
+
+
+def get_store(ctx: click.Context, explicit: str | None = None) -> Store:
+    root = ctx.find_root()
+    chosen = explicit or (root.obj or {}).get("store")
+    return Store.open(chosen)
+
+
+def get_actor(ctx: click.Context, store: Store, explicit: str | None = None) -> str:
+    root = ctx.find_root()
+    actor = explicit or (root.obj or {}).get("actor") or os.environ.get("JIESU_ACTOR") or store.git.identity()[0]
+    return textcheck.actor(actor)
+
+
+def open_for(ctx, store_opt, actor_opt=None, need_actor=True):
+    store = get_store(ctx, store_opt)
+    actor = get_actor(ctx, store, actor_opt) if need_actor else None
+    return store, actor
+
+
+def is_terminal(stream=None) -> bool:
+    stream = stream or sys.stdout
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def interactive() -> bool:
+    """May we ask questions? Only with a terminal on both ends (JIESU_INTERACTIVE=1 forces it)."""
+    forced = os.environ.get("JIESU_INTERACTIVE")
+    if forced is not None:
+        return forced == "1"
+    return is_terminal(sys.stdin) and is_terminal(sys.stdout)
+
+
+def say(result_line: str) -> None:
+    click.echo(result_line)
+
+
+def note(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
+
+
+def emit_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        value = ";".join(str(v) for v in value)
+    text = str(value)
+    if text.startswith(CSV_DANGEROUS):
+        return "'" + text
+    return text
+
+
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def table_text(rows: list[list], headers: list[str]) -> str:
+    """An aligned plain table, East Asian wide characters counted as two columns."""
+    from jiesu.textwidth import pad, width
+
+    cells = [[("" if c is None else str(c)).replace("\n", " ") for c in row] for row in rows]
+    widths = [width(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], width(cell))
+    lines = ["  ".join(pad(h, widths[i]) for i, h in enumerate(headers)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(pad(c, widths[i]) for i, c in enumerate(row)).rstrip())
+    return "\n".join(lines)
+
+
+def fail_all(errors: list[JiesuError]) -> None:
+    raise errors[0]

@@ -1,0 +1,134 @@
+"""Deadlines, elapsed time and the working calendar.
+
+A time-limit class counts either calendar time or working time (`days: working`). Working time is
+the union of the calendar's working periods: each working day (a make-up day works, a holiday
+rests, else the work week decides) contributes its whole day, or only its working hours when
+`working_hours` is set — an end before the start means the shift runs past midnight and belongs to
+the day it started. In working mode one day of a limit is one working day: 7d from Friday 15:00
+ends at 15:00 on the seventh working day after, whatever holidays lie between.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from jiesu.catalog import Calendar, TimeClass
+from jiesu.errors import InvalidInput
+
+_MAX_DAYS = 3 * 366  # a calendar with no working day in three years is a broken calendar
+
+
+def day_length(calendar: Calendar) -> timedelta:
+    """How long one working day lasts: 24 h, or the working hours."""
+    if not calendar.working_hours:
+        return timedelta(days=1)
+    start, end = calendar.working_hours
+    span = datetime.combine(date.min, end) - datetime.combine(date.min, start)
+    return span if span > timedelta(0) else span + timedelta(days=1)
+
+
+def _at(day: date, moment: time, tz: tzinfo) -> datetime:
+    # wall time in tz; normalised through UTC so a nonexistent (DST gap) time moves forward
+    from datetime import timezone
+
+    return datetime.combine(day, moment, tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+
+
+def _segment(day: date, calendar: Calendar, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The working period that belongs to working day `day`."""
+    if not calendar.working_hours:
+        return _at(day, time(0), tz), _at(day + timedelta(days=1), time(0), tz)
+    start, end = calendar.working_hours
+    end_day = day if end > start else day + timedelta(days=1)
+    return _at(day, start, tz), _at(end_day, end, tz)
+
+
+def segments(start: datetime, calendar: Calendar, tz: tzinfo):
+    """Working periods, in order, from the one that contains or follows `start`."""
+    day = start.astimezone(tz).date() - timedelta(days=1)  # an overnight shift may have begun yesterday
+    misses = 0
+    while True:
+        if calendar.is_working_day(day):
+            misses = 0
+            seg_start, seg_end = _segment(day, calendar, tz)
+            if seg_end > start:
+                yield max(seg_start, start), seg_end
+        else:
+            misses += 1
+            if misses > _MAX_DAYS:
+                raise InvalidInput("calendar.yaml has no working day for three years; check work_week and holidays")
+        day += timedelta(days=1)
+
+
+def working_amount(limit: timedelta, calendar: Calendar) -> timedelta:
+    """A class limit in working time: each day (24 h) of the limit is one working day."""
+    return limit.days * day_length(calendar) + timedelta(seconds=limit.seconds)
+
+
+def add_working(start: datetime, amount: timedelta, calendar: Calendar, tz: tzinfo) -> datetime:
+    """The instant when `amount` of working time has passed since `start`.
+
+    A deadline that ends a working day at midnight is shown as 23:59:59 of that day, so that it
+    never reads as falling on the (possibly non-working) next day.
+    """
+    remaining = amount
+    if remaining <= timedelta(0):
+        return start
+    for seg_start, seg_end in segments(start, calendar, tz):
+        span = seg_end - seg_start
+        if span >= remaining:
+            result = seg_start + remaining
+            local = result.astimezone(tz)
+            if local.time() == time(0) and result == seg_end:
+                result = result - timedelta(seconds=1)
+            return result.astimezone(tz)
+        remaining -= span
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def working_between(a: datetime, b: datetime, calendar: Calendar, tz: tzinfo) -> timedelta:
+    """Working time between two instants (negative when b is before a)."""
+    if b < a:
+        return -working_between(b, a, calendar, tz)
+    total = timedelta(0)
+    for seg_start, seg_end in segments(a, calendar, tz):
+        if seg_start >= b:
+            break
+        total += min(seg_end, b) - seg_start
+    return total
+
+
+def deadline(start: datetime, limit: timedelta, tclass: TimeClass, calendar: Calendar, tz: tzinfo) -> datetime:
+    """`start + limit`, counted in the class's kind of time, in the store zone."""
+    if tclass.days == "working":
+        return add_working(start, working_amount(limit, calendar), calendar, tz)
+    return (start + limit).astimezone(tz)
+
+
+def elapsed(a: datetime, b: datetime, tclass: TimeClass, calendar: Calendar, tz: tzinfo) -> timedelta:
+    """Time from a to b as the class counts it."""
+    if tclass.days == "working":
+        return working_between(a, b, calendar, tz)
+    return b - a
+
+
+def working_days_between(a: datetime, b: datetime, calendar: Calendar, tz: tzinfo) -> float:
+    """Working days between two instants (for "how late" in working days)."""
+    return working_between(a, b, calendar, tz) / day_length(calendar)
+
+
+def year_table(year: int, calendar: Calendar) -> list[dict]:
+    """Every day of `year` with whether it works and why (for `catalog calendar`)."""
+    rows, day = [], date(year, 1, 1)
+    while day.year == year:
+        if day in calendar.workdays:
+            why = "make-up working day"
+        elif day in calendar.holidays:
+            why = "public holiday"
+        elif day.weekday() in calendar.work_week:
+            why = "work week"
+        else:
+            why = "weekend"
+        rows.append({"date": day.isoformat(), "weekday": day.strftime("%a"), "working": calendar.is_working_day(day), "why": why})
+        day += timedelta(days=1)
+    return rows

@@ -1,0 +1,44 @@
+"""The few exceptions jiesu raises for things a user can cause.
+
+The command line turns every `JiesuError` into one `error: …` line on stderr and exit code 1;
+anything else is a bug and keeps its traceback.
+"""
+
+
+class JiesuError(Exception):
+    """A refusal or failure the user can act on; `hint` is an optional second line."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InvalidInput(JiesuError):
+    """A value given on the command line or in a file is not allowed."""
+
+
+class CaseNotFound(JiesuError):
+    """No case with that id exists in the store."""
+
+
+class IllegalTransition(JiesuError):
+    """The state machine does not allow that action from the case's current status."""
+
+
+class StoreLocked(JiesuError):
+    """Another writer held the store lock for longer than we were willing to wait."""
+
+
+class StoreError(JiesuError):
+    """The store is missing, broken or inconsistent (catalog errors, git failures, bad files)."""
+
+
+class CatalogError(StoreError):
+    """The catalog failed validation; `problems` holds every `file:line: message`."""
+
+    def __init__(self, problems: list[str]):
+        first = problems[0] if problems else "catalog is invalid"
+        more = f" (and {len(problems) - 1} more problem(s); run `jiesu verify`)" if len(problems) > 1 else ""
+        super().__init__(f"catalog: {first}{more}")
+        self.problems = problems

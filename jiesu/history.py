@@ -1,0 +1,136 @@
+"""A case's history read back from git (`jiesu log`): who did what, when, and what changed.
+
+Read with gitpython. Each commit that touched the case file is compared with its parent's version
+of the file: the events it added or removed and the state fields it changed. A commit without
+jiesu's trailers is flagged as a change made outside jiesu.
+"""
+
+from __future__ import annotations
+
+import os
+
+from jiesu import privacy, timeutil
+from jiesu.store import yamlio
+from jiesu.store.gitrepo import _DROP
+
+
+def open_repo(root):
+    """A gitpython Repo pinned to `root` (inherited GIT_DIR and friends are dropped first)."""
+    for key in _DROP:
+        os.environ.pop(key, None)
+    import git
+
+    return git.Repo(str(root))
+
+
+def _load_blob(commit, path: str):
+    try:
+        blob = commit.tree / path
+    except KeyError:
+        return None
+    try:
+        data = yamlio.load(blob.data_stream.read().decode("utf-8"), path)
+    except (yamlio.YamlProblem, UnicodeDecodeError):
+        return {"__unreadable__": True}
+    return data if isinstance(data, dict) else {"__unreadable__": True}
+
+
+def _events(case) -> dict:
+    return {e.get("id"): e for e in (case or {}).get("events") or [] if isinstance(e, dict)}
+
+
+def _describe_event(e: dict) -> str:
+    fields = {k: v for k, v in e.items() if k not in ("id", "at", "by", "action", "limit_from", "due")}
+    parts = []
+    for k, v in fields.items():
+        if isinstance(v, bool):
+            v = "yes" if v else "no"
+        elif isinstance(v, list):
+            v = ", ".join(map(str, v))
+        parts.append(f"{k} {privacy.scrub(str(v))[:120]}")
+    return f"{e.get('action')} by {e.get('by')} at {e.get('at')}" + (f": {'; '.join(parts)}" if parts else "")
+
+
+def case_history(store, case_id: str) -> list[dict]:
+    """Every commit that touched the case, oldest first, with what it changed."""
+    rel = store.case_relpath(case_id)
+    repo = open_repo(store.root)
+    if not store.git.head():
+        return []
+    commits = list(repo.iter_commits("HEAD", paths=rel))
+    commits.reverse()
+    out = []
+    for commit in commits:
+        after = _load_blob(commit, rel)
+        parent = commit.parents[0] if commit.parents else None
+        before = _load_blob(parent, rel) if parent is not None else None
+        trailers = {}
+        for line in commit.message.splitlines():
+            if line.startswith("Jiesu-") and ": " in line:
+                key, value = line.split(": ", 1)
+                trailers.setdefault(key, value)
+        old_events, new_events = _events(before), _events(after)
+        added = [e for k, e in new_events.items() if k not in old_events]
+        removed = [e for k, e in old_events.items() if k not in new_events]
+        old_state, new_state = (before or {}).get("state") or {}, (after or {}).get("state") or {}
+        changes = {}
+        for key in list(dict.fromkeys([*old_state, *new_state])):
+            if old_state.get(key) != new_state.get(key):
+                changes[key] = [old_state.get(key), new_state.get(key)]
+        edited = []
+        if before and after:
+            for key in dict.fromkeys([*before, *after]):
+                if key in ("state", "events") or before.get(key) == after.get(key):
+                    continue
+                edited.append(key)
+        out.append({
+            "commit": commit.hexsha,
+            "author": commit.author.name,
+            "authored": commit.authored_datetime.isoformat(),
+            "committed": commit.committed_datetime.isoformat(),
+            "subject": privacy.scrub(commit.summary),
+            "action": trailers.get("Jiesu-Action"),
+            "actor": trailers.get("Jiesu-Actor"),
+            "outside_jiesu": "Jiesu-Action" not in trailers,
+            "created": before is None and after is not None,
+            "deleted": after is None,
+            "events_added": [_describe_event(e) for e in added],
+            "events_removed": [_describe_event(e) for e in removed],
+            "state_changes": changes,
+            "fields_edited": edited,
+        })
+    return out
+
+
+def history_text(entries: list[dict], tz) -> str:
+    lines = []
+    for h in entries:
+        when = timeutil.display(timeutil.load(h["authored"]), tz)
+        action = h["action"] or "(outside jiesu)"
+        lines.append(f"{when}  {action:<9} {h['author']:<16} {h['commit'][:10]}  {h['subject']}")
+        if h["outside_jiesu"]:
+            lines.append("    ! commit has no jiesu trailers: the file was changed outside jiesu")
+        if h["created"]:
+            lines.append("    + case created")
+        if h["deleted"]:
+            lines.append("    - case file deleted")
+        for e in h["events_added"]:
+            lines.append(f"    + {e}")
+        for e in h["events_removed"]:
+            lines.append(f"    - REMOVED {e}")
+        for key, (old, new) in h["state_changes"].items():
+            if key == "evaluation":
+                old = (old or {}).get("satisfaction") if isinstance(old, dict) else old
+                new = (new or {}).get("satisfaction") if isinstance(new, dict) else new
+            lines.append(f"    state.{key}: {_short(old)} → {_short(new)}")
+        for key in h["fields_edited"]:
+            lines.append(f"    edited {key}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _short(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)

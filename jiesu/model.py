@@ -1,0 +1,205 @@
+"""Cases and events: the event list is the truth, `state` is its projection.
+
+A case is a plain dict as loaded from its file. `project` replays the events and returns the
+state block; it is the one function that writes `state`, and `verify` checks that the file's
+state equals it. Events marked `superseded` (by a merge) are kept but skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+
+from jiesu import clock, timeutil
+from jiesu.workflow import REOPENED, SAME, TABLE, is_allowed
+
+SCHEMA = 1
+ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-(\d{2})(\d{2})-(\d{4,6})$")
+EVENT_ID = re.compile(r"^[0-9a-f]{6,12}$")
+
+# key order of a case file (DESIGN §2); unknown keys keep their place after these
+CASE_KEYS = (
+    "id", "schema", "title", "received", "channel", "type", "category", "description", "location",
+    "complainant", "tags", "time_limit", "source", "anomalies", "state", "events", "attachments",
+)
+STATE_KEYS = (
+    "status", "lead", "co_units", "due", "dispatched", "accepted", "contacted", "closed", "resolved",
+    "evaluation", "exempt", "merged_into",
+)
+EVENT_FIELDS = {
+    "intake": ("limit_from", "due"),
+    "assign": ("unit", "co"),
+    "accept": ("unit",),
+    "return": ("unit", "reason"),
+    "contact": ("note",),
+    "note": ("text",),
+    "escalate": ("to", "reason"),
+    "extend": ("until", "reason"),
+    "close": ("resolved", "summary"),
+    "evaluate": ("reached", "contacted", "resolved", "satisfaction", "reason"),
+    "reopen": ("reason", "due"),
+    "reject": ("reason",),
+    "exempt": ("reason",),
+    "merge": ("into",),
+}
+EVENT_KEYS = ("id", "at", "by", "action")
+
+
+def new_event_id(existing=()) -> str:
+    """A random event id (random, so two offices can add events independently)."""
+    taken = set(existing)
+    while True:
+        candidate = secrets.token_hex(3)
+        # never an id that YAML would read as a number (123456, 12e456)
+        if candidate not in taken and not re.fullmatch(r"[0-9]*e?[0-9]*", candidate):
+            return candidate
+
+
+class ReplayError(Exception):
+    """An event that cannot apply at its place in the list (index, reason)."""
+
+    def __init__(self, index: int, message: str):
+        super().__init__(message)
+        self.index = index
+
+
+def _due(case: dict, start: datetime, ctx) -> datetime | None:
+    """The due time from the catalog — only for events that do not record their own `due`."""
+    catalog, tz = ctx
+    tclass = catalog.classes.get(case.get("time_limit")) if catalog else None
+    if tclass is None or start is None:
+        return None
+    return clock.deadline(start, tclass.limit, tclass, catalog.calendar, tz)
+
+
+def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list | None = None) -> dict:
+    """The state that the case's events produce.
+
+    With `strict`, an event that the state machine does not allow at its place raises ReplayError;
+    otherwise it is skipped (as superseded events always are). `trace`, when given, receives
+    `[at, status, due, lead]` after every applied event (the case's timeline).
+    """
+    ctx = (catalog, tz)
+    received = timeutil.load(case.get("received"))
+    s: dict = {"status": None}
+    s["due"] = _due(case, received, ctx)
+    for index, event in enumerate(case.get("events") or []):
+        if not isinstance(event, dict):
+            if strict:
+                raise ReplayError(index, "event is not a mapping")
+            continue
+        if event.get("superseded"):
+            continue
+        action = event.get("action")
+        if action not in TABLE:
+            if strict:
+                raise ReplayError(index, f"unknown action {action!r}")
+            continue
+        if not is_allowed(action, s["status"]):
+            if strict:
+                raise ReplayError(index, f"{action} is not allowed when the case is {s['status'] or 'new'}")
+            continue
+        at = timeutil.load(event.get("at"))
+        _apply(s, action, event, at, case, ctx)
+        if trace is not None:
+            due = s.get("due")
+            trace.append([event.get("at"), s["status"], timeutil.fmt(due) if due else None, s.get("lead")])
+    return s
+
+
+def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
+    target = TABLE[action][1]
+    if action == "intake":
+        if ev.get("due"):
+            s["due"] = timeutil.load(ev["due"])
+    elif action == "assign":
+        s["lead"] = ev.get("unit")
+        s["co_units"] = list(ev.get("co") or [])
+        s["dispatched"] = at
+        s.pop("accepted", None)
+    elif action == "accept":
+        s["accepted"] = at
+    elif action == "return":
+        s.pop("lead", None)
+        s.pop("co_units", None)
+        s.pop("accepted", None)
+        s.pop("dispatched", None)
+    elif action == "contact":
+        s.setdefault("contacted", at)
+    elif action == "escalate":
+        co = s.setdefault("co_units", [])
+        if ev.get("to") and ev.get("to") not in co and ev.get("to") != s.get("lead"):
+            co.append(ev.get("to"))
+    elif action == "extend":
+        s["due"] = timeutil.load(ev.get("until"))
+    elif action == "close":
+        s["closed"] = at
+        s["resolved"] = bool(ev.get("resolved"))
+    elif action == "evaluate":
+        evaluation = {"reached": bool(ev.get("reached"))}
+        if ev.get("reached"):
+            for key in ("contacted", "resolved"):
+                if key in ev:
+                    evaluation[key] = bool(ev[key])
+            if ev.get("satisfaction") is not None:
+                evaluation["satisfaction"] = ev["satisfaction"]
+        s["evaluation"] = evaluation
+    elif action == "reopen":
+        for key in ("closed", "resolved", "evaluation", "accepted"):
+            s.pop(key, None)
+        if s.get("lead") and s["status"] != "rejected":
+            target = "dispatched"
+            s["dispatched"] = at
+        else:
+            target = "received"
+            s.pop("dispatched", None)
+        s["due"] = timeutil.load(ev["due"]) if ev.get("due") else (_due(case, at, ctx) or s.get("due"))
+    elif action == "exempt":
+        s["exempt"] = True
+    elif action == "merge":
+        s["merged_into"] = ev.get("into")
+    if target not in (SAME, REOPENED):
+        s["status"] = target
+
+
+def state_block(case: dict, catalog, tz) -> dict:
+    """The `state` mapping to write: the replay, in file key order, times as text."""
+    s = replay(case, catalog, tz, strict=False)
+    out = {}
+    for key in STATE_KEYS:
+        value = s.get(key)
+        if value is None and key not in ("status",):
+            continue
+        if key == "co_units" and "lead" not in s:
+            continue
+        if isinstance(value, datetime):
+            value = timeutil.fmt(value)
+        out[key] = value
+    if "lead" in out and "co_units" not in out:
+        out["co_units"] = []
+    # keep DESIGN's order: co_units right after lead
+    return {k: out[k] for k in STATE_KEYS if k in out}
+
+
+def event_order_key(event: dict):
+    return timeutil.load(event.get("at"))
+
+
+def parse_id(case_id: str):
+    """(office, yy, mm, seq) of a valid case id, or None."""
+    m = ID_PATTERN.match(case_id or "")
+    if not m:
+        return None
+    office, yy, mm, seq = m.groups()
+    if not 1 <= int(mm) <= 12:
+        return None
+    return office, int(yy), int(mm), int(seq)
+
+
+def case_relpath(case_id: str) -> str:
+    """`cases/YYYY/MM/<ID>.yaml` for a valid id (century 20xx)."""
+    parsed = parse_id(case_id)
+    assert parsed, case_id
+    _, yy, mm, _ = parsed
+    return f"cases/{2000 + yy:04d}/{mm:02d}/{case_id}.yaml"

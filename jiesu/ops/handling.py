@@ -1,0 +1,224 @@
+"""Dispatch (派), handling (办) and evaluation (评): every action of the state machine after intake.
+
+Each function validates its input against the catalog and the case, then hands one event to
+`change`, which writes the file and makes the commit. Nothing is written when a check fails.
+"""
+
+from __future__ import annotations
+
+from jiesu import clock, model, textcheck, timeutil
+from jiesu.errors import InvalidInput
+from jiesu.ops.common import Result, add_event, change, commit_message, event_time, last_event_time
+from jiesu.store import Store, validate_id
+
+
+def _unit(store: Store, unit_id: str, field: str):
+    unit = store.catalog.unit(str(unit_id), field)
+    if unit.kind == "centre":
+        raise InvalidInput(f"{field}: {unit_id} is the hotline centre; dispatch to a district, street/town or department")
+    return unit.id
+
+
+def _reason(value, field: str = "--reason") -> str:
+    return textcheck.text(value, field, required=True)
+
+
+def assign(store: Store, case_id: str, actor: str, unit: str | None = None, co=(), at=None, tx=None) -> Result:
+    """Dispatch to `unit` (lead) and co-units; without a unit, the category's rule decides."""
+
+    def build(case, state, when):
+        if unit:
+            lead = _unit(store, unit, "UNIT")
+            rule_co = []
+        else:
+            if not case.get("category"):
+                raise InvalidInput(f"{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT")
+            lead, rule_co = store.catalog.dispatch(case["category"], case.get("location") or {})
+            lead = _unit(store, lead, "dispatch rule")
+        cos = []
+        for u in list(rule_co) + list(co or ()):
+            u = _unit(store, u, "--co")
+            if u != lead and u not in cos:
+                cos.append(u)
+        return {"unit": lead, "co": cos or None}
+
+    def detail(ev):
+        return f"assign to {ev['unit']}" + (f" with {', '.join(ev['co'])}" if ev.get("co") else "")
+
+    return change(store, case_id, "assign", actor, at, build, detail, tx=tx)
+
+
+def _lead_unit(store, case_id, state, unit, what):
+    lead = state.get("lead")
+    if unit and unit != lead:
+        store.catalog.unit(unit, "--unit")
+        raise InvalidInput(f"--unit: {unit} is not the lead of {case_id} (the lead is {lead}); only the lead can {what}")
+    return lead
+
+
+def accept(store: Store, case_id: str, actor: str, unit: str | None = None, at=None, tx=None) -> Result:
+    """The lead unit acknowledges the case (stops the acceptance clock)."""
+
+    def build(case, state, when):
+        return {"unit": _lead_unit(store, case_id, state, unit, "accept it")}
+
+    return change(store, case_id, "accept", actor, at, build, lambda ev: f"accepted by {ev['unit']}", tx=tx)
+
+
+def return_case(store: Store, case_id: str, actor: str, reason: str, unit: str | None = None, at=None, tx=None) -> Result:
+    """The lead disputes the assignment; the case goes back to the centre for re-dispatch."""
+
+    def build(case, state, when):
+        return {"unit": _lead_unit(store, case_id, state, unit, "return it"), "reason": _reason(reason)}
+
+    return change(store, case_id, "return", actor, at, build, lambda ev: f"returned by {ev['unit']}", tx=tx)
+
+
+def contact(store: Store, case_id: str, actor: str, note: str | None = None, at=None, tx=None) -> Result:
+    """The unit reached the complainant."""
+    return change(store, case_id, "contact", actor, at, lambda c, s, w: {"note": textcheck.text(note, "--note")}, tx=tx)
+
+
+def note(store: Store, case_id: str, actor: str, text: str, at=None, tx=None) -> Result:
+    """Add a remark to the case's history."""
+    return change(store, case_id, "note", actor, at, lambda c, s, w: {"text": textcheck.text(text, "TEXT", required=True)}, tx=tx)
+
+
+def escalate(store: Store, case_id: str, actor: str, to: str, reason: str, at=None, tx=None) -> Result:
+    """Call for assistance (吹哨报到): add a higher or other unit as co-unit."""
+
+    def build(case, state, when):
+        target = _unit(store, to, "--to")
+        if target == state.get("lead") or target in (state.get("co_units") or []):
+            raise InvalidInput(f"--to: {target} already works on {case_id}")
+        return {"to": target, "reason": _reason(reason)}
+
+    return change(store, case_id, "escalate", actor, at, build, lambda ev: f"escalated to {ev['to']}", tx=tx)
+
+
+def extend(store: Store, case_id: str, actor: str, reason: str, until: str | None = None, by: str | None = None, at=None, tx=None) -> Result:
+    """Move the due time later, with a reason, never past the class's `extendable_to`."""
+    if (until is None) == (by is None):
+        raise InvalidInput("give exactly one of --until TIME or --by DURATION")
+
+    def build(case, state, when):
+        catalog, tz = store.catalog, store.tz
+        tclass = catalog.classes.get(case.get("time_limit"))
+        if tclass is None:
+            raise InvalidInput(f"{case_id} has unknown time-limit class {case.get('time_limit')!r}")
+        if tclass.extendable_to is None:
+            can = [c.code for c in catalog.classes.values() if c.extendable_to]
+            raise InvalidInput(
+                f"{case_id} has time limit {tclass.code}, which cannot be extended; extendable classes: {', '.join(can) or 'none'}"
+            )
+        current = state["due"]
+        if until is not None:
+            new_due = timeutil.parse_time(until, tz, "--until")
+        else:
+            new_due = clock.deadline(current, timeutil.parse_duration(by, "--by"), tclass, catalog.calendar, tz)
+        received = timeutil.load(case["received"])
+        cap = clock.deadline(received, tclass.extendable_to, tclass, catalog.calendar, tz)
+        if new_due <= current:
+            raise InvalidInput(f"--until: {timeutil.fmt(new_due)} is not after the current due time {timeutil.fmt(current)}")
+        if new_due > cap:
+            raise InvalidInput(
+                f"extension to {timeutil.fmt(new_due)} is past the cap of class {tclass.code}: "
+                f"received + {timeutil.format_duration(tclass.extendable_to)} = {timeutil.fmt(cap)}"
+            )
+        return {"until": timeutil.fmt(new_due), "reason": _reason(reason)}
+
+    return change(store, case_id, "extend", actor, at, build, lambda ev: f"due moved to {ev['until']}", tx=tx)
+
+
+def close(store: Store, case_id: str, actor: str, resolved: bool, summary: str, at=None, tx=None) -> Result:
+    """Record the handling result."""
+    if resolved is None:
+        raise InvalidInput("say whether the problem was solved: --resolved or --unresolved")
+
+    def build(case, state, when):
+        return {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True)}
+
+    return change(store, case_id, "close", actor, at, build, lambda ev: "resolved" if ev["resolved"] else "not resolved", tx=tx)
+
+
+def evaluate(store: Store, case_id: str, actor: str, reached: bool, contacted=None, resolved=None,
+             satisfaction: str | None = None, reason: str | None = None, at=None, tx=None) -> Result:
+    """Record the follow-up call: reached? contacted? resolved? how satisfied, and why."""
+    if reached is None:
+        raise InvalidInput("say whether the complainant was reached: --reached or --unreached")
+    levels = store.catalog.assessment.satisfaction
+    if reached:
+        missing = [n for n, v in (("--contacted/--not-contacted", contacted), ("--resolved/--unresolved", resolved), ("--satisfaction", satisfaction)) if v is None]
+        if missing:
+            raise InvalidInput(f"a reached follow-up records all three answers; missing {', '.join(missing)}")
+        if satisfaction not in levels:
+            raise InvalidInput(f"--satisfaction: unknown level {satisfaction!r}; allowed: {', '.join(levels)}")
+        if levels[satisfaction].score < 60 and not (reason and str(reason).strip()):
+            raise InvalidInput(f"--reason: required when the complainant is {satisfaction} (record why)")
+    elif contacted is not None or resolved is not None or satisfaction is not None:
+        raise InvalidInput("an unreached follow-up has no answers; drop --contacted/--resolved/--satisfaction")
+
+    def build(case, state, when):
+        fields = {"reached": bool(reached), "reason": textcheck.text(reason, "--reason")}
+        if reached:
+            fields.update(contacted=bool(contacted), resolved=bool(resolved), satisfaction=satisfaction)
+        return fields
+
+    return change(store, case_id, "evaluate", actor, at, build, lambda ev: ev.get("satisfaction") or "not reached", tx=tx)
+
+
+def reopen(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None) -> Result:
+    """Open a closed, evaluated or rejected case again (a new time limit starts)."""
+
+    def build(case, state, when):
+        tclass = store.catalog.classes.get(case.get("time_limit")) or store.catalog.classes[store.catalog.default_class]
+        due = clock.deadline(when, tclass.limit, tclass, store.catalog.calendar, store.tz)
+        return {"reason": _reason(reason), "due": timeutil.fmt(due)}
+
+    return change(store, case_id, "reopen", actor, at, build, tx=tx)
+
+
+def reject(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None) -> Result:
+    """A plainly invalid request: not dispatched."""
+    return change(store, case_id, "reject", actor, at, lambda c, s, w: {"reason": _reason(reason)}, tx=tx)
+
+
+def exempt(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None) -> Result:
+    """Exclude from assessment (a confirmed unreasonable demand)."""
+
+    def build(case, state, when):
+        if state.get("exempt"):
+            raise InvalidInput(f"{case_id} is already exempt from assessment")
+        return {"reason": _reason(reason)}
+
+    return change(store, case_id, "exempt", actor, at, build, tx=tx)
+
+
+def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -> Result:
+    """Mark a duplicate: the case joins `into`, which gets a note saying so (one commit)."""
+    target = validate_id(into, "--into")
+    if target == validate_id(case_id):
+        raise InvalidInput("--into: a case cannot be merged into itself")
+    if not store.exists(target, tx):
+        raise InvalidInput(f"--into: no case {target} in this store")
+
+    def build(case, state, when):
+        other = tx.case(target)[1] if tx is not None else store.load_case(target)
+        other_state = model.replay(other, strict=False)
+        if other_state["status"] == "merged":
+            raise InvalidInput(f"--into: {target} is itself merged into {other_state.get('merged_into')}; merge into that case")
+        return {"into": target}
+
+    def extra(tx_, case, event):
+        doc, other = tx_.case(target)
+        when = max(timeutil.load(event["at"]), last_event_time(other) or timeutil.load(event["at"]))
+        add_event(store, tx_, target, doc, other, "note", actor, when, {"text": f"{case['id']} merged into this case as a duplicate"})
+        return [target]
+
+    return change(store, case_id, "merge", actor, at, build, lambda ev: f"duplicate of {ev['into']}", extra, tx=tx)
+
+
+__all__ = [
+    "assign", "accept", "return_case", "contact", "note", "escalate", "extend", "close", "evaluate",
+    "reopen", "reject", "exempt", "merge", "commit_message", "event_time",
+]

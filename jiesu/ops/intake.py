@@ -1,0 +1,279 @@
+"""Reception (接): turn what an operator typed, or a file of requests, into new cases."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from jiesu import clock, model, privacy, textcheck, timeutil
+from jiesu.catalog import LOCAL_KINDS, SLUG
+from jiesu.errors import InvalidInput
+from jiesu.ops.common import Result, commit_message, event_node, event_time, make_event, refresh_state
+from jiesu.store import Store, yamlio
+
+FIELDS = (
+    "title", "channel", "type", "category", "description", "district", "street", "community", "address",
+    "kind", "surname", "name", "phone", "other_phones", "id_document", "home_address", "confidential",
+    "frequent", "special_group", "tags", "time_limit", "answered", "at", "source", "anomalies",
+)
+_CJK = re.compile(r"^[\u4e00-\u9fff\u3400-\u4dbf]{2,4}$")
+
+
+def _flatten(record: dict) -> dict:
+    """Accept both the flat option names and the nested case-file layout."""
+    flat = dict(record)
+    for group in ("location", "complainant"):
+        nested = flat.pop(group, None)
+        if isinstance(nested, dict):
+            for key, value in nested.items():
+                flat.setdefault(key, value)
+    if "received" in flat and "at" not in flat:
+        flat["at"] = flat.pop("received")
+    flat = {k.replace("-", "_"): v for k, v in flat.items()}
+    return flat
+
+
+def _choice(value, table: dict, field: str, required: bool = True):
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"{field}: required; allowed: {', '.join(table)}")
+        return None
+    if value not in table:
+        raise InvalidInput(f"{field}: unknown value {value!r}; allowed: {', '.join(table)}")
+    return value
+
+
+def prepare(store: Store, record: dict, actor: str) -> dict:
+    """Validate one request; return everything needed to write it (nothing is written here)."""
+    catalog = store.catalog
+    r = _flatten(record)
+    unknown = sorted(set(r) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+    received = event_time(store, r.get("at"), field_name="--at")
+    title = textcheck.text(r.get("title"), "--title", required=True, multiline=False)
+    channel = _choice(r.get("channel") or "hotline", catalog.channels, "--channel")
+    case_type = _choice(r.get("type"), catalog.types, "--type")
+    category = r.get("category") or None
+    if category is not None:
+        category = catalog.leaf(str(category)).code
+    description = textcheck.text(r.get("description"), "--description")
+
+    # location
+    district, street = r.get("district") or None, r.get("street") or None
+    community = r.get("community") or None
+    if street is not None:
+        unit = catalog.unit(str(street), "--street")
+        if unit.kind not in LOCAL_KINDS:
+            raise InvalidInput(f"--street: {street!r} is a {unit.kind}, not a street or town")
+        if district is not None and unit.parent != district:
+            raise InvalidInput(f"--street: {street} lies in {unit.parent}, not in --district {district}")
+        district = unit.parent
+    if district is not None:
+        unit = catalog.unit(str(district), "--district")
+        if unit.kind != "district":
+            raise InvalidInput(f"--district: {district!r} is a {unit.kind}, not a district")
+    if community is not None:
+        community = str(community)
+        if street is None:
+            raise InvalidInput("--community: give --street too (a community lies in a street or town)")
+        known = catalog.units[street].communities
+        if known and community not in known:
+            raise InvalidInput(f"--community: {community!r} is not in {street}; allowed: {', '.join(known)}")
+        if not SLUG.match(community):
+            raise InvalidInput(f"--community: {community!r} must be a code of lowercase letters, digits and -")
+    address = textcheck.text(r.get("address"), "--address", multiline=False)
+
+    # complainant
+    kind = _choice(r.get("kind") or "individual", catalog.kinds, "--kind")
+    name = textcheck.text(r.get("name"), "--name", multiline=False)
+    surname = textcheck.text(r.get("surname"), "--surname", multiline=False)
+    if surname and len(surname) > 20:
+        raise InvalidInput("--surname: at most 20 characters (the full name goes in --name, kept private)")
+    if name and not surname and _CJK.match(name):
+        surname = name[0]
+    phone = privacy.normalize_phone(r["phone"]) if r.get("phone") else None
+    others = r.get("other_phones") or []
+    if isinstance(others, str):
+        others = [others]
+    others = [privacy.normalize_phone(p, "other_phones") for p in others]
+    id_document = textcheck.text(r.get("id_document"), "id_document", multiline=False)
+    home_address = textcheck.text(r.get("home_address"), "home_address", multiline=False)
+    flags = {key: textcheck.boolean(r.get(key, False), f"--{key.replace('_', '-')}") for key in ("confidential", "frequent", "special_group")}
+
+    tags = r.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t for t in re.split(r"[,\s]+", tags) if t]
+    seen = []
+    for tag in tags:
+        _choice(tag, catalog.tags, "--tag")
+        if tag not in seen:
+            seen.append(tag)
+    tclass, limit_from = catalog.class_for(explicit=r.get("time_limit"), tags=seen, case_type=case_type, category=category)
+    answered = textcheck.text(r.get("answered"), "--answered")
+
+    private = {}
+    if name or others or id_document or home_address or (flags["confidential"] and (surname or phone)):
+        private = {"name": name, "surname": surname, "phone": phone, "other_phones": others,
+                   "id_document": id_document, "home_address": home_address}
+    return {
+        "received": received, "title": title, "channel": channel, "type": case_type, "category": category,
+        "description": description,
+        "location": {k: v for k, v in (("district", district), ("street", street), ("community", community), ("address", address)) if v},
+        "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
+        "tags": seen, "time_limit": tclass, "limit_from": limit_from, "answered": answered, "private": private,
+        "source": r.get("source"), "anomalies": r.get("anomalies"), "actor": actor,
+    }
+
+
+def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None) -> list[str]:
+    """The next `count` free ids of a month (call under the lock; counts a batch's own new ids)."""
+    year, month = month_key
+    prefix = f"{store.office}-{year % 100:02d}{month:02d}-"
+    folder = store.root / "cases" / f"{year:04d}" / f"{month:02d}"
+    names = [entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml")] if folder.is_dir() else []
+    if tx is not None:
+        names += list(tx.allocated)
+    highest = 0
+    for name in names:
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            highest = max(highest, int(name[len(prefix):]))
+    ids = [f"{prefix}{highest + i:04d}" for i in range(1, count + 1)]
+    if tx is not None:
+        tx.allocated.update(ids)
+    return ids
+
+
+def build_case(store: Store, case_id: str, p: dict, ref: str | None):
+    """The new case document (round-trip map in file key order) and its plain twin."""
+    complainant = dict(p["complainant"])
+    if complainant["confidential"]:
+        complainant["surname"] = None
+        complainant["phone"] = None
+    comp_pairs = [(k, complainant[k]) for k in ("kind", "surname", "phone", "confidential", "frequent", "special_group") if complainant.get(k) is not None]
+    if ref:
+        comp_pairs.append(("ref", ref))
+    pairs = [
+        ("id", case_id), ("schema", model.SCHEMA), ("title", p["title"]), ("received", timeutil.fmt(p["received"])),
+        ("channel", p["channel"]), ("type", p["type"]),
+    ]
+    if p["category"]:
+        pairs.append(("category", p["category"]))
+    if p["description"]:
+        pairs.append(("description", yamlio.block_text(p["description"])))
+    if p["location"]:
+        pairs.append(("location", yamlio.cmap(p["location"].items())))
+    pairs.append(("complainant", yamlio.cmap(comp_pairs)))
+    pairs.append(("tags", yamlio.cseq(p["tags"], flow=True)))
+    pairs.append(("time_limit", p["time_limit"]))
+    if p.get("source"):
+        pairs.append(("source", yamlio.cmap(dict(p["source"]).items(), flow=True)))
+    if p.get("anomalies"):
+        pairs.append(("anomalies", yamlio.cseq(list(p["anomalies"]))))
+    pairs += [("state", None), ("events", yamlio.cseq())]
+    doc = yamlio.cmap(pairs)
+    case = yamlio.to_plain(doc)
+    case["events"] = []
+    tclass = store.catalog.classes[p["time_limit"]]
+    due = clock.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
+    intake_event = make_event(case, "intake", p["actor"], p["received"], {"limit_from": p["limit_from"], "due": timeutil.fmt(due)})
+    events = [intake_event]
+    if p["answered"]:
+        case["events"].append(intake_event)
+        events.append(make_event(case, "close", p["actor"], p["received"], {"resolved": True, "summary": p["answered"]}))
+    case["events"] = events
+    for event in events:
+        doc["events"].append(event_node(event))
+    refresh_state(store, doc, case)
+    return doc, case
+
+
+def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Result]:
+    """Receive one or many requests in one commit; all are validated before anything is written.
+
+    With `tx` (a batch transaction) the cases join the batch and nothing is committed here.
+    """
+    prepared = []
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            raise InvalidInput(f"request {number}: expected a mapping of fields")
+        try:
+            prepared.append(prepare(store, record, actor))
+        except InvalidInput as exc:
+            if len(records) > 1:
+                raise InvalidInput(f"request {number}: {exc.message}", exc.hint) from None
+            raise
+    if not prepared:
+        raise InvalidInput("no requests to receive")
+    if tx is not None:
+        return _write(store, tx, prepared, actor)
+    with store.transaction("intake") as own:
+        results = _write(store, own, prepared, actor)
+        names = [p["private"].get("name") for p in prepared if p["private"].get("name")]
+        first = results[0]
+        if len(results) == 1:
+            p = prepared[0]
+            detail = f"{p['type']} via {p['channel']}" + (f", {p['category']}" if p["category"] else "") + (", answered on the call" if p["answered"] else "")
+            message = commit_message("intake", first.case_id, privacy.scrub(p["title"], names), actor, detail)
+        else:
+            span = f"{results[0].case_id}..{results[-1].case_id}"
+            lines = "\n".join(f"{r.case_id}: {privacy.scrub(p['title'], names)[:60]}" for r, p in zip(results, prepared))
+            message = commit_message("intake", f"{len(results)} cases", span, actor, lines, [r.case_id for r in results])
+        sha = own.commit(message, actor, min(p["received"] for p in prepared))
+        for r in results:
+            r.commit = sha
+            r.notes = own.notes
+    return results
+
+
+def _write(store: Store, tx, prepared: list[dict], actor: str) -> list[Result]:
+    by_month: dict = {}
+    for p in prepared:
+        local = p["received"].astimezone(store.tz)
+        by_month.setdefault((local.year, local.month), []).append(p)
+    ids = {}
+    for key, items in by_month.items():
+        for p, case_id in zip(items, next_ids(store, key, len(items), tx)):
+            ids[id(p)] = case_id
+    results = []
+    for p in prepared:
+        case_id = ids[id(p)]
+        ref = store.private.record(tx, case_id, p["private"]) if p["private"] else None
+        doc, case = build_case(store, case_id, p, ref)
+        tx.put_case(case_id, doc, case)
+        if tx.batch:
+            tx.log.append(("intake", case_id))
+        results.append(Result(case_id, "intake", case["state"]["status"], "", None, case["events"][0]))
+    return results
+
+
+def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:
+    """Requests from a YAML or JSON file (or `-` for standard input): one mapping or a list."""
+    if source == "-":
+        text, name = stdin_text or "", "<stdin>"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidInput(f"--from: no such file {source}")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"--from: {source} is not UTF-8 text") from None
+        name = source
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{name}:{exc.lineno}: {exc.msg}") from None
+    else:
+        try:
+            data = yamlio.load(text, name)
+        except yamlio.YamlProblem as exc:
+            raise InvalidInput(exc.message) from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not data:
+        raise InvalidInput(f"{name}: expected one request (a mapping) or a list of them")
+    return data

@@ -1,0 +1,41 @@
+"""`verify --repair`: bring a store back to its last commit without losing a committed event.
+
+Finishes or rolls back an interrupted write (the journal), puts modified or deleted case files back
+to HEAD, moves untracked files out of cases/ into `.jiesu/rescued/` (never deletes them), and
+registers the merge driver in a clone that lacks it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+
+from jiesu.ops.setup import configure_git
+
+
+def repair(store) -> list[str]:
+    notes = []
+    with store.lock("verify --repair"):
+        notes += store.recover()
+        out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
+        restore, rescue = [], []
+        for entry in out.split("\0"):
+            if len(entry) < 4:
+                continue
+            code, path = entry[:2], entry[3:]
+            (rescue if code == "??" else restore).append(path)
+        if restore:
+            store.git.restore(restore)
+            notes.append(f"restored {len(restore)} case file(s) to the last commit: {', '.join(restore[:5])}")
+        if rescue:
+            stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+            target = store.jiesu_dir / "rescued" / stamp
+            for path in rescue:
+                dest = target / path
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(store.root / path), dest)
+            notes.append(f"moved {len(rescue)} untracked file(s) out of cases/ into {target.relative_to(store.root)}")
+        if not store.git.config("merge.jiesu.driver"):
+            configure_git(store.git)
+            notes.append("registered the jiesu merge driver in this clone's git config")
+    return notes or ["nothing to repair"]

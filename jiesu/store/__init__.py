@@ -1,0 +1,297 @@
+"""A jiesu store: a git work tree holding `jiesu.yaml`, the catalog and one file per case.
+
+`Store.open()` finds it the way git finds a repository (or by `--store` / `JIESU_STORE`);
+`store.transaction()` is the only way to change it: it takes the lock, finishes any write a
+crashed process left half-done, and either commits every file it wrote or puts them all back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+
+from jiesu import faults, timeutil
+from jiesu.errors import CaseNotFound, InvalidInput, StoreError
+from jiesu.store import yamlio
+from jiesu.store.gitrepo import Git
+from jiesu.store.lock import Lock
+
+SETTINGS = "jiesu.yaml"
+OFFICE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
+LANGS = ("en", "zh")
+
+
+def find_root(explicit: str | None = None, start: Path | None = None) -> Path:
+    """The store root: `explicit`, else JIESU_STORE, else the nearest parent holding jiesu.yaml."""
+    chosen = explicit or os.environ.get("JIESU_STORE")
+    if chosen:
+        root = Path(chosen).expanduser()
+        if not (root / SETTINGS).is_file():
+            raise StoreError(f"{root} is not a jiesu store (no {SETTINGS})", hint="create one with `jiesu init DIR`")
+        return root.resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / SETTINGS).is_file():
+            return candidate
+    raise StoreError(
+        f"no jiesu store here: no {SETTINGS} in {here} or any parent",
+        hint="create one with `jiesu init DIR`, or pass --store DIR (or set JIESU_STORE)",
+    )
+
+
+def validate_id(case_id: str, field: str = "case id") -> str:
+    """A case id checked against the strict pattern before it touches a path."""
+    from jiesu.model import parse_id
+
+    text = str(case_id).strip()
+    if not parse_id(text):
+        shown = text if len(text) < 60 and text.isprintable() else repr(text[:60])
+        raise InvalidInput(f"{field} {shown!r}: expected OFFICE-YYMM-NNNN such as HL-2111-0069")
+    return text
+
+
+class Store:
+    """An opened store: settings, catalog, git, private data."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.git = Git(self.root)
+        self.settings = self._load_settings()
+        self.office: str = self.settings["office"]
+        self.tz = timeutil.zone(self.settings["timezone"])
+        self.lang: str = self.settings.get("lang", "en")
+
+    @classmethod
+    def open(cls, explicit: str | None = None) -> "Store":
+        return cls(find_root(explicit))
+
+    def _load_settings(self) -> dict:
+        data = yamlio.load_file(self.root / SETTINGS, SETTINGS, lines=True)
+        if not isinstance(data, dict):
+            raise StoreError(f"{SETTINGS}:1: expected a mapping with office, name, timezone")
+        office = data.get("office")
+        if not isinstance(office, str) or not OFFICE.match(office):
+            raise StoreError(f"{SETTINGS}:{data.lines.get('office', 1)}: office {office!r} must be 1–10 capital letters/digits, starting with a letter")
+        tz = data.get("timezone", "Asia/Shanghai")
+        try:
+            timeutil.zone(str(tz))
+        except InvalidInput as exc:
+            raise StoreError(f"{SETTINGS}:{data.lines.get('timezone', 1)}: {exc.message}") from None
+        lang = data.get("lang", "en")
+        if lang not in LANGS:
+            raise StoreError(f"{SETTINGS}:{data.lines.get('lang', 1)}: lang {lang!r}: allowed en, zh")
+        return {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office}
+
+    @cached_property
+    def catalog(self):
+        """The validated catalog (raises CatalogError listing every problem)."""
+        from jiesu.catalog import load_catalog
+
+        return load_catalog(self.root / "catalog")
+
+    @cached_property
+    def private(self):
+        from jiesu.privacy import Private
+
+        return Private(self)
+
+    @property
+    def jiesu_dir(self) -> Path:
+        return self.root / ".jiesu"
+
+    def now(self):
+        return timeutil.now(self.tz)
+
+    # --- cases ------------------------------------------------------------------------------
+    def case_relpath(self, case_id: str) -> str:
+        from jiesu.model import case_relpath
+
+        return case_relpath(validate_id(case_id))
+
+    def case_path(self, case_id: str) -> Path:
+        return self.root / self.case_relpath(case_id)
+
+    def exists(self, case_id: str, tx=None) -> bool:
+        if tx is not None and case_id in tx.docs:
+            return True
+        return self.case_path(case_id).is_file()
+
+    def _checked(self, case_id: str) -> tuple[Path, str]:
+        rel = self.case_relpath(case_id)
+        path = self.root / rel
+        if path.is_symlink():
+            raise StoreError(f"{rel}: is a symbolic link; case files must be regular files", hint="run `jiesu verify`")
+        if not path.is_file():
+            raise CaseNotFound(f"no case {case_id} in this store", hint="list cases with `jiesu list`")
+        if not path.resolve().is_relative_to(self.root):
+            raise StoreError(f"{rel}: resolves outside the store; refusing to read it")
+        return path, rel
+
+    def load_case(self, case_id: str) -> dict:
+        """A case as plain data, through the fast safe loader."""
+        path, rel = self._checked(case_id)
+        data = yamlio.load_file(path, rel)
+        if not isinstance(data, dict):
+            raise StoreError(f"{rel}:1: a case file must be a mapping")
+        return data
+
+    def edit_case(self, case_id: str):
+        """A case for editing: (round-trip document, plain data)."""
+        path, rel = self._checked(case_id)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise StoreError(f"{rel}:1: not UTF-8 text") from None
+        doc = yamlio.rt_load(text, rel)
+        if not isinstance(doc, dict):
+            raise StoreError(f"{rel}:1: a case file must be a mapping")
+        return doc, yamlio.to_plain(doc)
+
+    # --- writing ----------------------------------------------------------------------------
+    def transaction(self, what: str, batch: bool = False) -> "Transaction":
+        """A write; with `batch`, many operations share it and it commits once."""
+        return Transaction(self, what, batch)
+
+    def lock(self, what: str = "jiesu") -> Lock:
+        return Lock(self.jiesu_dir / "lock", what)
+
+    def recover(self) -> list[str]:
+        """Finish or undo a write that a killed process left behind (call under the lock)."""
+        journal = self.jiesu_dir / "journal"
+        if not journal.exists():
+            return []
+        try:
+            record = json.loads(journal.read_text("utf-8"))
+        except (OSError, ValueError):
+            record = {}
+        paths = [p for p in record.get("paths", []) if isinstance(p, str)]
+        private = [p for p in record.get("private", []) if isinstance(p, str)]
+        landed = self.git.head() != record.get("head")
+        self.git.restore(paths)
+        if private:
+            if landed:
+                self.private.commit(private, "recover private data of an interrupted write", ("jiesu", "jiesu@localhost"))
+            else:
+                self.private.git.restore(private)
+        journal.unlink()
+        state = "completed" if landed else "rolled back"
+        return [f"{state} an interrupted write of {', '.join(paths) or 'nothing'}"]
+
+
+class Transaction:
+    """One operation's writes: journaled, atomic per file, one commit, all-or-nothing."""
+
+    def __init__(self, store: Store, what: str, batch: bool = False):
+        self.store = store
+        self.what = what
+        self.batch = batch
+        self.paths: list[str] = []
+        self.private_paths: list[str] = []
+        self.committed = False
+        self.notes: list[str] = []
+        self.docs: dict = {}  # case id -> [round-trip doc, plain case, dirty]
+        self.allocated: set[str] = set()
+        self.log: list[tuple[str, str]] = []  # (action, case id) of a batch
+        self._lock = store.lock(what)
+
+    def __enter__(self):
+        self._lock.__enter__()
+        try:
+            self.notes = self.store.recover()
+            self.head = self.store.git.head()
+            self.private_head = self.store.private.head() if self.store.private.exists() else None
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def _journal(self) -> None:
+        record = {"head": self.head, "paths": self.paths, "private": self.private_paths, "what": self.what}
+        yamlio.atomic_write(self.store.jiesu_dir / "journal", json.dumps(record))
+
+    def write(self, relpath: str, text: str) -> None:
+        """Write one store file (journaled first, then atomically)."""
+        target = self.store.root / relpath
+        parent = target.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        if not parent.resolve().is_relative_to(self.store.root):
+            raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to write")
+        if relpath not in self.paths:
+            self.paths.append(relpath)
+            self._journal()
+        yamlio.atomic_write(target, text)
+        faults.point("after-rename")
+
+    def case(self, case_id: str):
+        """(doc, plain) of a case as this transaction sees it (its own unwritten edits included)."""
+        entry = self.docs.get(case_id)
+        if entry is None:
+            doc, plain = self.store.edit_case(case_id)
+            entry = self.docs[case_id] = [doc, plain, False]
+        return entry[0], entry[1]
+
+    def put_case(self, case_id: str, doc, plain) -> None:
+        """Record a changed or new case; written now, or at commit time in a batch."""
+        self.docs[case_id] = [doc, plain, True]
+        if not self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        for case_id, entry in self.docs.items():
+            if entry[2]:
+                self.write(self.store.case_relpath(case_id), yamlio.rt_dump(entry[0]))
+                entry[2] = False
+
+    def write_private(self, relpath: str, text: str) -> None:
+        """Write one file of the private repository (committed after the store commit)."""
+        if relpath not in self.private_paths:
+            self.private_paths.append(relpath)
+            self._journal()
+        yamlio.atomic_write(self.store.private.root / relpath, text)
+
+    def commit(self, message: str, actor: str, at=None) -> str | None:
+        self.flush()
+        store = self.store
+        author = author_identity(store, actor)
+        now = store.now()
+        sha = store.git.commit(
+            self.paths, message, author,
+            author_date=timeutil.fmt(at) if at is not None else timeutil.fmt(now),
+            committer_date=timeutil.fmt(now),
+        )
+        self.committed = True
+        if self.private_paths:
+            store.private.commit(self.private_paths, message.splitlines()[0], author)
+        if self.batch:
+            # a batch may go on after its commit: later failures restore only later files
+            self.paths, self.private_paths, self.committed = [], [], False
+            self.head = store.git.head()
+            journal = store.jiesu_dir / "journal"
+            if journal.exists():
+                journal.unlink()
+        return sha
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if not self.committed and (self.paths or self.private_paths):
+                self.store.git.restore(self.paths)
+                if self.private_paths:
+                    self.store.private.git.restore(self.private_paths)
+            journal = self.store.jiesu_dir / "journal"
+            if journal.exists():
+                journal.unlink()
+        finally:
+            self._lock.__exit__(exc_type, exc, tb)
+        return False
+
+
+def author_identity(store: Store, actor: str) -> tuple[str, str]:
+    """(name, email) for a commit by `actor`: git's email when the actor is git's user."""
+    name, email = store.git.identity()
+    if name and actor == name and email:
+        return actor, email
+    local = re.sub(r"[^A-Za-z0-9._-]+", "-", actor).strip("-.") or "actor"
+    return actor, f"{local}@{store.office.lower()}.jiesu.invalid"

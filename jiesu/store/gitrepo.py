@@ -1,0 +1,159 @@
+"""Git, pinned to one repository and driven through its command line.
+
+Commits go through plumbing (`update-index`, `write-tree`, `commit-tree`, `update-ref`) so that one
+case change costs the same in a store of a hundred cases or a million, and only the named paths
+can ever enter a jiesu commit. Inherited `GIT_DIR`, `GIT_WORK_TREE` and friends are ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from jiesu import faults
+from jiesu.errors import StoreError
+
+_DROP = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+    "GIT_COMMITTER_DATE", "GIT_EDITOR", "GIT_QUARANTINE_PATH", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE",
+    "GIT_SHALLOW_FILE", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_LITERAL_PATHSPECS",
+)
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def pinned_env(root: Path) -> dict:
+    """The environment for git in `root`: no inherited repository settings, no prompts, C locale."""
+    env = {k: v for k, v in os.environ.items() if k not in _DROP and not k.startswith("GIT_TRACE")}
+    env["GIT_CEILING_DIRECTORIES"] = str(Path(root).resolve().parent)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["LC_ALL"] = "C"
+    env.pop("LANGUAGE", None)
+    return env
+
+
+class GitFailed(StoreError):
+    """A git command failed; the message carries git's own first line of complaint."""
+
+
+class Git:
+    """One repository, addressed by its work-tree path."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.env = pinned_env(self.root)
+        self._identity = None
+
+    def run(self, *args: str, input: str | bytes | None = None, check: bool = True, env: dict | None = None,
+            binary: bool = False) -> subprocess.CompletedProcess:
+        """Run `git args…` in the repository and return the finished process."""
+        full_env = dict(self.env, **(env or {}))
+        data = input.encode("utf-8") if isinstance(input, str) else input
+        proc = subprocess.run(
+            ["git", *args], cwd=self.root, env=full_env, input=data, capture_output=True,
+        )
+        if not binary:
+            proc.stdout = proc.stdout.decode("utf-8", "replace")
+            proc.stderr = proc.stderr.decode("utf-8", "replace")
+        if check and proc.returncode != 0:
+            err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")
+            lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
+            detail = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else "")
+            raise GitFailed(f"git {args[0]} failed: {detail or 'exit code ' + str(proc.returncode)}")
+        return proc
+
+    def out(self, *args: str, **kw) -> str:
+        return self.run(*args, **kw).stdout.strip()
+
+    def is_repo_root(self) -> bool:
+        proc = self.run("rev-parse", "--show-toplevel", check=False)
+        if proc.returncode != 0:
+            return False
+        return Path(proc.stdout.strip()).resolve() == self.root.resolve()
+
+    def head(self) -> str | None:
+        """The commit HEAD names, or None in a repository without commits."""
+        proc = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+        return proc.stdout.strip() or None
+
+    def config(self, key: str) -> str | None:
+        proc = self.run("config", "--get", key, check=False)
+        return proc.stdout.strip() or None
+
+    def identity(self) -> tuple[str | None, str | None]:
+        """git's configured user.name and user.email (either may be missing)."""
+        if self._identity is None:
+            proc = self.run("config", "--get-regexp", r"^user\.(name|email)$", check=False)
+            values = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+            self._identity = (values.get("user.name"), values.get("user.email"))
+        return self._identity
+
+    def show_file(self, rev: str, path: str) -> bytes | None:
+        """The content of `path` at `rev`, or None if it does not exist there."""
+        proc = self.run("cat-file", "blob", f"{rev}:{path}", check=False, binary=True)
+        return proc.stdout if proc.returncode == 0 else None
+
+    # --- writing ----------------------------------------------------------------------------
+    def stage(self, paths: list[str]) -> None:
+        """Record the work-tree state of `paths` in the index (added, changed or removed)."""
+        if paths:
+            self.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(paths) + "\0")
+
+    def commit(self, paths: list[str], message: str, author: tuple[str, str], author_date: str | None = None,
+               committer_date: str | None = None) -> str | None:
+        """Commit exactly `paths` as they are in the work tree; return the new commit (None if no change).
+
+        Refuses when anything besides `paths` differs between the index and HEAD, so a stray
+        `git add` can never ride along in a jiesu commit.
+        """
+        parent = self.head()
+        self.stage(paths)
+        faults.point("after-index")
+        tree = self.out("write-tree")
+        parent_tree = self.out("rev-parse", f"{parent}^{{tree}}") if parent else EMPTY_TREE
+        if tree == parent_tree:
+            return None
+        changed = set(self.out("diff-tree", "-r", "--name-only", "--no-renames", parent_tree, tree).splitlines())
+        extra = changed - set(paths)
+        if extra:
+            raise StoreError(
+                f"the git index holds changes jiesu did not make: {', '.join(sorted(extra)[:3])}",
+                hint="commit or unstage them (git restore --staged PATH) and try again",
+            )
+        name, email = author
+        cname, cemail = self.identity()
+        env = {
+            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": cname or name, "GIT_COMMITTER_EMAIL": cemail or email,
+        }
+        if author_date:
+            env["GIT_AUTHOR_DATE"] = author_date
+        if committer_date:
+            env["GIT_COMMITTER_DATE"] = committer_date
+        args = ["commit-tree", tree, "-F", "-"]
+        if parent:
+            args[2:2] = ["-p", parent]
+        commit = self.out(*args, input=message, env=env)
+        faults.point("after-commit-object")
+        self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)
+        faults.point("after-ref")
+        return commit
+
+    def restore(self, paths: list[str]) -> None:
+        """Put `paths` back to HEAD in the work tree and the index (remove those HEAD lacks)."""
+        from jiesu.store.yamlio import atomic_write
+
+        head = self.head()
+        for path in paths:
+            content = self.show_file(head, path) if head else None
+            target = self.root / path
+            if content is None:
+                try:
+                    target.unlink()
+                except FileNotFoundError:
+                    pass
+            else:
+                atomic_write(target, content)
+        self.stage(paths)

@@ -1,0 +1,70 @@
+"""The store's write lock: an exclusive `fcntl` lock on `.jiesu/lock`.
+
+The kernel drops the lock when its holder dies, so a killed process never leaves the store
+locked. A second writer waits up to `JIESU_LOCK_TIMEOUT` seconds (default 30), then gives up with
+a message naming the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from jiesu.errors import StoreLocked
+
+
+def timeout() -> float:
+    try:
+        return float(os.environ.get("JIESU_LOCK_TIMEOUT", "30"))
+    except ValueError:
+        return 30.0
+
+
+class Lock:
+    """Context manager holding the store lock."""
+
+    def __init__(self, path: Path, what: str = "jiesu", wait: float | None = None):
+        self.path = Path(path)
+        self.what = what
+        self.wait = timeout() if wait is None else wait
+        self.fd = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        delay = 0.005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = ""
+                    try:
+                        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                    except OSError:
+                        pass
+                    os.close(fd)
+                    raise StoreLocked(
+                        f"the store is locked by another writer{' (' + holder + ')' if holder else ''}; waited {self.wait:g} s",
+                        hint="try again in a moment, or wait longer with JIESU_LOCK_TIMEOUT=SECONDS",
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}: {self.what}".encode("utf-8", "replace")[:200], 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            try:
+                os.ftruncate(self.fd, 0)
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+                os.close(self.fd)
+                self.fd = None
+        return False

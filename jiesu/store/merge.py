@@ -1,0 +1,101 @@
+"""The merge driver for case files: union of events by id, replayed, never a text conflict.
+
+git calls `jiesu merge-driver %O %A %B %P` for `cases/**/*.yaml` (see `.gitattributes`). Events of
+both sides are united by id and ordered by time; events with the same time keep the order in which
+their side wrote them (ours first). The union is replayed through the state machine: an event that
+is illegal at its place is kept, marked `superseded`, skipped by the projection and listed by
+`verify` for a person to review. Header fields merge three-way (a side that changed a field wins;
+if both changed it, ours wins). Two different cases that received the same id are a real conflict.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from jiesu import model, timeutil, workflow
+from jiesu.store import yamlio
+
+HEADER_SKIP = ("state", "events")
+
+
+def _load(path: str):
+    p = Path(path)
+    if not p.exists() or p.stat().st_size == 0:
+        return None, None
+    text = p.read_bytes().decode("utf-8")
+    return yamlio.rt_load(text, path), yamlio.load(text, path)
+
+
+def merge_events(ours: list, theirs: list) -> list:
+    """Union by id, stable by time (ours before theirs at equal times), superseded flags recomputed."""
+    seen = {e.get("id") for e in ours}
+    union = [dict(e) for e in ours] + [dict(e) for e in theirs if e.get("id") not in seen]
+    origin = {id(e): i for i, e in enumerate(union)}
+    union.sort(key=lambda e: (timeutil.load(e.get("at")), origin[id(e)]))
+    for e in union:
+        e.pop("superseded", None)
+    status = None
+    probe = {"events": []}
+    for e in union:
+        if workflow.is_allowed(e.get("action"), status):
+            probe["events"].append(e)
+            status = model.replay(probe, strict=False)["status"]
+        else:
+            e["superseded"] = True
+    return union
+
+
+def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None) -> tuple[bool, str]:
+    """Merge into `ours_path`; return (clean, message)."""
+    from jiesu.ops.common import event_node, state_node
+
+    base_doc, base = _load(base_path)
+    ours_doc, ours = _load(ours_path)
+    theirs_doc, theirs = _load(theirs_path)
+    if ours is None or theirs is None:
+        return False, "one side deleted the case file; resolve by hand"
+    if base is None:
+        first = lambda c: next((e.get("id") for e in c.get("events") or [] if e.get("action") == "intake"), None)  # noqa: E731
+        if first(ours) != first(theirs):
+            return False, f"id collision: two different cases were both given id {ours.get('id')}; renumber one of them"
+    base = base or {}
+    for key in dict.fromkeys([*ours, *theirs]):
+        if key in HEADER_SKIP:
+            continue
+        o, t, b = ours.get(key), theirs.get(key), base.get(key)
+        if o == b and t != b:
+            if key in theirs_doc:
+                ours_doc[key] = theirs_doc[key]
+            else:
+                del ours_doc[key]
+    events = merge_events(ours.get("events") or [], theirs.get("events") or [])
+    ours_doc["events"] = yamlio.cseq([event_node(e) for e in events])
+    merged = yamlio.to_plain(ours_doc)
+    catalog, tz = (store.catalog, store.tz) if store is not None else (None, timeutil.zone("Asia/Shanghai"))
+    state = model.state_block(merged, catalog, tz)
+    ours_doc["state"] = state_node(state)
+    yamlio.atomic_write(Path(ours_path), yamlio.rt_dump(ours_doc))
+    superseded = sum(1 for e in events if e.get("superseded"))
+    return True, f"merged {len(events)} events" + (f", {superseded} superseded (review with jiesu verify)" if superseded else "")
+
+
+def run(base: str, ours: str, theirs: str, path: str) -> int:
+    """Entry point for git: exit 0 when merged, 1 on a real conflict."""
+    store = None
+    try:
+        from jiesu.store import Store
+
+        store = Store(Path.cwd())
+        store.catalog
+    except Exception:  # noqa: BLE001 — a merge must work even with a broken catalog
+        store = None
+    try:
+        clean, message = merge_files(base, ours, theirs, store)
+    except Exception as exc:  # noqa: BLE001 — report, let git mark the conflict
+        print(f"jiesu merge-driver: {path}: {exc}", file=sys.stderr)
+        return 1
+    if not clean:
+        print(f"jiesu merge-driver: {path}: {message}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,317 @@
+"""Reading and writing YAML: fast safe loading in bulk, round-trip editing of the file changed.
+
+Both loaders see the same scalars the same way (YAML 1.2 core rules, and timestamps stay strings),
+so a file written by ruamel reads back identically through PyYAML's C loader. Anchors, aliases,
+custom tags and duplicate keys are refused: case and catalog files never need them, and refusing
+them closes the door on alias bombs and object construction.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from jiesu import faults
+from jiesu.errors import StoreError
+
+_CSafe = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# YAML 1.2 core-schema implicit types, as ruamel.yaml resolves them (timestamps excluded on purpose).
+_IMPLICIT = [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (
+        "tag:yaml.org,2002:float",
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        "-+0123456789.",
+    ),
+    (
+        "tag:yaml.org,2002:int",
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""",
+        "-+0123456789",
+    ),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:value", r"^(?:=)$", "="),
+]
+
+
+class YamlProblem(StoreError):
+    """A YAML file that cannot be read; carries the 1-based line for `path:line: message`."""
+
+    def __init__(self, path: str, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.problem = path, line, message
+
+
+class LDict(dict):
+    """A mapping that remembers the line of itself and of each key (for `file:line` messages)."""
+
+    line = 0
+    lines: dict
+
+
+class LList(list):
+    """A sequence that remembers the line of itself and of each item."""
+
+    line = 0
+    lines: list
+
+
+def _install_resolvers(cls):
+    cls.yaml_implicit_resolvers = {}
+    for tag, pattern, first in _IMPLICIT:
+        cls.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+
+
+def _int(loader, node):
+    value = loader.construct_scalar(node).replace("_", "")
+    sign = -1 if value.startswith("-") else 1
+    value = value.lstrip("+-")
+    if value.startswith(("0b", "0x", "0o")):
+        return sign * int(value, 0)
+    if len(value) > 1 and value.startswith("0"):
+        return sign * int(value[1:].lstrip("o") or "0", 8)
+    return sign * int(value)
+
+
+def _no_merge(loader, node):
+    raise yaml.constructor.ConstructorError(None, None, "merge keys (<<) are not allowed", node.start_mark)
+
+
+def _no_value(loader, node):
+    return loader.construct_scalar(node)
+
+
+class _Strict:
+    """Mixin: duplicate keys, merge keys and non-string keys are errors."""
+
+    def construct_mapping(self, node, deep=False):
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found {node.id}", node.start_mark)
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, bool)) or key is None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"mapping keys must be plain text, found {key!r}", key_node.start_mark
+                )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+class SafeLoader(_Strict, _CSafe):
+    """PyYAML's C safe loader with jiesu's scalar rules; the bulk reader."""
+
+
+class LineLoader(_Strict, _CSafe):
+    """Like SafeLoader, but mappings and sequences carry their line numbers."""
+
+    def construct_mapping(self, node, deep=False):
+        plain = super().construct_mapping(node, deep=True)
+        result = LDict(plain)
+        result.line = node.start_mark.line + 1
+        result.lines = {}
+        for key_node, _ in node.value:
+            result.lines[self.construct_object(key_node, deep=True)] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node, deep=False):
+        result = LList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+for _cls in (SafeLoader, LineLoader):
+    _install_resolvers(_cls)
+    _cls.add_constructor("tag:yaml.org,2002:int", _int)
+    _cls.add_constructor("tag:yaml.org,2002:merge", _no_merge)
+    _cls.add_constructor("tag:yaml.org,2002:value", _no_value)
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _no_value)
+LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_mapping)
+LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_sequence)
+
+
+def _check_aliases(text: str, path: str, loader) -> None:
+    """Refuse anchors and aliases (cheap pre-check: only files containing & or * are parsed twice)."""
+    if "*" not in text and "&" not in text:
+        return
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise YamlProblem(path, event.start_mark.line + 1, "anchors and aliases (&, *) are not allowed")
+    except yaml.YAMLError:
+        return  # the real load reports the syntax error with its line
+
+
+def load(text: str, path: str = "<input>", lines: bool = False):
+    """Load YAML text safely; every problem becomes a `YamlProblem` with its line."""
+    loader = LineLoader if lines else SafeLoader
+    _check_aliases(text, path, loader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 — SafeLoader subclasses only
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        message = (exc.problem or exc.context or "invalid YAML").strip()
+        if "could not determine a constructor" in message:
+            message = message.replace("could not determine a constructor for the tag", "custom tag not allowed:")
+        raise YamlProblem(path, line, message) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(path, 1, str(exc).splitlines()[0]) from None
+    except RecursionError:
+        raise YamlProblem(path, 1, "nesting too deep") from None
+
+
+def load_file(path: Path, display: str | None = None, lines: bool = False):
+    """Read and load one YAML file; unreadable or non-UTF-8 files become a `YamlProblem`."""
+    name = display or str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlProblem(name, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise YamlProblem(name, 1, f"cannot read: {exc.strerror}") from None
+    return load(text, name, lines=lines)
+
+
+# --- round trip (ruamel) -----------------------------------------------------------------------
+
+_RT = None
+
+
+def _rt():
+    """The ruamel round-trip instance, built on first use (ruamel costs ~50 ms to import)."""
+    global _RT
+    if _RT is None:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.resolver import VersionedResolver
+
+        class Resolver(VersionedResolver):
+            @property
+            def versioned_resolver(self):
+                if not hasattr(self, "_jiesu"):
+                    full = super().versioned_resolver
+                    self._jiesu = {
+                        k: [(t, r) for t, r in v if t != "tag:yaml.org,2002:timestamp"] for k, v in full.items()
+                    }
+                return self._jiesu
+
+        rt = YAML(typ="rt")
+        rt.Resolver = Resolver
+        rt.width = 4096
+        rt.allow_unicode = True
+        rt.allow_duplicate_keys = False
+        rt.indent(mapping=2, sequence=2, offset=0)
+        rt.preserve_quotes = False
+        _RT = rt
+    return _RT
+
+
+def rt_load(text: str, path: str = "<input>"):
+    """Load for editing: comments, key order and styles survive a later `rt_dump`."""
+    _check_aliases(text, path, SafeLoader)
+    try:
+        return _rt().load(text)
+    except Exception as exc:  # ruamel raises many types; all are a bad file here
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else 1
+        message = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlProblem(path, line, str(message).strip()) from None
+
+
+def rt_dump(doc) -> str:
+    """Serialise a round-trip document."""
+    out = io.StringIO()
+    _rt().dump(doc, out)
+    return out.getvalue()
+
+
+def cmap(pairs=(), flow: bool = False):
+    """A ruamel mapping from (key, value) pairs, optionally in flow style `{a: 1, b: 2}`."""
+    from ruamel.yaml.comments import CommentedMap
+
+    result = CommentedMap(pairs)
+    if flow:
+        result.fa.set_flow_style()
+    else:
+        result.fa.set_block_style()
+    return result
+
+
+def cseq(items=(), flow: bool = False):
+    """A ruamel sequence, optionally in flow style `[a, b]`."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    result = CommentedSeq(items)
+    if flow:
+        result.fa.set_flow_style()
+    else:
+        result.fa.set_block_style()
+    return result
+
+
+def block_text(text: str):
+    """A multi-line string shown as a `|` block (single lines stay plain)."""
+    if "\n" in text.rstrip("\n"):
+        from ruamel.yaml.scalarstring import LiteralScalarString
+
+        return LiteralScalarString(text if text.endswith("\n") else text + "\n")
+    return text
+
+
+def to_plain(value):
+    """Turn a ruamel document into plain dicts, lists and scalars."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, (int, bool)) else k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+# --- atomic files ------------------------------------------------------------------------------
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write via a temporary file in the same folder, fsync, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        faults.point("before-rename")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

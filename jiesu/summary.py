@@ -1,0 +1,128 @@
+"""One compact row per case: what list, overdue, rank and the reports need, and nothing personal.
+
+`summarize` is pure: it replays the events (the truth) and flattens the result. The index stores
+these rows so that reading commands never parse YAML for cases that did not change.
+"""
+
+from __future__ import annotations
+
+from jiesu import model, privacy, timeutil
+
+ROW_KEYS = (
+    "id", "status", "title", "type", "channel", "category", "district", "street", "community", "lead",
+    "co_units", "received", "due", "dispatched", "accepted", "contacted", "closed", "resolved", "exempt",
+    "merged_into", "tags", "time_limit", "limit_from", "frequent", "confidential", "special_group",
+    "phone_key", "address", "assigns", "first_dispatched", "first_contact", "returns", "extensions",
+    "original_due", "evaluation", "evaluated_at", "eval_lead", "evaluations", "reopened", "superseded",
+    "source", "timeline", "changed",
+)
+
+
+def _t(value):
+    return timeutil.fmt(value) if value is not None else None
+
+
+def summarize(case: dict, catalog=None, tz=None) -> dict:
+    """The index row of one case (raises ValueError/TypeError on a malformed case).
+
+    The catalog is only needed for cases whose intake event does not record its due time.
+    """
+    timeline = []
+    state = model.replay(case, catalog, tz, strict=False, trace=timeline)
+    if state.get("due") is None and isinstance(case.get("state"), dict):
+        state["due"] = timeutil.load(case["state"].get("due"))
+    loc = case.get("location") or {}
+    comp = case.get("complainant") or {}
+    events = [e for e in case.get("events") or [] if isinstance(e, dict)]
+    live = [e for e in events if not e.get("superseded")]
+
+    # dispatch history: each assignment with when it was accepted / returned / replaced
+    assigns, current, lead_now = [], None, None
+    first_contact, evaluations, reopened, returns, extensions = None, [], 0, 0, 0
+    original_due = None
+    for e in live:
+        action, at = e.get("action"), e.get("at")
+        if action == "intake":
+            original_due = e.get("due")
+        elif action == "assign":
+            if current is not None and current["ended"] is None:
+                current["ended"], current["end"] = at, "reassign"
+            current = {"unit": e.get("unit"), "at": at, "accepted": None, "ended": None, "end": None}
+            assigns.append(current)
+            lead_now = e.get("unit")
+        elif action == "accept" and current is not None and current["accepted"] is None:
+            current["accepted"] = at
+        elif action == "return":
+            returns += 1
+            if current is not None and current["ended"] is None:
+                current["ended"], current["end"] = at, "return"
+            lead_now = None
+        elif action == "contact" and first_contact is None:
+            first_contact = at
+        elif action == "extend":
+            extensions += 1
+        elif action == "reopen":
+            reopened += 1
+        elif action == "evaluate":
+            evaluations.append({
+                "at": at, "lead": lead_now, "reached": bool(e.get("reached")),
+                "contacted": e.get("contacted"), "resolved": e.get("resolved"), "satisfaction": e.get("satisfaction"),
+            })
+    last_eval = evaluations[-1] if evaluations else None
+    row = {
+        "id": case.get("id"),
+        "status": state.get("status"),
+        "title": privacy.scrub(case.get("title")),
+        "type": case.get("type"),
+        "channel": case.get("channel"),
+        "category": case.get("category"),
+        "district": loc.get("district"),
+        "street": loc.get("street"),
+        "community": loc.get("community"),
+        "lead": state.get("lead"),
+        "co_units": list(state.get("co_units") or []),
+        "received": case.get("received") if isinstance(case.get("received"), str) else _t(timeutil.load(case.get("received"))),
+        "due": _t(state.get("due")),
+        "dispatched": _t(state.get("dispatched")),
+        "accepted": _t(state.get("accepted")),
+        "contacted": _t(state.get("contacted")),
+        "closed": _t(state.get("closed")),
+        "resolved": state.get("resolved"),
+        "exempt": bool(state.get("exempt")),
+        "merged_into": state.get("merged_into"),
+        "tags": list(case.get("tags") or []),
+        "time_limit": case.get("time_limit"),
+        "limit_from": next((e.get("limit_from") for e in live if e.get("action") == "intake"), None),
+        "frequent": bool(comp.get("frequent")),
+        "confidential": bool(comp.get("confidential")),
+        "special_group": bool(comp.get("special_group")),
+        "phone_key": privacy.phone_key(comp.get("phone")) or (("ref:" + comp["ref"]) if comp.get("ref") else None),
+        "address": privacy.scrub(loc.get("address")) if loc.get("address") else None,
+        "assigns": assigns,
+        "first_dispatched": assigns[0]["at"] if assigns else None,
+        "first_contact": first_contact,
+        "returns": returns,
+        "extensions": extensions,
+        "original_due": original_due or _t(state.get("due")),
+        "evaluation": state.get("evaluation"),
+        "evaluated_at": last_eval["at"] if last_eval else None,
+        "eval_lead": last_eval["lead"] if last_eval else None,
+        "evaluations": evaluations,
+        "reopened": reopened,
+        "superseded": sum(1 for e in events if e.get("superseded")),
+        "source": case.get("source"),
+        "timeline": timeline,
+        "changed": timeline[-1][0] if timeline else None,
+    }
+    return row
+
+
+def status_at(row: dict, when) -> tuple[str | None, str | None, str | None]:
+    """(status, due, lead) of a case at instant `when`, from its timeline; Nones before intake."""
+    found = (None, None, None)
+    for at, status, due, lead in row.get("timeline") or []:
+        if timeutil.load(at) <= when:
+            found = (status, due, lead)
+        else:
+            break
+    return found

@@ -1,0 +1,129 @@
+"""Instants, durations and their text forms.
+
+Stored times are ISO 8601 strings with an offset (`2021-11-02T10:02:02+08:00`); input without an
+offset is read in the store's time zone; "now" is the clock, or `JIESU_NOW` when set so that cron
+jobs and tests are reproducible.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jiesu.errors import InvalidInput
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
+
+
+@lru_cache(maxsize=None)
+def zone(name: str) -> tzinfo:
+    """The time zone called `name` (an IANA name such as Asia/Shanghai)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from exc
+
+
+def now(tz: tzinfo) -> datetime:
+    """The current instant in `tz`: `JIESU_NOW` if set, else the clock, to whole seconds."""
+    fixed = os.environ.get("JIESU_NOW")
+    if fixed:
+        try:
+            return parse_time(fixed, tz, field="JIESU_NOW")
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message.replace("--at", "JIESU_NOW")) from None
+    return datetime.now(tz).replace(microsecond=0)
+
+
+def parse_time(text: str, tz: tzinfo, field: str = "--at") -> datetime:
+    """Parse ISO 8601 (`2021-11-02T10:02`, `2021-11-02 10:02:02+08:00`, `2021-11-02`).
+
+    A time without offset is in `tz`; a bare date means its midnight.
+    """
+    if isinstance(text, datetime):
+        value = text
+    else:
+        raw = str(text).strip()
+        if not raw:
+            raise InvalidInput(f"{field}: empty time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00")
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+        except ValueError:
+            raise InvalidInput(
+                f"{field}: {raw!r} is not a time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00"
+            ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+        # Round-trip through UTC so a wall time that does not exist (DST gap) is normalised.
+        value = value.astimezone(timezone.utc).astimezone(tz)
+    return value.replace(microsecond=0)
+
+
+def parse_date(text: str, field: str = "--date") -> date:
+    """Parse a calendar date `YYYY-MM-DD`."""
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: {text!r} is not a date; use YYYY-MM-DD such as 2021-11-02") from None
+
+
+def parse_month(text: str, field: str = "--month") -> tuple[int, int]:
+    """Parse `YYYY-MM` into (year, month)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", str(text).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise InvalidInput(f"{field}: {text!r} is not a month; use YYYY-MM such as 2021-11")
+    return int(m.group(1)), int(m.group(2))
+
+
+def fmt(value: datetime) -> str:
+    """The stored form of an instant: ISO 8601 with offset, whole seconds."""
+    return value.replace(microsecond=0).isoformat()
+
+
+def load(value) -> datetime | None:
+    """An instant read from a case file (a string, or a datetime from a permissive loader)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    result = datetime.fromisoformat(str(value))
+    if result.tzinfo is None:
+        raise ValueError(f"time {value!r} has no offset")
+    return result
+
+
+def display(value: datetime | None, tz: tzinfo, seconds: bool = False) -> str:
+    """A time for people: in the store zone, `2021-11-02 10:02`."""
+    if value is None:
+        return "—"
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def parse_duration(text: str, field: str = "duration") -> timedelta:
+    """Parse `15m`, `2h`, `7d`, `1w`, `1d12h` into a timedelta."""
+    m = _DURATION.match(str(text)) if text is not None else None
+    if not m or not any(m.groups()) or str(text).strip() == "":
+        raise InvalidInput(f"{field}: {text!r} is not a duration; use forms such as 15m, 2h, 7d, 1d12h")
+    w, d, h, mi = (int(g) if g else 0 for g in m.groups())
+    return timedelta(weeks=w, days=d, hours=h, minutes=mi)
+
+
+def format_duration(delta: timedelta | None) -> str:
+    """A duration for people: `5d 4h 55m`, `-2h 10m` when negative."""
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days}d"] if days else []
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes or not parts:
+        parts.append(f"{minutes}m")
+    return sign + " ".join(parts)

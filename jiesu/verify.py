@@ -1,0 +1,308 @@
+"""`jiesu verify`: every check runs, every problem is reported as `path:line: message`.
+
+Each check is a function returning a list of Problems; none stops at the first. A case is valid
+when its file parses, its fields fit the schema and the catalog, its events replay through the
+state machine, its `state` equals the projection, and git has it committed as it is on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from jiesu import model, privacy, timeutil
+from jiesu.catalog import LOCAL_KINDS
+from jiesu.errors import CatalogError
+from jiesu.store import yamlio
+from jiesu.workflow import TABLE
+
+CASE_PATH = re.compile(r"^cases/(\d{4})/(\d{2})/([^/]+)\.yaml$")
+REQUIRED = {"id": str, "schema": int, "title": str, "received": str, "channel": str, "type": str,
+            "time_limit": str, "state": dict, "events": list}
+OPTIONAL = {"category": str, "description": str, "location": dict, "complainant": dict, "tags": list,
+            "source": dict, "anomalies": list, "attachments": list}
+
+
+@dataclass
+class Problem:
+    path: str
+    line: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self):
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.path}:{self.line}: {prefix}{self.message}"
+
+
+class _Lines:
+    """Line numbers of a case file, computed only when a problem needs one."""
+
+    def __init__(self, root: Path, path: str):
+        self.root, self.path, self.doc = root, path, None
+
+    def __call__(self, *keys) -> int:
+        if self.doc is None:
+            try:
+                self.doc = yamlio.load_file(self.root / self.path, self.path, lines=True)
+            except yamlio.YamlProblem:
+                self.doc = {}
+        node, line = self.doc, 1
+        for key in keys:
+            if isinstance(node, dict) and key in node:
+                line = node.lines.get(key, line) if hasattr(node, "lines") else line
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                line = node.lines[key] if hasattr(node, "lines") else line
+                node = node[key]
+            else:
+                break
+        return line
+
+
+def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
+    """Every problem of one loaded case file."""
+    problems: list[Problem] = []
+    at = _Lines(root, path)
+
+    def bad(message, *keys, severity="error"):
+        problems.append(Problem(path, at(*keys), message, severity))
+
+    if not isinstance(case, dict):
+        return [Problem(path, 1, "a case file must be a mapping")]
+    for key, kind in REQUIRED.items():
+        if key not in case:
+            bad(f"missing field `{key}`")
+        elif not isinstance(case[key], kind) or (kind is int and isinstance(case[key], bool)):
+            bad(f"`{key}` must be {kind.__name__}", key)
+    for key, kind in OPTIONAL.items():
+        if case.get(key) is not None and not isinstance(case[key], kind):
+            bad(f"`{key}` must be {kind.__name__}", key)
+    if problems:
+        return problems
+    m = CASE_PATH.match(path)
+    parsed = model.parse_id(case["id"])
+    if not parsed:
+        bad(f"id {case['id']!r} is not OFFICE-YYMM-NNNN", "id")
+    elif m and (m.group(3) != case["id"]):
+        bad(f"id {case['id']} does not match the file name {m.group(3)}.yaml", "id")
+    if case["schema"] != model.SCHEMA:
+        bad(f"schema {case['schema']} is not supported (expected {model.SCHEMA})", "schema")
+    try:
+        received = timeutil.load(case["received"])
+    except ValueError:
+        bad(f"received {case['received']!r} is not an ISO 8601 time with offset", "received")
+        received = None
+    if received and m:
+        local = received.astimezone(tz)
+        if (local.year, local.month) != (int(m.group(1)), int(m.group(2))):
+            bad(f"received {case['received']} is not in the month of its folder {m.group(1)}/{m.group(2)}", "received")
+        if parsed and (parsed[1], parsed[2]) != (local.year % 100, local.month):
+            bad(f"id {case['id']} does not carry the month received ({local:%y%m})", "id")
+    if not case["title"].strip():
+        bad("title is empty", "title")
+    # catalog references
+    if catalog is not None:
+        for key, table, name in (("type", catalog.types, "type"), ("channel", catalog.channels, "channel"),
+                                 ("time_limit", catalog.classes, "time-limit class")):
+            if case[key] not in table:
+                bad(f"unknown {name} {case[key]!r}; allowed: {', '.join(table)}", key)
+        if case.get("category") is not None:
+            cat = catalog.categories.get(case["category"])
+            if cat is None or not cat.is_leaf:
+                bad(f"unknown leaf category {case['category']!r}", "category")
+        loc = case.get("location") or {}
+        if loc.get("district") and (loc["district"] not in catalog.units or catalog.units[loc["district"]].kind != "district"):
+            bad(f"location.district {loc['district']!r} is not a district of the catalog", "location", "district")
+        if loc.get("street"):
+            unit = catalog.units.get(loc["street"])
+            if unit is None or unit.kind not in LOCAL_KINDS:
+                bad(f"location.street {loc['street']!r} is not a street/town of the catalog", "location", "street")
+            elif loc.get("district") and unit.parent != loc["district"]:
+                bad(f"location.street {loc['street']} is not in district {loc['district']}", "location", "street")
+        for i, tag in enumerate(case.get("tags") or []):
+            if tag not in catalog.tags:
+                bad(f"unknown tag {tag!r}", "tags")
+        comp = case.get("complainant") or {}
+        if comp.get("kind") is not None and comp["kind"] not in catalog.kinds:
+            bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
+    comp = case.get("complainant") or {}
+    if comp.get("confidential") and (comp.get("surname") or comp.get("phone")):
+        bad("a confidential case must not carry surname or phone in the shared file", "complainant")
+    if comp.get("phone") is not None:
+        try:
+            privacy.normalize_phone(str(comp["phone"]), "complainant.phone")
+        except Exception as exc:  # InvalidInput
+            bad(str(getattr(exc, "message", exc)), "complainant", "phone")
+    # events
+    seen_ids, previous = {}, None
+    for i, e in enumerate(case["events"]):
+        if not isinstance(e, dict):
+            bad(f"event {i + 1} is not a mapping", "events", i)
+            continue
+        action = e.get("action")
+        if action not in TABLE:
+            bad(f"event {i + 1}: unknown action {action!r}", "events", i)
+            continue
+        eid = e.get("id")
+        if not isinstance(eid, str) or not model.EVENT_ID.match(eid):
+            bad(f"event {i + 1}: id {eid!r} must be 6–12 hex digits", "events", i)
+        elif eid in seen_ids:
+            bad(f"event {i + 1}: duplicate event id {eid} (also event {seen_ids[eid]})", "events", i)
+        else:
+            seen_ids[eid] = i + 1
+        allowed = set(model.EVENT_KEYS) | set(model.EVENT_FIELDS[action]) | {"superseded"}
+        extra = [k for k in e if k not in allowed]
+        if extra:
+            bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
+        if not isinstance(e.get("by"), str) or not e.get("by"):
+            bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
+        try:
+            when = timeutil.load(e.get("at"))
+            if when is None:
+                raise ValueError
+        except (ValueError, TypeError):
+            bad(f"event {i + 1} ({action}): `at` {e.get('at')!r} is not an ISO 8601 time with offset", "events", i)
+            continue
+        if previous is not None and when < previous and not e.get("superseded"):
+            bad(f"event {i + 1} ({action}) at {e.get('at')} is earlier than the event before it", "events", i)
+        previous = when if not e.get("superseded") else previous
+        if e.get("superseded"):
+            bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
+        if catalog is not None:
+            for key in ("unit", "to"):
+                if e.get(key) is not None and e[key] not in catalog.units:
+                    bad(f"event {i + 1} ({action}): unknown unit {e[key]!r}", "events", i)
+            for unit in e.get("co") or []:
+                if unit not in catalog.units:
+                    bad(f"event {i + 1} ({action}): unknown co-unit {unit!r}", "events", i)
+            if action == "evaluate" and e.get("satisfaction") is not None and e["satisfaction"] not in catalog.assessment.satisfaction:
+                bad(f"event {i + 1} (evaluate): unknown satisfaction level {e['satisfaction']!r}", "events", i)
+    if not case["events"] or not isinstance(case["events"][0], dict) or case["events"][0].get("action") != "intake":
+        bad("the first event must be the intake", "events")
+    try:
+        model.replay(case, strict=True)
+    except model.ReplayError as exc:
+        bad(f"event {exc.index + 1}: {exc}; allowed next: see `jiesu show`", "events", exc.index)
+    except (ValueError, TypeError) as exc:
+        bad(f"events do not replay: {exc}", "events")
+    else:
+        expected = model.state_block(case, catalog, tz)
+        actual = case.get("state") or {}
+        if _normal(actual) != _normal(expected):
+            diffs = [k for k in dict.fromkeys([*expected, *actual]) if _normal(expected.get(k)) != _normal(actual.get(k))]
+            first = diffs[0] if diffs else "?"
+            bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
+                "state", first if first in actual else "status")
+    return problems
+
+
+def _normal(value):
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    if isinstance(value, str):
+        try:
+            return timeutil.load(value).timestamp() if "T" in value and value[:4].isdigit() else value
+        except ValueError:
+            return value
+    return value
+
+
+def check_catalog(store) -> tuple[object, list[Problem]]:
+    try:
+        return store.catalog, []
+    except CatalogError as exc:
+        out = []
+        for text in exc.problems:
+            path, line, message = (text.split(":", 2) + ["", ""])[:3]
+            out.append(Problem(path, int(line) if line.isdigit() else 1, message.strip()))
+        return None, out
+
+
+def check_git(store) -> list[Problem]:
+    """Case files must be committed exactly as they are on disk."""
+    problems = []
+    out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
+    for entry in out.split("\0"):
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code == "??":
+            problems.append(Problem(path, 1, "untracked file in cases/ (not committed by jiesu)"))
+        elif "D" in code:
+            problems.append(Problem(path, 1, "case file deleted but the deletion is not committed"))
+        else:
+            problems.append(Problem(path, 1, "case file differs from the last commit (uncommitted change)"))
+    if (store.jiesu_dir / "journal").exists():
+        problems.append(Problem(".jiesu/journal", 1, "a write was interrupted; `jiesu verify --repair` (or the next write) finishes it"))
+    if not store.git.config("merge.jiesu.driver"):
+        problems.append(Problem(".git/config", 1, "the jiesu merge driver is not configured in this clone; run `jiesu verify --repair` "
+                                "(or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')", "warning"))
+    return problems
+
+
+def case_files(root: Path) -> tuple[list[str], list[Problem]]:
+    """Every file under cases/, as store-relative paths, and problems with the tree itself."""
+    files, problems = [], []
+    base = root / "cases"
+    for folder, dirs, names in os.walk(base):
+        rel_folder = Path(folder).relative_to(root).as_posix()
+        for d in list(dirs):
+            if (Path(folder) / d).is_symlink():
+                problems.append(Problem(f"{rel_folder}/{d}", 1, "symbolic link in cases/; case folders must be real folders"))
+                dirs.remove(d)
+        for name in names:
+            rel = f"{rel_folder}/{name}"
+            full = Path(folder) / name
+            if name == ".gitkeep":
+                continue
+            if full.is_symlink():
+                problems.append(Problem(rel, 1, "symbolic link in cases/; case files must be regular files"))
+            elif not CASE_PATH.match(rel):
+                if not name.startswith("."):
+                    problems.append(Problem(rel, 1, "not a case file (expected cases/YYYY/MM/<ID>.yaml)"))
+            else:
+                files.append(rel)
+    return sorted(files), problems
+
+
+def _check_one(args):
+    root, path, catalog, tz_name = args
+    tz = timeutil.zone(tz_name)
+    try:
+        case = yamlio.load_file(Path(root) / path, path)
+    except yamlio.YamlProblem as exc:
+        return [Problem(exc.path, exc.line, exc.problem)]
+    return check_case(Path(root), path, case, catalog, tz)
+
+
+def verify(store, progress=None) -> list[Problem]:
+    """All problems of the store (errors and warnings), sorted by path and line."""
+    catalog, problems = check_catalog(store)
+    files, tree_problems = case_files(store.root)
+    problems += tree_problems
+    jobs = [(str(store.root), p, catalog, store.settings["timezone"]) for p in files]
+    if len(jobs) > 2000:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8)) as pool:
+            for found in pool.map(_check_one, jobs, chunksize=200):
+                problems += found
+                if progress:
+                    progress(1)
+    else:
+        for job in jobs:
+            problems += _check_one(job)
+            if progress:
+                progress(1)
+    problems += check_git(store)
+    problems.sort(key=lambda p: (p.path, p.line))
+    return problems
+
+
+def as_json(problems: list[Problem]) -> list[dict]:
+    return [asdict(p) for p in problems]

@@ -1,0 +1,130 @@
+"""How one case reads for people (`show`) and for scripts (`show --format json`)."""
+
+from __future__ import annotations
+
+from jiesu import clocks, timeutil
+from jiesu.privacy import mask_name
+
+
+def case_json(case: dict, store, private: dict | None = None) -> dict:
+    """The case as stored, plus its clocks and (with --reveal) the private record."""
+    data = dict(case)
+    data["clocks"] = clocks.case_clocks(case, store.catalog, store.tz, store.now())
+    if private is not None:
+        data["private"] = private
+    return data
+
+
+def case_text(case: dict, store, private: dict | None = None) -> str:
+    """A readable page about one case: header, people, clocks, description, timeline."""
+    catalog, tz, lang = store.catalog, store.tz, store.lang
+    state = case.get("state") or {}
+    loc = case.get("location") or {}
+    comp = case.get("complainant") or {}
+    out = []
+
+    def row(label, value):
+        if value not in (None, "", []):
+            out.append(f"{label:<12} {value}")
+
+    out.append(f"{case.get('id')}  {case.get('title')}")
+    out.append("")
+    status = state.get("status")
+    if state.get("exempt"):
+        status = f"{status} (exempt from assessment)"
+    if state.get("merged_into"):
+        status = f"{status} into {state['merged_into']}"
+    row("status", status)
+    row("type", f"{catalog.name('types', case.get('type'), lang)} · via {catalog.name('channels', case.get('channel'), lang)}")
+    if case.get("category"):
+        row("category", f"{case['category']} — {catalog.name('categories', case['category'], lang)}")
+    limit = case.get("time_limit")
+    tclass = catalog.classes.get(limit)
+    origin = next((e.get("limit_from") for e in case.get("events") or [] if isinstance(e, dict) and e.get("action") == "intake"), None)
+    why = {"explicit": "given at intake", "default": "the default class", "type:emergency": "type emergency"}.get(origin or "", origin or "")
+    if why.startswith("tag:"):
+        why = f"tag {why[4:]}"
+    elif why.startswith("category:"):
+        why = f"category {why[9:]}"
+    kind = f"{'working' if tclass and tclass.days == 'working' else 'calendar'} time"
+    row("time limit", f"{limit} ({timeutil.format_duration(tclass.limit) if tclass else '?'}, {kind}; from {why or 'unknown'})")
+    row("received", timeutil.display(timeutil.load(case.get("received")), tz))
+    due = timeutil.load(state.get("due"))
+    original = next((e.get("due") for e in case.get("events") or [] if isinstance(e, dict) and e.get("action") == "intake" and e.get("due")), None)
+    due_text = timeutil.display(due, tz)
+    if original and timeutil.load(original) != due:
+        due_text += f"  (originally {timeutil.display(timeutil.load(original), tz)})"
+    row("due", due_text)
+    if state.get("lead"):
+        lead = state["lead"]
+        row("lead", f"{lead} — {catalog.name('units', lead, lang)}")
+        if state.get("co_units"):
+            row("co-units", ", ".join(state["co_units"]))
+    place = " / ".join(catalog.name("units", loc[k], lang) for k in ("district", "street") if loc.get(k))
+    if loc.get("community"):
+        street = catalog.units.get(loc.get("street"))
+        names = street.communities.get(loc["community"]) if street else None
+        place += " / " + ((names or {}).get(lang) or loc["community"])
+    if loc.get("address"):
+        place = f"{place} — {loc['address']}" if place else loc["address"]
+    row("location", place)
+    who = [catalog.name("kinds", comp.get("kind"), lang)]
+    if comp.get("confidential"):
+        who.append("confidential")
+    if comp.get("surname"):
+        who.append(str(comp["surname"]))
+    if comp.get("phone"):
+        who.append(str(comp["phone"]))
+    for flag in ("frequent", "special_group"):
+        if comp.get(flag):
+            who.append(flag.replace("_", " "))
+    if comp.get("ref"):
+        who.append(f"ref {comp['ref']}")
+    row("complainant", ", ".join(str(w) for w in who if w))
+    if private:
+        for key in ("name", "phone", "other_phones", "id_document", "home_address"):
+            if private.get(key):
+                value = private[key]
+                row(f"  {key.replace('_', ' ')}", ", ".join(value) if isinstance(value, list) else value)
+    row("tags", ", ".join(case.get("tags") or []))
+    if state.get("evaluation"):
+        ev = state["evaluation"]
+        if ev.get("reached"):
+            row("evaluation", f"{ev.get('satisfaction')}; contacted {'yes' if ev.get('contacted') else 'no'}, resolved {'yes' if ev.get('resolved') else 'no'}")
+        else:
+            row("evaluation", "complainant not reached")
+    source = case.get("source")
+    if source:
+        row("source", ", ".join(f"{k} {v}" for k, v in source.items()))
+    for anomaly in case.get("anomalies") or []:
+        row("anomaly", anomaly)
+
+    cl = clocks.case_clocks(case, catalog, tz, store.now())
+    out.append("")
+    out.append("clocks")
+    for line in clocks.describe(cl):
+        out.append(f"  {line}")
+    extra = clocks.assessment_lines(case, catalog) if hasattr(clocks, "assessment_lines") else []
+    if extra:
+        out.append("")
+        out.append("assessment")
+        out.extend(f"  {line}" for line in extra)
+    if case.get("description"):
+        out.append("")
+        out.append("description")
+        out.extend(f"  {line}" for line in str(case["description"]).rstrip().splitlines())
+    out.append("")
+    out.append("events")
+    for e in case.get("events") or []:
+        if not isinstance(e, dict):
+            continue
+        when = timeutil.display(timeutil.load(e.get("at")), tz)
+        fields = {k: v for k, v in e.items() if k not in ("id", "at", "by", "action", "superseded", "limit_from", "due")}
+        text = "; ".join(f"{k} {'yes' if v is True else 'no' if v is False else (', '.join(v) if isinstance(v, list) else v)}" for k, v in fields.items())
+        mark = "  [superseded]" if e.get("superseded") else ""
+        out.append(f"  {when}  {e.get('action'):<9} by {e.get('by')}{'  ' + text if text else ''}{mark}")
+    return "\n".join(out) + "\n"
+
+
+def masked_surname(surname: str | None) -> str:
+    return mask_name(surname) if surname and len(surname) > 1 else (surname or "")
