@@ -24,7 +24,7 @@ test: $(BIN)/.installed
 	if [ $$code -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check jiesu tests bench
+	$(BIN)/ruff check --select E,F,W,I --ignore E501 jiesu tests bench
 
 example: $(BIN)/.installed
 	$(BIN)/python tests/make_example.py

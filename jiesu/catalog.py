@@ -237,21 +237,15 @@ class Catalog:
         rule = cat.dispatch or {}
 
         def resolve(target: str) -> str:
-            if target == "street":
-                if not location.get("street"):
-                    raise InvalidInput(
-                        f"category {category} is dispatched to the street/town of the location, but the case has no street",
-                        hint="give the unit explicitly: jiesu assign ID UNIT",
-                    )
-                return location["street"]
-            if target == "district":
-                if not location.get("district"):
-                    raise InvalidInput(
-                        f"category {category} is dispatched to the district of the location, but the case has no district",
-                        hint="give the unit explicitly: jiesu assign ID UNIT",
-                    )
-                return location["district"]
-            return target
+            if target not in ("street", "district"):
+                return target
+            if not location.get(target):
+                where = "street/town" if target == "street" else "district"
+                raise InvalidInput(
+                    f"category {category} is dispatched to the {where} of the location, but the case has no {target}",
+                    hint="give the unit explicitly: jiesu assign ID UNIT",
+                )
+            return location[target]
 
         lead = resolve(rule.get("lead", "street"))
         co = []

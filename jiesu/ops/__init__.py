@@ -6,7 +6,19 @@ one commit, under the store lock; on any failure the store is left exactly as it
 
 from jiesu.ops.common import Result, commit_batch
 from jiesu.ops.handling import (
-    accept, assign, close, contact, escalate, evaluate, exempt, extend, merge, note, reject, reopen, return_case,
+    accept,
+    assign,
+    close,
+    contact,
+    escalate,
+    evaluate,
+    exempt,
+    extend,
+    merge,
+    note,
+    reject,
+    reopen,
+    return_case,
 )
 from jiesu.ops.intake import intake, read_requests
 from jiesu.ops.setup import init_store

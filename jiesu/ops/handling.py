@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from jiesu import clock, model, textcheck, timeutil
 from jiesu.errors import InvalidInput
-from jiesu.ops.common import Result, add_event, change, commit_message, event_time, last_event_time
+from jiesu.ops.common import (
+    Result,
+    add_event,
+    change,
+    commit_message,
+    event_time,
+    last_event_time,
+)
 from jiesu.store import Store, validate_id
 
 

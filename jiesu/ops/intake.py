@@ -9,7 +9,14 @@ from pathlib import Path
 from jiesu import clock, model, privacy, textcheck, timeutil
 from jiesu.catalog import LOCAL_KINDS, SLUG
 from jiesu.errors import InvalidInput
-from jiesu.ops.common import Result, commit_message, event_node, event_time, make_event, refresh_state
+from jiesu.ops.common import (
+    Result,
+    commit_message,
+    event_node,
+    event_time,
+    make_event,
+    refresh_state,
+)
 from jiesu.store import Store, yamlio
 
 FIELDS = (

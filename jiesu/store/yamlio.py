@@ -215,6 +215,7 @@ def _rt():
 
         rt = YAML(typ="rt")
         rt.Resolver = Resolver
+        rt.representer.add_representer(str, _represent_str)
         rt.width = 4096
         rt.allow_unicode = True
         rt.allow_duplicate_keys = False
@@ -222,6 +223,16 @@ def _rt():
         rt.preserve_quotes = False
         _RT = rt
     return _RT
+
+
+_INDICATORS = tuple("?:-,[]{}#&*!|>'\"%@`")
+
+
+def _represent_str(representer, value: str):
+    """Quote strings that start with a YAML indicator: libyaml and ruamel disagree on some of
+    them as plain scalars (`?0` inside a flow mapping), so never leave them plain."""
+    style = "'" if value.startswith(_INDICATORS) else None
+    return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 def rt_load(text: str, path: str = "<input>"):
@@ -243,28 +254,26 @@ def rt_dump(doc) -> str:
     return out.getvalue()
 
 
+def _styled(node, flow: bool):
+    if flow:
+        node.fa.set_flow_style()
+    else:
+        node.fa.set_block_style()
+    return node
+
+
 def cmap(pairs=(), flow: bool = False):
     """A ruamel mapping from (key, value) pairs, optionally in flow style `{a: 1, b: 2}`."""
     from ruamel.yaml.comments import CommentedMap
 
-    result = CommentedMap(pairs)
-    if flow:
-        result.fa.set_flow_style()
-    else:
-        result.fa.set_block_style()
-    return result
+    return _styled(CommentedMap(pairs), flow)
 
 
 def cseq(items=(), flow: bool = False):
     """A ruamel sequence, optionally in flow style `[a, b]`."""
     from ruamel.yaml.comments import CommentedSeq
 
-    result = CommentedSeq(items)
-    if flow:
-        result.fa.set_flow_style()
-    else:
-        result.fa.set_block_style()
-    return result
+    return _styled(CommentedSeq(items), flow)
 
 
 def block_text(text: str):
