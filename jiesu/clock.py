@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from jiesu.catalog import Calendar, TimeClass
 from jiesu.errors import InvalidInput
+from jiesu.timeutil import fixed, local
 
 _MAX_DAYS = 3 * 366  # a calendar with no working day in three years is a broken calendar
 
@@ -27,20 +28,13 @@ def day_length(calendar: Calendar) -> timedelta:
     return span if span > timedelta(0) else span + timedelta(days=1)
 
 
-def _at(day: date, moment: time, tz: tzinfo) -> datetime:
-    # wall time in tz; normalised through UTC so a nonexistent (DST gap) time moves forward
-    from datetime import timezone
-
-    return datetime.combine(day, moment, tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
-
-
 def _segment(day: date, calendar: Calendar, tz: tzinfo) -> tuple[datetime, datetime]:
     """The working period that belongs to working day `day`."""
     if not calendar.working_hours:
-        return _at(day, time(0), tz), _at(day + timedelta(days=1), time(0), tz)
+        return local(day, time(0), tz), local(day + timedelta(days=1), time(0), tz)
     start, end = calendar.working_hours
     end_day = day if end > start else day + timedelta(days=1)
-    return _at(day, start, tz), _at(end_day, end, tz)
+    return local(day, start, tz), local(end_day, end, tz)
 
 
 def segments(start: datetime, calendar: Calendar, tz: tzinfo):
@@ -78,10 +72,9 @@ def add_working(start: datetime, amount: timedelta, calendar: Calendar, tz: tzin
         span = seg_end - seg_start
         if span >= remaining:
             result = seg_start + remaining
-            local = result.astimezone(tz)
-            if local.time() == time(0) and result == seg_end:
+            if result == seg_end and result.astimezone(tz).time() == time(0):
                 result = result - timedelta(seconds=1)
-            return result.astimezone(tz)
+            return result
         remaining -= span
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -98,18 +91,27 @@ def working_between(a: datetime, b: datetime, calendar: Calendar, tz: tzinfo) ->
     return total
 
 
+def add_calendar(start: datetime, limit: timedelta, tz: tzinfo) -> datetime:
+    """Calendar time: each day of the limit is a calendar day in `tz` (same wall time, even
+    across a DST change); hours and minutes are elapsed time."""
+    wall = start.astimezone(tz)
+    moved = local(wall.date() + timedelta(days=limit.days), wall.timetz().replace(tzinfo=None), tz)
+    return fixed((moved + timedelta(seconds=limit.seconds)).astimezone(tz))
+
+
 def deadline(start: datetime, limit: timedelta, tclass: TimeClass, calendar: Calendar, tz: tzinfo) -> datetime:
-    """`start + limit`, counted in the class's kind of time, in the store zone."""
+    """`start + limit`, counted in the class's kind of time (fixed-offset result)."""
+    start = fixed(start)
     if tclass.days == "working":
-        return add_working(start, working_amount(limit, calendar), calendar, tz)
-    return (start + limit).astimezone(tz)
+        return fixed(add_working(start, working_amount(limit, calendar), calendar, tz).astimezone(tz))
+    return add_calendar(start, limit, tz)
 
 
 def elapsed(a: datetime, b: datetime, tclass: TimeClass, calendar: Calendar, tz: tzinfo) -> timedelta:
-    """Time from a to b as the class counts it."""
+    """Time from a to b as the class counts it (calendar time is plain elapsed time)."""
     if tclass.days == "working":
-        return working_between(a, b, calendar, tz)
-    return b - a
+        return working_between(fixed(a), fixed(b), calendar, tz)
+    return fixed(b) - fixed(a)
 
 
 def working_days_between(a: datetime, b: datetime, calendar: Calendar, tz: tzinfo) -> float:

@@ -27,15 +27,30 @@ def zone(name: str) -> tzinfo:
         raise InvalidInput(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from exc
 
 
+def fixed(value: datetime) -> datetime:
+    """The same instant with a fixed UTC offset.
+
+    Python subtracts and adds two datetimes that share a ZoneInfo as *wall* times, which is wrong
+    across a DST change; with fixed offsets every difference is elapsed time.
+    """
+    return value.replace(tzinfo=timezone(value.utcoffset()))
+
+
+def local(day: date, moment, tz: tzinfo) -> datetime:
+    """The instant of a wall time in `tz` (a time skipped by DST moves forward), fixed offset."""
+    wall = datetime.combine(day, moment, tzinfo=tz)
+    return fixed(wall.astimezone(timezone.utc).astimezone(tz))
+
+
 def now(tz: tzinfo) -> datetime:
     """The current instant in `tz`: `JIESU_NOW` if set, else the clock, to whole seconds."""
-    fixed = os.environ.get("JIESU_NOW")
-    if fixed:
+    pinned = os.environ.get("JIESU_NOW")
+    if pinned:
         try:
-            return parse_time(fixed, tz, field="JIESU_NOW")
+            return parse_time(pinned, tz, field="JIESU_NOW")
         except InvalidInput as exc:
             raise InvalidInput(exc.message.replace("--at", "JIESU_NOW")) from None
-    return datetime.now(tz).replace(microsecond=0)
+    return fixed(datetime.now(tz).replace(microsecond=0))
 
 
 def parse_time(text: str, tz: tzinfo, field: str = "--at") -> datetime:
@@ -56,10 +71,9 @@ def parse_time(text: str, tz: tzinfo, field: str = "--at") -> datetime:
                 f"{field}: {raw!r} is not a time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00"
             ) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-        # Round-trip through UTC so a wall time that does not exist (DST gap) is normalised.
-        value = value.astimezone(timezone.utc).astimezone(tz)
-    return value.replace(microsecond=0)
+        # through UTC, so a wall time that does not exist (DST gap) is normalised
+        value = value.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+    return fixed(value.replace(microsecond=0))
 
 
 def parse_date(text: str, field: str = "--date") -> date:
@@ -88,7 +102,7 @@ def load(value) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return fixed(value) if value.tzinfo else value.replace(tzinfo=timezone.utc)
     result = datetime.fromisoformat(str(value))
     if result.tzinfo is None:
         raise ValueError(f"time {value!r} has no offset")
