@@ -96,9 +96,10 @@ class Tag:
     priority: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Calendar:
-    """Work week, working hours, public holidays and make-up working days."""
+    """Work week, working hours, public holidays and make-up working days (hashable, so that
+    working periods can be cached per day)."""
 
     work_week: frozenset = frozenset(range(5))
     working_hours: tuple[time, time] | None = None

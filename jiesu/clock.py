@@ -11,6 +11,7 @@ ends at 15:00 on the seventh working day after, whatever holidays lie between.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from jiesu.catalog import Calendar, TimeClass
 from jiesu.errors import InvalidInput
@@ -28,6 +29,7 @@ def day_length(calendar: Calendar) -> timedelta:
     return span if span > timedelta(0) else span + timedelta(days=1)
 
 
+@lru_cache(maxsize=8192)
 def _segment(day: date, calendar: Calendar, tz: tzinfo) -> tuple[datetime, datetime]:
     """The working period that belongs to working day `day`."""
     if not calendar.working_hours:

@@ -7,7 +7,7 @@ when it reaches that point. Unset, each point costs one dictionary lookup.
 import os
 import signal
 
-POINTS = ("before-rename", "after-rename", "after-index", "after-commit-object", "after-ref")
+POINTS = ("before-rename", "after-rename", "after-commit-object", "after-ref", "after-index")
 
 
 def point(name: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import marshal
 from datetime import datetime, time, timedelta
 
 from jiesu import clock, clocks, timeutil
 from jiesu.errors import InvalidInput
-from jiesu.store.index import OPEN, Index
+from jiesu.store.index import OPEN, Index, scope_clause
 from jiesu.summary import status_at
 from jiesu.workflow import STATUSES
 
@@ -30,7 +31,7 @@ def unit_scope(store, unit: str | None) -> set[str] | None:
 
 
 def list_cases(store, statuses=(), unit=None, district=None, category=None, since=None, until=None,
-               overdue=False, limit=None, with_clocks=False) -> list[dict]:
+               overdue=False, limit=None, with_clocks=False, progress_factory=None) -> list[dict]:
     """Cases matching every filter, oldest first, as LIST_KEYS dicts (plus clocks if asked)."""
     for s in statuses:
         if s not in STATUSES:
@@ -42,8 +43,11 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
     if category:
         if category not in store.catalog.categories:
             raise InvalidInput(f"--category: unknown category {category!r}; see `jiesu catalog categories`")
-    scope = unit_scope(store, unit)
     where, params = [], []
+    scope, scope_params = scope_clause(unit_scope(store, unit))
+    if scope:
+        where.append(scope)
+        params += scope_params
     if statuses:
         where.append(f"status IN ({','.join('?' * len(statuses))})")
         params += list(statuses)
@@ -64,24 +68,27 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
     if overdue:
         where.append(f"status IN ({','.join('?' * len(OPEN))}) AND due_ts < ?")
         params += list(OPEN) + [now.timestamp()]
-    rows = Index(store).rows(" AND ".join(where), params)
+    columns = [k for k in LIST_KEYS if k != "overdue"]
+    found = Index(store).select(", ".join(columns) + ", due_ts" + (", row" if with_clocks else ""), " AND ".join(where),
+                                params, limit=limit, progress_factory=progress_factory)
+    t = now.timestamp()
     out = []
-    for row in rows:
-        if scope is not None and row.get("lead") not in scope and not scope & set(row.get("co_units") or []):
-            continue
-        item = {k: row.get(k) for k in LIST_KEYS if k != "overdue"}
-        due = timeutil.load(row.get("due"))
-        item["overdue"] = bool(row.get("status") in OPEN and due is not None and now > due)
+    for values in found:
+        item = dict(zip(columns, values))
+        due_ts = values[len(columns)]
+        item["overdue"] = bool(item["status"] in OPEN and due_ts is not None and t > due_ts)
         if with_clocks:
-            item["clocks"] = clocks.row_clocks(row, store.catalog, store.tz, now)
+            item["clocks"] = clocks.row_clocks(marshal.loads(values[-1]), store.catalog, store.tz, now)
         out.append(item)
-        if limit and len(out) >= limit:
-            break
     return out
 
 
-def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24) -> dict:
-    """Open cases past due at `as_of` (most late first), cases due soon, and closed-late counts."""
+def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24, progress_factory=None) -> dict:
+    """Open cases past due at `as_of` (most late first), cases due soon, and closed-late counts.
+
+    Status, due time and lead are taken as they were at `as_of` (from each case's timeline), so
+    any past instant is reproducible.
+    """
     when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     scope = unit_scope(store, unit)
     if district:
@@ -89,11 +96,21 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24)
         if found.kind != "district":
             raise InvalidInput(f"--district: {district} is a {found.kind}, not a district")
     t = when.timestamp()
-    rows = Index(store).rows(
-        "received_ts <= ? AND (status IN ('received','dispatched','accepted') OR changed_ts > ? OR closed_ts IS NOT NULL)",
-        (t, t),
-    )
-    late, soon, closed_late = [], [], 0
+    index = Index(store)
+    # open now and due by the end of the window, or changed since `as_of` (then it may have differed)
+    # (cases received after `as_of` come back as status None from status_at and drop out)
+    rows = index.rows("(status IN ('received','dispatched','accepted') AND due_ts <= ?) OR changed_ts > ?",
+                      (t + soon_hours * 3600, t), progress_factory=progress_factory)
+    where, params = ["closed_late = 1 AND closed_ts <= ?"], [t]
+    if district:
+        where.append("district = ?")
+        params.append(district)
+    clause, clause_params = scope_clause(scope)
+    if clause:
+        where.append(clause)
+        params += clause_params
+    closed_late = index.select("COUNT(*)", " AND ".join(where), params, order="")[0][0]
+    late, soon = [], []
     cal = store.catalog.calendar
     for row in rows:
         if district and row.get("district") != district:
@@ -102,9 +119,6 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24)
         if scope is not None and lead not in scope and not scope & set(row.get("co_units") or []):
             continue
         due = timeutil.load(due_text)
-        closed, final_due = timeutil.load(row.get("closed")), timeutil.load(row.get("due"))
-        if closed is not None and closed <= when and final_due is not None and closed > final_due:
-            closed_late += 1
         if status not in OPEN or due is None:
             continue
         item = {

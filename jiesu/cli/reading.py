@@ -11,6 +11,7 @@ from jiesu.cli.util import (
     emit_json,
     get_store,
     note,
+    progress_factory,
     store_options,
     table_text,
 )
@@ -85,7 +86,7 @@ def list_(ctx, statuses, unit, district, category, since, until, overdue, limit,
     """
     store = get_store(ctx, store_opt)
     rows = queries.list_cases(store, statuses, unit, district, category, since, until, overdue, limit,
-                              with_clocks=(fmt == "json"))
+                              with_clocks=(fmt == "json"), progress_factory=progress_factory())
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":
@@ -119,7 +120,7 @@ def overdue(ctx, as_of, unit, district, fmt, store_opt, actor_opt):
       jiesu overdue --as-of 2021-11-30T17:00 --unit dragon-gate --format json
     """
     store = get_store(ctx, store_opt)
-    result = queries.overdue(store, as_of, unit, district)
+    result = queries.overdue(store, as_of, unit, district, progress_factory=progress_factory())
     if fmt == "json":
         emit_json(result)
         return

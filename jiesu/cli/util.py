@@ -39,9 +39,38 @@ def store_options(func):
 
 
 def get_store(ctx: click.Context, explicit: str | None = None) -> Store:
+    """The store of this invocation; its notes are printed to stderr when the command ends."""
     root = ctx.find_root()
     chosen = explicit or (root.obj or {}).get("store")
-    return Store.open(chosen)
+    store = Store.open(chosen)
+
+    def tell():
+        for message in dict.fromkeys(store.notes):
+            note(message)
+
+    root.call_on_close(tell)
+    return store
+
+
+def progress_factory():
+    """A progress-bar maker for long work, on a terminal only (stderr), else None."""
+    if not is_terminal(sys.stderr):
+        return None
+
+    def make(total: int):
+        bar = click.progressbar(length=total, label="indexing cases", file=sys.stderr)
+        bar.__enter__()
+
+        class Bar:
+            def update(self, n):
+                bar.update(n)
+
+            def close(self):
+                bar.__exit__(None, None, None)
+
+        return Bar()
+
+    return make
 
 
 def get_actor(ctx: click.Context, store: Store, explicit: str | None = None) -> str:

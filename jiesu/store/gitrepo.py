@@ -45,6 +45,8 @@ class Git:
         self.root = Path(root)
         self.env = pinned_env(self.root)
         self._identity = None
+        self._objects = None
+        self.last_blobs: dict = {}  # path → blob id (None: removed) of the last commit
 
     def run(self, *args: str, input: str | bytes | None = None, check: bool = True, env: dict | None = None,
             binary: bool = False) -> subprocess.CompletedProcess:
@@ -101,27 +103,40 @@ class Git:
         if paths:
             self.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(paths) + "\0")
 
+    def objects(self):
+        """The object writer for this repository (None if it is not a SHA-1 repository)."""
+        if self._objects is None:
+            from jiesu.store.objects import ObjectWriter
+
+            fmt = self.run("rev-parse", "--show-object-format", check=False).stdout.strip() or "sha1"
+            self._objects = ObjectWriter(self) if fmt == "sha1" else False
+        return self._objects or None
+
     def commit(self, paths: list[str], message: str, author: tuple[str, str], author_date: str | None = None,
-               committer_date: str | None = None) -> str | None:
+               committer_date: str | None = None, parent: str | None | bool = False) -> str | None:
         """Commit exactly `paths` as they are in the work tree; return the new commit (None if no change).
 
-        Refuses when anything besides `paths` differs between the index and HEAD, so a stray
-        `git add` can never ride along in a jiesu commit.
+        The tree is HEAD's tree with these paths replaced, so nothing else that may be staged in
+        git's index can ever ride along in a jiesu commit. Afterwards git's index is brought in
+        step with HEAD for these paths, so `git status` stays clean.
         """
-        parent = self.head()
-        self.stage(paths)
-        faults.point("after-index")
-        tree = self.out("write-tree")
-        parent_tree = self.out("rev-parse", f"{parent}^{{tree}}") if parent else EMPTY_TREE
+        if parent is False:
+            parent = self.head()
+        writer = self.objects()
+        self.last_blobs = {}
+        if writer is None:
+            tree, parent_tree = self._tree_by_index(paths, parent)
+        else:
+            changes = self.last_blobs
+            for path in paths:
+                full = self.root / path
+                changes[path] = writer.write("blob", full.read_bytes()) if full.is_file() else None
+            parent_tree = writer.commit_tree(parent) if parent else None
+            tree = writer.apply(parent_tree, changes) or writer.write_tree({})
+            parent_tree = parent_tree or EMPTY_TREE
         if tree == parent_tree:
+            self.stage(paths)
             return None
-        changed = set(self.out("diff-tree", "-r", "--name-only", "--no-renames", parent_tree, tree).splitlines())
-        extra = changed - set(paths)
-        if extra:
-            raise StoreError(
-                f"the git index holds changes jiesu did not make: {', '.join(sorted(extra)[:3])}",
-                hint="commit or unstage them (git restore --staged PATH) and try again",
-            )
         name, email = author
         cname, cemail = self.identity()
         env = {
@@ -139,7 +154,46 @@ class Git:
         faults.point("after-commit-object")
         self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)
         faults.point("after-ref")
+        self.stage(paths)
+        faults.point("after-index")
         return commit
+
+    def _tree_by_index(self, paths, parent):
+        """Fallback for non-SHA-1 repositories: stage, write-tree, and refuse foreign staged changes."""
+        self.stage(paths)
+        tree = self.out("write-tree")
+        parent_tree = self.out("rev-parse", f"{parent}^{{tree}}") if parent else EMPTY_TREE
+        changed = set(self.out("diff-tree", "-r", "--name-only", "--no-renames", parent_tree, tree).splitlines())
+        extra = changed - set(paths)
+        if extra:
+            raise StoreError(
+                f"the git index holds changes jiesu did not make: {', '.join(sorted(extra)[:3])}",
+                hint="commit or unstage them (git restore --staged PATH) and try again",
+            )
+        return tree, parent_tree
+
+    def close(self) -> None:
+        if self._objects:
+            self._objects.close()
+
+    def keep_commit_graph(self, counter: Path, every: int = 200) -> bool:
+        """Every `every` commits, refresh the commit-graph with changed-path Bloom filters in the
+        background (so `git log -- PATH` and `jiesu log` stay fast); True when one was started."""
+        try:
+            count = int(counter.read_text() or 0) + 1 if counter.exists() else every
+        except (OSError, ValueError):
+            count = every
+        if count < every:
+            counter.write_text(str(count))
+            return False
+        counter.parent.mkdir(parents=True, exist_ok=True)
+        counter.write_text("0")
+        subprocess.Popen(
+            ["git", "commit-graph", "write", "--reachable", "--changed-paths", "--split", "--size-multiple=4"],
+            cwd=self.root, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        return True
 
     def restore(self, paths: list[str]) -> None:
         """Put `paths` back to HEAD in the work tree and the index (remove those HEAD lacks)."""

@@ -1,37 +1,47 @@
-"""The disposable read index: `.jiesu/index.sqlite`, one compact row per case.
+"""The disposable read index: `.jiesu/index.sqlite`, one compact row per committed case.
 
-Rows are keyed by path and git blob hash (or a content hash for a file that differs from the git
-index), so a refresh re-parses only what changed. The file carries a format version and the
-catalog's fingerprint; a mismatch, a corrupt file or any read error means: rebuild, and say so.
-Deleting it is always safe.
+The index mirrors the case files of HEAD. Each row is keyed by path and git blob id; the commit it
+reflects is kept in `meta.head`. A read compares HEAD with it — nothing to do when they agree; else
+`git diff-tree` names the changed files, and only those are parsed (from git, in parallel when
+many). jiesu's own writes update their rows as they commit, so the next read finds the index
+current. Uncommitted edits in the work tree are not indexed: `verify` reports them.
+
+The file carries a format version (with the Python version, for `marshal`) and the catalog's
+fingerprint; a mismatch, a corrupt file or any read error means: rebuild, and say so. Deleting it
+is always safe.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
 import sqlite3
-from pathlib import Path
+import subprocess
+import sys
 
 from jiesu import timeutil
 from jiesu.store import yamlio
 from jiesu.summary import summarize
 
-VERSION = "1"
-SCHEMA = """
+VERSION = f"4/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+COLUMNS = (
+    "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
+    "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
+    "exempt", "problem", "row",
+)
+SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE cases (
-  path TEXT PRIMARY KEY, key TEXT NOT NULL, id TEXT, status TEXT, lead TEXT, district TEXT, street TEXT,
-  category TEXT, received_ts REAL, due_ts REAL, closed_ts REAL, evaluated_ts REAL, changed_ts REAL,
-  problem TEXT, row TEXT
-);
+CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") for c in COLUMNS)});
 CREATE INDEX cases_id ON cases(id);
 CREATE INDEX cases_status ON cases(status, due_ts);
 CREATE INDEX cases_received ON cases(received_ts);
 CREATE INDEX cases_evaluated ON cases(evaluated_ts);
+CREATE INDEX cases_closed ON cases(closed_ts);
+CREATE INDEX cases_closed_late ON cases(closed_late, closed_ts);
+CREATE INDEX cases_changed ON cases(changed_ts);
 """
 OPEN = ("received", "dispatched", "accepted")
+PARALLEL_FROM = 500
 
 
 def _ts(text):
@@ -39,44 +49,70 @@ def _ts(text):
     return value.timestamp() if value else None
 
 
-_WORKER: dict = {}
-
-
-def _init_worker(catalog, tz_name):
-    _WORKER["catalog"], _WORKER["tz"] = catalog, timeutil.zone(tz_name)
-
-
-def parse_file(root: str, path: str) -> tuple[dict | None, str | None]:
-    """(row, None) for a readable case file, (None, problem) otherwise."""
+def record(path: str, blob: str, case, catalog, tz) -> tuple:
+    """The table row of one case (or of a file that is not a readable case)."""
     try:
-        data = yamlio.load_file(Path(root) / path, path)
-        if not isinstance(data, dict):
-            return None, f"{path}:1: a case file must be a mapping"
-        return summarize(data, _WORKER.get("catalog"), _WORKER.get("tz")), None
-    except yamlio.YamlProblem as exc:
-        return None, exc.message
+        if not isinstance(case, dict):
+            raise ValueError("a case file must be a mapping")
+        row = summarize(case, catalog, tz)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        return None, f"{path}:1: {exc}"
+        return (path, blob) + (None,) * (len(COLUMNS) - 4) + (f"{path}:1: {exc}", None)
+    units = "|" + "|".join([row["lead"] or "", *row["co_units"]]) + "|"
+    closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
+    return (
+        path, blob, row["id"], row["status"], row["type"], row["channel"], row["category"], row["district"],
+        row["street"], row["lead"], units, row["title"], row["received"], row["due"], row["closed"],
+        _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
+        int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), None, marshal.dumps(row),
+    )
 
 
-def _parse_many(root: str, paths: list[str], catalog, tz_name: str, progress=None) -> list:
-    _init_worker(catalog, tz_name)
-    if len(paths) < 400:
-        out = []
-        for p in paths:
-            out.append(parse_file(root, p))
-            if progress:
-                progress(1)
-        return out
-    from concurrent.futures import ProcessPoolExecutor
+def problem_record(path: str, blob: str, message: str) -> tuple:
+    return (path, blob) + (None,) * (len(COLUMNS) - 4) + (message, None)
 
-    workers = min(os.cpu_count() or 2, 8)
+
+class _Blobs:
+    """Blob contents through one `git cat-file --batch`."""
+
+    def __init__(self, root: str, env: dict):
+        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+
+    def read(self, oid: str) -> bytes | None:
+        self.proc.stdin.write(oid.encode() + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()
+        if len(header) < 3:
+            return None
+        data = self.proc.stdout.read(int(header[2]))
+        self.proc.stdout.read(1)
+        return data
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list) -> list:
+    """Rows for (path, blob) pairs, read from git (runs in worker processes)."""
+    tz = timeutil.zone(tz_name)
+    blobs = _Blobs(root, env)
     out = []
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(catalog, tz_name)) as pool:
-        for result in pool.map(parse_file, [root] * len(paths), paths, chunksize=200):
-            out.append(result)
-            if progress:
-                progress(1)
+    try:
+        for path, blob in items:
+            data = blobs.read(blob)
+            try:
+                text = (data or b"").decode("utf-8")
+                case = yamlio.load(text, path)
+            except UnicodeDecodeError:
+                out.append(problem_record(path, blob, f"{path}:1: not UTF-8 text"))
+                continue
+            except yamlio.YamlProblem as exc:
+                out.append(problem_record(path, blob, exc.message))
+                continue
+            out.append(record(path, blob, case, catalog, tz))
+    finally:
+        blobs.close()
     return out
 
 
@@ -86,114 +122,187 @@ class Index:
     def __init__(self, store):
         self.store = store
         self.path = store.jiesu_dir / "index.sqlite"
-        self.notes: list[str] = []
+        self.notes: list[str] = getattr(store, "notes", [])
 
-    def _fingerprint(self) -> str:
-        h = hashlib.sha256(VERSION.encode())
-        for name in sorted((self.store.root / "catalog").glob("*.yaml")):
-            h.update(name.name.encode())
-            h.update(name.read_bytes())
-        return h.hexdigest()[:16]
-
-    def _connect(self) -> sqlite3.Connection:
-        self.store.jiesu_dir.mkdir(exist_ok=True)
-        fingerprint = self._fingerprint()
+    # --- opening ----------------------------------------------------------------------------
+    def _open(self, create: bool) -> sqlite3.Connection | None:
+        fingerprint = self.store.catalog_key
         reason = None
         if self.path.exists():
             try:
-                db = sqlite3.connect(self.path)
+                db = sqlite3.connect(self.path, timeout=30)
                 meta = dict(db.execute("SELECT key, value FROM meta"))
                 if meta.get("version") != VERSION:
-                    reason = f"its format changed ({meta.get('version')} → {VERSION})"
+                    reason = "its format changed"
                 elif meta.get("catalog") != fingerprint:
                     reason = "the catalog changed"
                 else:
+                    db.execute("PRAGMA synchronous=OFF")
                     return db
                 db.close()
             except sqlite3.DatabaseError:
-                reason = "it was unreadable"
+                reason = "it could not be read"
+            if not create:
+                return None
             self.notes.append(f"rebuilding the index because {reason}")
             self.path.unlink(missing_ok=True)
-        db = sqlite3.connect(self.path)
+        elif not create:
+            return None
+        self.store.jiesu_dir.mkdir(exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA synchronous=OFF")
         db.executescript(SCHEMA)
-        db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", fingerprint)])
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", fingerprint), ("head", "")])
         db.commit()
         return db
 
-    def refresh(self, progress_factory=None) -> sqlite3.Connection:
-        """Bring the index up to date with the work tree and return a connection to it."""
-        try:
-            db = self._connect()
-            self._refresh(db, progress_factory)
-            return db
-        except sqlite3.DatabaseError:
-            self.notes.append("rebuilding the index because it was unreadable")
-            self.path.unlink(missing_ok=True)
-            db = self._connect()
-            self._refresh(db, progress_factory)
-            return db
+    def connect(self, progress_factory=None) -> sqlite3.Connection:
+        """A connection to an index that reflects HEAD (refreshed or rebuilt as needed)."""
+        for attempt in (1, 2):
+            db = self._open(create=True)
+            try:
+                self._refresh(db, progress_factory)
+                return db
+            except sqlite3.DatabaseError:
+                db.close()
+                if attempt == 2:
+                    raise
+                self.notes.append("rebuilding the index because it could not be read")
+                self.path.unlink(missing_ok=True)
+        raise AssertionError("unreachable")
 
-    def _current_keys(self) -> dict[str, str]:
+    # --- refreshing -------------------------------------------------------------------------
+    def _changes(self, old: str, head: str | None) -> list[tuple[str, str | None]] | None:
+        """(path, new blob or None) under cases/ between two commits; None if unknown."""
         git = self.store.git
-        keys = {}
-        out = git.run("ls-files", "-s", "-z", "--", "cases/").stdout
+        if not head:
+            return []
+        if old:
+            proc = git.run("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, head, "--", "cases/", check=False)
+            if proc.returncode == 0:
+                fields = proc.stdout.split("\0")
+                out = []
+                for i in range(0, len(fields) - 1, 2):
+                    meta, path = fields[i], fields[i + 1]
+                    parts = meta.split()
+                    if len(parts) >= 5 and path.endswith(".yaml"):
+                        out.append((path, None if parts[4] == "D" else parts[3]))
+                return out
+        return None
+
+    def _all(self, head: str | None) -> dict[str, str]:
+        if not head:
+            return {}
+        out = self.store.git.run("ls-tree", "-r", "-z", "--full-tree", head, "--", "cases/").stdout
+        entries = {}
         for entry in out.split("\0"):
             if not entry:
                 continue
             meta, path = entry.split("\t", 1)
-            if path.endswith(".yaml"):
-                keys[path] = meta.split()[1]
-        dirty = git.run("diff-files", "--name-only", "-z", "--", "cases/").stdout.split("\0")
-        for path in dirty:
-            if path.endswith(".yaml"):
-                full = self.store.root / path
-                if full.is_file() and not full.is_symlink():
-                    keys[path] = "work:" + hashlib.sha1(full.read_bytes()).hexdigest()
-                else:
-                    keys.pop(path, None)
-        return keys
+            parts = meta.split()
+            if parts[1] == "blob" and path.endswith(".yaml"):
+                entries[path] = parts[2]
+        return entries
 
     def _refresh(self, db: sqlite3.Connection, progress_factory) -> None:
-        current = self._current_keys()
-        known = dict(db.execute("SELECT path, key FROM cases"))
-        gone = [p for p in known if p not in current]
-        changed = [p for p, k in current.items() if known.get(p) != k]
-        if not gone and not changed:
+        head = self.store.git.head() or ""
+        old = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
+        if old == head:
             return
-        progress = progress_factory(len(changed)) if progress_factory and len(changed) > 2000 else None
+        changes = self._changes(old, head)
+        if changes is None:
+            current = self._all(head)
+            known = dict(db.execute("SELECT path, blob FROM cases"))
+            changes = [(p, None) for p in known if p not in current]
+            changes += [(p, b) for p, b in current.items() if known.get(p) != b]
+        gone = [p for p, b in changes if b is None]
+        todo = [(p, b) for p, b in changes if b is not None]
+        rows = self._parse(todo, progress_factory)
+        with db:
+            db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
+            db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (head,))
+
+    def _parse(self, items: list, progress_factory) -> list:
+        if not items:
+            return []
+        store = self.store
+        args = (str(store.root), store.git.env, store.catalog, store.settings["timezone"])
+        if len(items) < PARALLEL_FROM:
+            return parse_chunk(*args, items)
+        from concurrent.futures import ProcessPoolExecutor
+
+        if len(items) > 5000:
+            self.notes.append(f"indexing {len(items):,} case files")
+        progress = progress_factory(len(items)) if progress_factory else None
+        size = max(200, min(2000, len(items) // ((os.cpu_count() or 2) * 4) or 1))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        rows = []
         try:
-            parsed = _parse_many(str(self.store.root), changed, self.store.catalog, self.store.settings["timezone"],
-                                 progress.update if progress else None)
+            with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8)) as pool:
+                for part in pool.map(parse_chunk, *zip(*[args] * len(chunks)), chunks):
+                    rows.extend(part)
+                    if progress:
+                        progress.update(len(part))
         finally:
             if progress:
                 progress.close()
-        rows = []
-        for path, (row, problem) in zip(changed, parsed):
-            if row is None:
-                rows.append((path, current[path], None, None, None, None, None, None, None, None, None, None, None, problem, None))
-                continue
-            ev = row.get("evaluated_at")
-            rows.append((
-                path, current[path], row["id"], row["status"], row["lead"], row["district"], row["street"],
-                row["category"], _ts(row["received"]), _ts(row["due"]), _ts(row["closed"]), _ts(ev), _ts(row["changed"]), None,
-                json.dumps(row, ensure_ascii=False, separators=(",", ":")),
-            ))
-        with db:
-            db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-            db.executemany("INSERT OR REPLACE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        return rows
+
+    def after_commit(self, old_head: str | None, new_head: str | None, cases: dict, blobs: dict) -> None:
+        """Record what jiesu itself just committed (path → plain case), if the index was current."""
+        if not new_head or not self.path.exists():
+            return
+        try:
+            db = self._open(create=False)
+            if db is None:
+                return
+            try:
+                current = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
+                if current != (old_head or ""):
+                    return
+                tz = self.store.tz
+                rows = [record(path, blobs[path], case, self.store.catalog, tz) for path, case in cases.items() if path in blobs]
+                gone = [path for path, blob in blobs.items() if blob is None]
+                with db:
+                    db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
+                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
+                    db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True)
 
     # --- queries ----------------------------------------------------------------------------
-    def rows(self, where: str = "", params=(), order: str = "received_ts, id") -> list[dict]:
-        db = self.refresh()
+    def select(self, columns: str, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
+               progress_factory=None) -> list[tuple]:
+        """Rows of the given columns for readable cases matching `where`."""
+        db = self.connect(progress_factory)
         try:
-            sql = "SELECT row FROM cases WHERE row IS NOT NULL" + (f" AND ({where})" if where else "") + f" ORDER BY {order}"
-            return [json.loads(r[0]) for r in db.execute(sql, params)]
+            sql = f"SELECT {columns} FROM cases WHERE problem IS NULL" + (f" AND ({where})" if where else "")
+            sql += f" ORDER BY {order}" if order else ""
+            sql += f" LIMIT {int(limit)}" if limit else ""
+            return db.execute(sql, params).fetchall()
         finally:
             db.close()
 
+    def rows(self, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
+             progress_factory=None) -> list[dict]:
+        """Full summary rows (see jiesu.summary) of matching cases."""
+        return [marshal.loads(r[0]) for r in self.select("row", where, params, order, limit, progress_factory)]
+
     def problems(self) -> list[str]:
-        db = self.refresh()
+        db = self.connect()
         try:
             return [r[0] for r in db.execute("SELECT problem FROM cases WHERE problem IS NOT NULL ORDER BY path")]
         finally:
             db.close()
+
+
+def scope_clause(units: set[str] | None) -> tuple[str, list]:
+    """SQL for "lead or co-unit is one of `units`" (empty when no scope)."""
+    if units is None:
+        return "", []
+    units = sorted(units)
+    return "(" + " OR ".join(["instr(units, ?) > 0"] * len(units)) + ")", [f"|{u}|" for u in units]
+

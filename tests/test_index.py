@@ -1,0 +1,154 @@
+"""The read index: identical answers with a fresh, stale, corrupt or missing index; incremental
+refresh after edits, deletions and merges made outside jiesu; lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import git, new_case
+
+from jiesu.store import Store
+from jiesu.store.index import VERSION, Index
+
+
+@pytest.fixture
+def busy(run, store):
+    """A store with cases in several states."""
+    ids = [new_case(run, at=f"2021-11-0{d}T09:00") for d in range(1, 7)]
+    run("assign", ids[0])
+    run("assign", ids[1])
+    run("accept", ids[1])
+    run("close", ids[1], "--resolved", "--summary", "done")
+    run("reject", ids[2], "--reason", "invalid")
+    run("assign", ids[3], "dragon-gate/dragon-spring")
+    return ids
+
+
+def answers(run):
+    return (run("list", "--format", "json", check=False).stdout,
+            run("list", "--status", "dispatched", "--format", "csv", check=False).stdout,
+            run("overdue", "--format", "json", check=False).stdout,
+            run("overdue", "--as-of", "2021-11-09T12:00", "--unit", "dragon-gate", "--format", "json", check=False).stdout)
+
+
+def test_same_answers_fresh_stale_corrupt_and_none(run, store, busy):
+    index = store.root / ".jiesu" / "index.sqlite"
+    reference = answers(run)
+    assert json.loads(reference[0]) and index.exists()
+    index.unlink()                                    # none
+    assert answers(run) == reference
+    index.write_bytes(b"this is not a database")      # corrupt
+    result = run.raw("list", "--limit", "1")
+    assert result.exit_code == 0 and "rebuilding the index because it could not be read" in result.stderr
+    assert answers(run) == reference
+    import sqlite3  # another format version
+    db = sqlite3.connect(index)
+    db.execute("UPDATE meta SET value = 'old' WHERE key = 'version'")
+    db.commit()
+    db.close()
+    assert "rebuilding the index because its format changed" in run.raw("list").stderr
+    assert answers(run) == reference
+    # stale: the index was made before the last commits
+    index.unlink()
+    before = answers(run)
+    run("contact", busy[0], "--note", "called")
+    assert answers(run) != before
+    fresh = answers(run)
+    index.unlink()
+    assert answers(run) == fresh
+
+
+def test_jiesu_writes_keep_the_index_current(run, store, busy):
+    run("list")
+    head = git(store.root, "rev-parse", "HEAD").strip()
+    import sqlite3
+
+    def indexed_head():
+        return dict(sqlite3.connect(store.root / ".jiesu/index.sqlite").execute("SELECT key, value FROM meta"))["head"]
+
+    assert indexed_head() == head
+    run("accept", busy[0])
+    assert indexed_head() == git(store.root, "rev-parse", "HEAD").strip()  # updated by the write itself
+    assert [r["status"] for r in run.json("list") if r["id"] == busy[0]] == ["accepted"]
+
+
+def test_refresh_after_outside_edits_deletes_and_merges(run, store, busy):
+    run("list")
+    path = store.root / store.case_relpath(busy[4])
+    path.write_text(path.read_text("utf-8").replace("title: Rubbish at the gate", "title: Renamed by hand"), "utf-8")
+    git(store.root, "commit", "-qam", "hand edit")
+    assert [r["title"] for r in run.json("list") if r["id"] == busy[4]] == ["Renamed by hand"]
+    git(store.root, "rm", "-q", store.case_relpath(busy[5]))
+    git(store.root, "commit", "-qm", "remove a case")
+    assert busy[5] not in [r["id"] for r in run.json("list")]
+    # a branch with another case, merged back
+    git(store.root, "checkout", "-q", "-b", "side")
+    side = new_case(run, title="From the side branch")
+    git(store.root, "checkout", "-q", "main")
+    git(store.root, "merge", "-q", "--no-edit", "side")
+    assert side in [r["id"] for r in run.json("list")]
+    # an uncommitted hand edit is not indexed (verify reports it)
+    path = store.root / store.case_relpath(busy[3])
+    path.write_text(path.read_text("utf-8").replace("title: Rubbish at the gate", "title: Not committed"), "utf-8")
+    assert "Not committed" not in run("list", check=False).stdout
+    assert "uncommitted change" in run.raw("verify").stdout
+    git(store.root, "checkout", "-q", "--", store.case_relpath(busy[3]))
+
+
+def test_unreadable_case_file_is_listed_as_a_problem(run, store, busy):
+    path = store.root / store.case_relpath(busy[4])
+    path.write_text("id: [broken\n", "utf-8")
+    git(store.root, "commit", "-qam", "break")
+    assert busy[4] not in [r["id"] for r in run.json("list")]
+    problems = Index(Store(store.root)).problems()
+    assert len(problems) == 1 and problems[0].startswith(store.case_relpath(busy[4]) + ":")
+
+
+def test_index_version_names_python_and_marshal():
+    assert VERSION.split("/")[1] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+PROBE = """
+import sys
+from jiesu.cli import cli
+try:
+    cli.main(args=sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print("HEAVY", sorted(m for m in ("jinja2", "tabulate", "git", "ruamel.yaml") if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args,heavy", [
+    (["--help"], []),
+    (["list"], []),
+    (["show", "{id}"], []),
+    (["overdue"], []),
+    (["accept", "{id}"], ["ruamel.yaml"]),
+    (["log", "{id}"], ["git"]),
+])
+def test_lazy_imports(run, store, args, heavy):
+    case_id = new_case(run)
+    run("assign", case_id)
+    argv = [a.replace("{id}", case_id) for a in args]
+    env = {"JIESU_STORE": str(store.root), "JIESU_ACTOR": "x", "JIESU_NOW": "2021-11-10T12:00:00", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env)
+    line = [ln for ln in out.stderr.splitlines() if ln.startswith("HEAVY")][0]
+    assert line == f"HEAVY {heavy}", out.stderr
+
+
+def test_init_sets_git_for_large_stores(store):
+    config = git(store.root, "config", "--list", "--local")
+    for setting in ("core.splitindex=true", "core.untrackedcache=true", "index.version=4", "core.commitgraph=true"):
+        assert setting in config
+
+
+def test_commits_never_carry_foreign_staged_files(run, store, busy):
+    (store.root / "stray.txt").write_text("staged by someone else\n")
+    git(store.root, "add", "stray.txt")
+    run("note", busy[0], "a remark", check=False)
+    assert "stray.txt" not in git(store.root, "show", "--stat", "HEAD")
+    assert git(store.root, "status", "--porcelain").strip() == "A  stray.txt"
