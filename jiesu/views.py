@@ -9,7 +9,10 @@ from jiesu.privacy import mask_name
 def case_json(case: dict, store, private: dict | None = None) -> dict:
     """The case as stored, plus its clocks and (with --reveal) the private record."""
     data = dict(case)
+    from jiesu.assessment import explain
+
     data["clocks"] = clocks.case_clocks(case, store.catalog, store.tz, store.now())
+    data["assessment"] = explain(store, case)
     if private is not None:
         data["private"] = private
     return data
@@ -104,7 +107,9 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
     out.append("clocks")
     for line in clocks.describe(cl):
         out.append(f"  {line}")
-    extra = clocks.assessment_lines(case, catalog) if hasattr(clocks, "assessment_lines") else []
+    from jiesu.assessment import explain
+
+    extra = explain(store, case)
     if extra:
         out.append("")
         out.append("assessment")

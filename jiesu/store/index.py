@@ -275,11 +275,12 @@ class Index:
 
     # --- queries ----------------------------------------------------------------------------
     def select(self, columns: str, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
-               progress_factory=None) -> list[tuple]:
-        """Rows of the given columns for readable cases matching `where`."""
+               progress_factory=None, group: str = "") -> list[tuple]:
+        """Rows of the given columns for readable cases matching `where` (optionally grouped)."""
         db = self.connect(progress_factory)
         try:
             sql = f"SELECT {columns} FROM cases WHERE problem IS NULL" + (f" AND ({where})" if where else "")
+            sql += f" GROUP BY {group}" if group else ""
             sql += f" ORDER BY {order}" if order else ""
             sql += f" LIMIT {int(limit)}" if limit else ""
             return db.execute(sql, params).fetchall()

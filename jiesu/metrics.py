@@ -1,0 +1,182 @@
+"""Assessment arithmetic (DESIGN §3): pure functions over assessment records, no I/O.
+
+A record is one case's part in one period's assessment (see `jiesu.assessment.records`):
+`{id, unit, reached, contacted, resolved, score (0–100 or None), weights {indicator: w},
+on_time (bool), accepted_on_time (bool)}`. Rates are fractions; the composite score is on 0–100.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+Z95 = 1.959963984540054
+INDICATORS = ("response", "resolution", "satisfaction", "on_time", "acceptance_on_time")
+
+
+def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """The 95 % Wilson score interval of a proportion (None when n is 0)."""
+    if n <= 0:
+        return None
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def case_value(record: dict) -> float:
+    """One reached case's composite value on 0–1: the weighted sum of its indicators."""
+    w = record["weights"]
+    parts = {
+        "response": 1.0 if record["contacted"] else 0.0,
+        "resolution": 1.0 if record["resolved"] else 0.0,
+        "satisfaction": (record["score"] or 0.0) / 100.0,
+        "on_time": 1.0 if record.get("on_time") else 0.0,
+        "acceptance_on_time": 1.0 if record.get("accepted_on_time") else 0.0,
+    }
+    return sum(w.get(k, 0.0) * parts[k] for k in INDICATORS)
+
+
+@dataclass
+class UnitScore:
+    """Every number of one unit in one period."""
+
+    unit: str
+    assessed: int
+    reached: int
+    response_rate: float | None = None
+    resolution_rate: float | None = None
+    satisfaction_rate: float | None = None
+    on_time_rate: float | None = None
+    acceptance_on_time_rate: float | None = None
+    score: float | None = None
+    score_se: float | None = None
+    response_ci: tuple | None = None
+    resolution_ci: tuple | None = None
+    satisfaction_ci: tuple | None = None
+    on_time_ci: tuple | None = None
+    score_ci: tuple | None = None
+    schemes: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def score_unit(unit: str, records: list[dict]) -> UnitScore:
+    """Rates, intervals and the composite score of one unit's assessed records.
+
+    Rates are over the reached set R; with |R| = 0 they are undefined (None). On-time and
+    acceptance-on-time rates are over the whole assessed set A.
+    """
+    assessed = len(records)
+    reached = [r for r in records if r["reached"]]
+    n = len(reached)
+    result = UnitScore(unit, assessed, n)
+    schemes: dict = {}
+    for r in records:
+        schemes[r.get("scheme", "?")] = schemes.get(r.get("scheme", "?"), 0) + 1
+    result.schemes = schemes
+    if assessed:
+        on_time = sum(1 for r in records if r.get("on_time"))
+        accepted = sum(1 for r in records if r.get("accepted_on_time"))
+        result.on_time_rate = on_time / assessed
+        result.acceptance_on_time_rate = accepted / assessed
+        result.on_time_ci = wilson(on_time, assessed)
+    if n == 0:
+        return result
+    contacted = sum(1 for r in reached if r["contacted"])
+    resolved = sum(1 for r in reached if r["resolved"])
+    satisfaction = sum((r["score"] or 0.0) for r in reached) / 100.0
+    result.response_rate = contacted / n
+    result.resolution_rate = resolved / n
+    result.satisfaction_rate = satisfaction / n
+    result.response_ci = wilson(contacted, n)
+    result.resolution_ci = wilson(resolved, n)
+    result.satisfaction_ci = wilson(satisfaction, n)
+    values = [case_value(r) for r in reached]
+    mean = sum(values) / n
+    result.score = 100.0 * mean
+    if n > 1:
+        variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+        result.score_se = 100.0 * math.sqrt(variance / n)
+    else:
+        result.score_se = None
+    low, high = wilson(mean * n, n)
+    result.score_ci = (100.0 * low, 100.0 * high)
+    return result
+
+
+def _key(s: UnitScore):
+    return (-round(s.score, 9), -round(s.resolution_rate, 9), -round(s.satisfaction_rate, 9), s.unit)
+
+
+def rank(scores: list[UnitScore], min_cases: int) -> tuple[list[dict], list[UnitScore]]:
+    """(ranked rows in order, units not ranked): score ↓, resolution ↓, satisfaction ↓, unit id;
+    equal scores share a rank (1, 2, 2, 4)."""
+    eligible = sorted((s for s in scores if s.reached >= min_cases and s.score is not None), key=_key)
+    rows, previous_score, previous_rank = [], None, 0
+    for position, s in enumerate(eligible, 1):
+        shared = previous_score is not None and round(s.score, 9) == round(previous_score, 9)
+        number = previous_rank if shared else position
+        rows.append({"unit": s.unit, "rank": number, "position": position, "scores": s})
+        previous_score, previous_rank = s.score, number
+    for row in rows:
+        mine = round(row["scores"].score, 9)
+        row["better"] = sum(1 for o in rows if round(o["scores"].score, 9) > mine)
+        row["worse"] = sum(1 for o in rows if round(o["scores"].score, 9) < mine)
+    not_ranked = [s for s in scores if not (s.reached >= min_cases and s.score is not None)]
+    return rows, sorted(not_ranked, key=lambda s: s.unit)
+
+
+def overlaps(a: tuple | None, b: tuple | None) -> bool:
+    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+
+
+def ties(rows: list[dict]) -> tuple[dict, list[list[str]]]:
+    """Which ranked units are statistically tied (their 95 % score intervals overlap).
+
+    Returns ({unit: [units whose interval overlaps it]}, groups): a group is a run of
+    consecutive units in rank order, each overlapping the next; groups of one are left out.
+    """
+    tied_with = {}
+    for row in rows:
+        mine = row["scores"].score_ci
+        tied_with[row["unit"]] = [o["unit"] for o in rows if o is not row and overlaps(mine, o["scores"].score_ci)]
+    groups, current = [], []
+    for row in rows:
+        if current and overlaps(current[-1]["scores"].score_ci, row["scores"].score_ci):
+            current.append(row)
+        else:
+            if len(current) > 1:
+                groups.append([r["unit"] for r in current])
+            current = [row]
+    if len(current) > 1:
+        groups.append([r["unit"] for r in current])
+    return tied_with, groups
+
+
+def band(better: int, worse: int, change: int | None, score: float, rules: list[dict]) -> str | None:
+    """The first band rule (in assessment.yaml order) that a ranked unit matches.
+
+    `better`/`worse` count the ranked units with a strictly higher/lower score, so units tied at
+    the edge of the top or bottom N are treated alike. Scores compare at 6 decimals.
+    """
+    score = round(score, 6)
+    for rule in rules:
+        kind, value = rule["rule"], rule["value"]
+        if kind == "top" and better < value:
+            return rule["code"]
+        if kind == "bottom" and worse < value:
+            return rule["code"]
+        if kind == "improved_by" and change is not None and change >= value:
+            return rule["code"]
+        if kind == "score_below" and score < value:
+            return rule["code"]
+        if kind == "score_at_least" and score >= value:
+            return rule["code"]
+    return None
+
+
+def per_10k(volume: int, population: int | None) -> float | None:
+    return None if not population else volume * 10000 / population
