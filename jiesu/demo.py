@@ -145,9 +145,9 @@ class Simulation:
         if kind == "invalid":
             self.add(t0 + timedelta(minutes=rng.uniform(3, 15)), key, "reject", actor=operator, reason="Invalid call: no request made")
             return
-        if self.open_recent and rng.random() < 0.03:
-            target_key, target_time = rng.choice(self.open_recent[-20:])
-            self.add(t0 + timedelta(minutes=rng.uniform(5, 40)), key, "merge", actor=operator, into=target_key)
+        earlier = [k for k, t in self.open_recent[-30:] if timedelta(0) < t0 - t < timedelta(days=2)]
+        if earlier and rng.random() < 0.03:
+            self.add(t0 + timedelta(minutes=rng.uniform(5, 40)), key, "merge", actor=operator, into=rng.choice(earlier))
             return
         self.open_recent.append((key, t0))
         self.handle(key, t0, category, street)
@@ -211,16 +211,27 @@ class Simulation:
                  satisfaction=level, reason=reason)
 
 
-def build_demo(directory: str | Path, days: int = 30, seed: int = 12345, per_day: int = 12, reports: bool = True,
+def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345, per_day: int = 30, reports: bool = True,
                progress: bool = False, office: str = "HL") -> list[str]:
-    """Create the demo store in `directory`; return lines describing what was built."""
+    """Create the demo store in `directory`; return lines describing what was built.
+
+    Traffic runs from the first day of the previous month (or `days` back) until now, so that the
+    monthly report of the last complete month has a whole month to rank.
+    """
     import click
 
     store = ops.init_store(directory, office=office, name="Dragon Gate pilot office (demo)", actor="demo")
     rng = random.Random(seed)
     now = store.now()
     end = now
-    start = datetime.combine((now - timedelta(days=days)).date(), time(0), store.tz)
+    today = now.astimezone(store.tz).date()
+    if days is None:
+        first = today.replace(day=1) - timedelta(days=1)
+        start_day = first.replace(day=1)
+    else:
+        start_day = today - timedelta(days=days)
+    days = (today - start_day).days
+    start = timeutil.local(start_day, time(0), store.tz)
     sim = Simulation(store, rng, start, end, per_day)
     sim.plan()
     sim.actions.sort(key=lambda a: (a[0], a[1]))
@@ -261,6 +272,8 @@ def _apply(store, tx, ids, key, at, op, kw):
         status = tx.case(target)[1]["state"]["status"] if target else None
         if target and status in ("received", "dispatched", "accepted"):
             ops.merge(store, case_id, actor, target, at=when, tx=tx)
+        else:  # the earlier report is already closed: the duplicate is not dispatched again
+            ops.reject(store, case_id, actor, f"Duplicate of {target}, already handled", at=when, tx=tx)
         return
     func = {"assign": ops.assign, "accept": ops.accept, "return": ops.return_case, "contact": ops.contact,
             "extend": ops.extend, "close": ops.close, "evaluate": ops.evaluate, "reject": ops.reject}[op]
@@ -272,7 +285,7 @@ def _apply(store, tx, ids, key, at, op, kw):
 def _render_reports(store) -> list[str]:
     """Render the store's reports (once the reports module exists); say where they are."""
     try:
-        from jiesu import reports  # noqa: F401
+        from jiesu import reporting
     except ImportError:
         from jiesu import queries
 
@@ -283,4 +296,4 @@ def _render_reports(store) -> list[str]:
         overdue = sum(1 for r in rows if r["overdue"])
         return [f"cases by status: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}; overdue now: {overdue}",
                 f"try: jiesu --store {store.root} list --overdue"]
-    return reports.render_demo_reports(store)
+    return reporting.render_demo_reports(store)

@@ -124,7 +124,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
         item = {
             "id": row["id"], "lead": lead, "status": status, "due": timeutil.fmt(due),
             "title": row.get("title"), "district": row.get("district"), "street": row.get("street"),
-            "category": row.get("category"), "time_limit": row.get("time_limit"),
+            "category": row.get("category"), "time_limit": row.get("time_limit"), "contact": row.get("contact"),
         }
         if due < when:
             item["hours_late"] = round((when - due).total_seconds() / 3600, 1)

@@ -14,7 +14,7 @@ ROW_KEYS = (
     "merged_into", "tags", "time_limit", "limit_from", "frequent", "confidential", "special_group",
     "phone_key", "address", "assigns", "first_dispatched", "first_contact", "returns", "extensions",
     "original_due", "evaluation", "evaluated_at", "eval_lead", "evaluations", "reopened", "superseded",
-    "source", "timeline", "changed",
+    "source", "timeline", "changed", "contact",
 )
 
 
@@ -97,6 +97,8 @@ def summarize(case: dict, catalog=None, tz=None) -> dict:
         "confidential": bool(comp.get("confidential")),
         "special_group": bool(comp.get("special_group")),
         "phone_key": privacy.phone_key(comp.get("phone")) or (("ref:" + comp["ref"]) if comp.get("ref") else None),
+        "contact": None if comp.get("confidential") else " ".join(
+            x for x in (str(comp.get("surname") or ""), privacy.mask_phone(comp.get("phone"))) if x) or None,
         "address": privacy.scrub(loc.get("address")) if loc.get("address") else None,
         "assigns": assigns,
         "first_dispatched": assigns[0]["at"] if assigns else None,

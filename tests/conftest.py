@@ -25,6 +25,10 @@ GARBAGE = "env.garbage.unregulated-collection"
 ETERNAL = "dragon-gate/eternal-town"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the current output")
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for key in list(os.environ):

@@ -24,7 +24,7 @@ COMMANDS = {
     "show": "reading", "list": "reading", "overdue": "reading", "log": "reading", "verify": "reading",
     "catalog": "reading",
     # assessment
-    "rank": "assess",
+    "rank": "assess", "report": "reports",
     # the store
     "init": "admin", "demo": "admin", "merge-driver": "admin",
 }
@@ -32,7 +32,7 @@ SECTIONS = (
     ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
                    "evaluate", "reopen", "reject", "exempt", "merge")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
-    ("Assessment", ("rank",)),
+    ("Assessment and reports", ("rank", "report")),
     ("The store", ("init", "demo", "merge-driver")),
 )
 

@@ -36,9 +36,9 @@ def init(ctx, directory, office, name, tz, lang):
 
 @command("demo")
 @click.argument("directory", default="demo-store", metavar="[DIR]")
-@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366), help="Days of traffic.")
+@click.option("--days", type=click.IntRange(1, 366), help="Days of traffic (default: from the 1st of last month to now).")
 @click.option("--seed", default=12345, show_default=True, type=int, help="Random seed (same seed, same store).")
-@click.option("--per-day", default=12, show_default=True, type=click.IntRange(1, 500), help="Requests per day.")
+@click.option("--per-day", default=30, show_default=True, type=click.IntRange(1, 500), help="Requests per day.")
 @click.option("--no-reports", is_flag=True, help="Do not render reports.")
 def demo(directory, days, seed, per_day, no_reports):
     """Build a complete demo store through the real operations.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import sys
@@ -11,10 +9,9 @@ import sys
 import click
 
 from jiesu import textcheck
+from jiesu.csvio import csv_text, safe_cell  # noqa: F401 — re-exported for the commands
 from jiesu.errors import JiesuError
 from jiesu.store import Store
-
-CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def command_registry():
@@ -108,29 +105,6 @@ def note(message: str) -> None:
 
 def emit_json(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
-def safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        value = ";".join(str(v) for v in value)
-    text = str(value)
-    if text.startswith(CSV_DANGEROUS):
-        return "'" + text
-    return text
-
-
-def csv_text(rows: list[dict], columns: list[str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([safe_cell(row.get(c)) for c in columns])
-    return out.getvalue()
 
 
 def table_text(rows: list[list], headers: list[str]) -> str:

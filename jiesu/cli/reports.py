@@ -1,0 +1,61 @@
+"""Rendered reports: `report daily|monthly|overdue|unit`."""
+
+from __future__ import annotations
+
+import click
+
+from jiesu.cli.util import command_registry, get_store, say, store_options
+
+COMMANDS, command = command_registry()
+
+
+@command("report")
+@click.argument("kind", type=click.Choice(["daily", "monthly", "overdue", "unit"]))
+@click.option("--date", "date", metavar="YYYY-MM-DD", help="daily: the day (default: yesterday).")
+@click.option("--month", metavar="YYYY-MM", help="monthly: the month (default: the last complete month).")
+@click.option("--unit", metavar="UNIT", help="overdue: only this unit (and those under it); unit: the unit (required).")
+@click.option("--as-of", "as_of", metavar="TIME", help="overdue, unit: the instant (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "txt", "csv", "json"]), default="md", show_default=True,
+              help="md, html (one self-contained file), txt, csv (the main table) or json (the context).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and names (default from jiesu.yaml).")
+@click.option("--out", "out", metavar="PATH", help="Write here (atomically) instead of to stdout.")
+@store_options
+@click.pass_context
+def report(ctx, kind, date, month, unit, as_of, fmt, lang, out, store_opt, actor_opt):
+    """Render a report: daily, monthly (assessment), overdue list, or a unit's work sheet.
+
+    Reports read the store and change nothing in it. A template in the store's reports/ folder
+    overrides the packaged one of the same name (e.g. reports/daily.html.j2).
+
+    \b
+    Examples:
+      jiesu report daily --date 2021-11-08 --format html --out daily.html
+      jiesu report monthly --month 2021-11 --lang zh
+      jiesu report overdue --unit dragon-gate
+      jiesu report unit --unit dragon-gate/eternal-town --format csv
+    """
+    from jiesu import reporting
+    from jiesu.errors import InvalidInput
+
+    store = get_store(ctx, store_opt)
+    given = {"date": date, "month": month, "unit": unit, "as_of": as_of}
+    allowed = {"daily": {"date"}, "monthly": {"month"}, "overdue": {"unit", "as_of"}, "unit": {"unit", "as_of"}}[kind]
+    wrong = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None and k not in allowed]
+    if wrong:
+        raise InvalidInput(f"report {kind}: {', '.join(wrong)} does not apply; it takes {', '.join('--' + a.replace('_', '-') for a in sorted(allowed))}")
+    text = reporting.render(store, kind, fmt, lang, **{k: v for k, v in given.items() if k in allowed})
+    if out:
+        from pathlib import Path
+
+        from jiesu.store.yamlio import atomic_write
+
+        target = Path(out)
+        if target.is_dir():
+            raise InvalidInput(f"--out: {out} is a folder; give a file name such as {out.rstrip('/')}/{kind}.{fmt}")
+        try:
+            atomic_write(target, text)
+        except OSError as exc:
+            raise InvalidInput(f"--out: cannot write {out}: {exc.strerror}") from None
+        say(f"wrote {target}")
+    else:
+        click.echo(text, nl=False)

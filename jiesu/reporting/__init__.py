@@ -1,0 +1,160 @@
+"""Rendering reports: a Jinja environment over the store's own templates and the packaged ones.
+
+A template in the store's `reports/` overrides the packaged one of the same name and may extend it
+as `jiesu/<name>`. HTML templates are autoescaped; Markdown and text cells are escaped by the
+`table` helper, so complaint text is always shown, never interpreted. `csv` prints the report's
+main table, `json` its context.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jiesu import timeutil
+from jiesu.csvio import csv_text
+from jiesu.errors import InvalidInput
+from jiesu.reporting import contexts
+
+KINDS = ("daily", "monthly", "overdue", "unit")
+FORMATS = ("md", "html", "txt", "csv", "json")
+CSV = {
+    "daily": ("top_streets", ["rank", "unit", "name", "district", "count", "prev_rank", "prev_count", "change"]),
+    "monthly": ("ranking", ["rank", "unit", "name", "score", "response_rate", "resolution_rate", "satisfaction_rate",
+                            "on_time_rate", "acceptance_on_time_rate", "volume_per_10k", "assessed", "reached",
+                            "prev_rank", "change", "band"]),
+    "overdue": ("cases", ["lead", "id", "title", "status", "due", "hours_late", "working_days_late", "street", "contact"]),
+    "unit": ("cases", ["id", "title", "role", "status", "category", "street", "received", "due", "hours_left",
+                       "accepted", "contacted", "contact"]),
+}
+
+
+def packaged_templates() -> Path:
+    from jiesu.ops.setup import data_dir
+
+    return data_dir("reports")
+
+
+def environment(store, fmt: str):
+    """The Jinja environment: store templates first, then the packaged ones (also as `jiesu/…`)."""
+    import jinja2
+
+    from jiesu.textwidth import pad, width
+
+    packaged = jinja2.FileSystemLoader(str(packaged_templates()))
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(str(store.root / "reports")),
+        jinja2.PrefixLoader({"jiesu": packaged}),
+        packaged,
+    ])
+    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    tz = store.tz
+
+    def dt(value, seconds=False):
+        return timeutil.display(timeutil.load(value), tz, seconds) if value else "—"
+
+    def pct(value):
+        return "—" if value is None else f"{100 * value:.2f}%"
+
+    def num(value, digits=2):
+        return "—" if value is None else f"{value:.{digits}f}"
+
+    def cell(value):
+        text = "—" if value is None else str(value)
+        text = " ".join(text.split())
+        if fmt == "md":
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+        return text
+
+    def table(headers, rows):
+        headers = [cell(h) for h in headers]
+        rows = [[cell(c) for c in row] for row in rows]
+        if fmt == "md":
+            lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+            lines += ["| " + " | ".join(row) + " |" for row in rows]
+            return "\n".join(lines)
+        widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+        lines = ["  ".join(pad(h, widths[i]) for i, h in enumerate(headers)).rstrip(),
+                 "  ".join("-" * w for w in widths)]
+        lines += ["  ".join(pad(c, widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
+        return "\n".join(lines)
+
+    def heading(level, text):
+        if fmt == "md":
+            return "#" * level + " " + cell(text)
+        rule = "=" if level == 1 else "-"
+        return f"{text}\n{rule * max(width(str(text)), 3)}"
+
+    def pick(items, *specs):
+        """Rows for `table`: for each item, the values of `key` or `key|filter` (a dotted key reads deeper)."""
+        rows = []
+        for item in items:
+            row = []
+            for spec in specs:
+                key, _, flt = spec.partition("|")
+                value = item
+                for part in key.split("."):
+                    value = value.get(part) if isinstance(value, dict) else None
+                row.append(env.filters[flt](value) if flt else value)
+            rows.append(row)
+        return rows
+
+    env.filters.update(dt=dt, pct=pct, num=num, cell=cell)
+    env.globals.update(table=table, heading=heading, pick=pick, fmt=fmt)
+    return env
+
+
+def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None):
+    if kind == "daily":
+        return contexts.daily(store, date, lang)
+    if kind == "monthly":
+        return contexts.monthly(store, month, lang)
+    if kind == "overdue":
+        return contexts.overdue(store, as_of, unit, lang)
+    return contexts.unit_sheet(store, unit, as_of, lang)
+
+
+def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params) -> str:
+    """The report `kind` in format `fmt` as text."""
+    if kind not in KINDS:
+        raise InvalidInput(f"report: unknown report {kind!r}; allowed: {', '.join(KINDS)}")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format: {fmt!r}; allowed: {', '.join(FORMATS)}")
+    lang = lang or store.lang
+    if lang not in ("en", "zh"):
+        raise InvalidInput(f"--lang: {lang!r}; allowed: en, zh")
+    ctx = context(store, kind, lang, **params)
+    data = contexts.as_dict(ctx)
+    if fmt == "json":
+        data["header"].pop("labels", None)
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        key, columns = CSV[kind]
+        if kind == "overdue":
+            rows = [dict(case, lead=group["unit"]) for group in data["units"] for case in group["cases"]]
+        else:
+            rows = data[key]
+        return csv_text(rows, columns)
+    env = environment(store, fmt)
+    names = [f"{kind}.{fmt}.j2"] + ([f"{kind}.md.j2"] if fmt == "txt" else [])
+    template = env.select_template(names)
+    return template.render(**data, L=data["header"]["labels"])
+
+
+def render_demo_reports(store) -> list[str]:
+    """Render the four reports in md and html into the store's reports/out/ (used by `demo`)."""
+    from jiesu.store import yamlio
+
+    out = store.root / "reports" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    busiest = contexts.overdue(store, None, None, store.lang)
+    unit = busiest.units[0]["unit"] if busiest.units and busiest.units[0]["unit"] else "dragon-gate/eternal-town"
+    written = []
+    for kind in KINDS:
+        for fmt in ("md", "html"):
+            path = out / f"{kind}.{fmt}"
+            yamlio.atomic_write(path, render(store, kind, fmt, unit=unit if kind == "unit" else None))
+            written.append(path)
+    return [f"reports rendered in {out}: " + ", ".join(p.name for p in written)]

@@ -1,0 +1,353 @@
+"""What each report says, as documented dataclasses built from the index.
+
+Templates only present these fields; `--format json` prints them as they are. Every field is
+listed under `Attributes` in its class's docstring, and a test checks that each one is used by
+the report's templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time, timedelta
+
+from jiesu import assessment, queries, timeutil
+from jiesu.errors import InvalidInput
+from jiesu.store.index import OPEN, Index
+
+
+def _name(catalog, table, code, lang):
+    return catalog.name(table, code, lang) if code else "—"
+
+
+def _share(count: int, total: int) -> float:
+    return count / total if total else 0.0
+
+
+def _day(store, day) -> tuple[datetime, datetime]:
+    return timeutil.local(day, time(0), store.tz), timeutil.local(day + timedelta(days=1), time(0), store.tz)
+
+
+@dataclass
+class Header:
+    """What every report starts with.
+
+    Attributes:
+        office: the office's name (jiesu.yaml).
+        generated_at: when the report was rendered (ISO 8601; JIESU_NOW when set).
+        lang: the language of labels and names (en or zh).
+        labels: the report's words in that language.
+    """
+
+    office: str
+    generated_at: str
+    lang: str
+    labels: dict
+
+
+@dataclass
+class DailyContext:
+    """The daily report of one day.
+
+    Attributes:
+        header: office, time of rendering, language, labels.
+        date: the day reported (YYYY-MM-DD, in the store's time zone).
+        total: requests received that day.
+        total_prev: requests received the day before.
+        by_channel: [{code, name, count, share}] for each channel that received requests.
+        by_type: [{code, name, count, share}] for each type.
+        top_streets: the ten streets/towns with most requests: [{rank, unit, name, district, count,
+            prev_rank, prev_count, change (up | down | same | new), moved (places)}].
+        districts: [{unit, name, count, share}] each district's share of the day.
+        top_categories: [{code, name, parent, count}] the ten leaf categories with most requests.
+        closed: {count, resolved} cases closed that day.
+        evaluated: {count, reached, levels: [{code, name, count}]} follow-up calls made that day.
+        overdue: {count, units: [{unit, name, count, cases: [{id, title, due, hours_late, status}]}]}
+            cases still open and past due at the end of the day, by lead unit.
+        new_overdue: [{id, title, lead, due}] cases whose due time fell in the day and that were open at its end.
+        due_soon: [{id, title, lead, due, hours_left}] open cases due within 24 hours after the day.
+    """
+
+    header: Header
+    date: str
+    total: int
+    total_prev: int
+    by_channel: list = field(default_factory=list)
+    by_type: list = field(default_factory=list)
+    top_streets: list = field(default_factory=list)
+    districts: list = field(default_factory=list)
+    top_categories: list = field(default_factory=list)
+    closed: dict = field(default_factory=dict)
+    evaluated: dict = field(default_factory=dict)
+    overdue: dict = field(default_factory=dict)
+    new_overdue: list = field(default_factory=list)
+    due_soon: list = field(default_factory=list)
+
+
+@dataclass
+class MonthlyContext:
+    """The monthly assessment report.
+
+    Attributes:
+        header: office, time of rendering, language, labels.
+        month: the month assessed (YYYY-MM).
+        previous_month: the month compared with (YYYY-MM).
+        min_cases: reached follow-ups a unit needs to be ranked.
+        ranking: the rows of `jiesu rank` at street level (unit, name, rank, score, score_ci, rates,
+            on_time_rate, acceptance_on_time_rate, volume_per_10k, assessed, reached, prev_rank,
+            change, band, tied_with).
+        top: the units named best (rows of `ranking`).
+        bottom: the units named worst, worst first (rows of `ranking`).
+        tie_groups: [[unit names]] runs of units whose 95 % intervals overlap.
+        not_ranked: [{unit, name, assessed, reached, why}] units below min_cases.
+        districts: the rows of `jiesu rank --level district`.
+        totals: {received, closed, closed_late, evaluated, reached} for the whole month.
+    """
+
+    header: Header
+    month: str
+    previous_month: str
+    min_cases: int
+    ranking: list = field(default_factory=list)
+    top: list = field(default_factory=list)
+    bottom: list = field(default_factory=list)
+    tie_groups: list = field(default_factory=list)
+    not_ranked: list = field(default_factory=list)
+    districts: list = field(default_factory=list)
+    totals: dict = field(default_factory=dict)
+
+
+@dataclass
+class OverdueContext:
+    """The overdue list.
+
+    Attributes:
+        header: office, time of rendering, language, labels.
+        as_of: the instant judged at (ISO 8601).
+        unit: the unit the list is limited to, or null.
+        unit_name: its name, or null.
+        count: open cases past due.
+        units: [{unit, name, count, cases: [{id, title, status, due, hours_late, working_days_late,
+            street, contact}]}] by lead unit, most cases first.
+        due_soon: [{id, title, lead, due, hours_left, contact}] open cases due within 24 hours.
+        closed_late: cases closed after their due time, up to `as_of`.
+    """
+
+    header: Header
+    as_of: str
+    unit: str | None
+    unit_name: str | None
+    count: int
+    units: list = field(default_factory=list)
+    due_soon: list = field(default_factory=list)
+    closed_late: int = 0
+
+
+@dataclass
+class UnitContext:
+    """A unit's work sheet: its open cases with due times and clocks.
+
+    Attributes:
+        header: office, time of rendering, language, labels.
+        as_of: the instant of the sheet (ISO 8601).
+        unit: the unit's id.
+        unit_name: the unit's name.
+        count: open cases where the unit is lead or co-unit.
+        overdue: how many of them are past due.
+        cases: [{id, title, role (lead | co), status, category, street, received, due, overdue,
+            hours_left, accepted, contacted, contact}] most urgent first; `contact` is the surname
+            and masked phone (never for confidential cases).
+    """
+
+    header: Header
+    as_of: str
+    unit: str
+    unit_name: str
+    count: int
+    overdue: int
+    cases: list = field(default_factory=list)
+
+
+def header(store, lang: str) -> Header:
+    from jiesu.reporting.labels import labels
+
+    name = store.settings.get("name")
+    if isinstance(name, dict):
+        name = name.get(lang) or name.get("en")
+    return Header(str(name or store.office), timeutil.fmt(store.now()), lang, labels(lang))
+
+
+def daily(store, day: str | None, lang: str) -> DailyContext:
+    """The day's report (default: yesterday in the store's zone)."""
+    catalog = store.catalog
+    d = timeutil.parse_date(day) if day else (store.now().astimezone(store.tz).date() - timedelta(days=1))
+    start, end = _day(store, d)
+    prev_start, _ = _day(store, d - timedelta(days=1))
+    index = Index(store)
+    today = index.select("id, channel, type, category, district, street", "received_ts >= ? AND received_ts < ?",
+                         (start.timestamp(), end.timestamp()))
+    before = index.select("street", "received_ts >= ? AND received_ts < ?", (prev_start.timestamp(), start.timestamp()))
+    total = len(today)
+
+    def counted(values, table):
+        counts: dict = {}
+        for v in values:
+            counts[v] = counts.get(v, 0) + 1
+        return [{"code": k, "name": _name(catalog, table, k, lang), "count": n, "share": _share(n, total)}
+                for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+
+    streets_today: dict = {}
+    for row in today:
+        if row[5]:
+            streets_today[row[5]] = streets_today.get(row[5], 0) + 1
+    streets_before: dict = {}
+    for (street,) in before:
+        if street:
+            streets_before[street] = streets_before.get(street, 0) + 1
+    order_before = sorted(streets_before, key=lambda u: (-streets_before[u], u))
+    rank_before = {u: i + 1 for i, u in enumerate(order_before)}
+    top = []
+    for i, unit in enumerate(sorted(streets_today, key=lambda u: (-streets_today[u], u))[:10], 1):
+        prev = rank_before.get(unit)
+        change = "new" if prev is None else ("up" if prev > i else "down" if prev < i else "same")
+        top.append({"rank": i, "unit": unit, "name": _name(catalog, "units", unit, lang),
+                    "district": _name(catalog, "units", catalog.units[unit].parent if unit in catalog.units else None, lang),
+                    "count": streets_today[unit], "prev_rank": prev, "prev_count": streets_before.get(unit, 0),
+                    "change": change, "moved": (prev - i) if prev else None})
+    districts = [{"unit": u.id, "name": u.name.get(lang) or u.name["en"], "count": 0} for u in catalog.units.values() if u.kind == "district"]
+    for entry in districts:
+        entry["count"] = sum(1 for row in today if row[4] == entry["unit"])
+        entry["share"] = _share(entry["count"], total)
+    categories: dict = {}
+    for row in today:
+        if row[3]:
+            categories[row[3]] = categories.get(row[3], 0) + 1
+    top_categories = [{"code": c, "name": _name(catalog, "categories", c, lang),
+                       "parent": _name(catalog, "categories", c.split(".")[0], lang), "count": n}
+                      for c, n in sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
+    closed_rows = index.rows("closed_ts >= ? AND closed_ts < ?", (start.timestamp(), end.timestamp()))
+    evaluated_rows = index.rows("evaluated_ts >= ? AND evaluated_ts < ?", (start.timestamp(), end.timestamp()))
+    levels: dict = {}
+    reached = 0
+    for row in evaluated_rows:
+        ev = row["evaluations"][-1]
+        if ev.get("reached"):
+            reached += 1
+            levels[ev.get("satisfaction")] = levels.get(ev.get("satisfaction"), 0) + 1
+    at_end = queries.overdue(store, as_of=timeutil.fmt(end - timedelta(seconds=1)))
+    groups: dict = {}
+    for item in at_end["overdue"]:
+        groups.setdefault(item["lead"], []).append(item)
+    units = [{"unit": lead, "name": _name(catalog, "units", lead, lang) if lead else "—", "count": len(items),
+              "cases": [{k: c[k] for k in ("id", "title", "due", "hours_late", "status")} for c in items]}
+             for lead, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0] or ""))]
+    new = [{"id": c["id"], "title": c["title"], "lead": c["lead"], "due": c["due"]}
+           for c in at_end["overdue"] if start <= timeutil.load(c["due"]) < end]
+    return DailyContext(
+        header=header(store, lang), date=d.isoformat(), total=total, total_prev=len(before),
+        by_channel=counted([r[1] for r in today], "channels"), by_type=counted([r[2] for r in today], "types"),
+        top_streets=top, districts=districts, top_categories=top_categories,
+        closed={"count": len(closed_rows), "resolved": sum(1 for r in closed_rows if r.get("resolved"))},
+        evaluated={"count": len(evaluated_rows), "reached": reached,
+                   "levels": [{"code": c, "name": item.name.get(lang) or item.name["en"], "count": levels.get(c, 0)}
+                              for c, item in catalog.assessment.satisfaction.items()]},
+        overdue={"count": len(at_end["overdue"]), "units": units},
+        new_overdue=new,
+        due_soon=[{k: c[k] for k in ("id", "title", "lead", "due", "hours_left")} for c in at_end["due_soon"]],
+    )
+
+
+def monthly(store, month: str | None, lang: str) -> MonthlyContext:
+    """The month's assessment report (default: the last complete month)."""
+    streets = assessment.ranking(store, month, "street")
+    districts = assessment.ranking(store, streets.month, "district")
+    year, mon = timeutil.parse_month(streets.month)
+    start, end = assessment.month_range(store, year, mon)
+    index = Index(store)
+    lo, hi = start.timestamp(), end.timestamp()
+
+    def count(where, params=()):
+        return index.select("COUNT(*)", where, (lo, hi, *params), order="")[0][0]
+
+    evaluated = index.rows("evaluated_ts >= ? AND evaluated_ts < ?", (lo, hi))
+    reached = sum(1 for row in evaluated if row["evaluations"][-1].get("reached"))
+    totals = {
+        "received": count("received_ts >= ? AND received_ts < ?"),
+        "closed": count("closed_ts >= ? AND closed_ts < ?"),
+        "closed_late": count("closed_ts >= ? AND closed_ts < ? AND closed_late = 1"),
+        "evaluated": len(evaluated),
+        "reached": reached,
+    }
+
+    def named(rows):
+        for r in rows:
+            r = dict(r)
+            r["name"] = r["name"].get(lang) or r["name"]["en"]
+            yield r
+
+    ranking = list(named(streets.ranked))
+    by_unit = {r["unit"]: r for r in ranking}
+    return MonthlyContext(
+        header=header(store, lang), month=streets.month, previous_month=streets.previous_month,
+        min_cases=streets.min_cases, ranking=ranking,
+        top=[by_unit[u] for u in streets.top], bottom=[by_unit[u] for u in streets.bottom],
+        tie_groups=[[by_unit[u]["name"] for u in group] for group in streets.tie_groups],
+        not_ranked=[{k: r[k] for k in ("unit", "name", "assessed", "reached", "why")} for r in named(streets.not_ranked)],
+        districts=list(named(districts.ranked)) + [
+            dict({k: None for k in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")}, **r, rank=None)
+            for r in named(districts.not_ranked)],
+        totals=totals,
+    )
+
+
+def overdue(store, as_of: str | None, unit: str | None, lang: str) -> OverdueContext:
+    """The overdue list at `as_of` (default now), optionally for one unit and those under it."""
+    catalog = store.catalog
+    result = queries.overdue(store, as_of=as_of, unit=unit)
+    groups: dict = {}
+    for item in result["overdue"]:
+        groups.setdefault(item["lead"], []).append(item)
+    keys = ("id", "title", "status", "due", "hours_late", "working_days_late", "street", "contact")
+    units = [{"unit": lead, "name": _name(catalog, "units", lead, lang) if lead else "—", "count": len(items),
+              "cases": [{k: c.get(k) for k in keys} for c in items]}
+             for lead, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0] or ""))]
+    return OverdueContext(
+        header=header(store, lang), as_of=result["as_of"], unit=unit,
+        unit_name=_name(catalog, "units", unit, lang) if unit else None, count=len(result["overdue"]), units=units,
+        due_soon=[{k: c.get(k) for k in ("id", "title", "lead", "due", "hours_left", "contact")} for c in result["due_soon"]],
+        closed_late=result["closed_late"],
+    )
+
+
+def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitContext:
+    """A unit's open cases, most urgent first (as of now: the sheet is a working list)."""
+    if not unit:
+        raise InvalidInput("--unit: the unit report needs a unit, e.g. --unit dragon-gate/eternal-town")
+    catalog = store.catalog
+    catalog.unit(unit, "--unit")
+    when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
+    rows = Index(store).rows(f"status IN ({','.join('?' * len(OPEN))}) AND instr(units, ?) > 0", (*OPEN, f"|{unit}|"))
+    cases = []
+    for row in rows:
+        due = timeutil.load(row.get("due"))
+        left = (due - when).total_seconds() / 3600 if due else None
+        cases.append({
+            "id": row["id"], "title": row.get("title"), "role": "lead" if row.get("lead") == unit else "co",
+            "status": row.get("status"), "category": _name(catalog, "categories", row.get("category"), lang),
+            "street": _name(catalog, "units", row.get("street"), lang), "received": row.get("received"),
+            "due": row.get("due"), "overdue": left is not None and left < 0,
+            "hours_left": round(left, 1) if left is not None else None,
+            "accepted": bool(row.get("accepted")), "contacted": bool(row.get("first_contact")),
+            "contact": row.get("contact"),
+        })
+    cases.sort(key=lambda c: (c["hours_left"] if c["hours_left"] is not None else 1e9, c["id"]))
+    return UnitContext(
+        header=header(store, lang), as_of=timeutil.fmt(when), unit=unit, unit_name=_name(catalog, "units", unit, lang),
+        count=len(cases), overdue=sum(1 for c in cases if c["overdue"]), cases=cases,
+    )
+
+
+CONTEXTS = {"daily": DailyContext, "monthly": MonthlyContext, "overdue": OverdueContext, "unit": UnitContext}
+
+
+def as_dict(context) -> dict:
+    return asdict(context)
