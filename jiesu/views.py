@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from jiesu import clocks, timeutil
-from jiesu.privacy import mask_name
 
 
 def case_json(case: dict, store, private: dict | None = None) -> dict:
@@ -129,7 +128,3 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
         mark = "  [superseded]" if e.get("superseded") else ""
         out.append(f"  {when}  {e.get('action'):<9} by {e.get('by')}{'  ' + text if text else ''}{mark}")
     return "\n".join(out) + "\n"
-
-
-def masked_surname(surname: str | None) -> str:
-    return mask_name(surname) if surname and len(surname) > 1 else (surname or "")

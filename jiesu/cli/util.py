@@ -10,7 +10,6 @@ import click
 
 from jiesu import textcheck
 from jiesu.csvio import csv_text, safe_cell  # noqa: F401 — re-exported for the commands
-from jiesu.errors import JiesuError
 from jiesu.store import Store
 
 
@@ -121,7 +120,3 @@ def table_text(rows: list[list], headers: list[str]) -> str:
     for row in cells:
         lines.append("  ".join(pad(c, widths[i]) for i, c in enumerate(row)).rstrip())
     return "\n".join(lines)
-
-
-def fail_all(errors: list[JiesuError]) -> None:
-    raise errors[0]
