@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -223,26 +224,49 @@ def check_catalog(store) -> tuple[object, list[Problem]]:
         return None, out
 
 
+TEMP_FILE = re.compile(r"(^|/)\.[^/]+\.tmp$")
+
+
 def check_git(store) -> list[Problem]:
-    """Case files must be committed exactly as they are on disk."""
+    """Case files must be committed exactly as they are on disk; no write or merge half-done."""
     problems = []
     out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
     for entry in out.split("\0"):
         if len(entry) < 4:
             continue
         code, path = entry[:2], entry[3:]
-        if code == "??":
+        if code == "??" and TEMP_FILE.search(path):
+            problems.append(Problem(path, 1, "temporary file of an interrupted write; `jiesu verify --repair` (or the next write) removes it"))
+        elif code == "??":
             problems.append(Problem(path, 1, "untracked file in cases/ (not committed by jiesu)"))
+        elif "U" in code or code in ("AA", "DD"):
+            problems.append(Problem(path, 1, "unresolved merge conflict"))
         elif "D" in code:
             problems.append(Problem(path, 1, "case file deleted but the deletion is not committed"))
         else:
             problems.append(Problem(path, 1, "case file differs from the last commit (uncommitted change)"))
     if (store.jiesu_dir / "journal").exists():
         problems.append(Problem(".jiesu/journal", 1, "a write was interrupted; `jiesu verify --repair` (or the next write) finishes it"))
-    if not store.git.config("merge.jiesu.driver"):
-        problems.append(Problem(".git/config", 1, "the jiesu merge driver is not configured in this clone; run `jiesu verify --repair` "
-                                "(or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')", "warning"))
+    if store.git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
+        problems.append(Problem(".git/MERGE_HEAD", 1, "a merge was left half-done (an interrupted sync or pull); "
+                                "`jiesu verify --repair` aborts it, then run `jiesu sync` again"))
+    problems += check_merge_driver(store)
     return problems
+
+
+def check_merge_driver(store) -> list[Problem]:
+    """A clone without the merge driver would turn concurrent edits of a case into text conflicts."""
+    command = store.git.config("merge.jiesu.driver")
+    fix = "run `jiesu verify --repair` (or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')"
+    if not command:
+        return [Problem(".git/config", 1, f"the jiesu merge driver is not configured in this clone; {fix}", "warning")]
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        program = ""
+    if program.startswith("/") and not os.access(program, os.X_OK):
+        return [Problem(".git/config", 1, f"the jiesu merge driver runs {program}, which no longer exists; {fix}", "warning")]
+    return []
 
 
 def case_files(root: Path) -> tuple[list[str], list[Problem]]:

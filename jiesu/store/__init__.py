@@ -159,26 +159,50 @@ class Store:
         return Lock(self.jiesu_dir / "lock", what)
 
     def recover(self) -> list[str]:
-        """Finish or undo a write that a killed process left behind (call under the lock)."""
+        """Finish or undo a write that a killed process left behind (call under the lock).
+
+        The journal names every file the write touched and the HEAD it started from. If HEAD
+        moved, the commit landed and only the private repository may need its commit; if not,
+        every named file goes back to HEAD. Temporary files of the dead write are removed.
+        """
         journal = self.jiesu_dir / "journal"
+        for leftover in yamlio.temp_files(journal):
+            leftover.unlink(missing_ok=True)
         if not journal.exists():
             return []
         try:
             record = json.loads(journal.read_text("utf-8"))
         except (OSError, ValueError):
             record = {}
-        paths = [p for p in record.get("paths", []) if isinstance(p, str)]
-        private = [p for p in record.get("private", []) if isinstance(p, str)]
+        if not isinstance(record, dict):
+            record = {}
+        paths = [p for p in record.get("paths", []) if _inside(self.root, p)]
+        private = [p for p in record.get("private", []) if _inside(self.root / "private", p)]
         landed = self.git.head() != record.get("head")
+        for rel in paths:
+            for leftover in yamlio.temp_files(self.root / rel):
+                leftover.unlink(missing_ok=True)
+        for rel in private:
+            for leftover in yamlio.temp_files(self.root / "private" / rel):
+                leftover.unlink(missing_ok=True)
         self.git.restore(paths)
-        if private:
+        if private and self.private.exists():
             if landed:
                 self.private.commit(private, "recover private data of an interrupted write", ("jiesu", "jiesu@localhost"))
             else:
                 self.private.git.restore(private)
         journal.unlink()
         state = "completed" if landed else "rolled back"
-        return [f"{state} an interrupted write of {', '.join(paths) or 'nothing'}"]
+        what = record.get("what") if isinstance(record.get("what"), str) else "a write"
+        return [f"{state} an interrupted write ({what}) of {', '.join(paths) or 'nothing'}"]
+
+
+def _inside(root: Path, rel) -> bool:
+    """A journal entry names a plain relative path inside `root` (never `..`, never absolute)."""
+    if not isinstance(rel, str) or not rel or "\0" in rel or rel.startswith("/"):
+        return False
+    parts = rel.split("/")
+    return ".." not in parts and "" not in parts and (root / rel).resolve().is_relative_to(root.resolve())
 
 
 class Transaction:

@@ -296,6 +296,18 @@ def to_plain(value):
 # --- atomic files ------------------------------------------------------------------------------
 
 
+def temp_files(path: Path) -> list[Path]:
+    """Temporary files that `atomic_write` of `path` may have left behind when its process died."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    return [p for p in path.parent.glob(f".{glob_escape(path.name)}.*.tmp") if p.is_file() and not p.is_symlink()]
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename over `path`."""
     path = Path(path)
