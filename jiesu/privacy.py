@@ -173,9 +173,20 @@ class Private:
         if case_id not in cases:
             cases.append(case_id)
         record["cases"] = cases
-        order = ("ref", "name", "surname", "phone", "other_phones", "id_document", "home_address", "cases")
-        text = yamlio.rt_dump(yamlio.cmap([(k, record[k]) for k in order if k in record]))
-        tx.write_private(self.person_path(ref), text)
+        tx.write_private(self.person_path(ref), self.dump(record))
         if phone:
             tx.write_private(self.phone_path(phone), ref + "\n")
         return ref
+
+    def rename_case(self, tx, ref: str, old: str, new: str) -> None:
+        """Point a person's record at a renumbered case (inside transaction `tx`)."""
+        record = self.read(ref)
+        if not record:
+            return
+        record["cases"] = [new if c == old else c for c in record.get("cases") or []]
+        tx.write_private(self.person_path(ref), self.dump(record))
+
+    @staticmethod
+    def dump(record: dict) -> str:
+        order = ("ref", "name", "surname", "phone", "other_phones", "id_document", "home_address", "cases")
+        return yamlio.rt_dump(yamlio.cmap([(k, record[k]) for k in order if k in record]))

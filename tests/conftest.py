@@ -126,9 +126,10 @@ def jiesu_proc(root, *args, env=None, timeout=60, input=None) -> subprocess.Comp
     """Run `python -m jiesu ARGS` as a real process on the store at `root`."""
     import sys
 
-    full_env = dict(os.environ, JIESU_STORE=str(root), **(env or {}))
+    full_env = dict(os.environ, JIESU_STORE=str(root))
+    full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "jiesu", *map(str, args)], env=full_env, capture_output=True,
-                          text=True, timeout=timeout, input=input)
+                          text=True, timeout=timeout, input=input, check=False)
 
 
 def event_ids(root) -> dict[str, set]:

@@ -17,6 +17,20 @@ from jiesu.store import Store
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def command_registry():
+    """(COMMANDS, command): a module's table of click commands and the decorator that fills it."""
+    commands: dict = {}
+
+    def command(name, **kw):
+        def wrap(func):
+            commands[name] = click.command(name, **kw)(func)
+            return commands[name]
+
+        return wrap
+
+    return commands, command
+
+
 def store_options(func):
     """`--store` and `--as` on a command, as well as on the group."""
     func = click.option("--as", "actor_opt", metavar="ACTOR", hidden=True, help="Who acts.")(func)

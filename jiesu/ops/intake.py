@@ -127,12 +127,16 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     }
 
 
-def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None) -> list[str]:
-    """The next `count` free ids of a month (call under the lock; counts a batch's own new ids)."""
+def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None, taken=()) -> list[str]:
+    """The next `count` free ids of a month (call under the lock; counts a batch's own new ids).
+
+    `taken` adds ids in use elsewhere (another clone's cases, seen in a fetched remote branch).
+    """
     year, month = month_key
     prefix = f"{store.office}-{year % 100:02d}{month:02d}-"
     folder = store.root / "cases" / f"{year:04d}" / f"{month:02d}"
     names = [entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml")] if folder.is_dir() else []
+    names += list(taken)
     if tx is not None:
         names += list(tx.allocated)
     highest = 0

@@ -60,7 +60,7 @@ class Store:
         self.root = Path(root).resolve()
         self.git = Git(self.root)
         self.settings = self._load_settings()
-        self.office: str = self.settings["office"]
+        self.office: str = self._clone_office() or self.settings["office"]
         self.tz = timeutil.zone(self.settings["timezone"])
         self.lang: str = self.settings.get("lang", "en")
 
@@ -84,6 +84,28 @@ class Store:
         if lang not in LANGS:
             raise StoreError(f"{SETTINGS}:{data.lines.get('lang', 1)}: lang {lang!r}: allowed en, zh")
         return {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office}
+
+    def _clone_office(self) -> str | None:
+        """This clone's own office code (`git config jiesu.office`), when it differs from jiesu.yaml.
+
+        Several offices share one remote by cloning one store; each clone numbers its cases with
+        its own code, kept in the clone's git config because jiesu.yaml is shared by all.
+        """
+        config = self.root / ".git" / "config"
+        if config.is_file():
+            try:
+                text = config.read_text("utf-8", "replace")
+            except OSError:
+                text = ""
+            if not re.search(r"^\s*\[jiesu\]", text, re.I | re.M):
+                return None
+        office = self.git.config("jiesu.office")
+        if office is None:
+            return None
+        if not OFFICE.match(office):
+            raise StoreError(f".git/config: jiesu.office {office!r} must be 1–10 capital letters/digits, starting with a letter",
+                             hint="fix it with: git config jiesu.office CODE")
+        return office
 
     @cached_property
     def catalog(self):
@@ -248,6 +270,16 @@ class Transaction:
             self._journal()
         yamlio.atomic_write(target, text)
         faults.point("after-rename")
+
+    def remove(self, relpath: str) -> None:
+        """Delete one store file (journaled first; put back if the transaction fails)."""
+        target = self.store.root / relpath
+        if not target.parent.resolve().is_relative_to(self.store.root):
+            raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to delete")
+        if relpath not in self.paths:
+            self.paths.append(relpath)
+            self._journal()
+        target.unlink(missing_ok=True)
 
     def case(self, case_id: str):
         """(doc, plain) of a case as this transaction sees it (its own unwritten edits included)."""
