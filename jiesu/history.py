@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from jiesu import privacy, timeutil
+from jiesu.errors import JiesuError
 from jiesu.store import yamlio
 from jiesu.store.gitrepo import _DROP
 
@@ -39,7 +40,7 @@ def _events(case) -> dict:
     return {e.get("id"): e for e in (case or {}).get("events") or [] if isinstance(e, dict)}
 
 
-def _describe_event(e: dict) -> str:
+def _describe_event(e: dict, names=()) -> str:
     fields = {k: v for k, v in e.items() if k not in ("id", "at", "by", "action", "limit_from", "due")}
     parts = []
     for k, v in fields.items():
@@ -47,7 +48,7 @@ def _describe_event(e: dict) -> str:
             v = "yes" if v else "no"
         elif isinstance(v, list):
             v = ", ".join(map(str, v))
-        parts.append(f"{k} {privacy.scrub(str(v))[:120]}")
+        parts.append(f"{k} {privacy.scrub(str(v), names)[:120]}")
     return f"{e.get('action')} by {e.get('by')} at {e.get('at')}" + (f": {'; '.join(parts)}" if parts else "")
 
 
@@ -57,6 +58,10 @@ def case_history(store, case_id: str) -> list[dict]:
     repo = open_repo(store.root)
     if not store.git.head():
         return []
+    try:
+        names = store.private.names_for(store.load_case(case_id))
+    except JiesuError:
+        names = []
     commits = list(repo.iter_commits("HEAD", paths=rel))
     commits.reverse()
     out = []
@@ -88,14 +93,14 @@ def case_history(store, case_id: str) -> list[dict]:
             "author": commit.author.name,
             "authored": commit.authored_datetime.isoformat(),
             "committed": commit.committed_datetime.isoformat(),
-            "subject": privacy.scrub(commit.summary),
+            "subject": privacy.scrub(commit.summary, names),
             "action": trailers.get("Jiesu-Action"),
             "actor": trailers.get("Jiesu-Actor"),
             "outside_jiesu": "Jiesu-Action" not in trailers,
             "created": before is None and after is not None,
             "deleted": after is None,
-            "events_added": [_describe_event(e) for e in added],
-            "events_removed": [_describe_event(e) for e in removed],
+            "events_added": [_describe_event(e, names) for e in added],
+            "events_removed": [_describe_event(e, names) for e in removed],
             "state_changes": changes,
             "fields_edited": edited,
         })

@@ -91,9 +91,9 @@ def purge_private(ctx, before, rewrite_history, store_opt, actor_opt):
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = retention.purge(store, before, actor)
-    say(f"removed the personal data of {len(r.cases)} case(s) ({len(r.people)} people) finished before {before} from private/")
+    say(f"removed the personal data of {len(r.cases)} case(s) ({_people(len(r.people))}) finished before {before} from private/")
     if r.kept:
-        say(f"kept {len(r.kept)} people who also have newer or open cases (only the old case ids were dropped)")
+        say(f"kept {_people(len(r.kept))} who also have newer or open cases (only the old case ids were dropped)")
     if r.unknown:
         note(f"{len(r.unknown)} case id(s) in private/ are not in this store and were left alone: {', '.join(r.unknown[:5])}")
     if rewrite_history:
@@ -107,3 +107,7 @@ def purge_private(ctx, before, rewrite_history, store_opt, actor_opt):
         for step in retention.history_steps(r.branch):
             say(f"  {step}")
 
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"

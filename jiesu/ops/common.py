@@ -12,6 +12,7 @@ from jiesu.store import Store, validate_id, yamlio
 
 FUTURE_SLACK = timedelta(minutes=5)
 FLOW_WIDTH = 220
+FREE_TEXT = ("note", "text", "reason", "summary")  # event fields anyone may type anything into
 
 
 @dataclass
@@ -108,6 +109,12 @@ def commit_message(action: str, case_id: str, title: str, actor: str, detail: st
     return "\n".join(lines) + "\n"
 
 
+def masked_note(case_id: str, fields: list[str], confidential: bool) -> str:
+    """What the operator is told when personal data was kept out of the shared case file."""
+    what = "the complainant's full name" + (" and phone numbers (the case is confidential)" if confidential else "")
+    return f"{case_id}: masked {what} in {', '.join(fields)}: the shared case file must not carry them"
+
+
 def check_case_consistent(rel: str, case: dict) -> None:
     """Refuse to build on a case whose own events do not replay (hand-broken file)."""
     try:
@@ -141,9 +148,19 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     workflow.check(case_id, action, state["status"])
     when = event_time(store, at, after=last_event_time(case))
     fields = build(case, state, when)
+    notes = list(tx.notes)
+    names = store.private.names_for(case)
+    confidential = bool((case.get("complainant") or {}).get("confidential"))
+    if names or confidential:
+        safe = {k: privacy.shared_text(v, names, confidential) if k in FREE_TEXT and isinstance(v, str) else v
+                for k, v in fields.items()}
+        masked = [k for k in fields if safe[k] != fields[k]]
+        if masked:
+            fields = safe
+            notes.append(masked_note(case_id, masked, confidential))
     event = add_event(store, tx, case_id, doc, case, action, actor, when, fields)
     more_ids = extra(tx, case, event) if extra else ()
-    result = Result(case_id, action, case["state"]["status"], "", None, event, tx.notes)
+    result = Result(case_id, action, case["state"]["status"], "", None, event, notes)
     if tx.batch:
         tx.log.append((action, case_id))
         return result

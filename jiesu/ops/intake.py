@@ -9,7 +9,7 @@ from pathlib import Path
 from jiesu import clock, model, privacy, textcheck, timeutil
 from jiesu.catalog import LOCAL_KINDS, SLUG
 from jiesu.errors import InvalidInput
-from jiesu.ops.common import Result, commit_message, event_node, event_time, make_event, refresh_state
+from jiesu.ops.common import Result, commit_message, event_node, event_time, make_event, masked_note, refresh_state
 from jiesu.store import Store, yamlio
 
 FIELDS = (
@@ -112,6 +112,11 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
             seen.append(tag)
     tclass, limit_from = catalog.class_for(explicit=r.get("time_limit"), tags=seen, case_type=case_type, category=category)
     answered = textcheck.text(r.get("answered"), "--answered")
+    # the shared file carries no full name (nor, when confidential, any phone number)
+    texts = {"title": title, "description": description, "address": address, "answered": answered}
+    safe = {k: privacy.shared_text(v, [name] if name else [], flags["confidential"]) for k, v in texts.items()}
+    masked = [k for k in texts if safe[k] != texts[k]]
+    title, description, address, answered = (safe[k] for k in texts)
 
     private = {}
     if name or others or id_document or home_address or (flags["confidential"] and (surname or phone)):
@@ -123,7 +128,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
         "location": {k: v for k, v in (("district", district), ("street", street), ("community", community), ("address", address)) if v},
         "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
         "tags": seen, "time_limit": tclass, "limit_from": limit_from, "answered": answered, "private": private,
-        "source": r.get("source"), "anomalies": r.get("anomalies"), "actor": actor,
+        "source": r.get("source"), "anomalies": r.get("anomalies"), "actor": actor, "masked": masked,
     }
 
 
@@ -225,9 +230,11 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
             lines = "\n".join(f"{r.case_id}: {privacy.scrub(p['title'], names)[:60]}" for r, p in zip(results, prepared))
             message = commit_message("intake", f"{len(results)} cases", span, actor, lines, [r.case_id for r in results])
         sha = own.commit(message, actor, min(p["received"] for p in prepared))
-        for r in results:
+        for r, p in zip(results, prepared):
             r.commit = sha
-            r.notes = own.notes
+            r.notes = list(own.notes)
+            if p["masked"]:
+                r.notes.append(masked_note(r.case_id, p["masked"], p["complainant"]["confidential"]))
     return results
 
 
