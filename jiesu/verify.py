@@ -115,19 +115,19 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             if cat is None or not cat.is_leaf:
                 bad(f"unknown leaf category {case['category']!r}", "category")
         loc = case.get("location") or {}
-        if loc.get("district") and (loc["district"] not in catalog.units or catalog.units[loc["district"]].kind != "district"):
+        if loc.get("district") and (not _known(loc["district"], catalog.units) or catalog.units[loc["district"]].kind != "district"):
             bad(f"location.district {loc['district']!r} is not a district of the catalog", "location", "district")
         if loc.get("street"):
-            unit = catalog.units.get(loc["street"])
+            unit = catalog.units.get(loc["street"]) if isinstance(loc["street"], str) else None
             if unit is None or unit.kind not in LOCAL_KINDS:
                 bad(f"location.street {loc['street']!r} is not a street/town of the catalog", "location", "street")
             elif loc.get("district") and unit.parent != loc["district"]:
                 bad(f"location.street {loc['street']} is not in district {loc['district']}", "location", "street")
         for i, tag in enumerate(case.get("tags") or []):
-            if tag not in catalog.tags:
+            if not _known(tag, catalog.tags):
                 bad(f"unknown tag {tag!r}", "tags")
         comp = case.get("complainant") or {}
-        if comp.get("kind") is not None and comp["kind"] not in catalog.kinds:
+        if comp.get("kind") is not None and not _known(comp["kind"], catalog.kinds):
             bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
     comp = case.get("complainant") or {}
     if comp.get("confidential") and (comp.get("surname") or comp.get("phone")):
@@ -145,7 +145,7 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             bad(f"event {i + 1} is not a mapping", "events", i)
             continue
         action = e.get("action")
-        if action not in TABLE:
+        if not _known(action, TABLE):
             bad(f"event {i + 1}: unknown action {action!r}", "events", i)
             continue
         eid = e.get("id")
@@ -175,12 +175,16 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
         if catalog is not None:
             for key in ("unit", "to"):
-                if e.get(key) is not None and e[key] not in catalog.units:
+                if e.get(key) is not None and not _known(e[key], catalog.units):
                     bad(f"event {i + 1} ({action}): unknown unit {e[key]!r}", "events", i)
-            for unit in e.get("co") or []:
-                if unit not in catalog.units:
+            co = e.get("co") or []
+            if not isinstance(co, list):
+                bad(f"event {i + 1} ({action}): `co` must be a list of units", "events", i)
+                co = []
+            for unit in co:
+                if not _known(unit, catalog.units):
                     bad(f"event {i + 1} ({action}): unknown co-unit {unit!r}", "events", i)
-            if action == "evaluate" and e.get("satisfaction") is not None and e["satisfaction"] not in catalog.assessment.satisfaction:
+            if action == "evaluate" and e.get("satisfaction") is not None and not _known(e["satisfaction"], catalog.assessment.satisfaction):
                 bad(f"event {i + 1} (evaluate): unknown satisfaction level {e['satisfaction']!r}", "events", i)
     if not case["events"] or not isinstance(case["events"][0], dict) or case["events"][0].get("action") != "intake":
         bad("the first event must be the intake", "events")
@@ -199,6 +203,11 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
                 "state", first if first in actual else "status")
     return problems
+
+
+def _known(value, table) -> bool:
+    """`value` names an entry of `table` (a list or mapping in a hand-edited file names nothing)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and value in table
 
 
 def _normal(value):

@@ -115,14 +115,14 @@ def masked_note(case_id: str, fields: list[str], confidential: bool) -> str:
     return f"{case_id}: masked {what} in {', '.join(fields)}: the shared case file must not carry them"
 
 
-def check_case_consistent(rel: str, case: dict) -> None:
-    """Refuse to build on a case whose own events do not replay (hand-broken file)."""
-    try:
-        model.replay(case, strict=True)
-    except model.ReplayError as exc:
-        raise StoreError(f"{rel}: event {exc.index + 1}: {exc}", hint="run `jiesu verify` and repair the file first") from None
-    except (ValueError, TypeError) as exc:
-        raise StoreError(f"{rel}: {exc}", hint="run `jiesu verify` and repair the file first") from None
+def check_case_consistent(store: Store, rel: str, case: dict) -> None:
+    """Refuse to build on a case file that `verify` finds wrong (a hand-broken or foreign file)."""
+    from jiesu.verify import check_case
+
+    errors = [p for p in check_case(store.root, rel, case, store.catalog, store.tz) if p.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise StoreError(f"{errors[0]}{more}", hint="run `jiesu verify` and repair the file first")
 
 
 def change(store: Store, case_id: str, action: str, actor: str, at, build, detail=None, extra=None, tx=None) -> Result:
@@ -143,7 +143,7 @@ def change(store: Store, case_id: str, action: str, actor: str, at, build, detai
 def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Result:
     rel = store.case_relpath(case_id)
     doc, case = tx.case(case_id)
-    check_case_consistent(rel, case)
+    check_case_consistent(store, rel, case)
     state = model.replay(case, store.catalog, store.tz, strict=False)
     workflow.check(case_id, action, state["status"])
     when = event_time(store, at, after=last_event_time(case))

@@ -30,6 +30,9 @@ def _flatten(record: dict) -> dict:
                 flat.setdefault(key, value)
     if "received" in flat and "at" not in flat:
         flat["at"] = flat.pop("received")
+    bad = [k for k in flat if not isinstance(k, str)]
+    if bad:
+        raise InvalidInput(f"field names must be text, found {bad[0]!r}; allowed: {', '.join(FIELDS)}")
     flat = {k.replace("-", "_"): v for k, v in flat.items()}
     return flat
 
@@ -44,6 +47,15 @@ def _choice(value, table: dict, field: str, required: bool = True):
     return value
 
 
+def _source(value) -> dict | None:
+    """Where an imported case came from: a flat mapping of names to plain values."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or any(not isinstance(k, str) or isinstance(v, (dict, list)) for k, v in value.items()):
+        raise InvalidInput("source: expected a flat mapping of names to values, such as {system: nyc311, key: '123'}")
+    return value
+
+
 def prepare(store: Store, record: dict, actor: str) -> dict:
     """Validate one request; return everything needed to write it (nothing is written here)."""
     catalog = store.catalog
@@ -51,6 +63,8 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     unknown = sorted(set(r) - set(FIELDS))
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+    for key in ("at", "channel", "type", "category", "district", "street", "community", "kind", "phone", "time_limit"):
+        r[key] = textcheck.scalar(r.get(key), f"--{key.replace('_', '-')}")
     received = event_time(store, r.get("at"), field_name="--at")
     title = textcheck.text(r.get("title"), "--title", required=True, multiline=False)
     channel = _choice(r.get("channel") or "hotline", catalog.channels, "--channel")
@@ -94,17 +108,12 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     if name and not surname and _CJK.match(name):
         surname = name[0]
     phone = privacy.normalize_phone(r["phone"]) if r.get("phone") else None
-    others = r.get("other_phones") or []
-    if isinstance(others, str):
-        others = [others]
-    others = [privacy.normalize_phone(p, "other_phones") for p in others]
+    others = [privacy.normalize_phone(p, "other_phones") for p in textcheck.text_list(r.get("other_phones"), "other_phones")]
     id_document = textcheck.text(r.get("id_document"), "id_document", multiline=False)
     home_address = textcheck.text(r.get("home_address"), "home_address", multiline=False)
     flags = {key: textcheck.boolean(r.get(key, False), f"--{key.replace('_', '-')}") for key in ("confidential", "frequent", "special_group")}
 
-    tags = r.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t for t in re.split(r"[,\s]+", tags) if t]
+    tags = [t for item in textcheck.text_list(r.get("tags"), "--tag") for t in re.split(r"[,\s]+", item) if t]
     seen = []
     for tag in tags:
         _choice(tag, catalog.tags, "--tag")
@@ -128,7 +137,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
         "location": {k: v for k, v in (("district", district), ("street", street), ("community", community), ("address", address)) if v},
         "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
         "tags": seen, "time_limit": tclass, "limit_from": limit_from, "answered": answered, "private": private,
-        "source": r.get("source"), "anomalies": r.get("anomalies"), "actor": actor, "masked": masked,
+        "source": _source(r.get("source")), "anomalies": textcheck.text_list(r.get("anomalies"), "anomalies") or None, "actor": actor, "masked": masked,
     }
 
 

@@ -31,7 +31,7 @@ def renumber(store: Store, case_id: str, actor: str, at=None) -> Result:
     with store.transaction(f"renumber {case_id}") as tx:
         old_rel = store.case_relpath(case_id)
         doc, case = tx.case(case_id)
-        check_case_consistent(old_rel, case)
+        check_case_consistent(store, old_rel, case)
         refs = _remote_refs(store)
         mine = _intake_id(case)
         for ref in refs:

@@ -262,9 +262,9 @@ class Transaction:
         """Write one store file (journaled first, then atomically)."""
         target = self.store.root / relpath
         parent = target.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        if not parent.resolve().is_relative_to(self.store.root):
+        if not parent.resolve().is_relative_to(self.store.root):  # checked before mkdir: a dangling link counts
             raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to write")
+        parent.mkdir(parents=True, exist_ok=True)
         if relpath not in self.paths:
             self.paths.append(relpath)
             self._journal()

@@ -35,8 +35,16 @@ OPEN = ("received", "dispatched", "accepted")
 
 
 def _ts(text):
-    value = timeutil.load(text) if text else None
+    try:
+        value = timeutil.load(text) if isinstance(text, str) and text else None
+    except ValueError:
+        return None
     return value.timestamp() if value else None
+
+
+def _text(value):
+    """A column value: text, or nothing (a hand-edited file may put a list where a unit belongs)."""
+    return value if isinstance(value, str) else None
 
 
 _WORKER: dict = {}
@@ -49,9 +57,18 @@ def _init_worker(catalog, tz_name):
 def parse_file(root: str, path: str) -> tuple[dict | None, str | None]:
     """(row, None) for a readable case file, (None, problem) otherwise."""
     try:
-        data = yamlio.load_file(Path(root) / path, path)
+        full = Path(root) / path
+        if full.is_symlink() or not full.resolve().is_relative_to(Path(root).resolve()):
+            return None, f"{path}:1: not a regular file inside the store; not read"
+        data = yamlio.load_file(full, path)
         if not isinstance(data, dict):
             return None, f"{path}:1: a case file must be a mapping"
+        from jiesu.verify import OPTIONAL, REQUIRED
+
+        for key, kind in (*REQUIRED.items(), *OPTIONAL.items()):
+            value = data.get(key)
+            if (value is not None or key in REQUIRED) and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+                return None, f"{path}:1: `{key}` is missing or not {kind.__name__}; run `jiesu verify`"
         return summarize(data, _WORKER.get("catalog"), _WORKER.get("tz")), None
     except yamlio.YamlProblem as exc:
         return None, exc.message
@@ -141,8 +158,9 @@ class Index:
             if not entry:
                 continue
             meta, path = entry.split("\t", 1)
-            if path.endswith(".yaml"):
-                keys[path] = meta.split()[1]
+            mode, blob = meta.split()[:2]
+            if path.endswith(".yaml") and mode in ("100644", "100755"):
+                keys[path] = blob  # a symbolic link (120000) is never read: verify reports it
         dirty = git.run("diff-files", "--name-only", "-z", "--", "cases/").stdout.split("\0")
         for path in dirty:
             if path.endswith(".yaml"):
@@ -174,9 +192,9 @@ class Index:
                 continue
             ev = row.get("evaluated_at")
             rows.append((
-                path, current[path], row["id"], row["status"], row["lead"], row["district"], row["street"],
-                row["category"], _ts(row["received"]), _ts(row["due"]), _ts(row["closed"]), _ts(ev), _ts(row["changed"]), None,
-                json.dumps(row, ensure_ascii=False, separators=(",", ":")),
+                path, current[path], *(_text(row[k]) for k in ("id", "status", "lead", "district", "street", "category")),
+                _ts(row["received"]), _ts(row["due"]), _ts(row["closed"]), _ts(ev), _ts(row["changed"]), None,
+                json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str),
             ))
         with db:
             db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])

@@ -268,7 +268,13 @@ def cseq(items=(), flow: bool = False):
 
 
 def block_text(text: str):
-    """A multi-line string shown as a `|` block (single lines stay plain)."""
+    """A multi-line string shown as a `|` block (single lines stay plain).
+
+    Text holding Unicode line or paragraph separators stays a quoted scalar (they are written
+    escaped, `\\L`): inside a `|` block the round-trip parser would read them as line breaks.
+    """
+    if any(ch in text for ch in "\u2028\u2029\x85"):
+        return text
     if "\n" in text.rstrip("\n"):
         from ruamel.yaml.scalarstring import LiteralScalarString
 
