@@ -314,8 +314,12 @@ def _check_one(args):
     return check_case(Path(root), path, case, catalog, tz)
 
 
-def verify(store, progress=None) -> list[Problem]:
-    """All problems of the store (errors and warnings), sorted by path and line."""
+def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
+    """All problems of the store (errors and warnings), sorted by path and line.
+
+    Includes the audit of the history (jiesu/audit.py); with `signatures`, every commit's
+    signature is checked too (slow: git asks gpg or ssh-keygen about each one).
+    """
     catalog, problems = check_catalog(store)
     files, tree_problems = case_files(store.root)
     problems += tree_problems
@@ -334,6 +338,11 @@ def verify(store, progress=None) -> list[Problem]:
             if progress:
                 progress(1)
     problems += check_git(store)
+    from jiesu import audit
+
+    problems += audit.audit(store)
+    if signatures:
+        problems += audit.signatures(store)
     problems.sort(key=lambda p: (p.path, p.line))
     return problems
 
