@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
-from conftest import ETERNAL, GARBAGE, Cli, event_ids, git, snapshot
+from conftest import ETERNAL, GARBAGE, Cli, event_ids, git, jiesu_proc, snapshot
 
 from jiesu import ops
 from jiesu.cli import cli
@@ -203,17 +203,47 @@ def test_sync_refuses_uncommitted_work_and_a_stray_history(tmp_path, hl, bare):
     stray.fails("sync", match="origin/main has a history unrelated to this store's; nothing was merged")
 
 
-def test_half_done_merge_is_diagnosed_and_repaired(tmp_path, hl, bare):
-    xc = office(tmp_path, bare, "XC")
-    for run, name in ((hl, "A"), (xc, "B")):
+def leave_a_merge_half_done(first: Cli, second: Cli) -> None:
+    """Both edit one file outside cases/; `first` pushes; `second` starts a plain git merge that stops."""
+    for run, name in ((first, "A"), (second, "B")):
         (run.store.root / "reports" / "README.md").write_text(name, "utf-8")
         git(run.store.root, "commit", "-q", "-am", "edit")
-    hl("sync")
-    git(xc.store.root, "fetch", "-q", "origin")
-    subprocess.run(["git", "merge", "origin/main"], cwd=xc.store.root, capture_output=True)
+    first("sync")
+    git(second.store.root, "fetch", "-q", "origin")
+    subprocess.run(["git", "merge", "origin/main"], cwd=second.store.root, capture_output=True)
+
+
+def test_half_done_merge_is_diagnosed_and_repaired(tmp_path, hl, bare):
+    xc = office(tmp_path, bare, "XC")
+    leave_a_merge_half_done(hl, xc)
     result = xc.raw("verify")
     assert result.exit_code == 1
     assert ".git/MERGE_HEAD:1: a merge was left half-done" in result.stdout
     fixed = xc.raw("verify", "--repair")
     assert fixed.exit_code == 0 and "aborted a merge that was left half-done" in fixed.stderr
     xc.assert_clean()
+
+
+def test_a_merge_driver_killed_mid_merge_leaves_nothing_half_done(tmp_path, hl, bare):
+    case_id = intake(hl, "Lamp out")
+    hl("sync")
+    xc = office(tmp_path, bare, "XC")
+    xc("note", case_id, "from XC")
+    xc("sync")
+    hl("note", case_id, "from HL")
+    before = snapshot(hl.store.root)
+    proc = jiesu_proc(hl.store.root, "sync", env={"JIESU_CRASH_AT": "before-rename"})  # kills the driver git runs
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: the merge driver could not merge {hl.store.case_relpath(case_id)}")
+    assert snapshot(hl.store.root) == before and not (hl.store.root / ".git" / "MERGE_HEAD").exists()
+    assert "merged 1 commit(s)" in hl("sync").stdout
+
+
+def test_writes_wait_for_a_half_done_merge_to_be_repaired(tmp_path, hl, bare):
+    xc = office(tmp_path, bare, "XC")
+    case_id = intake(hl, "Lamp out")
+    leave_a_merge_half_done(xc, hl)
+    result = hl.raw("note", case_id, "while merging")
+    assert result.exit_code == 1 and result.stderr.startswith("error: a merge was left half-done in this store")
+    hl("verify", "--repair", check=False)
+    hl("note", case_id, "after the repair")

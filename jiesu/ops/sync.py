@@ -142,6 +142,9 @@ def _undo(store: Store, head: str) -> None:
         git.run("merge", "--abort", check=False)
     if git.head() != head:
         git.run("reset", "--quiet", "--merge", head, check=False)
+    for leftover in store.root.glob("..merge_file_*.tmp"):  # a merge driver that died before its rename
+        if leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink()
 
 
 def _refuse(proc, remote: str, branch: str, conflicts: list[str]):
@@ -159,12 +162,18 @@ def _refuse(proc, remote: str, branch: str, conflicts: list[str]):
             hint=f"renumber the case made here: jiesu renumber {ids[0]} (and give each clone of an office its own "
                  "code: git config jiesu.office CODE), then run jiesu sync again",
         )
-    if conflicts:
-        outside = [p for p in conflicts if not p.startswith("cases/")]
-        where = "outside cases/ " if outside else ""
+    outside = [p for p in conflicts if not p.startswith("cases/")]
+    if outside:
         raise SyncConflict(
-            f"conflict {where}in {', '.join(conflicts[:5])}: both sides changed the same lines; nothing was merged",
+            f"conflict outside cases/ in {', '.join(outside[:5])}: both sides changed the same lines; nothing was merged",
             hint=f"settle it with git (git merge {remote}/{branch}, edit, git commit), then run jiesu sync again",
+        )
+    if conflicts:
+        said = re.findall(r"jiesu merge-driver: (\S+: .+)", text)
+        raise SyncConflict(
+            f"the merge driver could not merge {', '.join(conflicts[:5])}"
+            + (f" ({'; '.join(said[:2])})" if said else " (it stopped without a word)") + "; nothing was merged",
+            hint="check `jiesu verify` on both sides, then run jiesu sync again",
         )
     raise SyncConflict(f"cannot merge {remote}/{branch}: {_detail(proc.stderr or proc.stdout)}; nothing was merged")
 

@@ -246,6 +246,9 @@ class Transaction:
     def __enter__(self):
         self._lock.__enter__()
         try:
+            if (self.store.root / ".git" / "MERGE_HEAD").exists():
+                raise StoreError("a merge was left half-done in this store (an interrupted sync or pull); nothing was written",
+                                 hint="run `jiesu verify --repair`, then `jiesu sync` again")
             self.notes = self.store.recover()
             self.head = self.store.git.head()
             self.private_head = self.store.private.head() if self.store.private.exists() else None
