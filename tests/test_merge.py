@@ -72,7 +72,7 @@ def histories(draw):
 @settings(max_examples=300, deadline=None)
 @given(histories())
 def test_union_order_and_replay(history):
-    base, ours, theirs = history
+    _, ours, theirs = history
     merged = merge_events(ours, theirs)
     ids = [e["id"] for e in merged]
     assert len(ids) == len(set(ids))
@@ -105,7 +105,7 @@ def test_equal_times_never_reordered_by_id():
 
 
 def test_illegal_event_is_kept_and_marked_superseded():
-    at = lambda m: (T0 + timedelta(minutes=m)).isoformat()  # noqa: E731
+    at = lambda m: (T0 + timedelta(minutes=m)).isoformat()
     base = [{"id": "a00001", "at": at(0), "by": "op", "action": "intake"},
             {"id": "a00002", "at": at(1), "by": "op", "action": "assign", "unit": ETERNAL},
             {"id": "a00003", "at": at(2), "by": "town", "action": "accept", "unit": ETERNAL}]
@@ -131,7 +131,7 @@ def two_clones(tmp_path, store):
 def test_two_clones_act_on_one_case_and_git_merges_without_conflict(tmp_path, store, run):
     case_id = run("intake", "--type", "complaint", "--title", "Lamp out", "--street", ETERNAL, "--at", "2021-11-02T09:00").stdout.strip()
     run("assign", case_id, ETERNAL, "--at", "2021-11-02T09:10")
-    bare, other = two_clones(tmp_path, store)
+    _, other = two_clones(tmp_path, store)
     # here: the town accepts and contacts; there: the centre adds a note and escalates
     run("--as", "town", "accept", case_id, "--at", "2021-11-02T09:20")
     run("--as", "town", "contact", case_id, "--note", "Called back", "--at", "2021-11-02T09:40")
@@ -140,7 +140,7 @@ def test_two_clones_act_on_one_case_and_git_merges_without_conflict(tmp_path, st
                       "--at", "2021-11-02T09:50").returncode == 0
     assert jiesu_proc(other.root, "sync").returncode == 0
     # a plain `git pull` uses the driver that init registered
-    proc = subprocess.run(["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"], cwd=store.root, capture_output=True, text=True)
+    proc = subprocess.run(["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"], cwd=store.root, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     case = Store(store.root).load_case(case_id)
     assert [(e["action"], e["by"]) for e in case["events"]] == [
@@ -155,7 +155,7 @@ def test_concurrent_escalate_and_return_leave_a_superseded_event_for_review(tmp_
     case_id = run("intake", "--type", "complaint", "--title", "Noise", "--street", ETERNAL, "--at", "2021-11-02T09:00").stdout.strip()
     run("assign", case_id, ETERNAL, "--at", "2021-11-02T09:10")
     run("accept", case_id, "--at", "2021-11-02T09:20")
-    bare, other = two_clones(tmp_path, store)
+    _, other = two_clones(tmp_path, store)
     run("--as", "town", "escalate", case_id, "--to", "urban-management", "--reason", "Help", "--at", "2021-11-03T10:00")
     assert jiesu_proc(other.root, "--as", "town2", "return", case_id, "--reason", "Wrong town", "--at", "2021-11-03T09:00").returncode == 0
     assert jiesu_proc(other.root, "sync").returncode == 0

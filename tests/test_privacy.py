@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import ETERNAL, GARBAGE, git, load, new_case
+from conftest import git, load, new_case
 
 from jiesu.store import Store
 

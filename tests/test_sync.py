@@ -210,7 +210,7 @@ def leave_a_merge_half_done(first: Cli, second: Cli) -> None:
         git(run.store.root, "commit", "-q", "-am", "edit")
     first("sync")
     git(second.store.root, "fetch", "-q", "origin")
-    subprocess.run(["git", "merge", "origin/main"], cwd=second.store.root, capture_output=True)
+    subprocess.run(["git", "merge", "origin/main"], cwd=second.store.root, capture_output=True, check=False)
 
 
 def test_half_done_merge_is_diagnosed_and_repaired(tmp_path, hl, bare):
@@ -247,3 +247,13 @@ def test_writes_wait_for_a_half_done_merge_to_be_repaired(tmp_path, hl, bare):
     assert result.exit_code == 1 and result.stderr.startswith("error: a merge was left half-done in this store")
     hl("verify", "--repair", check=False)
     hl("note", case_id, "after the repair")
+
+
+def test_joining_needs_a_reachable_store(tmp_path, bare):
+    empty = CliRunner().invoke(cli, ["init", str(tmp_path / "a"), "--clone", str(bare), "--office", "XC"])
+    assert empty.exit_code == 1 and empty.stderr.startswith(f"error: {bare} holds no jiesu store (no jiesu.yaml at its top)")
+    assert not (tmp_path / "a").exists()
+    gone = CliRunner().invoke(cli, ["init", str(tmp_path / "b"), "--clone", str(tmp_path / "nowhere.git")])
+    assert gone.exit_code == 1 and gone.stderr.startswith(f"error: cannot clone {tmp_path / 'nowhere.git'}: fatal:")
+    bad = CliRunner().invoke(cli, ["init", str(tmp_path / "c"), "--clone", str(bare), "--office", "x-1"])
+    assert bad.exit_code == 1 and "--office: 'x-1' must be 1–10 capital letters" in bad.stderr

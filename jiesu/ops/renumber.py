@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from jiesu import model, timeutil, workflow
 from jiesu.errors import InvalidInput
-from jiesu.ops.common import Result, add_event, check_case_consistent, commit_message, event_time, last_event_time
+from jiesu.ops.common import (
+    Result,
+    add_event,
+    check_case_consistent,
+    commit_message,
+    event_time,
+    last_event_time,
+)
 from jiesu.ops.intake import next_ids
 from jiesu.store import Store, validate_id, yamlio
 

@@ -190,7 +190,7 @@ def _push(store: Store, remote: str, branch: str) -> bool:
     if "[rejected]" in text and ("fetch first" in text or "non-fast-forward" in text):
         return False
     if "[remote rejected]" in text or "remote:" in proc.stderr or "[rejected]" in text:
-        reason = re.findall(r"^remote: (.+)$", proc.stderr, re.M) or re.findall(r"\[(?:remote )?rejected\].*\((.+)\)", text)
+        reason = re.findall(r"^remote: (.+)$", proc.stderr, re.MULTILINE) or re.findall(r"\[(?:remote )?rejected\].*\((.+)\)", text)
         raise StoreError(
             f"push to {remote} was rejected: {'; '.join(r.strip() for r in reason[:3]) or _detail(proc.stderr)}",
             hint="this store keeps the merged result and loses nothing; fix what the remote objects to, then run jiesu sync again",
