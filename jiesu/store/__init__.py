@@ -7,6 +7,7 @@ crashed process left half-done, and either commits every file it wrote or puts t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from jiesu.store.gitrepo import Git
 from jiesu.store.lock import Lock
 
 SETTINGS = "jiesu.yaml"
+_CATALOGS: dict = {}  # catalog content digest -> parsed catalog (see Store.catalog)
 OFFICE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 LANGS = ("en", "zh")
 
@@ -109,10 +111,26 @@ class Store:
 
     @cached_property
     def catalog(self):
-        """The validated catalog (raises CatalogError listing every problem)."""
+        """The validated catalog (raises CatalogError listing every problem).
+
+        A process that opens many stores, or one store many times (a server, the test suite),
+        parses a catalog once per distinct content.
+        """
         from jiesu.catalog import load_catalog
 
-        return load_catalog(self.root / "catalog")
+        folder = self.root / "catalog"
+        digest = hashlib.sha256()
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            except OSError:
+                return load_catalog(folder)  # let the loader report it
+        key = digest.hexdigest()
+        if key not in _CATALOGS:
+            if len(_CATALOGS) >= 8:
+                _CATALOGS.pop(next(iter(_CATALOGS)))
+            _CATALOGS[key] = load_catalog(folder)
+        return _CATALOGS[key]
 
     @cached_property
     def private(self):
