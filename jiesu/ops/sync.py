@@ -124,15 +124,21 @@ def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResul
         _refuse(proc, remote, branch, conflicts)
     result.merged += count
     result.fast_forward = fast
-    result.cases += [p for p in git.out("diff", "--name-only", "-z", head, "HEAD", "--", "cases/").split("\0") if p]
-    for path in result.cases:
-        try:
-            case = yamlio.load_file(store.root / path, path)
-        except yamlio.YamlProblem:
-            continue
-        for event in (case or {}).get("events") or []:
-            if isinstance(event, dict) and event.get("superseded"):
-                result.superseded.append((path, event.get("id"), event.get("action")))
+    changed = [p for p in git.out("diff", "--name-only", "-z", head, "HEAD", "--", "cases/").split("\0") if p]
+    result.cases += changed
+    for path in changed:  # name the events this merge superseded (not those superseded before)
+        before = _superseded(git.show_file(head, path), path)
+        after = _superseded(git.show_file("HEAD", path), path)
+        result.superseded += [(path, eid, action) for eid, action in after.items() if eid not in before]
+
+
+def _superseded(blob: bytes | None, path: str) -> dict:
+    try:
+        case = yamlio.load(blob.decode("utf-8", "replace"), path) if blob else None
+    except yamlio.YamlProblem:
+        return {}
+    events = case.get("events") if isinstance(case, dict) else None
+    return {e.get("id"): e.get("action") for e in events or [] if isinstance(e, dict) and e.get("superseded")}
 
 
 def _undo(store: Store, head: str) -> None:
