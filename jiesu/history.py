@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from jiesu import privacy, timeutil
+from jiesu.errors import JiesuError
 from jiesu.store import yamlio
 from jiesu.store.gitrepo import _DROP
 
@@ -39,15 +40,15 @@ def _events(case) -> dict:
     return {e.get("id"): e for e in (case or {}).get("events") or [] if isinstance(e, dict)}
 
 
-def _describe_event(e: dict) -> str:
-    fields = {k: v for k, v in e.items() if k not in ("id", "at", "by", "action", "limit_from", "due")}
+def _describe_event(e: dict, names=()) -> str:
+    fields = {k: v for k, v in e.items() if k not in ("id", "at", "by", "action", "limit_from", "due", "superseded")}
     parts = []
     for k, v in fields.items():
         if isinstance(v, bool):
             v = "yes" if v else "no"
         elif isinstance(v, list):
             v = ", ".join(map(str, v))
-        parts.append(f"{k} {privacy.scrub(str(v))[:120]}")
+        parts.append(f"{k} {privacy.scrub(str(v), names)[:120]}")
     return f"{e.get('action')} by {e.get('by')} at {e.get('at')}" + (f": {'; '.join(parts)}" if parts else "")
 
 
@@ -57,7 +58,11 @@ def case_history(store, case_id: str) -> list[dict]:
     repo = open_repo(store.root)
     if not store.git.head():
         return []
-    commits = list(repo.iter_commits("HEAD", paths=rel))
+    try:
+        names = store.private.names_for(store.load_case(case_id))
+    except JiesuError:
+        names = []
+    commits = list(repo.iter_commits("HEAD", paths=rel, date_order=True))
     commits.reverse()
     out = []
     for commit in commits:
@@ -69,9 +74,14 @@ def case_history(store, case_id: str) -> list[dict]:
             if line.startswith("Jiesu-") and ": " in line:
                 key, value = line.split(": ", 1)
                 trailers.setdefault(key, value)
+        merge = len(commit.parents) > 1
         old_events, new_events = _events(before), _events(after)
         added = [e for k, e in new_events.items() if k not in old_events]
-        removed = [e for k, e in old_events.items() if k not in new_events]
+        every_parent = dict(old_events)
+        for other in commit.parents[1:]:
+            every_parent.update(_events(_load_blob(other, rel)))
+        removed = [e for k, e in every_parent.items() if k not in new_events]
+        superseded = [e for k, e in new_events.items() if e.get("superseded") and not old_events.get(k, {}).get("superseded")]
         old_state, new_state = (before or {}).get("state") or {}, (after or {}).get("state") or {}
         changes = {}
         for key in list(dict.fromkeys([*old_state, *new_state])):
@@ -88,14 +98,16 @@ def case_history(store, case_id: str) -> list[dict]:
             "author": commit.author.name,
             "authored": commit.authored_datetime.isoformat(),
             "committed": commit.committed_datetime.isoformat(),
-            "subject": privacy.scrub(commit.summary),
+            "subject": privacy.scrub(commit.summary, names),
             "action": trailers.get("Jiesu-Action"),
             "actor": trailers.get("Jiesu-Actor"),
-            "outside_jiesu": "Jiesu-Action" not in trailers,
+            "merge": merge,
+            "outside_jiesu": "Jiesu-Action" not in trailers and not merge,
             "created": before is None and after is not None,
             "deleted": after is None,
-            "events_added": [_describe_event(e) for e in added],
-            "events_removed": [_describe_event(e) for e in removed],
+            "events_added": [_describe_event(e, names) for e in added],
+            "events_removed": [_describe_event(e, names) for e in removed],
+            "events_superseded": [_describe_event(e, names) for e in superseded],
             "state_changes": changes,
             "fields_edited": edited,
         })
@@ -106,7 +118,7 @@ def history_text(entries: list[dict], tz) -> str:
     lines = []
     for h in entries:
         when = timeutil.display(timeutil.load(h["authored"]), tz)
-        action = h["action"] or "(outside jiesu)"
+        action = h["action"] or ("merge" if h.get("merge") else "(outside jiesu)")
         lines.append(f"{when}  {action:<9} {h['author']:<16} {h['commit'][:10]}  {h['subject']}")
         if h["outside_jiesu"]:
             lines.append("    ! commit has no jiesu trailers: the file was changed outside jiesu")
@@ -115,9 +127,11 @@ def history_text(entries: list[dict], tz) -> str:
         if h["deleted"]:
             lines.append("    - case file deleted")
         for e in h["events_added"]:
-            lines.append(f"    + {e}")
+            lines.append(f"    + {'(merged) ' if h.get('merge') else ''}{e}")
         for e in h["events_removed"]:
             lines.append(f"    - REMOVED {e}")
+        for e in h.get("events_superseded", []):
+            lines.append(f"    ~ superseded by the merge: {e}")
         for key, (old, new) in h["state_changes"].items():
             if key == "evaluation":
                 old = (old or {}).get("satisfaction") if isinstance(old, dict) else old

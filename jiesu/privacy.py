@@ -81,10 +81,26 @@ def scrub(text: str | None, names=()) -> str:
     if not text:
         return text or ""
     result = _TEXT_PHONE.sub(lambda m: mask_phone(re.sub(r"[\s\-]", "", m.group(1))), str(text))
+    return hide_names(result, names)
+
+
+def hide_names(text: str | None, names=()) -> str | None:
+    """`text` with each full name in `names` reduced to 王** / Z*** (any case, any spacing)."""
+    if not text:
+        return text
     for name in names:
-        if name and len(name) >= 2:
-            result = result.replace(name, mask_name(name))
-    return result
+        if name and len(str(name).strip()) >= 2:
+            pattern = r"\s+".join(re.escape(part) for part in str(name).split())
+            text = re.sub(pattern, mask_name(" ".join(str(name).split())), text, flags=re.IGNORECASE)
+    return text
+
+
+def shared_text(text: str | None, names=(), confidential: bool = False) -> str | None:
+    """Free text as the shared case file may carry it: full names (and, for a confidential
+    complainant, phone numbers) belong in private/ only."""
+    if not text:
+        return text
+    return scrub(text, names) if confidential else hide_names(text, names)
 
 
 def phone_key(phone: str | None) -> str | None:
@@ -173,9 +189,28 @@ class Private:
         if case_id not in cases:
             cases.append(case_id)
         record["cases"] = cases
-        order = ("ref", "name", "surname", "phone", "other_phones", "id_document", "home_address", "cases")
-        text = yamlio.rt_dump(yamlio.cmap([(k, record[k]) for k in order if k in record]))
-        tx.write_private(self.person_path(ref), text)
+        tx.write_private(self.person_path(ref), self.dump(record))
         if phone:
             tx.write_private(self.phone_path(phone), ref + "\n")
         return ref
+
+    def names_for(self, case: dict) -> list[str]:
+        """The full name recorded in private/ for a case's complainant (empty when none)."""
+        ref = (case.get("complainant") or {}).get("ref")
+        if not ref or not REF.match(str(ref)) or not self.exists():
+            return []
+        record = self.read(str(ref)) or {}
+        return [record["name"]] if isinstance(record.get("name"), str) and record["name"].strip() else []
+
+    def rename_case(self, tx, ref: str, old: str, new: str) -> None:
+        """Point a person's record at a renumbered case (inside transaction `tx`)."""
+        record = self.read(ref)
+        if not record:
+            return
+        record["cases"] = [new if c == old else c for c in record.get("cases") or []]
+        tx.write_private(self.person_path(ref), self.dump(record))
+
+    @staticmethod
+    def dump(record: dict) -> str:
+        order = ("ref", "name", "surname", "phone", "other_phones", "id_document", "home_address", "cases")
+        return yamlio.rt_dump(yamlio.cmap([(k, record[k]) for k in order if k in record]))

@@ -1,8 +1,9 @@
 """`verify --repair`: bring a store back to its last commit without losing a committed event.
 
-Finishes or rolls back an interrupted write (the journal), puts modified or deleted case files back
-to HEAD, moves untracked files out of cases/ into `.jiesu/rescued/` (never deletes them), and
-registers the merge driver in a clone that lacks it.
+Aborts a merge left half-done, finishes or rolls back an interrupted write (the journal), puts
+modified or deleted case files back to HEAD, removes temporary files of dead writes, moves other
+untracked files out of cases/ into `.jiesu/rescued/` (never deletes them), and registers the merge
+driver in a clone that lacks it (or whose driver points at an interpreter that is gone).
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ import shutil
 from datetime import datetime
 
 from jiesu.ops.setup import configure_git
+from jiesu.verify import TEMP_FILE, check_merge_driver
 
 
 def repair(store) -> list[str]:
     notes = []
     with store.lock("verify --repair"):
+        if store.git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
+            store.git.run("merge", "--abort")
+            notes.append("aborted a merge that was left half-done; run `jiesu sync` again")
         notes += store.recover()
         out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
         restore, rescue = [], []
@@ -23,7 +28,11 @@ def repair(store) -> list[str]:
             if len(entry) < 4:
                 continue
             code, path = entry[:2], entry[3:]
-            (rescue if code == "??" else restore).append(path)
+            if code == "??" and TEMP_FILE.search(path):
+                (store.root / path).unlink(missing_ok=True)
+                notes.append(f"removed {path}, a temporary file of an interrupted write")
+            else:
+                (rescue if code == "??" else restore).append(path)
         if restore:
             store.git.restore(restore)
             notes.append(f"restored {len(restore)} case file(s) to the last commit: {', '.join(restore[:5])}")
@@ -35,7 +44,7 @@ def repair(store) -> list[str]:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(store.root / path), dest)
             notes.append(f"moved {len(rescue)} untracked file(s) out of cases/ into {target.relative_to(store.root)}")
-        if not store.git.config("merge.jiesu.driver"):
+        if check_merge_driver(store):
             configure_git(store.git)
             notes.append("registered the jiesu merge driver in this clone's git config")
     return notes or ["nothing to repair"]

@@ -12,7 +12,8 @@ from jiesu.errors import InvalidInput
 
 MAX_TEXT = 200_000
 MAX_LINE = 300
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def text(value, field: str, required: bool = False, multiline: bool = True, limit: int = MAX_TEXT) -> str | None:
@@ -21,8 +22,9 @@ def text(value, field: str, required: bool = False, multiline: bool = True, limi
         if required:
             raise InvalidInput(f"{field}: required and must not be empty")
         return None
-    if not isinstance(value, str):
-        value = str(value)
+    value = scalar(value, field)
+    if _SURROGATE.search(value):
+        raise InvalidInput(f"{field}: is not valid UTF-8 text (a byte sequence that is no character)")
     value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     bad = _CONTROL.search(value)
     if bad:
@@ -33,6 +35,31 @@ def text(value, field: str, required: bool = False, multiline: bool = True, limi
     if len(value) > cap:
         raise InvalidInput(f"{field}: {len(value):,} characters; at most {cap:,} allowed")
     return value
+
+
+def scalar(value, field: str):
+    """A value from a file that must be one piece of text: text as is, a whole number as written.
+
+    Lists, mappings, yes/no and fractions are refused rather than turned into text that nobody
+    wrote (`[1, 2]`, `True`, `1000.0`).
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidInput(f"{field}: expected text, found {kind_of(value)}")
+
+
+def text_list(value, field: str) -> list[str]:
+    """One piece of text or a list of them (a tag, a phone number…)."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [scalar(item, field) for item in items if item is not None]
+
+
+def kind_of(value) -> str:
+    return {bool: "yes/no", dict: "a mapping", list: "a list", float: "a number with a fraction"}.get(type(value), type(value).__name__)
 
 
 def actor(value: str | None) -> str:

@@ -70,9 +70,13 @@ def parse_time(text: str, tz: tzinfo, field: str = "--at") -> datetime:
             raise InvalidInput(
                 f"{field}: {raw!r} is not a time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00"
             ) from None
-    if value.tzinfo is None:
-        # through UTC, so a wall time that does not exist (DST gap) is normalised
-        value = value.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+    try:
+        if value.tzinfo is None:
+            # through UTC, so a wall time that does not exist (DST gap) is normalised
+            value = value.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+        value.astimezone(timezone.utc)  # a time at the very edge of the calendar cannot be compared
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"{field}: {text!s:.40} is outside the calendar jiesu can handle") from None
     return fixed(value.replace(microsecond=0))
 
 

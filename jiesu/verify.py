@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jiesu import model, privacy, timeutil
 from jiesu.catalog import LOCAL_KINDS
-from jiesu.errors import CatalogError
+from jiesu.errors import CatalogError, InvalidInput
 from jiesu.store import yamlio
 from jiesu.workflow import TABLE
 
@@ -114,19 +115,19 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             if cat is None or not cat.is_leaf:
                 bad(f"unknown leaf category {case['category']!r}", "category")
         loc = case.get("location") or {}
-        if loc.get("district") and (loc["district"] not in catalog.units or catalog.units[loc["district"]].kind != "district"):
+        if loc.get("district") and (not _known(loc["district"], catalog.units) or catalog.units[loc["district"]].kind != "district"):
             bad(f"location.district {loc['district']!r} is not a district of the catalog", "location", "district")
         if loc.get("street"):
-            unit = catalog.units.get(loc["street"])
+            unit = catalog.units.get(loc["street"]) if isinstance(loc["street"], str) else None
             if unit is None or unit.kind not in LOCAL_KINDS:
                 bad(f"location.street {loc['street']!r} is not a street/town of the catalog", "location", "street")
             elif loc.get("district") and unit.parent != loc["district"]:
                 bad(f"location.street {loc['street']} is not in district {loc['district']}", "location", "street")
         for i, tag in enumerate(case.get("tags") or []):
-            if tag not in catalog.tags:
+            if not _known(tag, catalog.tags):
                 bad(f"unknown tag {tag!r}", "tags")
         comp = case.get("complainant") or {}
-        if comp.get("kind") is not None and comp["kind"] not in catalog.kinds:
+        if comp.get("kind") is not None and not _known(comp["kind"], catalog.kinds):
             bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
     comp = case.get("complainant") or {}
     if comp.get("confidential") and (comp.get("surname") or comp.get("phone")):
@@ -134,8 +135,9 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
     if comp.get("phone") is not None:
         try:
             privacy.normalize_phone(str(comp["phone"]), "complainant.phone")
-        except Exception as exc:  # InvalidInput
-            bad(str(getattr(exc, "message", exc)), "complainant", "phone")
+        except InvalidInput:  # the message would repeat the number: verify output lands in cron logs
+            bad(f"complainant.phone {privacy.mask_phone(str(comp['phone']))!r} is not a phone number "
+                "(Chinese mobile, landline with area code, or + international)", "complainant", "phone")
     # events
     seen_ids, previous = {}, None
     for i, e in enumerate(case["events"]):
@@ -143,7 +145,7 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             bad(f"event {i + 1} is not a mapping", "events", i)
             continue
         action = e.get("action")
-        if action not in TABLE:
+        if not _known(action, TABLE):
             bad(f"event {i + 1}: unknown action {action!r}", "events", i)
             continue
         eid = e.get("id")
@@ -173,12 +175,16 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
         if catalog is not None:
             for key in ("unit", "to"):
-                if e.get(key) is not None and e[key] not in catalog.units:
+                if e.get(key) is not None and not _known(e[key], catalog.units):
                     bad(f"event {i + 1} ({action}): unknown unit {e[key]!r}", "events", i)
-            for unit in e.get("co") or []:
-                if unit not in catalog.units:
+            co = e.get("co") or []
+            if not isinstance(co, list):
+                bad(f"event {i + 1} ({action}): `co` must be a list of units", "events", i)
+                co = []
+            for unit in co:
+                if not _known(unit, catalog.units):
                     bad(f"event {i + 1} ({action}): unknown co-unit {unit!r}", "events", i)
-            if action == "evaluate" and e.get("satisfaction") is not None and e["satisfaction"] not in catalog.assessment.satisfaction:
+            if action == "evaluate" and e.get("satisfaction") is not None and not _known(e["satisfaction"], catalog.assessment.satisfaction):
                 bad(f"event {i + 1} (evaluate): unknown satisfaction level {e['satisfaction']!r}", "events", i)
     if not case["events"] or not isinstance(case["events"][0], dict) or case["events"][0].get("action") != "intake":
         bad("the first event must be the intake", "events")
@@ -197,6 +203,11 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
                 "state", first if first in actual else "status")
     return problems
+
+
+def _known(value, table) -> bool:
+    """`value` names an entry of `table` (a list or mapping in a hand-edited file names nothing)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and value in table
 
 
 def _normal(value):
@@ -223,26 +234,49 @@ def check_catalog(store) -> tuple[object, list[Problem]]:
         return None, out
 
 
+TEMP_FILE = re.compile(r"(^|/)\.[^/]+\.tmp$")
+
+
 def check_git(store) -> list[Problem]:
-    """Case files must be committed exactly as they are on disk."""
+    """Case files must be committed exactly as they are on disk; no write or merge half-done."""
     problems = []
     out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
     for entry in out.split("\0"):
         if len(entry) < 4:
             continue
         code, path = entry[:2], entry[3:]
-        if code == "??":
+        if code == "??" and TEMP_FILE.search(path):
+            problems.append(Problem(path, 1, "temporary file of an interrupted write; `jiesu verify --repair` (or the next write) removes it"))
+        elif code == "??":
             problems.append(Problem(path, 1, "untracked file in cases/ (not committed by jiesu)"))
+        elif "U" in code or code in ("AA", "DD"):
+            problems.append(Problem(path, 1, "unresolved merge conflict"))
         elif "D" in code:
             problems.append(Problem(path, 1, "case file deleted but the deletion is not committed"))
         else:
             problems.append(Problem(path, 1, "case file differs from the last commit (uncommitted change)"))
     if (store.jiesu_dir / "journal").exists():
         problems.append(Problem(".jiesu/journal", 1, "a write was interrupted; `jiesu verify --repair` (or the next write) finishes it"))
-    if not store.git.config("merge.jiesu.driver"):
-        problems.append(Problem(".git/config", 1, "the jiesu merge driver is not configured in this clone; run `jiesu verify --repair` "
-                                "(or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')", "warning"))
+    if store.git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
+        problems.append(Problem(".git/MERGE_HEAD", 1, "a merge was left half-done (an interrupted sync or pull); "
+                                "`jiesu verify --repair` aborts it, then run `jiesu sync` again"))
+    problems += check_merge_driver(store)
     return problems
+
+
+def check_merge_driver(store) -> list[Problem]:
+    """A clone without the merge driver would turn concurrent edits of a case into text conflicts."""
+    command = store.git.config("merge.jiesu.driver")
+    fix = "run `jiesu verify --repair` (or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')"
+    if not command:
+        return [Problem(".git/config", 1, f"the jiesu merge driver is not configured in this clone; {fix}", "warning")]
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        program = ""
+    if program.startswith("/") and not os.access(program, os.X_OK):
+        return [Problem(".git/config", 1, f"the jiesu merge driver runs {program}, which no longer exists; {fix}", "warning")]
+    return []
 
 
 def case_files(root: Path) -> tuple[list[str], list[Problem]]:
@@ -280,8 +314,12 @@ def _check_one(args):
     return check_case(Path(root), path, case, catalog, tz)
 
 
-def verify(store, progress=None) -> list[Problem]:
-    """All problems of the store (errors and warnings), sorted by path and line."""
+def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
+    """All problems of the store (errors and warnings), sorted by path and line.
+
+    Includes the audit of the history (jiesu/audit.py); with `signatures`, every commit's
+    signature is checked too (slow: git asks gpg or ssh-keygen about each one).
+    """
     catalog, problems = check_catalog(store)
     files, tree_problems = case_files(store.root)
     problems += tree_problems
@@ -300,6 +338,11 @@ def verify(store, progress=None) -> list[Problem]:
             if progress:
                 progress(1)
     problems += check_git(store)
+    from jiesu import audit
+
+    problems += audit.audit(store)
+    if signatures:
+        problems += audit.signatures(store)
     problems.sort(key=lambda p: (p.path, p.line))
     return problems
 

@@ -124,3 +124,26 @@ def new_case(run: Cli, *extra, **fields) -> str:
 
 def load(store: Store, case_id: str) -> dict:
     return Store(store.root).load_case(case_id)
+
+
+def jiesu_proc(root, *args, env=None, timeout=60, input=None) -> subprocess.CompletedProcess:
+    """Run `python -m jiesu ARGS` as a real process on the store at `root`."""
+    import sys
+
+    full_env = dict(os.environ, JIESU_STORE=str(root))
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "jiesu", *map(str, args)], env=full_env, capture_output=True,
+                          text=True, timeout=timeout, input=input, check=False)
+
+
+def event_ids(root) -> dict[str, set]:
+    """{case id: event ids} of every case as committed at HEAD."""
+    from jiesu.store import yamlio
+
+    out = {}
+    names = git(root, "ls-tree", "-r", "--name-only", "HEAD", "--", "cases/").split()
+    for name in names:
+        if name.endswith(".yaml"):
+            case = yamlio.load(git(root, "show", f"HEAD:{name}"), name)
+            out[case["id"]] = {e["id"] for e in case["events"]}
+    return out

@@ -81,20 +81,24 @@ def test_refresh_after_outside_edits_deletes_and_merges(run, store, busy):
     path.write_text(path.read_text("utf-8").replace("title: Rubbish at the gate", "title: Renamed by hand"), "utf-8")
     git(store.root, "commit", "-qam", "hand edit")
     assert [r["title"] for r in run.json("list") if r["id"] == busy[4]] == ["Renamed by hand"]
-    git(store.root, "rm", "-q", store.case_relpath(busy[5]))
-    git(store.root, "commit", "-qm", "remove a case")
-    assert busy[5] not in [r["id"] for r in run.json("list")]
     # a branch with another case, merged back
     git(store.root, "checkout", "-q", "-b", "side")
     side = new_case(run, title="From the side branch")
     git(store.root, "checkout", "-q", "main")
     git(store.root, "merge", "-q", "--no-edit", "side")
     assert side in [r["id"] for r in run.json("list")]
+    git(store.root, "rm", "-q", store.case_relpath(busy[5]))
+    git(store.root, "commit", "-qm", "remove a case")
+    assert busy[5] not in [r["id"] for r in run.json("list")]
     # an uncommitted hand edit is not indexed (verify reports it)
     path = store.root / store.case_relpath(busy[3])
     path.write_text(path.read_text("utf-8").replace("title: Rubbish at the gate", "title: Not committed"), "utf-8")
     assert "Not committed" not in run("list", check=False).stdout
-    assert "uncommitted change" in run.raw("verify").stdout
+    report = run.raw("verify").stdout
+    assert "uncommitted change" in report
+    # the audit names the case deleted outside jiesu, and how to get it back
+    deleted = store.case_relpath(busy[5])
+    assert f"{deleted}:1: event " in report and "was removed by outside jiesu commit" in report and "git show" in report
     git(store.root, "checkout", "-q", "--", store.case_relpath(busy[3]))
 
 

@@ -27,13 +27,15 @@ COMMANDS = {
     "rank": "assess", "report": "reports",
     # the store
     "init": "admin", "demo": "admin", "merge-driver": "admin",
+    # sharing and retention
+    "sync": "sync", "renumber": "sync", "purge-private": "sync",
 }
 SECTIONS = (
     ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
                    "evaluate", "reopen", "reject", "exempt", "merge")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
-    ("The store", ("init", "demo", "merge-driver")),
+    ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
 )
 
 

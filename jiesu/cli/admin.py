@@ -13,24 +13,38 @@ COMMANDS, command = command_registry()
 
 @command("init")
 @click.argument("directory", default=".", metavar="[DIR]")
-@click.option("--office", default="HL", show_default=True, help="Office code: the case-id prefix.")
+@click.option("--office", help="Office code: the case-id prefix (default HL; with --clone, the shared store's).")
 @click.option("--name", help="The office's name.")
 @click.option("--tz", default="Asia/Shanghai", show_default=True, help="Time zone of the office (IANA name).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of reports.")
+@click.option("--clone", "clone_url", metavar="URL", help="Join a shared store: clone it, with this office's own id prefix.")
 @click.pass_context
-def init(ctx, directory, office, name, tz, lang):
+def init(ctx, directory, office, name, tz, lang, clone_url):
     """Create a new store: git repository, default catalog, merge driver, private repository.
 
+    With --clone URL, the store is a clone of a shared one (another office's, or a common remote):
+    it gets the merge driver, its own private repository and, with --office, its own case-id
+    prefix, so offices that sync through one remote never take each other's ids.
+
     \b
-    Example:
+    Examples:
       jiesu init office --office HL --name "Dragon Gate pilot office" --tz Asia/Shanghai
+      jiesu init xicheng --office XC --clone ssh://hotline.example/cases.git
     """
     import os
 
     from jiesu import ops
+    from jiesu.ops.setup import clone_store
 
+    if clone_url:
+        store = clone_store(clone_url, directory, office=office)
+        say(f"initialised store {store.office} in {store.root} (a clone of {clone_url})")
+        if not office:
+            note(f"this clone numbers new cases as office {store.office}, like the store it came from; "
+                 "give each desk or office its own code (--office) so that ids never collide")
+        return
     actor = (ctx.find_root().obj or {}).get("actor") or os.environ.get("JIESU_ACTOR") or "jiesu"
-    store = ops.init_store(directory, office=office, name=name, tz=tz, lang=lang, actor=actor)
+    store = ops.init_store(directory, office=office or "HL", name=name, tz=tz, lang=lang, actor=actor)
     say(f"initialised store {store.office} in {store.root}")
 
 

@@ -175,18 +175,23 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
 @command("verify")
 @_fmt_option(["text", "json"], "text")
 @click.option("--repair", is_flag=True, help="Finish interrupted writes, put uncommitted case files back to the last commit.")
+@click.option("--signatures", is_flag=True, help="Also check that every commit since signing began has a good signature.")
 @store_options
 @click.pass_context
-def verify(ctx, fmt, repair, store_opt, actor_opt):
+def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
     """Check every case against the catalog, the state machine and git.
 
-    Prints each problem as `path:line: message`; exits 1 if there is any error.
+    Prints each problem as `path:line: message`; exits 1 if there is any error. Warnings (a
+    case changed outside jiesu, an event superseded by a merge, a clone without the merge
+    driver) are for a person to review and do not fail. The history is audited too: an event
+    jiesu committed that is now missing or altered is an error.
 
     \b
     Examples:
       jiesu verify
       jiesu verify --format json
       jiesu verify --repair
+      jiesu verify --signatures
     """
     from jiesu import repair as repairing
     from jiesu import verify as verifying
@@ -195,7 +200,7 @@ def verify(ctx, fmt, repair, store_opt, actor_opt):
     if repair:
         for line in repairing.repair(store):
             note(line)
-    problems = verifying.verify(store)
+    problems = verifying.verify(store, signatures=signatures)
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":
         emit_json({"ok": not errors, "problems": verifying.as_json(problems)})

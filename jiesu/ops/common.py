@@ -12,6 +12,7 @@ from jiesu.store import Store, validate_id, yamlio
 
 FUTURE_SLACK = timedelta(minutes=5)
 FLOW_WIDTH = 220
+FREE_TEXT = ("note", "text", "reason", "summary")  # event fields anyone may type anything into
 
 
 @dataclass
@@ -108,14 +109,20 @@ def commit_message(action: str, case_id: str, title: str, actor: str, detail: st
     return "\n".join(lines) + "\n"
 
 
-def check_case_consistent(rel: str, case: dict) -> None:
-    """Refuse to build on a case whose own events do not replay (hand-broken file)."""
-    try:
-        model.replay(case, strict=True)
-    except model.ReplayError as exc:
-        raise StoreError(f"{rel}: event {exc.index + 1}: {exc}", hint="run `jiesu verify` and repair the file first") from None
-    except (ValueError, TypeError) as exc:
-        raise StoreError(f"{rel}: {exc}", hint="run `jiesu verify` and repair the file first") from None
+def masked_note(case_id: str, fields: list[str], confidential: bool) -> str:
+    """What the operator is told when personal data was kept out of the shared case file."""
+    what = "the complainant's full name" + (" and phone numbers (the case is confidential)" if confidential else "")
+    return f"{case_id}: masked {what} in {', '.join(fields)}: the shared case file must not carry them"
+
+
+def check_case_consistent(store: Store, rel: str, case: dict) -> None:
+    """Refuse to build on a case file that `verify` finds wrong (a hand-broken or foreign file)."""
+    from jiesu.verify import check_case
+
+    errors = [p for p in check_case(store.root, rel, case, store.catalog, store.tz) if p.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise StoreError(f"{errors[0]}{more}", hint="run `jiesu verify` and repair the file first")
 
 
 def change(store: Store, case_id: str, action: str, actor: str, at, build, detail=None, extra=None, tx=None) -> Result:
@@ -136,14 +143,24 @@ def change(store: Store, case_id: str, action: str, actor: str, at, build, detai
 def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Result:
     rel = store.case_relpath(case_id)
     doc, case = tx.case(case_id)
-    check_case_consistent(rel, case)
+    check_case_consistent(store, rel, case)
     state = model.replay(case, store.catalog, store.tz, strict=False)
     workflow.check(case_id, action, state["status"])
     when = event_time(store, at, after=last_event_time(case))
     fields = build(case, state, when)
+    notes = list(tx.notes)
+    names = store.private.names_for(case)
+    confidential = bool((case.get("complainant") or {}).get("confidential"))
+    if names or confidential:
+        safe = {k: privacy.shared_text(v, names, confidential) if k in FREE_TEXT and isinstance(v, str) else v
+                for k, v in fields.items()}
+        masked = [k for k in fields if safe[k] != fields[k]]
+        if masked:
+            fields = safe
+            notes.append(masked_note(case_id, masked, confidential))
     event = add_event(store, tx, case_id, doc, case, action, actor, when, fields)
     more_ids = extra(tx, case, event) if extra else ()
-    result = Result(case_id, action, case["state"]["status"], "", None, event, tx.notes)
+    result = Result(case_id, action, case["state"]["status"], "", None, event, notes)
     if tx.batch:
         tx.log.append((action, case_id))
         return result

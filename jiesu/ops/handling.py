@@ -12,6 +12,7 @@ from jiesu.ops.common import (
     Result,
     add_event,
     change,
+    check_case_consistent,
     commit_message,
     event_time,
     last_event_time,
@@ -211,6 +212,7 @@ def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -
 
     def build(case, state, when):
         other = tx.case(target)[1] if tx is not None else store.load_case(target)
+        check_case_consistent(store, store.case_relpath(target), other)
         other_state = model.replay(other, strict=False)
         if other_state["status"] == "merged":
             raise InvalidInput(f"--into: {target} is itself merged into {other_state.get('merged_into')}; merge into that case")

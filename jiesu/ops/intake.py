@@ -15,6 +15,7 @@ from jiesu.ops.common import (
     event_node,
     event_time,
     make_event,
+    masked_note,
     refresh_state,
 )
 from jiesu.store import Store, yamlio
@@ -37,6 +38,9 @@ def _flatten(record: dict) -> dict:
                 flat.setdefault(key, value)
     if "received" in flat and "at" not in flat:
         flat["at"] = flat.pop("received")
+    bad = [k for k in flat if not isinstance(k, str)]
+    if bad:
+        raise InvalidInput(f"field names must be text, found {bad[0]!r}; allowed: {', '.join(FIELDS)}")
     flat = {k.replace("-", "_"): v for k, v in flat.items()}
     return flat
 
@@ -51,6 +55,15 @@ def _choice(value, table: dict, field: str, required: bool = True):
     return value
 
 
+def _source(value) -> dict | None:
+    """Where an imported case came from: a flat mapping of names to plain values."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or any(not isinstance(k, str) or isinstance(v, (dict, list)) for k, v in value.items()):
+        raise InvalidInput("source: expected a flat mapping of names to values, such as {system: nyc311, key: '123'}")
+    return value
+
+
 def prepare(store: Store, record: dict, actor: str) -> dict:
     """Validate one request; return everything needed to write it (nothing is written here)."""
     catalog = store.catalog
@@ -58,6 +71,8 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     unknown = sorted(set(r) - set(FIELDS))
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+    for key in ("at", "channel", "type", "category", "district", "street", "community", "kind", "phone", "time_limit"):
+        r[key] = textcheck.scalar(r.get(key), f"--{key.replace('_', '-')}")
     received = event_time(store, r.get("at"), field_name="--at")
     title = textcheck.text(r.get("title"), "--title", required=True, multiline=False)
     channel = _choice(r.get("channel") or "hotline", catalog.channels, "--channel")
@@ -101,17 +116,12 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     if name and not surname and _CJK.match(name):
         surname = name[0]
     phone = privacy.normalize_phone(r["phone"]) if r.get("phone") else None
-    others = r.get("other_phones") or []
-    if isinstance(others, str):
-        others = [others]
-    others = [privacy.normalize_phone(p, "other_phones") for p in others]
+    others = [privacy.normalize_phone(p, "other_phones") for p in textcheck.text_list(r.get("other_phones"), "other_phones")]
     id_document = textcheck.text(r.get("id_document"), "id_document", multiline=False)
     home_address = textcheck.text(r.get("home_address"), "home_address", multiline=False)
     flags = {key: textcheck.boolean(r.get(key, False), f"--{key.replace('_', '-')}") for key in ("confidential", "frequent", "special_group")}
 
-    tags = r.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t for t in re.split(r"[,\s]+", tags) if t]
+    tags = [t for item in textcheck.text_list(r.get("tags"), "--tag") for t in re.split(r"[,\s]+", item) if t]
     seen = []
     for tag in tags:
         _choice(tag, catalog.tags, "--tag")
@@ -119,6 +129,11 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
             seen.append(tag)
     tclass, limit_from = catalog.class_for(explicit=r.get("time_limit"), tags=seen, case_type=case_type, category=category)
     answered = textcheck.text(r.get("answered"), "--answered")
+    # the shared file carries no full name (nor, when confidential, any phone number)
+    texts = {"title": title, "description": description, "address": address, "answered": answered}
+    safe = {k: privacy.shared_text(v, [name] if name else [], flags["confidential"]) for k, v in texts.items()}
+    masked = [k for k in texts if safe[k] != texts[k]]
+    title, description, address, answered = (safe[k] for k in texts)
 
     private = {}
     if name or others or id_document or home_address or (flags["confidential"] and (surname or phone)):
@@ -130,16 +145,20 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
         "location": {k: v for k, v in (("district", district), ("street", street), ("community", community), ("address", address)) if v},
         "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
         "tags": seen, "time_limit": tclass, "limit_from": limit_from, "answered": answered, "private": private,
-        "source": r.get("source"), "anomalies": r.get("anomalies"), "actor": actor,
+        "source": _source(r.get("source")), "anomalies": textcheck.text_list(r.get("anomalies"), "anomalies") or None, "actor": actor, "masked": masked,
     }
 
 
-def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None) -> list[str]:
-    """The next `count` free ids of a month (call under the lock; counts a batch's own new ids)."""
+def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None, taken=()) -> list[str]:
+    """The next `count` free ids of a month (call under the lock; counts a batch's own new ids).
+
+    `taken` adds ids in use elsewhere (another clone's cases, seen in a fetched remote branch).
+    """
     year, month = month_key
     prefix = f"{store.office}-{year % 100:02d}{month:02d}-"
     folder = store.root / "cases" / f"{year:04d}" / f"{month:02d}"
     names = [entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml")] if folder.is_dir() else []
+    names += list(taken)
     if tx is not None:
         names += list(tx.allocated)
     highest = 0
@@ -228,9 +247,11 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
             lines = "\n".join(f"{r.case_id}: {privacy.scrub(p['title'], names)[:60]}" for r, p in zip(results, prepared))
             message = commit_message("intake", f"{len(results)} cases", span, actor, lines, [r.case_id for r in results])
         sha = own.commit(message, actor, min(p["received"] for p in prepared))
-        for r in results:
+        for r, p in zip(results, prepared):
             r.commit = sha
-            r.notes = own.notes
+            r.notes = list(own.notes)
+            if p["masked"]:
+                r.notes.append(masked_note(r.case_id, p["masked"], p["complainant"]["confidential"]))
     return results
 
 

@@ -54,12 +54,7 @@ def init_store(directory: str | Path, office: str = "HL", name: str | None = Non
     timeutil.zone(tz)
     if lang not in LANGS:
         raise InvalidInput(f"--lang: {lang!r}; allowed: {', '.join(LANGS)}")
-    if (root / SETTINGS).exists():
-        raise InvalidInput(f"{root} is already a jiesu store ({SETTINGS} exists)")
-    if root.exists() and not root.is_dir():
-        raise InvalidInput(f"{root} exists and is not a folder")
-    if root.exists() and any(p.name not in (".git",) for p in root.iterdir()):
-        raise InvalidInput(f"{root} is not empty; init needs a new or empty folder")
+    _check_new(root, allow_git=True)
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     try:
@@ -68,6 +63,72 @@ def init_store(directory: str | Path, office: str = "HL", name: str | None = Non
         if created:
             shutil.rmtree(root, ignore_errors=True)
         raise
+
+
+def _check_new(root: Path, allow_git: bool) -> None:
+    if (root / SETTINGS).exists():
+        raise InvalidInput(f"{root} is already a jiesu store ({SETTINGS} exists)")
+    if root.exists() and not root.is_dir():
+        raise InvalidInput(f"{root} exists and is not a folder")
+    keep = (".git",) if allow_git else ()
+    if root.exists() and any(p.name not in keep for p in root.iterdir()):
+        raise InvalidInput(f"{root} is not empty; init needs a new or empty folder")
+
+
+def clone_store(url: str, directory: str | Path, office: str | None = None) -> Store:
+    """A store for another office (or another desk) made by cloning a shared one.
+
+    The clone gets the merge driver, its own private repository and, with `office`, its own
+    case-id prefix (`git config jiesu.office`), so its new cases never take another office's ids.
+    """
+    root = Path(directory).expanduser()
+    if office is not None and not OFFICE.match(office):
+        raise InvalidInput(f"--office: {office!r} must be 1–10 capital letters or digits, starting with a letter (e.g. XC)")
+    _check_new(root, allow_git=False)
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        parent = Git(root.resolve().parent)
+        proc = parent.run("clone", "-q", "--", str(url), str(root.resolve()), check=False)
+        if proc.returncode != 0:
+            detail = next((ln.strip() for ln in proc.stderr.splitlines() if ln.startswith("fatal:")), proc.stderr.strip()[:200])
+            raise StoreError(f"cannot clone {url}: {detail}", hint="check the address, or that the remote is reachable")
+        git = Git(root.resolve())
+        if git.head() is None:
+            _check_out_remote_branch(git)
+        if not (root / SETTINGS).is_file():
+            raise StoreError(
+                f"{url} holds no jiesu store (no {SETTINGS} at its top)",
+                hint="the first office creates the store and pushes it: jiesu init DIR, git remote add origin URL, jiesu sync",
+            )
+        configure_git(git)
+        store = Store(root)
+        if office and office != store.office:
+            git.run("config", "jiesu.office", office)
+            store = Store(root)
+        store.catalog  # a clone with a broken catalog is refused like a fresh store
+        store.private.ensure()
+        return store
+    except BaseException:
+        if created:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            for child in root.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink()
+        raise
+
+
+def _check_out_remote_branch(git: Git) -> None:
+    """A bare remote whose HEAD names a branch nobody pushed: check out main, master or the only one."""
+    branches = [b.removeprefix("origin/") for b in git.out("branch", "-r", "--format=%(refname:short)").split()
+                if b.startswith("origin/") and b != "origin/HEAD"]
+    for name in ("main", "master", *branches):
+        if name in branches:
+            git.run("checkout", "-q", "-b", name, "--track", f"origin/{name}")
+            return
 
 
 def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, actor: str) -> Store:

@@ -7,6 +7,7 @@ crashed process left half-done, and either commits every file it wrote or puts t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from jiesu.store.gitrepo import Git
 from jiesu.store.lock import Lock
 
 SETTINGS = "jiesu.yaml"
+_CATALOGS: dict = {}  # catalog content digest -> parsed catalog (see Store.catalog)
 OFFICE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 LANGS = ("en", "zh")
 
@@ -60,7 +62,7 @@ class Store:
         self.root = Path(root).resolve()
         self.git = Git(self.root)
         self.settings = self._load_settings()
-        self.office: str = self.settings["office"]
+        self.office: str = self._clone_office() or self.settings["office"]
         self.tz = timeutil.zone(self.settings["timezone"])
         self.lang: str = self.settings.get("lang", "en")
         self.notes: list[str] = []  # things worth telling the user (index rebuilt, write recovered…)
@@ -86,54 +88,80 @@ class Store:
             raise StoreError(f"{SETTINGS}:{data.lines.get('lang', 1)}: lang {lang!r}: allowed en, zh")
         return {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office}
 
+    def _clone_office(self) -> str | None:
+        """This clone's own office code (`git config jiesu.office`), when it differs from jiesu.yaml.
+
+        Several offices share one remote by cloning one store; each clone numbers its cases with
+        its own code, kept in the clone's git config because jiesu.yaml is shared by all.
+        """
+        config = self.root / ".git" / "config"
+        if config.is_file():
+            try:
+                text = config.read_text("utf-8", "replace")
+            except OSError:
+                text = ""
+            if not re.search(r"^\s*\[jiesu\]", text, re.I | re.M):
+                return None
+        office = self.git.config("jiesu.office")
+        if office is None:
+            return None
+        if not OFFICE.match(office):
+            raise StoreError(f".git/config: jiesu.office {office!r} must be 1–10 capital letters/digits, starting with a letter",
+                             hint="fix it with: git config jiesu.office CODE")
+        return office
+
     @cached_property
     def catalog(self):
         """The validated catalog (raises CatalogError listing every problem).
 
-        Validation reads seven YAML files with line numbers (~200 ms); the validated result is
-        cached in `.jiesu/catalog.pickle` under the hash of the files' content, so an unchanged
-        catalog costs a few milliseconds. The cache is local and disposable, like the index.
+        Validation reads the YAML files with line numbers (~200 ms). The validated result is kept
+        per distinct content: in this process (a server or the test suite opens many stores), and
+        in `.jiesu/catalog.pickle`, so an unchanged catalog costs a few milliseconds. Both are
+        local and disposable, like the index.
         """
-        import hashlib
         import pickle
         import sys
 
         from jiesu import __version__
-        from jiesu.catalog import FILES, load_catalog
+        from jiesu.catalog import load_catalog
 
         folder = self.root / "catalog"
-        digest = hashlib.sha256(f"{__version__}|{sys.version}".encode())
-        for name in FILES:
-            path = folder / f"{name}.yaml"
-            digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
-        key = digest.hexdigest()
+        key = self.catalog_key
+        if key is None:
+            return load_catalog(folder)  # an unreadable file: let the loader report it
+        if key in _CATALOGS:
+            return _CATALOGS[key]
         cache = self.jiesu_dir / "catalog.pickle"
+        stamp = f"{key}|{__version__}|{sys.version}"
+        catalog = None
         try:
-            stored_key, catalog = pickle.loads(cache.read_bytes())
-            if stored_key == key:
-                return catalog
+            stored, cached = pickle.loads(cache.read_bytes())
+            if stored == stamp:
+                catalog = cached
         except Exception:  # noqa: BLE001 — a missing or unreadable cache is rebuilt
             pass
-        catalog = load_catalog(folder)
-        try:
-            self.jiesu_dir.mkdir(exist_ok=True)
-            yamlio.atomic_write(cache, pickle.dumps((key, catalog), protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
+        if catalog is None:
+            catalog = load_catalog(folder)
+            try:
+                self.jiesu_dir.mkdir(exist_ok=True)
+                yamlio.atomic_write(cache, pickle.dumps((stamp, catalog), protocol=pickle.HIGHEST_PROTOCOL))
+            except OSError:
+                pass
+        if len(_CATALOGS) >= 8:
+            _CATALOGS.pop(next(iter(_CATALOGS)))
+        _CATALOGS[key] = catalog
         return catalog
 
     @property
-    def catalog_key(self) -> str:
-        """A fingerprint of the catalog's content (for caches that depend on it)."""
-        import hashlib
-
-        from jiesu.catalog import FILES
-
+    def catalog_key(self) -> str | None:
+        """A fingerprint of the catalog's content (None if a file cannot be read)."""
         digest = hashlib.sha256()
-        for name in FILES:
-            path = self.root / "catalog" / f"{name}.yaml"
-            digest.update(path.read_bytes() if path.is_file() else b"-")
-        return digest.hexdigest()[:16]
+        for path in sorted((self.root / "catalog").glob("*.yaml")):
+            try:
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            except OSError:
+                return None
+        return digest.hexdigest()[:32]
 
     @cached_property
     def private(self):
@@ -202,26 +230,50 @@ class Store:
         return Lock(self.jiesu_dir / "lock", what)
 
     def recover(self) -> list[str]:
-        """Finish or undo a write that a killed process left behind (call under the lock)."""
+        """Finish or undo a write that a killed process left behind (call under the lock).
+
+        The journal names every file the write touched and the HEAD it started from. If HEAD
+        moved, the commit landed and only the private repository may need its commit; if not,
+        every named file goes back to HEAD. Temporary files of the dead write are removed.
+        """
         journal = self.jiesu_dir / "journal"
+        for leftover in yamlio.temp_files(journal):
+            leftover.unlink(missing_ok=True)
         if not journal.exists():
             return []
         try:
             record = json.loads(journal.read_text("utf-8"))
         except (OSError, ValueError):
             record = {}
-        paths = [p for p in record.get("paths", []) if isinstance(p, str)]
-        private = [p for p in record.get("private", []) if isinstance(p, str)]
+        if not isinstance(record, dict):
+            record = {}
+        paths = [p for p in record.get("paths", []) if _inside(self.root, p)]
+        private = [p for p in record.get("private", []) if _inside(self.root / "private", p)]
         landed = self.git.head() != record.get("head")
+        for rel in paths:
+            for leftover in yamlio.temp_files(self.root / rel):
+                leftover.unlink(missing_ok=True)
+        for rel in private:
+            for leftover in yamlio.temp_files(self.root / "private" / rel):
+                leftover.unlink(missing_ok=True)
         self.git.restore(paths)
-        if private:
+        if private and self.private.exists():
             if landed:
                 self.private.commit(private, "recover private data of an interrupted write", ("jiesu", "jiesu@localhost"))
             else:
                 self.private.git.restore(private)
         journal.unlink()
         state = "completed" if landed else "rolled back"
-        return [f"{state} an interrupted write of {', '.join(paths) or 'nothing'}"]
+        what = record.get("what") if isinstance(record.get("what"), str) else "a write"
+        return [f"{state} an interrupted write ({what}) of {', '.join(paths) or 'nothing'}"]
+
+
+def _inside(root: Path, rel) -> bool:
+    """A journal entry names a plain relative path inside `root` (never `..`, never absolute)."""
+    if not isinstance(rel, str) or not rel or "\0" in rel or rel.startswith("/"):
+        return False
+    parts = rel.split("/")
+    return ".." not in parts and "" not in parts and (root / rel).resolve().is_relative_to(root.resolve())
 
 
 class Transaction:
@@ -243,6 +295,9 @@ class Transaction:
     def __enter__(self):
         self._lock.__enter__()
         try:
+            if (self.store.root / ".git" / "MERGE_HEAD").exists():
+                raise StoreError("a merge was left half-done in this store (an interrupted sync or pull); nothing was written",
+                                 hint="run `jiesu verify --repair`, then `jiesu sync` again")
             self.notes = self.store.recover()
             self.head = self.store.git.head()
         except BaseException:
@@ -258,14 +313,24 @@ class Transaction:
         """Write one store file (journaled first, then atomically)."""
         target = self.store.root / relpath
         parent = target.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        if not parent.resolve().is_relative_to(self.store.root):
+        if not parent.resolve().is_relative_to(self.store.root):  # checked before mkdir: a dangling link counts
             raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to write")
+        parent.mkdir(parents=True, exist_ok=True)
         if relpath not in self.paths:
             self.paths.append(relpath)
             self._journal()
         yamlio.atomic_write(target, text)
         faults.point("after-rename")
+
+    def remove(self, relpath: str) -> None:
+        """Delete one store file (journaled first; put back if the transaction fails)."""
+        target = self.store.root / relpath
+        if not target.parent.resolve().is_relative_to(self.store.root):
+            raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to delete")
+        if relpath not in self.paths:
+            self.paths.append(relpath)
+            self._journal()
+        target.unlink(missing_ok=True)
 
     def case(self, case_id: str):
         """(doc, plain) of a case as this transaction sees it (its own unwritten edits included)."""

@@ -84,6 +84,13 @@ class Git:
         proc = self.run("config", "--get", key, check=False)
         return proc.stdout.strip() or None
 
+    def signs(self) -> bool:
+        """Does this repository sign its commits (`commit.gpgSign`)?"""
+        if not hasattr(self, "_signs"):
+            proc = self.run("config", "--type=bool", "--get", "commit.gpgsign", check=False)
+            self._signs = proc.stdout.strip() == "true"
+        return self._signs
+
     def identity(self) -> tuple[str | None, str | None]:
         """git's configured user.name and user.email (either may be missing)."""
         if self._identity is None:
@@ -150,6 +157,8 @@ class Git:
         args = ["commit-tree", tree, "-F", "-"]
         if parent:
             args[2:2] = ["-p", parent]
+        if self.signs():
+            args.insert(1, "-S")  # commit-tree ignores commit.gpgSign; porcelain commits would honour it
         commit = self.out(*args, input=message, env=env)
         faults.point("after-commit-object")
         self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)

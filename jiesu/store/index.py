@@ -45,23 +45,44 @@ PARALLEL_FROM = 500
 
 
 def _ts(text):
-    value = timeutil.load(text) if text else None
+    try:
+        value = timeutil.load(text) if isinstance(text, str) and text else None
+    except ValueError:
+        return None
     return value.timestamp() if value else None
+
+
+def _text(value):
+    """A column value: text, or nothing (a hand-edited file may put a list where a unit belongs)."""
+    return value if isinstance(value, str) else None
+
+
+def _schema_problem(case) -> str | None:
+    from jiesu.verify import OPTIONAL, REQUIRED
+
+    if not isinstance(case, dict):
+        return "a case file must be a mapping"
+    for key, kind in (*REQUIRED.items(), *OPTIONAL.items()):
+        value = case.get(key)
+        if (value is not None or key in REQUIRED) and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            return f"`{key}` is missing or not {kind.__name__}; run `jiesu verify`"
+    return None
 
 
 def record(path: str, blob: str, case, catalog, tz) -> tuple:
     """The table row of one case (or of a file that is not a readable case)."""
     try:
-        if not isinstance(case, dict):
-            raise ValueError("a case file must be a mapping")
+        problem = _schema_problem(case)
+        if problem:
+            raise ValueError(problem)
         row = summarize(case, catalog, tz)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         return (path, blob) + (None,) * (len(COLUMNS) - 4) + (f"{path}:1: {exc}", None)
-    units = "|" + "|".join([row["lead"] or "", *row["co_units"]]) + "|"
+    units = "|" + "|".join(str(u) for u in [row["lead"] or "", *row["co_units"]]) + "|"
     closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
     return (
-        path, blob, row["id"], row["status"], row["type"], row["channel"], row["category"], row["district"],
-        row["street"], row["lead"], units, row["title"], row["received"], row["due"], row["closed"],
+        path, blob, *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
+        units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), None, marshal.dumps(row),
     )
@@ -126,7 +147,7 @@ class Index:
 
     # --- opening ----------------------------------------------------------------------------
     def _open(self, create: bool) -> sqlite3.Connection | None:
-        fingerprint = self.store.catalog_key
+        fingerprint = self.store.catalog_key or "unreadable"
         reason = None
         if self.path.exists():
             try:
@@ -186,7 +207,8 @@ class Index:
                     meta, path = fields[i], fields[i + 1]
                     parts = meta.split()
                     if len(parts) >= 5 and path.endswith(".yaml"):
-                        out.append((path, None if parts[4] == "D" else parts[3]))
+                        regular = parts[1] in ("100644", "100755")  # a symbolic link (120000) is never read
+                        out.append((path, parts[3] if parts[4] != "D" and regular else None))
                 return out
         return None
 
@@ -200,8 +222,8 @@ class Index:
                 continue
             meta, path = entry.split("\t", 1)
             parts = meta.split()
-            if parts[1] == "blob" and path.endswith(".yaml"):
-                entries[path] = parts[2]
+            if parts[1] == "blob" and parts[0] in ("100644", "100755") and path.endswith(".yaml"):
+                entries[path] = parts[2]  # a symbolic link (120000) is never read: verify reports it
         return entries
 
     def _refresh(self, db: sqlite3.Connection, progress_factory) -> None:

@@ -277,7 +277,13 @@ def cseq(items=(), flow: bool = False):
 
 
 def block_text(text: str):
-    """A multi-line string shown as a `|` block (single lines stay plain)."""
+    """A multi-line string shown as a `|` block (single lines stay plain).
+
+    Text holding Unicode line or paragraph separators stays a quoted scalar (they are written
+    escaped, `\\L`): inside a `|` block the round-trip parser would read them as line breaks.
+    """
+    if any(ch in text for ch in "\u2028\u2029\x85"):
+        return text
     if "\n" in text.rstrip("\n"):
         from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -303,6 +309,18 @@ def to_plain(value):
 
 
 # --- atomic files ------------------------------------------------------------------------------
+
+
+def temp_files(path: Path) -> list[Path]:
+    """Temporary files that `atomic_write` of `path` may have left behind when its process died."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    return [p for p in path.parent.glob(f".{glob_escape(path.name)}.*.tmp") if p.is_file() and not p.is_symlink()]
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

@@ -1,0 +1,233 @@
+"""`jiesu sync`: pull a remote's cases (merged event by event) and push this store's.
+
+Under the store lock for the whole run: fetch, merge with the jiesu merge driver (forced on the
+command line, so a clone that lacks it in its config still merges by events), then push. Nothing
+is left half-done: a merge that stops on a conflict is aborted and the conflicting files are named;
+a push that is refused leaves a complete local merge commit. `private/` is a separate repository
+ignored by the store, so it is never part of what is pushed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from jiesu import timeutil
+from jiesu.errors import InvalidInput, StoreError
+from jiesu.store import Store, author_identity, yamlio
+
+ATTEMPTS = 3  # a push refused because the remote moved on is retried after merging again
+_COLLISION = re.compile(r"jiesu merge-driver: (\S+): id collision")
+
+
+class SyncConflict(StoreError):
+    """The remote's changes cannot be merged without a person; nothing was merged."""
+
+
+@dataclass
+class SyncResult:
+    """What a sync did, for the command line to print."""
+
+    remote: str
+    branch: str
+    merged: int = 0            # commits brought in from the remote
+    fast_forward: bool = False
+    cases: list = field(default_factory=list)   # case files the merge changed
+    superseded: list = field(default_factory=list)  # (path, event id, action) now superseded
+    pushed: int = 0            # commits the remote did not have
+    notes: list = field(default_factory=list)
+
+
+def _detail(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for prefix in ("fatal:", "error:", "remote:", "!"):
+        found = [ln for ln in lines if ln.startswith(prefix)]
+        if found:
+            return "; ".join(found[:3])
+    return lines[0] if lines else "no message"
+
+
+def pick_remote(store: Store, branch: str, remote: str | None) -> str:
+    """The remote to sync with: the one named, the branch's upstream, the only one, or origin."""
+    remotes = store.git.out("remote").split()
+    if remote:
+        if remote not in remotes:
+            known = ", ".join(remotes) or "none"
+            raise InvalidInput(f"REMOTE: no remote named {remote!r} (this store's remotes: {known})",
+                               hint=f"add it with: git remote add {remote} URL")
+        return remote
+    upstream = store.git.config(f"branch.{branch}.remote")
+    if upstream in remotes:
+        return upstream
+    if len(remotes) == 1:
+        return remotes[0]
+    if "origin" in remotes:
+        return "origin"
+    if not remotes:
+        raise InvalidInput("this store has no remote to sync with", hint="add one with: git remote add origin URL")
+    raise InvalidInput(f"this store has several remotes ({', '.join(remotes)}); name one: jiesu sync REMOTE")
+
+
+def _check_ready(store: Store) -> str:
+    git = store.git
+    branch = git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
+    if not branch:
+        raise StoreError("HEAD is detached; sync needs a branch", hint="git switch main")
+    if git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
+        raise StoreError("a merge is already half-done in this store", hint="run `jiesu verify --repair`, then sync again")
+    dirty = [entry[3:] for entry in git.run("status", "--porcelain=v1", "-z", "--untracked-files=no").stdout.split("\0")
+             if len(entry) > 3]
+    if dirty:
+        shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+        cases = all(p.startswith("cases/") for p in dirty)
+        raise StoreError(
+            f"uncommitted changes in {shown}; sync merges only committed work",
+            hint="put case files back with `jiesu verify --repair`" if cases else "commit them with git, or undo them, then sync again",
+        )
+    return branch
+
+
+def _fetch(store: Store, remote: str) -> None:
+    proc = store.git.run("fetch", "--quiet", remote, check=False)
+    if proc.returncode != 0:
+        url = store.git.config(f"remote.{remote}.url") or "?"
+        raise StoreError(f"cannot reach remote {remote} ({url}): {_detail(proc.stderr)}; nothing was changed",
+                         hint="check the address and the network, then run jiesu sync again")
+
+
+def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResult) -> None:
+    """Merge `remote/branch` into HEAD, or leave HEAD exactly as it was and raise."""
+    from jiesu.ops.setup import merge_driver_command
+
+    git = store.git
+    theirs = f"refs/remotes/{remote}/{branch}"
+    if git.run("rev-parse", "-q", "--verify", theirs, check=False).returncode != 0:
+        return  # the remote has no such branch yet: the push creates it
+    head = git.head()
+    if git.run("merge-base", "--is-ancestor", theirs, "HEAD", check=False).returncode == 0:
+        return  # nothing new over there
+    count = int(git.out("rev-list", "--count", f"HEAD..{theirs}"))
+    fast = git.run("merge-base", "--is-ancestor", "HEAD", theirs, check=False).returncode == 0
+    name, email = author_identity(store, actor)
+    cname, cemail = git.identity()
+    now = timeutil.fmt(store.now())
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": cname or name,
+           "GIT_COMMITTER_EMAIL": cemail or email, "GIT_AUTHOR_DATE": now, "GIT_COMMITTER_DATE": now}
+    message = f"sync: merge {remote}/{branch}\n\n{count} commit(s) from {remote}\n\nJiesu-Action: sync\nJiesu-Actor: {actor}\n"
+    args = ["-c", "merge.jiesu.name=jiesu case merge (union of events)", "-c", f"merge.jiesu.driver={merge_driver_command()}",
+            "merge", "--no-edit", "--quiet"]
+    args += ["--ff-only"] if fast else ["--no-ff", "-m", message]
+    proc = git.run(*args, theirs, env=env, check=False)
+    if proc.returncode != 0:
+        conflicts = [p for p in git.out("diff", "--name-only", "--diff-filter=U", "-z", check=False).split("\0") if p]
+        _undo(store, head)
+        _refuse(proc, remote, branch, conflicts)
+    result.merged += count
+    result.fast_forward = fast
+    changed = [p for p in git.out("diff", "--name-only", "-z", head, "HEAD", "--", "cases/").split("\0") if p]
+    result.cases += changed
+    for path in changed:  # name the events this merge superseded (not those superseded before)
+        before = _superseded(git.show_file(head, path), path)
+        after = _superseded(git.show_file("HEAD", path), path)
+        result.superseded += [(path, eid, action) for eid, action in after.items() if eid not in before]
+
+
+def _superseded(blob: bytes | None, path: str) -> dict:
+    try:
+        case = yamlio.load(blob.decode("utf-8", "replace"), path) if blob else None
+    except yamlio.YamlProblem:
+        return {}
+    events = case.get("events") if isinstance(case, dict) else None
+    return {e.get("id"): e.get("action") for e in events or [] if isinstance(e, dict) and e.get("superseded")}
+
+
+def _undo(store: Store, head: str) -> None:
+    """Leave no half-done merge behind: abort it, and make sure HEAD and the files are as before."""
+    git = store.git
+    if git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
+        git.run("merge", "--abort", check=False)
+    if git.head() != head:
+        git.run("reset", "--quiet", "--merge", head, check=False)
+    for leftover in store.root.glob("..merge_file_*.tmp"):  # a merge driver that died before its rename
+        if leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink()
+
+
+def _refuse(proc, remote: str, branch: str, conflicts: list[str]):
+    text = proc.stdout + "\n" + proc.stderr
+    if "unrelated histories" in text:
+        raise SyncConflict(
+            f"{remote}/{branch} has a history unrelated to this store's; nothing was merged",
+            hint="a store joins a shared remote by cloning it: jiesu init DIR --office CODE --clone URL",
+        )
+    collisions = [m.group(1) for m in _COLLISION.finditer(text)]
+    if collisions:
+        ids = [p.rsplit("/", 1)[-1].removesuffix(".yaml") for p in collisions]
+        raise SyncConflict(
+            f"case id {', '.join(ids)} was given to two different cases, here and on {remote}; nothing was merged",
+            hint=f"renumber the case made here: jiesu renumber {ids[0]} (and give each clone of an office its own "
+                 "code: git config jiesu.office CODE), then run jiesu sync again",
+        )
+    outside = [p for p in conflicts if not p.startswith("cases/")]
+    if outside:
+        raise SyncConflict(
+            f"conflict outside cases/ in {', '.join(outside[:5])}: both sides changed the same lines; nothing was merged",
+            hint=f"settle it with git (git merge {remote}/{branch}, edit, git commit), then run jiesu sync again",
+        )
+    if conflicts:
+        said = re.findall(r"jiesu merge-driver: (\S+: .+)", text)
+        raise SyncConflict(
+            f"the merge driver could not merge {', '.join(conflicts[:5])}"
+            + (f" ({'; '.join(said[:2])})" if said else " (it stopped without a word)") + "; nothing was merged",
+            hint="check `jiesu verify` on both sides, then run jiesu sync again",
+        )
+    raise SyncConflict(f"cannot merge {remote}/{branch}: {_detail(proc.stderr or proc.stdout)}; nothing was merged")
+
+
+def _push(store: Store, remote: str, branch: str) -> bool:
+    """True when pushed; False when refused because the remote moved on (merge again); else raise."""
+    git = store.git
+    upstream = git.config(f"branch.{branch}.remote")
+    args = ["push", "--porcelain"] + (["--set-upstream"] if not upstream else []) + [remote, f"HEAD:refs/heads/{branch}"]
+    proc = git.run(*args, check=False)
+    if proc.returncode == 0:
+        return True
+    text = proc.stdout + proc.stderr
+    if "[rejected]" in text and ("fetch first" in text or "non-fast-forward" in text):
+        return False
+    if "[remote rejected]" in text or "remote:" in proc.stderr or "[rejected]" in text:
+        reason = re.findall(r"^remote: (.+)$", proc.stderr, re.MULTILINE) or re.findall(r"\[(?:remote )?rejected\].*\((.+)\)", text)
+        raise StoreError(
+            f"push to {remote} was rejected: {'; '.join(r.strip() for r in reason[:3]) or _detail(proc.stderr)}",
+            hint="this store keeps the merged result and loses nothing; fix what the remote objects to, then run jiesu sync again",
+        )
+    url = git.config(f"remote.{remote}.url") or "?"
+    raise StoreError(f"cannot push to {remote} ({url}): {_detail(proc.stderr)}",
+                     hint="this store keeps the merged result and loses nothing; run jiesu sync again when the remote is reachable")
+
+
+def sync(store: Store, actor: str, remote: str | None = None, push: bool = True) -> SyncResult:
+    """Fetch and merge `remote` (cases by events), then push; refuse cleanly if a person is needed."""
+    with store.lock("sync"):
+        notes = store.recover()
+        branch = _check_ready(store)
+        remote = pick_remote(store, branch, remote)
+        result = SyncResult(remote, branch, notes=notes)
+        for attempt in range(ATTEMPTS):
+            _fetch(store, remote)
+            _merge(store, remote, branch, actor, result)
+            if not push:
+                return result
+            theirs = f"refs/remotes/{remote}/{branch}"
+            if store.git.run("rev-parse", "-q", "--verify", theirs, check=False).returncode == 0:
+                ahead = int(store.git.out("rev-list", "--count", f"{theirs}..HEAD"))
+            else:
+                ahead = int(store.git.out("rev-list", "--count", "HEAD"))
+            if ahead == 0:
+                return result
+            if _push(store, remote, branch):
+                result.pushed = ahead
+                return result
+            result.notes.append(f"{remote} moved on while syncing (attempt {attempt + 1}); merging again")
+        raise StoreError(f"push to {remote} was rejected {ATTEMPTS} times: others keep pushing to it",
+                         hint="this store keeps everything merged so far; run jiesu sync again in a moment")
