@@ -58,3 +58,20 @@ def boolean(value, field: str) -> bool:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     raise InvalidInput(f"{field}: {value!r} is not true or false")
+
+
+CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (a leading ' guards it)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        value = ";".join(str(v) for v in value)
+    text = str(value)
+    if text.startswith(CSV_DANGEROUS):
+        return "'" + text
+    return text

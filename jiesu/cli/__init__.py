@@ -23,6 +23,8 @@ COMMANDS = {
     # reading
     "show": "reading", "list": "reading", "overdue": "reading", "log": "reading", "verify": "reading",
     "catalog": "reading",
+    # interchange
+    "import": "interop", "export": "interop",
     # the store
     "init": "admin", "demo": "admin", "merge-driver": "admin",
 }
@@ -30,6 +32,7 @@ SECTIONS = (
     ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
                    "evaluate", "reopen", "reject", "exempt", "merge")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
+    ("Interchange", ("import", "export")),
     ("The store", ("init", "demo", "merge-driver")),
 )
 

@@ -6,17 +6,12 @@ import sys
 
 import click
 
-from jiesu.cli.util import note, say
+from jiesu.cli.util import command_registry, note, say
 
 COMMANDS: dict = {}
 
 
-def command(name, **kw):
-    def wrap(func):
-        COMMANDS[name] = click.command(name, **kw)(func)
-        return COMMANDS[name]
-
-    return wrap
+command = command_registry(COMMANDS)
 
 
 @command("init")

@@ -7,19 +7,13 @@ import sys
 import click
 
 from jiesu import ops, timeutil
-from jiesu.cli.util import interactive, note, open_for, say, store_options
+from jiesu.cli.util import command_registry, interactive, note, open_for, say, store_options
 
 at_option = click.option("--at", "at", metavar="TIME", help="When it happened (ISO 8601; naive = store time zone). Default: now.")
 COMMANDS: dict = {}
 
 
-def command(name, **kw):
-    def wrap(func):
-        cmd = click.command(name, **kw)(func)
-        COMMANDS[name] = cmd
-        return cmd
-
-    return wrap
+command = command_registry(COMMANDS)
 
 
 def _done(result, text: str) -> None:

@@ -6,17 +6,12 @@ from __future__ import annotations
 import click
 
 from jiesu import queries, timeutil
-from jiesu.cli.util import csv_text, emit_json, get_store, note, store_options, table_text
+from jiesu.cli.util import command_registry, csv_text, emit_json, get_store, note, store_options, table_text
 
 COMMANDS: dict = {}
 
 
-def command(name, **kw):
-    def wrap(func):
-        COMMANDS[name] = click.command(name, **kw)(func)
-        return COMMANDS[name]
-
-    return wrap
+command = command_registry(COMMANDS)
 
 
 def _fmt_option(choices, default):

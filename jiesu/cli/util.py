@@ -13,8 +13,20 @@ import click
 from jiesu import textcheck
 from jiesu.errors import JiesuError
 from jiesu.store import Store
+from jiesu.textcheck import csv_cell as safe_cell
 
-CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+def command_registry(commands: dict):
+    """A `@command(name)` decorator that makes a click command and records it in `commands`."""
+
+    def command(name, **kw):
+        def wrap(func):
+            commands[name] = click.command(name, **kw)(func)
+            return commands[name]
+
+        return wrap
+
+    return command
 
 
 def store_options(func):
@@ -65,20 +77,6 @@ def note(message: str) -> None:
 
 def emit_json(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
-def safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        value = ";".join(str(v) for v in value)
-    text = str(value)
-    if text.startswith(CSV_DANGEROUS):
-        return "'" + text
-    return text
 
 
 def csv_text(rows: list[dict], columns: list[str]) -> str:

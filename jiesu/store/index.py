@@ -191,6 +191,16 @@ class Index:
         finally:
             db.close()
 
+    def sources(self) -> dict:
+        """(source system, source id) → case id, for every case that came from another system."""
+        db = self.refresh()
+        try:
+            sql = ("SELECT id, json_extract(row, '$.source.system'), json_extract(row, '$.source.id') FROM cases "
+                   "WHERE row IS NOT NULL AND json_extract(row, '$.source.id') IS NOT NULL")
+            return {(str(system), str(source_id)): case_id for case_id, system, source_id in db.execute(sql)}
+        finally:
+            db.close()
+
     def problems(self) -> list[str]:
         db = self.refresh()
         try:
