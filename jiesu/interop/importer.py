@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jiesu import ops
+from jiesu import ops, timeutil
 from jiesu.catalog import IMPORT_FILE
 from jiesu.errors import InvalidInput, JiesuError
 from jiesu.interop import readers
@@ -180,25 +180,32 @@ def _write_chunk(store, tx, chunk: list[Plan], known: dict, summary: Summary) ->
             kept.append(plan)
         except JiesuError as exc:
             summary.skipped.append((plan.line, f"{plan.key[1]}: {exc.message}"))
+            plan.anomalies = []
     results = write_prepared(store, tx, prepared) if prepared else []
-    done = 0
-    for plan, result in zip(kept, results):
-        case_id = result.case_id
+    # every action of the batch in time order, so that a merge meets its target as it was then
+    steps = []
+    for number, (plan, result) in enumerate(zip(kept, results)):
+        known[plan.original] = result.case_id
+        steps += [(timeutil.load(action.at), number, index, action) for index, action in enumerate(plan.actions)]
+    steps.sort(key=lambda step: step[:3])
+    failed: set = set()
+    for _, number, _, action in steps:
+        if number in failed:
+            continue
+        plan, case_id = kept[number], results[number].case_id
         try:
-            for action in plan.actions:
-                args = dict(action.args)
-                if action.op == "merge":
-                    target = known.get(args["into"])
-                    if target is None:
-                        raise InvalidInput(f"merged into {args['into']}, which is not in this store")
-                    args["into"] = target
-                OPS[action.op](store, case_id, action.by, at=action.at, tx=tx, **args)
+            args = dict(action.args)
+            if action.op == "merge":
+                target = known.get(args["into"])
+                if target is None:
+                    raise InvalidInput(f"merged into {args['into']}, which is not in this store")
+                args["into"] = target
+            OPS[action.op](store, case_id, action.by, at=action.at, tx=tx, **args)
         except JiesuError as exc:
+            failed.add(number)
             tx.docs.pop(case_id, None)
             tx.log[:] = [entry for entry in tx.log if entry[1] != case_id]
-            summary.skipped.append((plan.line, f"{plan.key[1]}: {exc.message}"))
+            known.pop(plan.original, None)
+            summary.skipped.append((plan.line, f"{plan.key[1]}: {action.op} at {action.at}: {exc.message}"))
             plan.anomalies = []
-            continue
-        known[plan.original] = case_id
-        done += 1
-    return done
+    return len(kept) - len(failed)

@@ -11,8 +11,11 @@ rebuilt case exports to the same row. Cases keep their source; a case without on
 
 from __future__ import annotations
 
+import re
+
 from jiesu import model, timeutil
 from jiesu.interop.csvio import unguard
+from jiesu.ops import handling
 from jiesu.interop.plans import Action, Plan, Skip
 from jiesu.interop.readers import SourceRow
 
@@ -20,6 +23,8 @@ IMPORTER = "import"
 LOCATION = ("district", "street", "community", "address", "lat", "long")
 COMPLAINANT = ("kind", "confidential", "frequent", "special_group")
 HEADER = ("title", "type", "channel", "category", "description", "tags", "time_limit")
+# the note a merge leaves on its target: made again when the merge is replayed
+MERGE_NOTE = re.compile("^" + re.escape(handling.MERGE_NOTE).replace(re.escape("{}"), r"[A-Z][A-Z0-9]{0,9}-\d{4}-\d{4,6}") + "$")
 
 
 def _office(case_id) -> str | None:
@@ -90,6 +95,8 @@ class OwnRows:
                 continue
             if event.get("superseded"):
                 anomalies.append(f"superseded-event: {action} at {event.get('at')} (superseded by a merge) left out")
+                continue
+            if action == "note" and MERGE_NOTE.match(str(event.get("text") or "")):
                 continue
             args = {k: event[k] for k in model.EVENT_FIELDS[action] if k in event and k != "due"}
             actions.append(Action(action, str(event.get("at")), str(event.get("by") or IMPORTER), args))

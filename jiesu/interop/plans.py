@@ -130,7 +130,11 @@ class CityRows:
         record = self._record(row, source_id, status, created, due, category, anomalies)
         fmt = timeutil.fmt
         notes = self._notes(row, created, anomalies)
-        close_at = self._close_time(row, created, closed, updated, anomalies) if state == "closed" else None
+        close_at = self._close_time(row, created, closed, updated) if state == "closed" else None
+        if state == "closed" and close_at is None:
+            anomalies.append(f"closed-without-date: status {status} but no {m.column('closed')}; the close time is "
+                             "unknown, so no close is recorded and the case stays open")
+            state = "accepted"
         if close_at is not None and close_at > self.now:
             anomalies.append(f"future-time: the close at {fmt(close_at)} lies in the future; the case is left open")
             state, close_at = "accepted", None
@@ -177,19 +181,15 @@ class CityRows:
             anomalies.append(f"closed-before-created: {self.m.column('closed')} {timeutil.fmt(closed)} is before "
                              f"{self.m.column('created')} {timeutil.fmt(created)}; {then}")
 
-    def _close_time(self, row, created, closed, updated, anomalies) -> datetime:
-        """When the close happened: the closed time, never before the created time."""
-        m, fmt = self.m, timeutil.fmt
+    def _close_time(self, row, created, closed, updated) -> datetime | None:
+        """When the close happened (never before the created time), or None when the source does not say."""
         closing = [at for at, kind in self._raw_notes(row) if kind in CLOSING_NOTES]
         if closing:
             closed = closing[-1]
-        if closed is None and m.format == "open311" and updated is not None and updated >= created:
-            return updated  # GeoReport v2 has no close time: a closed request was last updated when it closed
+        if closed is None and self.m.format == "open311" and updated is not None:
+            closed = updated  # GeoReport v2 has no close time: a closed request was last updated when it closed
         if closed is None:
-            fallback = updated if updated is not None and updated >= created else created
-            source = m.column("updated") if fallback is updated else m.column("created")
-            anomalies.append(f"closed-without-date: status {self.get(row, 'status')} but no {m.column('closed')}; the close is recorded at {fmt(fallback)} ({source})")
-            return fallback
+            return None
         return max(closed, created)  # before the created time: an anomaly of the source, recorded by the caller
 
     def _raw_notes(self, row: SourceRow) -> list:

@@ -258,7 +258,11 @@ class Transaction:
                 self.paths.extend(fresh)
                 self._journal()
         for rel, entry in dirty:
-            self.write(rel, yamlio.dump_doc(entry[0]), sync=not self.batch)
+            text = yamlio.dump_doc(entry[0])
+            if self.batch and not (self.store.root / rel).exists():
+                yamlio.create_file(self._target(rel), text)  # a new file: nothing to replace atomically
+            else:
+                self.write(rel, text, sync=not self.batch)
             entry[2] = False
 
     def write_private(self, relpath: str, text: str) -> None:

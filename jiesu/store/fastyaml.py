@@ -6,14 +6,12 @@ mappings and sequences, plain/quoted one-line scalars, `|` blocks. For documents
 these, `dump` writes the text directly, choosing each scalar's style by ruamel's own rules (plain
 when it reads back as the same string, else single-quoted, or double-quoted when it holds `'`);
 for anything else (comments, odd characters, very long lines…) it returns None and the caller
-uses ruamel. As a last guard the text is read back and must give the same data.
+uses ruamel.
 """
 
 from __future__ import annotations
 
 import re
-
-import yaml
 
 WIDTH_LIMIT = 2000  # longer scalars may be folded by ruamel at its line width: leave them to it
 _INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
@@ -26,15 +24,34 @@ class Unsupported(Exception):
 
 
 def _resolves_to_other(text: str) -> bool:
+    """Would this text, written plain, read back as a number, boolean, null…? (YAML 1.2 core)"""
     global _RESOLVERS
     if _RESOLVERS is None:
         from jiesu.store.yamlio import _IMPLICIT
 
-        _RESOLVERS = [re.compile(pattern, re.VERBOSE) for tag, pattern, _ in _IMPLICIT]
-    return any(r.match(text) for r in _RESOLVERS)
+        _RESOLVERS = {}
+        for _, pattern, first in _IMPLICIT:
+            for char in first:
+                _RESOLVERS.setdefault(char, []).append(re.compile(pattern, re.VERBOSE))
+    return any(r.match(text) for r in _RESOLVERS.get(text[:1], ()))
+
+
+_CACHE: dict = {}
 
 
 def _scalar(value, flow: bool, key: bool = False) -> str:
+    """A scalar as ruamel writes it in this context (raises Unsupported for what it leaves to ruamel)."""
+    if type(value) is str and len(value) < 80:
+        cached = _CACHE.get((value, flow, key))
+        if cached is None:
+            if len(_CACHE) > 50_000:
+                _CACHE.clear()
+            cached = _CACHE[(value, flow, key)] = _style(value, flow, key)
+        return cached
+    return _style(value, flow, key)
+
+
+def _style(value, flow: bool, key: bool) -> str:
     kind = type(value)
     if kind is bool:
         return "true" if value else "false"
@@ -145,21 +162,17 @@ def _sequence(node: list, indent: int, out: list) -> None:
 
 
 def dump(doc) -> str | None:
-    """The text ruamel would write for `doc`, or None when this writer does not handle it."""
-    from jiesu.store.yamlio import SafeLoader, to_plain
+    """The text ruamel would write for `doc`, or None when this writer does not handle it.
 
+    tests/test_fastyaml.py holds it to ruamel's output, byte for byte, on generated documents.
+    """
     try:
         if not isinstance(doc, dict) or not doc or _is_flow(doc) or _has_comments(doc):
             raise Unsupported("top level")
         out: list = []
         _mapping(doc, 0, out)
-        text = "".join(out)
     except Unsupported:
         return None
-    if any(len(line) > WIDTH_LIMIT * 2 for line in text.split("\n")):
+    if any(len(line) > WIDTH_LIMIT * 2 for line in out):
         return None
-    try:
-        same = yaml.load(text, Loader=SafeLoader) == to_plain(doc)  # a SafeLoader subclass
-    except yaml.YAMLError:
-        same = False
-    return text if same else None
+    return "".join(out)

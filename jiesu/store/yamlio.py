@@ -304,6 +304,12 @@ def dump_doc(doc) -> str:
     return text if text is not None else rt_dump(doc)
 
 
+def create_file(path: Path, data: str) -> None:
+    """Write a file that must not exist yet (no temporary file: there is nothing to replace)."""
+    with open(path, "xb") as handle:
+        handle.write(data.encode("utf-8"))
+
+
 def atomic_write(path: Path, data: str | bytes, sync: bool = True) -> None:
     """Write via a temporary file in the same folder, fsync (unless told not to), then rename over `path`."""
     path = Path(path)
