@@ -57,8 +57,8 @@ class Summary:
         out = [f"{self.file}: {self.rows} rows; {self.imported} imported in {len([c for c in self.commits if c])} commit(s); "
                f"{self.present} already present; {len(self.skipped)} skipped"
                + (f" ({self.imported / self.seconds:.0f} rows/s)" if self.imported and self.seconds else "")]
-        if self.present and not self.imported and not self.skipped and not self.interrupted:
-            out.append(f"all {self.present} rows already present, nothing changed")
+        if not self.imported and not self.interrupted:
+            out.append(f"all {self.present} rows already present, nothing changed" if self.present == self.rows else "nothing changed")
         if self.anomalies:
             out.append("anomalies recorded on cases: " + ", ".join(f"{k} {v}" for k, v in sorted(self.anomalies.items())))
         if self.repaired:

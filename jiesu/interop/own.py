@@ -15,9 +15,9 @@ import re
 
 from jiesu import model, timeutil
 from jiesu.interop.csvio import unguard
-from jiesu.ops import handling
 from jiesu.interop.plans import Action, Plan, Skip
 from jiesu.interop.readers import SourceRow
+from jiesu.ops import handling
 
 IMPORTER = "import"
 LOCATION = ("district", "street", "community", "address", "lat", "long")
@@ -162,11 +162,15 @@ def _case_from_csv(values: dict) -> dict:
     events = [_event("intake", v.get("received"), due=v.get("due"))]
     lead, status = v.get("lead"), v.get("status")
     if lead and v.get("dispatched"):
-        events.append(_event("assign", v["dispatched"], unit=lead, co=_split(v.get("co_units"), ";")))
+        co = _split(v.get("co_units"), ";")
+        if v.get("contacted") and timeutil.load(v["contacted"]) < timeutil.load(v["dispatched"]):
+            # first contact before the last dispatch (a re-dispatch or a reopening): dispatched then too
+            events.append(_event("assign", v["contacted"], unit=lead, co=co))
+        events.append(_event("assign", v["dispatched"], unit=lead, co=co))
         if v.get("accepted"):
             events.append(_event("accept", v["accepted"], unit=lead))
         if v.get("contacted"):
-            events.append(_event("contact", max(v["contacted"], v["dispatched"], key=timeutil.load)))
+            events.append(_event("contact", v["contacted"]))
     if v.get("closed"):
         events.append(_event("close", v["closed"], resolved=_bool(v.get("resolved")), summary=v.get("summary") or "closed"))
     if v.get("evaluated"):

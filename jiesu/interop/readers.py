@@ -18,7 +18,9 @@ from pathlib import Path
 
 from jiesu.errors import InvalidInput
 
-_MOJIBAKE = re.compile(r"[\u00c2-\u00f4][\u0080-\u00bf]")
+# a UTF-8 lead byte, then a continuation byte, as Latin-1 or Windows-1252 shows them
+_CONTINUATION = "".join(sorted(set(bytes(range(0x80, 0xC0)).decode("latin-1")) | set(bytes(range(0x80, 0xC0)).decode("cp1252", "ignore"))))
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][" + re.escape(_CONTINUATION) + "]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LEADING_ZERO = re.compile(r'(:\s*)(-?0\d+)(\s*[,}\]])')
 

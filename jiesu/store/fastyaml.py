@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 WIDTH_LIMIT = 2000  # longer scalars may be folded by ruamel at its line width: leave them to it
-_INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
+_LEADING = "#,[]{}&*!|>'\"%@`"  # indicators a plain scalar cannot start with
 _FLOW_CHARS = re.compile(r"[,\[\]{}]")
 _RESOLVERS = None
 
@@ -66,14 +66,16 @@ def _style(value, flow: bool, key: bool) -> str:
         raise Unsupported(kind.__name__)
     if not value or len(value) > WIDTH_LIMIT or not value.isprintable() or value != value.strip():
         raise Unsupported("scalar")
-    plain = (
-        value[0] not in _INDICATORS and value[0].isalnum() and ": " not in value and " #" not in value
-        and not value.endswith(":") and not (flow and _FLOW_CHARS.search(value))
-    )
+    if value[0] in "-?:" or any(ch > "\uffff" for ch in value):
+        raise Unsupported("scalar")  # ruamel's rules for these depend on more than this writer checks
+    # ruamel's analysis (Emitter.analyze_scalar) for one printable line without outer spaces
+    block_indicators = (value[0] in _LEADING or value.startswith("...") or ": " in value or value.endswith(":")
+                        or " #" in value)
+    plain = not block_indicators and not (flow and _FLOW_CHARS.search(value))
     if plain and not _resolves_to_other(value):
         return value
     if key:
-        raise Unsupported("key")
+        raise Unsupported("key")  # keys are plain words in case files
     if "'" in value:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return "'" + value + "'"
