@@ -38,7 +38,7 @@ values = st.recursive(leaf, lambda inner: st.one_of(
 documents = block_maps(values)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(documents)
 def test_the_fast_writer_writes_what_ruamel_writes(doc):
     fast = fastyaml.dump(doc)

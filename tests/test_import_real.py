@@ -99,6 +99,11 @@ def nyc_expected(rows) -> dict:
     }
 
 
+def imported_case(store, system: str, source_id: str) -> tuple[str, dict]:
+    case_id = Index(store).sources()[(system, source_id)]
+    return case_id, store.load_case(case_id)
+
+
 def check_store(store, summary, rows, id_column, expected):
     assert summary.rows == expected["rows"] and summary.imported == expected["rows"]
     assert summary.skipped == [] and summary.present == 0 and not summary.interrupted
@@ -129,8 +134,7 @@ def test_a_nyc_row_is_reproduced_by_its_events(nyc2018):
     store, _ = nyc2018
     # 40611598,10/21/18 0:00,10/21/18 0:59,NYPD,…,Derelict Vehicle,With License Plate,…,Closed,10/21/18 8:00,
     # The Police Department responded to the complaint and took action to fix the condition.
-    case_id = Index(store).sources()[("nyc311", "40611598")]
-    case = store.load_case(case_id)
+    case_id, case = imported_case(store, "nyc311", "40611598")
     assert case_id.startswith("NY-1810-") and store.case_relpath(case_id).startswith("cases/2018/10/")
     assert case["title"] == "Derelict Vehicle: With License Plate"
     assert case["received"] == "2018-10-21T00:00:00-04:00"
@@ -164,8 +168,7 @@ def test_a_nyc_row_is_reproduced_by_its_events(nyc2018):
 def test_closed_before_created_goes_in_with_the_anomaly(nyc2023):
     store, _ = nyc2023
     # 56923577: created 02/28/2023 11:45:00 PM, "closed" 01/01/2023 01:00:00 AM
-    case_id = Index(store).sources()[("nyc311", "56923577")]
-    case = store.load_case(case_id)
+    case_id, case = imported_case(store, "nyc311", "56923577")
     # 23:45 in New York is 12:45 the next day in a Beijing store: March, not February
     assert case_id.startswith("HL-2303-") and store.case_relpath(case_id).startswith("cases/2023/03/")
     assert case["received"] == "2023-02-28T23:45:00-05:00"

@@ -21,17 +21,17 @@ HEADER = ("Unique Key,Created Date,Closed Date,Agency,Agency Name,Complaint Type
           "Resolution Description,Borough,X Coordinate (State Plane),Location")
 ROWS = [
     # 2: closed after its due time; "1,017,901" in a quoted cell; the point from Location
-    '1001,10/21/18 0:00,10/21/18 9:59,NYPD,New York City Police Department,Noise - Residential,Loud Music/Party,Closed,'
-    '10/21/18 8:00,The Police Department responded and upon arrival those responsible for the condition were gone.,'
-    'BROOKLYN,"1,017,901","(40.71051892839852, -73.87862009301725)"',
+    ('1001,10/21/18 0:00,10/21/18 9:59,NYPD,New York City Police Department,Noise - Residential,Loud Music/Party,Closed,'
+     '10/21/18 8:00,The Police Department responded and upon arrival those responsible for the condition were gone.,'
+     'BROOKLYN,"1,017,901","(40.71051892839852, -73.87862009301725)"'),
     # 3: closed the day before it was created; mis-encoded apostrophe
-    '1002,10/21/18 1:00,10/20/18 1:00,DOT,Department of Transportation,Street Light Condition,Street Light Out,Closed,,'
-    'Service Request status for this request is available on the Department of Transportationâ€™s website.,QUEENS,,',
+    ('1002,10/21/18 1:00,10/20/18 1:00,DOT,Department of Transportation,Street Light Condition,Street Light Out,Closed,,'
+     'Service Request status for this request is available on the Department of Transportationâ€™s website.,QUEENS,,'),
     # 4: no agency; "Unspecified" borough
     '1003,10/21/18 2:00,,,,Illegal Parking,Blocked Hydrant,Open,,,Unspecified,,',
     # 5: Closed without a closed date
-    '1004,10/21/18 3:00,,HPD,Department of Housing Preservation and Development,HEAT/HOT WATER,ENTIRE BUILDING,Closed,,'
-    'The complaint has been closed.,BRONX,,',
+    ('1004,10/21/18 3:00,,HPD,Department of Housing Preservation and Development,HEAT/HOT WATER,ENTIRE BUILDING,Closed,,'
+     'The complaint has been closed.,BRONX,,'),
     # 6: no id
     ',10/21/18 3:00,,HPD,HPD,HEAT/HOT WATER,ENTIRE BUILDING,Open,,,BRONX,,',
     # 7: unreadable created time
@@ -217,7 +217,7 @@ def test_csv_round_trip_keeps_every_column(office, tmp_path):
             assert b[column] == expected, (a["id"], column)
     # the office's own export, imported back into itself: nothing changes
     head = git(office.root, "rev-parse", "HEAD")
-    assert "all %d rows already present" % len(rows_a) in Cli(office)("import", str(tmp_path / "a.csv"), "--mapping", "jiesu-csv").stdout
+    assert f"all {len(rows_a)} rows already present" in Cli(office)("import", str(tmp_path / "a.csv"), "--mapping", "jiesu-csv").stdout
     assert git(office.root, "rev-parse", "HEAD") == head
 
 

@@ -69,7 +69,6 @@ def import_(ctx, file, mapping, batch, fmt, store_opt, actor_opt):
         for line in summary.lines():
             say(line)
     if summary.interrupted:
-        note("interrupted: the batches committed so far are kept; run the same import again to go on")
         ctx.exit(130)
 
 

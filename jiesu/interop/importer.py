@@ -58,7 +58,7 @@ class Summary:
                f"{self.present} already present; {len(self.skipped)} skipped"
                + (f" ({self.imported / self.seconds:.0f} rows/s)" if self.imported and self.seconds else "")]
         if not self.imported and not self.interrupted:
-            out.append(f"all {self.present} rows already present, nothing changed" if self.present == self.rows else "nothing changed")
+            out.append(f"all {self.present} rows already present, nothing changed" if self.present == self.rows > 0 else "nothing changed")
         if self.anomalies:
             out.append("anomalies recorded on cases: " + ", ".join(f"{k} {v}" for k, v in sorted(self.anomalies.items())))
         if self.repaired:
