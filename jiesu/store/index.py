@@ -197,7 +197,13 @@ class Index:
         try:
             sql = ("SELECT id, json_extract(row, '$.source.system'), json_extract(row, '$.source.id') FROM cases "
                    "WHERE row IS NOT NULL AND json_extract(row, '$.source.id') IS NOT NULL")
-            return {(str(system), str(source_id)): case_id for case_id, system, source_id in db.execute(sql)}
+            try:
+                found = list(db.execute(sql))
+            except sqlite3.OperationalError:  # an SQLite without its JSON functions
+                rows = (json.loads(r[0]) for r in db.execute("SELECT row FROM cases WHERE row IS NOT NULL"))
+                found = [(r["id"], r["source"].get("system"), r["source"].get("id")) for r in rows
+                         if isinstance(r.get("source"), dict) and r["source"].get("id") is not None]
+            return {(str(system), str(source_id)): case_id for case_id, system, source_id in found}
         finally:
             db.close()
 
