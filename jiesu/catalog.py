@@ -18,6 +18,10 @@ from jiesu.store import yamlio
 from jiesu.timeutil import parse_duration
 
 FILES = ("types", "time-limits", "calendar", "categories", "units", "tags", "assessment")
+# optional: units and categories that `jiesu import` added for agencies, areas and request types
+# that the office's own catalog lacked; merged into units and categories, validated alike
+IMPORT_FILE = "import"
+IMPORT_KEYS = ("units", "categories")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 UNIT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)?$")
 CATEGORY_CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*){0,2}$")
@@ -398,6 +402,30 @@ def _calendar(doc, problems) -> Calendar:
     return Calendar(frozenset(work_week), hours, holidays, workdays)
 
 
+def _file(entry, default: str) -> str:
+    """The catalog file an entry came from (the import section, or `default`)."""
+    return getattr(entry, "file", default)
+
+
+def _load_import(directory: Path, problems: _Problems):
+    """The optional import section, `catalog/import.yaml`: only `units:` and `categories:`."""
+    path = directory / f"{IMPORT_FILE}.yaml"
+    if not path.exists():
+        return None
+    try:
+        doc = yamlio.load_file(path, f"catalog/{IMPORT_FILE}.yaml", lines=True) or {}
+    except yamlio.YamlProblem as exc:
+        problems.items.append(exc.message)
+        return None
+    if not isinstance(doc, dict):
+        problems.add(IMPORT_FILE, 1, "expected a mapping with `units:` and/or `categories:`")
+        return None
+    for key in doc:
+        if key not in IMPORT_KEYS:
+            problems.add(IMPORT_FILE, _line(doc, key), f"unknown section {key!r}; the import section holds only units and categories")
+    return doc
+
+
 def load_catalog(directory: Path) -> Catalog:
     """Read and validate a catalog folder; raise CatalogError with every problem found."""
     problems = _Problems()
@@ -413,9 +441,27 @@ def load_catalog(directory: Path) -> Catalog:
         except yamlio.YamlProblem as exc:
             problems.items.append(exc.message)
             docs[file] = {}
+    docs[IMPORT_FILE] = _load_import(Path(directory), problems)
 
     def items(file, list_key, **kw):
         return _coded(_list(docs[file], list_key, file, problems), file, problems, **kw)
+
+    def with_import(file, list_key, **kw):
+        """The entries of `file` followed by those the import section adds (each knows its file)."""
+        base = items(file, list_key, **kw)
+        extra_doc = docs[IMPORT_FILE]
+        if not extra_doc or list_key not in extra_doc:
+            return base
+        key = kw.get("key", "code")
+        known = {e[key]: _line(e) for e in base}
+        merged = list(base)
+        for e in _coded(_list(extra_doc, list_key, IMPORT_FILE, problems), IMPORT_FILE, problems, **kw):
+            if e[key] in known:
+                problems.add(IMPORT_FILE, _line(e), f"{key} {e[key]!r} is already defined in catalog/{file}.yaml (line {known[e[key]]})")
+                continue
+            e.file = IMPORT_FILE
+            merged.append(e)
+        return merged
 
     types = {e["code"]: Item(e["code"], _names(e, "types", problems), str(e.get("description", ""))) for e in items("types", "types")}
     channels = {e["code"]: Item(e["code"], _names(e, "types", problems)) for e in items("types", "channels")}
@@ -448,34 +494,34 @@ def load_catalog(directory: Path) -> Catalog:
     calendar = _calendar(docs["calendar"], problems)
 
     units = {}
-    unit_entries = items("units", "units", key="id", pattern=UNIT_ID)
+    unit_entries = with_import("units", "units", key="id", pattern=UNIT_ID)
     for e in unit_entries:
         kind = e.get("kind")
         if kind not in UNIT_KINDS:
-            problems.add("units", _line(e, "kind"), f"{e['id']}: kind {kind!r} is not one of {', '.join(UNIT_KINDS)}")
+            problems.add(_file(e, "units"), _line(e, "kind"), f"{e['id']}: kind {kind!r} is not one of {', '.join(UNIT_KINDS)}")
         pop = e.get("population")
         if pop is not None and (not isinstance(pop, int) or isinstance(pop, bool) or pop <= 0):
-            problems.add("units", _line(e, "population"), f"{e['id']}: population must be a positive whole number")
+            problems.add(_file(e, "units"), _line(e, "population"), f"{e['id']}: population must be a positive whole number")
             pop = None
         communities = {}
         for c in e.get("communities") or []:
             if not isinstance(c, dict) or not isinstance(c.get("id"), str) or not SLUG.match(c["id"]):
-                problems.add("units", _line(e, "communities"), f"{e['id']}: each community needs a slug id")
+                problems.add(_file(e, "units"), _line(e, "communities"), f"{e['id']}: each community needs a slug id")
                 continue
             if c["id"] in communities:
-                problems.add("units", _line(c), f"{e['id']}: duplicate community {c['id']!r}")
-            communities[c["id"]] = _names(c, "units", problems)
-        units[e["id"]] = Unit(e["id"], kind, e.get("parent"), _names(e, "units", problems), pop, communities)
+                problems.add(_file(e, "units"), _line(c), f"{e['id']}: duplicate community {c['id']!r}")
+            communities[c["id"]] = _names(c, _file(e, "units"), problems)
+        units[e["id"]] = Unit(e["id"], kind, e.get("parent"), _names(e, _file(e, "units"), problems), pop, communities)
     for e in unit_entries:
         unit = units[e["id"]]
         if unit.parent is not None and unit.parent not in units:
-            problems.add("units", _line(e, "parent"), f"{unit.id}: parent {unit.parent!r} is not a unit")
+            problems.add(_file(e, "units"), _line(e, "parent"), f"{unit.id}: parent {unit.parent!r} is not a unit")
         if unit.kind in LOCAL_KINDS:
             parent = units.get(unit.parent)
             if parent is None or parent.kind != "district":
-                problems.add("units", _line(e, "parent"), f"{unit.id}: a {unit.kind} must have a district as parent")
+                problems.add(_file(e, "units"), _line(e, "parent"), f"{unit.id}: a {unit.kind} must have a district as parent")
             elif not unit.id.startswith(parent.id + "/"):
-                problems.add("units", _line(e, "id"), f"{unit.id}: a street/town id is '<district>/<name>', here {parent.id}/…")
+                problems.add(_file(e, "units"), _line(e, "id"), f"{unit.id}: a street/town id is '<district>/<name>', here {parent.id}/…")
     # cycles
     for uid in units:
         seen, current = set(), uid
@@ -557,18 +603,18 @@ def load_catalog(directory: Path) -> Catalog:
         tags[e["code"]] = Tag(e["code"], _names(e, "tags", problems), str(e.get("description", "")), scheme, limit, priority)
 
     categories = {}
-    cat_entries = items("categories", "categories", pattern=CATEGORY_CODE)
+    cat_entries = with_import("categories", "categories", pattern=CATEGORY_CODE)
     for e in cat_entries:
         code = e["code"]
         parts = code.split(".")
         categories[code] = Category(
-            code, len(parts), ".".join(parts[:-1]) or None, _names(e, "categories", problems),
+            code, len(parts), ".".join(parts[:-1]) or None, _names(e, _file(e, "categories"), problems),
             e.get("time_limit"), e.get("dispatch"), [str(k) for k in e.get("keywords") or []], str(e.get("regulations", "")),
         )
     for e in cat_entries:
         cat = categories[e["code"]]
         if cat.parent and cat.parent not in categories:
-            problems.add("categories", _line(e), f"{cat.code}: parent {cat.parent!r} is not a category")
+            problems.add(_file(e, "categories"), _line(e), f"{cat.code}: parent {cat.parent!r} is not a category")
         elif cat.parent:
             categories[cat.parent].is_leaf = False
     for e in cat_entries:
@@ -581,22 +627,22 @@ def load_catalog(directory: Path) -> Catalog:
             cat.time_limit = cat.time_limit or parent.time_limit
             cat.dispatch = cat.dispatch or parent.dispatch
         if cat.time_limit is not None and cat.time_limit not in classes:
-            problems.add("categories", _line(e, "time_limit"), f"{cat.code}: time limit {cat.time_limit!r} is not a class")
+            problems.add(_file(e, "categories"), _line(e, "time_limit"), f"{cat.code}: time limit {cat.time_limit!r} is not a class")
         if not cat.is_leaf:
             continue
         if cat.time_limit is None:
-            problems.add("categories", _line(e), f"{cat.code}: leaf category has no time_limit")
+            problems.add(_file(e, "categories"), _line(e), f"{cat.code}: leaf category has no time_limit")
         if cat.dispatch is None:
-            problems.add("categories", _line(e), f"{cat.code}: leaf category has no dispatch rule")
+            problems.add(_file(e, "categories"), _line(e), f"{cat.code}: leaf category has no dispatch rule")
             continue
         if not isinstance(cat.dispatch, dict):
-            problems.add("categories", _line(e, "dispatch"), f"{cat.code}: dispatch must be {{lead: …, co: […]}}")
+            problems.add(_file(e, "categories"), _line(e, "dispatch"), f"{cat.code}: dispatch must be {{lead: …, co: […]}}")
             cat.dispatch = None
             continue
         targets = [cat.dispatch.get("lead", "street")] + list(cat.dispatch.get("co") or [])
         for target in targets:
             if target not in ("street", "district") and target not in units:
-                problems.add("categories", _line(e, "dispatch"), f"{cat.code}: dispatch names unknown unit {target!r}")
+                problems.add(_file(e, "categories"), _line(e, "dispatch"), f"{cat.code}: dispatch names unknown unit {target!r}")
 
     if problems.items:
         raise CatalogError(problems.items)

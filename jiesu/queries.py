@@ -14,13 +14,24 @@ from jiesu.workflow import STATUSES
 LIST_KEYS = ("id", "status", "title", "type", "category", "district", "street", "lead", "received", "due", "closed", "overdue")
 
 
-def _day_bounds(store, since, until):
+def day_bounds(store, since, until):
     lo = hi = None
     if since:
         lo = datetime.combine(timeutil.parse_date(since, "--since"), time(0), store.tz).timestamp()
     if until:
         hi = datetime.combine(timeutil.parse_date(until, "--until") + timedelta(days=1), time(0), store.tz).timestamp()
     return lo, hi
+
+
+def received_between(store, since, until, where: list, params: list) -> None:
+    """Add the index conditions for "received on a day from `since` to `until`" (either may be None)."""
+    lo, hi = day_bounds(store, since, until)
+    if lo is not None:
+        where.append("received_ts >= ?")
+        params.append(lo)
+    if hi is not None:
+        where.append("received_ts < ?")
+        params.append(hi)
 
 
 def unit_scope(store, unit: str | None) -> set[str] | None:
@@ -57,13 +68,7 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
     if category:
         where.append("(category = ? OR category LIKE ?)")
         params += [category, category + ".%"]
-    lo, hi = _day_bounds(store, since, until)
-    if lo is not None:
-        where.append("received_ts >= ?")
-        params.append(lo)
-    if hi is not None:
-        where.append("received_ts < ?")
-        params.append(hi)
+    received_between(store, since, until, where, params)
     now = store.now()
     if overdue:
         where.append(f"status IN ({','.join('?' * len(OPEN))}) AND due_ts < ?")

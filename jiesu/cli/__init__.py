@@ -25,6 +25,8 @@ COMMANDS = {
     "catalog": "reading",
     # assessment
     "rank": "assess", "report": "reports",
+    # interchange
+    "import": "interop", "export": "interop",
     # the store
     "init": "admin", "demo": "admin", "merge-driver": "admin",
     # sharing and retention
@@ -35,6 +37,7 @@ SECTIONS = (
                    "evaluate", "reopen", "reject", "exempt", "merge")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
+    ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
 )
 

@@ -19,6 +19,8 @@ from jiesu.ops.common import (
 )
 from jiesu.store import Store, validate_id
 
+MERGE_NOTE = "{} merged into this case as a duplicate"  # the note a merge leaves on its target
+
 
 def _unit(store: Store, unit_id: str, field: str):
     unit = store.catalog.unit(str(unit_id), field)
@@ -221,7 +223,7 @@ def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -
     def extra(tx_, case, event):
         doc, other = tx_.case(target)
         when = max(timeutil.load(event["at"]), last_event_time(other) or timeutil.load(event["at"]))
-        add_event(store, tx_, target, doc, other, "note", actor, when, {"text": f"{case['id']} merged into this case as a duplicate"})
+        add_event(store, tx_, target, doc, other, "note", actor, when, {"text": MERGE_NOTE.format(case["id"])})
         return [target]
 
     return change(store, case_id, "merge", actor, at, build, lambda ev: f"duplicate of {ev['into']}", extra, tx=tx)

@@ -24,6 +24,7 @@ FIELDS = (
     "title", "channel", "type", "category", "description", "district", "street", "community", "address",
     "kind", "surname", "name", "phone", "other_phones", "id_document", "home_address", "confidential",
     "frequent", "special_group", "tags", "time_limit", "answered", "at", "source", "anomalies",
+    "lat", "long", "due", "limit_from",
 )
 _CJK = re.compile(r"^[\u4e00-\u9fff\u3400-\u4dbf]{2,4}$")
 
@@ -106,6 +107,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
         if not SLUG.match(community):
             raise InvalidInput(f"--community: {community!r} must be a code of lowercase letters, digits and -")
     address = textcheck.text(r.get("address"), "--address", multiline=False)
+    point = _point(r.get("lat"), r.get("long"))
 
     # complainant
     kind = _choice(r.get("kind") or "individual", catalog.kinds, "--kind")
@@ -128,6 +130,13 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
         if tag not in seen:
             seen.append(tag)
     tclass, limit_from = catalog.class_for(explicit=r.get("time_limit"), tags=seen, case_type=case_type, category=category)
+    due = None
+    if r.get("due") not in (None, ""):
+        # a due time the source system set (an import): kept as it is, and said where it came from
+        due = timeutil.parse_time(r["due"], store.tz, "due")
+        limit_from = "source"
+    if r.get("limit_from"):
+        limit_from = textcheck.text(r["limit_from"], "limit_from", multiline=False)
     answered = textcheck.text(r.get("answered"), "--answered")
     # the shared file carries no full name (nor, when confidential, any phone number)
     texts = {"title": title, "description": description, "address": address, "answered": answered}
@@ -142,11 +151,28 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     return {
         "received": received, "title": title, "channel": channel, "type": case_type, "category": category,
         "description": description,
-        "location": {k: v for k, v in (("district", district), ("street", street), ("community", community), ("address", address)) if v},
+        "location": {k: v for k, v in (("district", district), ("street", street), ("community", community), ("address", address),
+                                       *point) if v is not None},
         "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
-        "tags": seen, "time_limit": tclass, "limit_from": limit_from, "answered": answered, "private": private,
+        "tags": seen, "time_limit": tclass, "limit_from": limit_from, "due": due, "answered": answered, "private": private,
         "source": _source(r.get("source")), "anomalies": textcheck.text_list(r.get("anomalies"), "anomalies") or None, "actor": actor, "masked": masked,
     }
+
+
+def _point(lat, long) -> tuple:
+    """(("lat", x), ("long", y)) from a coordinate pair, or () without one; both or neither."""
+    if lat in (None, "") and long in (None, ""):
+        return ()
+    values = []
+    for value, name, bound in ((lat, "lat", 90), (long, "long", 180)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{name}: {value!r} is not a number") from None
+        if not -bound <= number <= bound:  # NaN fails this too
+            raise InvalidInput(f"{name}: {value!r} is outside -{bound}..{bound}")
+        values.append((name, number))
+    return tuple(values)
 
 
 def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None, taken=()) -> list[str]:
@@ -201,8 +227,10 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
     doc = yamlio.cmap(pairs)
     case = yamlio.to_plain(doc)
     case["events"] = []
-    tclass = store.catalog.classes[p["time_limit"]]
-    due = clock.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
+    due = p.get("due")
+    if due is None:
+        tclass = store.catalog.classes[p["time_limit"]]
+        due = clock.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
     intake_event = make_event(case, "intake", p["actor"], p["received"], {"limit_from": p["limit_from"], "due": timeutil.fmt(due)})
     events = [intake_event]
     if p["answered"]:
@@ -233,9 +261,9 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
     if not prepared:
         raise InvalidInput("no requests to receive")
     if tx is not None:
-        return _write(store, tx, prepared, actor)
+        return write_prepared(store, tx, prepared)
     with store.transaction("intake") as own:
-        results = _write(store, own, prepared, actor)
+        results = write_prepared(store, own, prepared)
         names = [p["private"].get("name") for p in prepared if p["private"].get("name")]
         first = results[0]
         if len(results) == 1:
@@ -255,7 +283,8 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
     return results
 
 
-def _write(store: Store, tx, prepared: list[dict], actor: str) -> list[Result]:
+def write_prepared(store: Store, tx, prepared: list[dict]) -> list[Result]:
+    """Give prepared requests their ids and put them into transaction `tx` (each with its own actor)."""
     by_month: dict = {}
     for p in prepared:
         local = p["received"].astimezone(store.tz)

@@ -290,6 +290,7 @@ class Transaction:
         self.docs: dict = {}  # case id -> [round-trip doc, plain case, dirty]
         self.allocated: set[str] = set()
         self.log: list[tuple[str, str]] = []  # (action, case id) of a batch
+        self._folders: set = set()
         self._lock = store.lock(what)
 
     def __enter__(self):
@@ -309,17 +310,13 @@ class Transaction:
         record = {"head": self.head, "paths": self.paths, "private": self.private_paths, "what": self.what}
         yamlio.atomic_write(self.store.jiesu_dir / "journal", json.dumps(record))
 
-    def write(self, relpath: str, text: str) -> None:
+    def write(self, relpath: str, text: str, sync: bool = True) -> None:
         """Write one store file (journaled first, then atomically)."""
-        target = self.store.root / relpath
-        parent = target.parent
-        if not parent.resolve().is_relative_to(self.store.root):  # checked before mkdir: a dangling link counts
-            raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to write")
-        parent.mkdir(parents=True, exist_ok=True)
+        target = self._target(relpath)
         if relpath not in self.paths:
             self.paths.append(relpath)
             self._journal()
-        yamlio.atomic_write(target, text)
+        yamlio.atomic_write(target, text, sync=sync)
         faults.point("after-rename")
 
     def remove(self, relpath: str) -> None:
@@ -331,6 +328,17 @@ class Transaction:
             self.paths.append(relpath)
             self._journal()
         target.unlink(missing_ok=True)
+
+    def _target(self, relpath: str) -> Path:
+        """A store path to write, its folder made once per transaction and never outside the store."""
+        target = self.store.root / relpath
+        parent = target.parent
+        if parent not in self._folders:
+            if not parent.resolve().is_relative_to(self.store.root):  # checked before mkdir: a dangling link counts
+                raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to write")
+            parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(parent)
+        return target
 
     def case(self, case_id: str):
         """(doc, plain) of a case as this transaction sees it (its own unwritten edits included)."""
@@ -347,10 +355,23 @@ class Transaction:
             self.flush()
 
     def flush(self) -> None:
-        for case_id, entry in self.docs.items():
-            if entry[2]:
-                self.write(self.store.case_relpath(case_id), yamlio.rt_dump(entry[0]))
-                entry[2] = False
+        """Write every changed case. A batch journals all its paths at once and skips the
+        per-file fsync: until its commit lands, the journal puts every one of them back."""
+        dirty = [(self.store.case_relpath(case_id), entry) for case_id, entry in self.docs.items() if entry[2]]
+        if not dirty:
+            return
+        if self.batch:
+            fresh = [rel for rel, _ in dirty if rel not in self.paths]
+            if fresh:
+                self.paths.extend(fresh)
+                self._journal()
+        for rel, entry in dirty:
+            text = yamlio.dump_doc(entry[0])
+            if self.batch and not (self.store.root / rel).exists():
+                yamlio.create_file(self._target(rel), text)  # a new file: nothing to replace atomically
+            else:
+                self.write(rel, text, sync=not self.batch)
+            entry[2] = False
 
     def write_private(self, relpath: str, text: str) -> None:
         """Write one file of the private repository (committed after the store commit)."""

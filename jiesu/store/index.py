@@ -23,11 +23,11 @@ from jiesu import timeutil
 from jiesu.store import yamlio
 from jiesu.summary import summarize
 
-VERSION = f"5/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"6/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
-    "exempt", "problem", "row",
+    "exempt", "source_key", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -39,6 +39,7 @@ CREATE INDEX cases_evaluated ON cases(evaluated_ts);
 CREATE INDEX cases_closed ON cases(closed_ts);
 CREATE INDEX cases_closed_late ON cases(closed_late, closed_ts);
 CREATE INDEX cases_changed ON cases(changed_ts);
+CREATE INDEX cases_source ON cases(source_key);
 """
 OPEN = ("received", "dispatched", "accepted")
 PARALLEL_FROM = 500
@@ -84,8 +85,16 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         path, blob, *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
-        int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), None, marshal.dumps(row),
+        int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
+        None, marshal.dumps(row),
     )
+
+
+def _source_key(source) -> str | None:
+    """`system<US>id` of an imported case (the unit separator cannot occur in either)."""
+    if not isinstance(source, dict) or source.get("id") is None:
+        return None
+    return f"{source.get('system')}\x1f{source.get('id')}"
 
 
 def problem_record(path: str, blob: str, message: str) -> tuple:
@@ -313,6 +322,11 @@ class Index:
              progress_factory=None) -> list[dict]:
         """Full summary rows (see jiesu.summary) of matching cases."""
         return [marshal.loads(r[0]) for r in self.select("row", where, params, order, limit, progress_factory)]
+
+    def sources(self) -> dict:
+        """(source system, source id) → case id, for every case that came from another system."""
+        found = self.select("id, source_key", "source_key IS NOT NULL", order="")
+        return {tuple(key.split("\x1f", 1)): case_id for case_id, key in found}
 
     def problems(self) -> list[str]:
         db = self.connect()

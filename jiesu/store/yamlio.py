@@ -323,8 +323,22 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename over `path`."""
+def dump_doc(doc) -> str:
+    """Serialise a round-trip document: the fast writer when it can, else ruamel (same text)."""
+    from jiesu.store import fastyaml
+
+    text = fastyaml.dump(doc)
+    return text if text is not None else rt_dump(doc)
+
+
+def create_file(path: Path, data: str) -> None:
+    """Write a file that must not exist yet (no temporary file: there is nothing to replace)."""
+    with open(path, "xb") as handle:
+        handle.write(data.encode("utf-8"))
+
+
+def atomic_write(path: Path, data: str | bytes, sync: bool = True) -> None:
+    """Write via a temporary file in the same folder, fsync (unless told not to), then rename over `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -333,7 +347,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         faults.point("before-rename")
         os.replace(tmp, path)
     except BaseException:

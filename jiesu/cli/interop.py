@@ -1,0 +1,109 @@
+"""Commands that move cases between jiesu and other systems: import, export."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from jiesu.cli.util import (
+    command_registry,
+    emit_json,
+    note,
+    open_for,
+    say,
+    store_options,
+)
+
+COMMANDS, command = command_registry()
+
+
+class _Bar:
+    """A progress bar on stderr, only on a terminal, started when the total is known."""
+
+    def __init__(self):
+        self.bar, self.shown = None, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="importing", file=sys.stderr)
+            self.bar.render_progress()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
+@command("import")
+@click.argument("file", metavar="FILE")
+@click.option("--mapping", "mapping", required=True, metavar="NAME|PATH",
+              help="nyc311, baltimore311, open311, jiesu-csv, jiesu-jsonl, or a mapping file.")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1), help="Cases per commit.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Summary format.")
+@store_options
+@click.pass_context
+def import_(ctx, file, mapping, batch, fmt, store_opt, actor_opt):
+    """Import service requests from another system's export, many cases per commit.
+
+    Each row becomes a case whose events reproduce it (intake, assignment to the agency, close
+    with the resolution text). Rows already imported are left alone, so running the same import
+    again changes nothing; anomalies of the source are recorded on the case and counted; rows
+    that cannot be read are listed with their line. Ctrl-C keeps every batch committed so far.
+
+    \b
+    Examples:
+      jiesu import 311_Service_Requests.csv --mapping nyc311 --batch 1000
+      jiesu import requests.json --mapping open311
+      jiesu import other-office.jsonl --mapping jiesu-jsonl
+    """
+    from jiesu.interop.importer import run_import
+
+    store, actor = open_for(ctx, store_opt, actor_opt)
+    bar = _Bar() if sys.stderr.isatty() else None
+    try:
+        summary = run_import(store, file, mapping, actor, batch, progress=bar)
+    finally:
+        if bar:
+            bar.close()
+    if fmt == "json":
+        emit_json(summary.as_json())
+    else:
+        for line in summary.lines():
+            say(line)
+    if summary.interrupted:
+        ctx.exit(130)
+
+
+
+
+@command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "open311"]), default="csv", show_default=True,
+              help="csv: one row per case; jsonl: whole cases; open311: GeoReport v2 requests.json + services.json.")
+@click.option("--since", metavar="DATE", help="Only cases received on or after this day (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only cases received on or before this day.")
+@click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder gets every file.")
+@store_options
+@click.pass_context
+def export(ctx, fmt, since, until, out, store_opt, actor_opt):
+    """Export cases for other tools, without personal data.
+
+    CSV columns and the Open311 fields are listed in the README. Without --out the CSV, the
+    JSONL or Open311's requests.json goes to standard output; with --out FOLDER/ open311 writes
+    requests.json and services.json into the folder.
+
+    \b
+    Examples:
+      jiesu export --format csv --since 2021-11-01 --until 2021-11-30 --out november.csv
+      jiesu export --format open311 --out open311/
+    """
+    from jiesu.interop.export import run_export
+
+    store, _ = open_for(ctx, store_opt, actor_opt, need_actor=False)
+    result = run_export(store, fmt, since, until, out)
+    if result["text"] is not None:
+        click.echo(result["text"], nl=False)
+    else:
+        for path in result["files"]:
+            note(f"wrote {path} ({result['cases']} case(s))")

@@ -1,0 +1,258 @@
+"""Every real export in ../shared/data that a packaged mapping covers, imported and checked against
+numbers computed straight from the file with the csv/json modules.
+
+Each file is imported once per session (the imports are the slow part); the tests then read the
+stores. They are skipped, with the reason shown, only when ../shared/data is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import SHARED, Cli, git
+
+from jiesu import ops, queries, verify
+from jiesu.interop.importer import run_import
+from jiesu.store import Store, yamlio
+from jiesu.store.index import Index
+
+DATA = SHARED / "data"
+NEEDS_DATA = pytest.mark.skipif(not DATA.is_dir(), reason=f"real data not found: {DATA} is absent")
+NY = ZoneInfo("America/New_York")
+NOW = "2026-01-01T00:00:00+00:00"  # after every time in the files
+NYC_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%y %H:%M")
+BALTIMORE_FORMATS = ("%m/%d/%Y %I:%M:%S %p",)
+
+pytestmark = NEEDS_DATA
+
+
+def when(text: str, formats=NYC_FORMATS, missing=("",)):
+    if text in missing:
+        return None
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=NY)
+        except ValueError:
+            continue
+    raise AssertionError(f"unreadable time {text!r} in the test data")
+
+
+def csv_rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _import(tmp_path_factory, name, file, mapping, tz, office="HL"):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JIESU_NOW", NOW)
+        mp.setenv("JIESU_ACTOR", "importer")
+        store = ops.init_store(tmp_path_factory.mktemp(name) / "store", office=office, tz=tz, actor="admin")
+        summary = run_import(store, str(file), mapping, "importer", batch=1000)
+    return Store(store.root), summary
+
+
+@pytest.fixture(scope="session")
+def nyc2018(tmp_path_factory):
+    return _import(tmp_path_factory, "nyc2018", DATA / "nyc311/nyc311_2018-10-21_sample.csv", "nyc311", "America/New_York", "NY")
+
+
+@pytest.fixture(scope="session")
+def nyc2023(tmp_path_factory):
+    # an office in Beijing importing New York's data: ids and folders follow the store's zone
+    return _import(tmp_path_factory, "nyc2023", DATA / "nyc311/nyc311_2023-02-28_sample5k.csv", "nyc311", "Asia/Shanghai")
+
+
+@pytest.fixture(scope="session")
+def nyc1k(tmp_path_factory):
+    return _import(tmp_path_factory, "nyc1k", DATA / "nyc311/nyc311_2014-2019_random1k.csv", "nyc311", "America/New_York", "NY")
+
+
+@pytest.fixture(scope="session")
+def baltimore(tmp_path_factory):
+    return _import(tmp_path_factory, "baltimore", DATA / "baltimore311/baltimore311_2014-2019_sample10k.csv", "baltimore311",
+                   "America/New_York", "BA")
+
+
+@pytest.fixture(scope="session")
+def chicago(tmp_path_factory):
+    return _import(tmp_path_factory, "chicago", DATA / "open311/chicago_requests_2014_sample50.json", "open311", "America/Chicago", "CH")
+
+
+def nyc_expected(rows) -> dict:
+    """What the CSV says: counts of rows, closes and the anomalies the city's data has."""
+    closed_before = sum(1 for r in rows if r["Closed Date"] and when(r["Closed Date"]) < when(r["Created Date"]))
+    return {
+        "rows": len(rows),
+        "closed": sum(1 for r in rows if r["Status"] == "Closed" and r["Closed Date"]),
+        "anomalies": {k: v for k, v in {
+            "closed-before-created": closed_before,
+            "closed-date-on-open-status": sum(1 for r in rows if r["Status"] != "Closed" and r["Closed Date"]),
+            "closed-without-date": sum(1 for r in rows if r["Status"] == "Closed" and not r["Closed Date"]),
+        }.items() if v},
+        # UTF-8 read as Latin-1 upstream: curly quotes as "â\x80\x99", no-break spaces as "Â\xa0"
+        "mojibake": sum(1 for r in rows for v in r.values() if "â\x80" in v or "Â\xa0" in v),
+    }
+
+
+def imported_case(store, system: str, source_id: str) -> tuple[str, dict]:
+    case_id = Index(store).sources()[(system, source_id)]
+    return case_id, store.load_case(case_id)
+
+
+def check_store(store, summary, rows, id_column, expected):
+    assert summary.rows == expected["rows"] and summary.imported == expected["rows"]
+    assert summary.skipped == [] and summary.present == 0 and not summary.interrupted
+    assert dict(summary.anomalies) == expected["anomalies"]
+    cases = Index(store).rows()
+    assert len(cases) == expected["rows"]
+    assert sorted(c["source"]["id"] for c in cases) == sorted(r[id_column] for r in rows)
+    assert sum(1 for c in cases if c["status"] == "closed") == expected["closed"]
+    problems = [str(p) for p in verify.verify(store) if p.severity == "error"]
+    assert problems == []
+    assert git(store.root, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("which, file", [("nyc2018", "nyc311_2018-10-21_sample.csv"), ("nyc2023", "nyc311_2023-02-28_sample5k.csv"),
+                                          ("nyc1k", "nyc311_2014-2019_random1k.csv")])
+def test_every_nyc_file_imports_with_its_quirks(request, which, file):
+    store, summary = request.getfixturevalue(which)
+    rows = csv_rows(DATA / "nyc311" / file)
+    expected = nyc_expected(rows)
+    check_store(store, summary, rows, "Unique Key", expected)
+    assert summary.repaired == expected["mojibake"]
+    # batched: 1000 cases per commit, plus nothing else
+    commits = git(store.root, "log", "--format=%s").splitlines()
+    assert len(commits) == 1 + -(-expected["rows"] // 1000)
+
+
+def test_a_nyc_row_is_reproduced_by_its_events(nyc2018):
+    store, _ = nyc2018
+    # 40611598,10/21/18 0:00,10/21/18 0:59,NYPD,…,Derelict Vehicle,With License Plate,…,Closed,10/21/18 8:00,
+    # The Police Department responded to the complaint and took action to fix the condition.
+    case_id, case = imported_case(store, "nyc311", "40611598")
+    assert case_id.startswith("NY-1810-") and store.case_relpath(case_id).startswith("cases/2018/10/")
+    assert case["title"] == "Derelict Vehicle: With License Plate"
+    assert case["received"] == "2018-10-21T00:00:00-04:00"
+    assert case["source"] == {"system": "nyc311", "id": "40611598", "status": "Closed"}
+    assert case["channel"] == "hotline" and case["location"]["district"] == "nyc-queens"
+    # the Location column's full precision, not the 8-decimal Latitude; "1,017,901" X/Y never break the row
+    assert case["location"]["lat"] == 40.71051892839852
+    events = [(e["action"], e["at"], e.get("unit")) for e in case["events"]]
+    assert events == [
+        ("intake", "2018-10-21T00:00:00-04:00", None), ("assign", "2018-10-21T00:00:00-04:00", "nyc-nypd"),
+        ("accept", "2018-10-21T00:00:00-04:00", "nyc-nypd"), ("close", "2018-10-21T00:59:00-04:00", None),
+    ]
+    assert case["events"][0]["due"] == "2018-10-21T08:00:00-04:00" and case["events"][0]["limit_from"] == "source"
+    assert case["events"][-1]["summary"] == "The Police Department responded to the complaint and took action to fix the condition."
+    assert case["events"][-1]["resolved"] is True
+    assert case["state"]["status"] == "closed" and case["state"]["due"] == "2018-10-21T08:00:00-04:00"
+    # written by the fast writer, byte for byte what ruamel writes for the same document
+    for path in sorted((store.root / "cases/2018/10").glob("*.yaml"))[:300]:
+        text = path.read_text("utf-8")
+        doc = yamlio.rt_load(text)
+        location = doc.get("location") or {}
+        for key in ("lat", "long"):
+            if key in location:
+                location[key] = float(location[key])  # as built at import (ruamel reads a ScalarFloat back)
+        assert yamlio.rt_dump(doc) == text, path.name
+    units = store.catalog.units
+    assert units["nyc-nypd"].kind == "department" and units["nyc-queens"].kind == "district"
+    assert store.catalog.categories["nyc311.derelict-vehicle"].dispatch == {"lead": "nyc-nypd", "co": []}
+
+
+def test_closed_before_created_goes_in_with_the_anomaly(nyc2023):
+    store, _ = nyc2023
+    # 56923577: created 02/28/2023 11:45:00 PM, "closed" 01/01/2023 01:00:00 AM
+    case_id, case = imported_case(store, "nyc311", "56923577")
+    # 23:45 in New York is 12:45 the next day in a Beijing store: March, not February
+    assert case_id.startswith("HL-2303-") and store.case_relpath(case_id).startswith("cases/2023/03/")
+    assert case["received"] == "2023-02-28T23:45:00-05:00"
+    assert [a.split(":")[0] for a in case["anomalies"]] == ["closed-before-created"]
+    assert "2023-01-01T01:00:00-05:00" in case["anomalies"][0]
+    assert case["state"]["closed"] == "2023-02-28T23:45:00-05:00"
+    # the mis-encoded apostrophe is repaired
+    assert "Transportation’s website" in case["events"][-1]["summary"]
+
+
+def test_reimport_changes_nothing_and_says_so(nyc1k):
+    store, _ = nyc1k
+    head = git(store.root, "rev-parse", "HEAD")
+    cli = Cli(store)
+    result = cli("import", str(DATA / "nyc311/nyc311_2014-2019_random1k.csv"), "--mapping", "nyc311",
+                 env={"JIESU_NOW": NOW})
+    assert "1000 already present" in result.stdout and "nothing changed" in result.stdout
+    assert git(store.root, "rev-parse", "HEAD") == head
+
+
+def test_overdue_and_closed_late_match_the_csv(nyc2018):
+    """NYC 2018: open past Due Date at T, and closed after Due Date, counted straight from the CSV."""
+    store, _ = nyc2018
+    rows = csv_rows(DATA / "nyc311/nyc311_2018-10-21_sample.csv")
+    by_key = Index(store).sources()
+    # every row was created after 10/21/18 0:00, so before 10/28 no row without a Due Date (due
+    # from the catalog's 7-day class) can be late: only the city's own Due Dates count
+    for as_of in ("2018-10-21T12:00:00-04:00", "2018-10-22T03:00:00-04:00"):
+        t = datetime.fromisoformat(as_of)
+        late_now = {r["Unique Key"] for r in rows if r["Due Date"] and when(r["Due Date"]) < t and when(r["Created Date"]) <= t
+                    and not (r["Closed Date"] and when(r["Closed Date"]) <= t)}
+        closed_late = sum(1 for r in rows if r["Due Date"] and r["Closed Date"] and when(r["Closed Date"]) <= t
+                          and when(r["Closed Date"]) > when(r["Due Date"]))
+        result = Cli(store).json("overdue", "--as-of", as_of)
+        assert {by_key[("nyc311", key)] for key in late_now} == {item["id"] for item in result["overdue"]}
+        assert result["closed_late"] == closed_late
+    assert closed_late == 124  # SOURCE.md: 2,188 rows have both Due and Closed, 124 closed after due
+    assert len(late_now) == 41
+    direct = queries.overdue(store, as_of="2018-10-22T03:00:00-04:00")
+    assert direct["closed_late"] == 124 and len(direct["overdue"]) == 41
+
+
+def test_baltimore_imports_with_its_quirks(baltimore):
+    store, summary = baltimore
+    missing = ("NA",)
+    rows = csv_rows(DATA / "baltimore311/baltimore311_2014-2019_sample10k.csv")
+    expected = {
+        "rows": len(rows),
+        "closed": sum(1 for r in rows if r["SRStatus"].startswith("Closed") and r["CloseDate"] != "NA"),
+        "anomalies": {},
+    }
+    check_store(store, summary, rows, "ServiceRequestNum", expected)
+    cases = {c["source"]["id"]: c for c in Index(store).rows()}
+    # the city's own due dates are kept; NA means none
+    with_due = [r for r in rows if r["DueDate"] not in missing]
+    assert sum(1 for c in cases.values() if c["limit_from"] == "source") == len(with_due) == 9714
+    late = sum(1 for r in with_due if r["CloseDate"] not in missing and r["SRStatus"].startswith("Closed")
+               and when(r["CloseDate"], BALTIMORE_FORMATS) > when(r["DueDate"], BALTIMORE_FORMATS))
+    assert late == 1567  # SOURCE.md
+    assert sum(1 for r in with_due if cases[r["ServiceRequestNum"]]["closed"]
+               and datetime.fromisoformat(cases[r["ServiceRequestNum"]]["closed"]) > datetime.fromisoformat(cases[r["ServiceRequestNum"]]["due"])) == late
+    # duplicates close unresolved; the placeholder point (39, -77) is left out
+    duplicate = next(r for r in rows if r["SRStatus"] == "Closed (Duplicate)")
+    assert cases[duplicate["ServiceRequestNum"]]["resolved"] is False
+    placeholder = next(r for r in rows if (r["Latitude"], r["Longitude"]) == ("39", "-77"))
+    assert "lat" not in store.load_case(cases[placeholder["ServiceRequestNum"]]["id"])["location"]
+    assert Counter(c["status"] for c in cases.values())["closed"] == expected["closed"]
+
+
+def test_open311_chicago_keeps_the_notes_timeline(chicago):
+    store, summary = chicago
+    data = json.loads((DATA / "open311/chicago_requests_2014_sample50.json").read_text("utf-8"))
+    assert summary.rows == summary.imported == len(data) == 50 and summary.skipped == []
+    index = Index(store).sources()
+    for request in data:
+        case = store.load_case(index[("open311", request["service_request_id"])])
+        activity = [n for n in request["notes"] if n["type"] not in ("opened", "closed")]
+        assert sum(1 for e in case["events"] if e["action"] == "note") == len(activity)
+        closing = [n["datetime"] for n in request["notes"] if n["type"] == "closed"]
+        if request["status"] == "closed":
+            assert case["state"]["closed"] == closing[-1]
+            close = [e for e in case["events"] if e["action"] == "close"]
+            assert len(close) == 1 and close[0]["summary"] == request["status_notes"]
+        else:
+            assert case["state"]["status"] == "dispatched" and not closing
+        assert case["received"] == request["requested_datetime"]
+    assert sum(1 for r in data if r["status"] == "closed") == 49
