@@ -40,7 +40,8 @@ class Profile:
     kind: str = "normal"
 
 
-def _profiles(rng: random.Random, units) -> dict:
+def profiles(rng: random.Random, units) -> dict:
+    """A behaviour for every unit: about a fifth fast, some late, some disliked, the rest normal."""
     profiles = {}
     for unit in units:
         roll = rng.random()
@@ -69,7 +70,7 @@ class Simulation:
         self.urgent = [c for c in self.leaves if c.time_limit == "urgent"]
         self.consult = [c for c in self.leaves if c.code.startswith(("policy.", "social.", "education.", "health."))] or self.leaves
         units = [u.id for u in cat.units.values() if u.kind != "centre"]
-        self.profiles = _profiles(rng, units)
+        self.profiles = profiles(rng, units)
         self.actions: list = []  # (time, order, case_key, op, kwargs)
         self.order = 0
         self.open_recent: list = []

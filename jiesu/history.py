@@ -8,6 +8,7 @@ jiesu's trailers is flagged as a change made outside jiesu.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from jiesu import privacy, timeutil
 from jiesu.errors import JiesuError
@@ -62,7 +63,14 @@ def case_history(store, case_id: str) -> list[dict]:
         names = store.private.names_for(store.load_case(case_id))
     except JiesuError:
         names = []
-    commits = list(repo.iter_commits("HEAD", paths=rel, date_order=True))
+    # Walk only the stretch of history that can hold this case: from the commit the index read it
+    # at (its last change is at or before that) back to shortly before it was received (a commit
+    # is recorded at or after its event; two days of slack for clocks that disagree).
+    from jiesu.store.index import Index
+
+    start, received = Index(store).locate(rel)
+    options = {"since": (timeutil.load(received) - timedelta(days=2)).isoformat()} if received else {}
+    commits = list(repo.iter_commits(start or "HEAD", paths=rel, **options))
     commits.reverse()
     out = []
     for commit in commits:

@@ -163,9 +163,18 @@ def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
         s["status"] = target
 
 
-def state_block(case: dict, catalog, tz) -> dict:
-    """The `state` mapping to write: the replay, in file key order, times as text."""
-    s = replay(case, catalog, tz, strict=False)
+def new_projection() -> dict:
+    """An empty projection, to which `apply_event` adds one event at a time."""
+    return {"status": None}
+
+
+def apply_event(s: dict, event: dict, case: dict, catalog=None, tz=None) -> None:
+    """Apply one event to a projection in place, without the state machine's check (see `replay`)."""
+    _apply(s, event["action"], event, timeutil.load(event.get("at")), case, (catalog, tz))
+
+
+def format_state(s: dict) -> dict:
+    """The `state` mapping of a projection: file key order, times as text, empty values left out."""
     out = {}
     for key in STATE_KEYS:
         value = s.get(key)
@@ -180,6 +189,11 @@ def state_block(case: dict, catalog, tz) -> dict:
         out["co_units"] = []
     # keep DESIGN's order: co_units right after lead
     return {k: out[k] for k in STATE_KEYS if k in out}
+
+
+def state_block(case: dict, catalog, tz) -> dict:
+    """The `state` mapping to write: the replay, in file key order, times as text."""
+    return format_state(replay(case, catalog, tz, strict=False))
 
 
 def event_order_key(event: dict):

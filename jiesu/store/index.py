@@ -23,11 +23,11 @@ from jiesu import timeutil
 from jiesu.store import yamlio
 from jiesu.summary import summarize
 
-VERSION = f"6/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"7/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
-    "exempt", "source_key", "problem", "row",
+    "exempt", "source_key", "read_at", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -86,7 +86,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        None, marshal.dumps(row),
+        None, None, marshal.dumps(row),
     )
 
 
@@ -95,6 +95,15 @@ def _source_key(source) -> str | None:
     if not isinstance(source, dict) or source.get("id") is None:
         return None
     return f"{source.get('system')}\x1f{source.get('id')}"
+
+
+_COMMIT = COLUMNS.index("read_at")
+
+
+def with_commit(rows: list[tuple], commit: str) -> list[tuple]:
+    """Rows with the commit they were read at: the last commit that changed the case is at or
+    before it, which bounds the history `jiesu log` must walk."""
+    return [row[:_COMMIT] + (commit,) + row[_COMMIT + 1:] for row in rows]
 
 
 def problem_record(path: str, blob: str, message: str) -> tuple:
@@ -251,7 +260,7 @@ class Index:
         rows = self._parse(todo, progress_factory)
         with db:
             db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-            db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
+            db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", with_commit(rows, head))
             db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (head,))
 
     def _parse(self, items: list, progress_factory) -> list:
@@ -297,7 +306,7 @@ class Index:
                 gone = [path for path, blob in blobs.items() if blob is None]
                 with db:
                     db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
+                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", with_commit(rows, new_head))
                     db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
             finally:
                 db.close()
@@ -322,6 +331,11 @@ class Index:
              progress_factory=None) -> list[dict]:
         """Full summary rows (see jiesu.summary) of matching cases."""
         return [marshal.loads(r[0]) for r in self.select("row", where, params, order, limit, progress_factory)]
+
+    def locate(self, path: str) -> tuple[str | None, str | None]:
+        """(commit at or after the case's last change, received) of one case, or (None, None)."""
+        found = self.select("read_at, received", "path = ?", (path,), order="")
+        return found[0] if found else (None, None)
 
     def sources(self) -> dict:
         """(source system, source id) → case id, for every case that came from another system."""
