@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+"""Time jiesu's commands on synthetic stores of several sizes and print a table of medians.
+
+    python bench/run.py [--sizes 1000,100000] [--stores /work/benchstores] [--repeat N] [--json OUT]
+
+For each size the store `<stores>/bench-<N>-<history>` is generated if missing (bench/generate.py;
+full history up to 100,000 cases, batched above). Every scenario runs the installed `jiesu`
+command line as a real subprocess with JIESU_STORE, JIESU_ACTOR and a fixed JIESU_NOW (the
+store's own "now"), N times, and reports the median wall time and the peak resident memory
+(`ru_maxrss` of the command and the children it waited for, from wait4).
+
+Reading scenarios run on the generated store; writing scenarios on a fresh copy made with
+`cp -a` (work tree, .git with its pack and commit-graph, .jiesu with the warm index), removed
+afterwards, so generated stores stay reusable. `rank` and `report` are measured once
+`jiesu --help` lists them, and shown as "n/a (not built yet)" until then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NOW = "2025-06-30T17:00:00+08:00"
+
+# (key, label, command builder) — builders get (ctx) and return the argument list after `jiesu`
+READS = [
+    ("show", "show ID"),
+    ("list", "list --status accepted"),
+    ("overdue", "overdue"),
+    ("rank", "rank --month M"),
+    ("report", "report daily --date D --format html"),
+    ("log", "log ID"),
+]
+WORKFLOW = ("intake", "assign", "accept", "close", "evaluate")
+# the index refresh alone, timed inside the process (no interpreter start-up, no query)
+REFRESH = ("import sys, time\nfrom jiesu.store import Store\nfrom jiesu.store.index import Index\n"
+           "s = Store(sys.argv[1]); t = time.perf_counter(); Index(s).connect().close()\n"
+           "print(time.perf_counter() - t)\n")
+
+
+def jiesu_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "jiesu"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "jiesu"]
+
+
+MEM_LIMIT_MB = 0  # address-space limit for measured commands (0: none), so a runaway command fails alone
+
+
+def _limit():
+    if MEM_LIMIT_MB:
+        import resource
+
+        cap = MEM_LIMIT_MB * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def run_timed(argv, env, cwd=None, capture=False, sample_tree=False) -> dict:
+    """Run one command; wall seconds, peak RSS in MB (wait4), optionally the sampled RSS of the whole tree."""
+    peak_tree = [0]
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, preexec_fn=_limit if MEM_LIMIT_MB else None)
+    stop = threading.Event()
+    if sample_tree:
+        def sample():
+            while not stop.is_set():
+                peak_tree[0] = max(peak_tree[0], _tree_rss(proc.pid))
+                stop.wait(0.05)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+    out = proc.stdout.read() if capture else b""
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    stop.set()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[-6:])} failed ({proc.returncode}): {err.decode(errors='replace').strip()[:500]}")
+    result = {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode("utf-8", "replace")}
+    if sample_tree:
+        result["tree_rss_mb"] = peak_tree[0] / 1024
+    return result
+
+
+def _tree_rss(pid: int) -> int:
+    """Sum of VmRSS (kB) of `pid` and its descendants."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.jiesu = jiesu_cmd()
+        self.available = self.commands()
+        self.results: dict = {}
+
+    def commands(self) -> set[str]:
+        out = subprocess.run(self.jiesu + ["--help"], capture_output=True, text=True).stdout
+        return {m.group(1) for m in re.finditer(r"^\s{2}([a-z][a-z-]+)\s", out, re.M)}
+
+    def env(self, root: Path, now: str, actor: str = "bench-op") -> dict:
+        env = dict(os.environ, JIESU_STORE=str(root), JIESU_ACTOR=actor, JIESU_NOW=now)
+        env.pop("JIESU_INTERACTIVE", None)
+        return env
+
+    # --- stores ----------------------------------------------------------------------------
+    def store(self, size: int) -> Path:
+        history = self.args.history or ("full" if size <= 100_000 else "batched")
+        root = Path(self.args.stores) / f"bench-{size}-{history}"
+        if not (root / ".jiesu" / "bench.json").exists():
+            if root.exists():
+                shutil.rmtree(root)
+            print(f"generating {root} ({size:,} cases, {history} history)…", file=sys.stderr, flush=True)
+            env = dict(os.environ, JIESU_NOW=self.args.now)
+            subprocess.run([sys.executable, str(HERE / "generate.py"), str(root), "--cases", str(size),
+                            "--history", history], env=env, check=True, stdout=subprocess.DEVNULL)
+        return root
+
+    # --- scenarios -------------------------------------------------------------------------
+    def runs(self, reps: int, argv_for, env, **kw) -> list:
+        """`reps` timed runs; a failing command is recorded once and not repeated."""
+        out = []
+        for i in range(reps):
+            try:
+                out.append(run_timed(self.jiesu + argv_for(i), env, **kw))
+            except RuntimeError as exc:
+                return [{"error": str(exc)}]
+        return out
+
+    def measure(self, size: int) -> dict:
+        root = self.store(size)
+        meta = json.loads((root / ".jiesu" / "bench.json").read_text())
+        now = meta["now"]
+        res: dict = {"meta": meta, "scenarios": {}}
+        sc = res["scenarios"]
+        rng = random.Random(size)
+        reps = self.args.repeat
+        env = self.env(root, now)
+        say = lambda text: print(f"[{size:,}] {text}", file=sys.stderr, flush=True)  # noqa: E731
+
+        say("cold index build")
+        cold = ["list", "--limit", "1"] if size <= 100_000 else ["list", "--status", "received", "--limit", "1"]
+        res["cold_command"] = " ".join(cold)
+
+        def cold_run(i):
+            (root / ".jiesu" / "index.sqlite").unlink(missing_ok=True)
+            return cold
+        sc["cold"] = self.runs(self.args.cold_repeat, cold_run, env, sample_tree=True)
+        run_timed(self.jiesu + ["list", "--status", "received", "--limit", "1"], env)  # warm
+
+        ids = self.sample_ids(root, rng, reps, now)
+        now_dt = datetime.fromisoformat(now)
+        month = (now_dt.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        day = (now_dt - timedelta(days=1)).strftime("%Y-%m-%d")
+        commands = {
+            "show": lambda i: ["show", ids["show"][i]],
+            "list": lambda i: ["list", "--status", "accepted"],
+            "overdue": lambda i: ["overdue"],
+            "rank": lambda i: ["rank", "--month", month],
+            "report": lambda i: ["report", "daily", "--date", day, "--format", "html"],
+            "log": lambda i: ["log", ids["log"][i]],
+        }
+        for key, label in READS:
+            if key in ("rank", "report") and key not in self.available:
+                sc[key] = "n/a"
+                continue
+            say(label)
+            sc[key] = self.runs(reps, commands[key], env)
+        sc["refresh_python"] = []
+        sc["refresh_list"] = []
+        say("index refresh, nothing changed")
+        sc["refresh_idle"] = []
+        for i in range(reps):
+            r = run_timed([sys.executable, "-c", REFRESH, str(root)], env, capture=True)
+            r["inner_seconds"] = float(r["stdout"].strip())
+            sc["refresh_idle"].append(r)
+        if size > self.args.writes_max:
+            for key in ("intake", "workflow", "refresh_python", "refresh_list"):
+                sc[key] = "skipped"
+            return self.clean(res)
+
+        work = Path(str(root) + ".work")
+        if work.exists():
+            shutil.rmtree(work)
+        say("copy for the write benchmarks (cp -a)")
+        t = time.perf_counter()
+        subprocess.run(["cp", "-a", str(root), str(work)], check=True)
+        res["copy_seconds"] = time.perf_counter() - t
+        # a copy has new inodes and ctimes: let git re-validate its index once, as a real store's is
+        t = time.perf_counter()
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=work, check=False)
+        res["git_refresh_seconds"] = time.perf_counter() - t
+        try:
+            wenv = self.env(work, now)
+            say("intake")
+            sc["intake"] = []
+            for i in range(reps):
+                sc["intake"].append(run_timed(self.jiesu + self.intake_args(rng), wenv, capture=True))
+            say("workflow")
+            flows = []
+            for i in range(reps):
+                flow = {}
+                r = run_timed(self.jiesu + self.intake_args(rng), wenv, capture=True)
+                case_id = r["stdout"].split()[0]
+                flow["intake"] = r
+                flow["assign"] = run_timed(self.jiesu + ["assign", case_id], wenv)
+                flow["accept"] = run_timed(self.jiesu + ["accept", case_id], self.env(work, now, "eternal-town"))
+                flow["close"] = run_timed(self.jiesu + ["close", case_id, "--resolved", "--summary", "Cleared on site"],
+                                          self.env(work, now, "eternal-town"))
+                flow["evaluate"] = run_timed(self.jiesu + ["evaluate", case_id, "--reached", "--contacted", "--resolved",
+                                                           "--satisfaction", "satisfied"], self.env(work, now, "callback-201"))
+                flows.append(flow)
+            sc["workflow"] = flows
+            say("index refresh after one change")
+            for i in range(reps):
+                case_id = ids["show"][i]
+                run_timed(self.jiesu + ["note", case_id, f"bench note {i}"], wenv)
+                r = run_timed([sys.executable, "-c", REFRESH, str(work)], wenv, capture=True)
+                r["inner_seconds"] = float(r["stdout"].strip())
+                sc["refresh_python"].append(r)
+                run_timed(self.jiesu + ["note", case_id, f"bench note {i}b"], wenv)
+                sc["refresh_list"].append(run_timed(self.jiesu + ["list", "--limit", "1"], wenv))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return self.clean(res)
+
+    @staticmethod
+    def clean(res: dict) -> dict:
+        for runs in res["scenarios"].values():
+            if isinstance(runs, list):
+                for r in runs:
+                    for x in (r.values() if "seconds" not in r and "error" not in r else [r]):
+                        if isinstance(x, dict):
+                            x.pop("stdout", None)
+        return res
+
+    def intake_args(self, rng) -> list[str]:
+        return ["intake", "--type", "complaint", "--category", "env.garbage.unregulated-collection",
+                "--title", f"Rubbish dumped at the wood factory gate ({rng.randint(1, 999)})",
+                "--street", "dragon-gate/eternal-town", "--surname", "王", "--phone", "13800138000"]
+
+    def sample_ids(self, root: Path, rng, count: int, now: str) -> dict:
+        """Cases to show (recent months) and to log (a year or more old, so the walk is long)."""
+        months = sorted(p for p in (root / "cases").glob("*/*") if p.is_dir())
+        recent = months[-3:]
+        old = months[: max(1, len(months) * 2 // 3)]
+        pick = lambda folders: sorted(rng.choice(list(rng.choice(folders).glob("*.yaml"))).stem for _ in range(count))  # noqa: E731
+        return {"show": pick(recent), "log": pick(old)}
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+class Failed(Exception):
+    pass
+
+
+def _ok(runs):
+    if runs == "skipped":
+        raise Failed("not run")
+    for r in runs:
+        if isinstance(r, dict) and "error" in r:
+            raise Failed(r["error"])
+    return runs
+
+
+def med(runs, field="seconds"):
+    runs = _ok(runs)
+    return statistics.median(r[field] for r in runs) if runs else None
+
+
+def peak(runs, field="rss_mb"):
+    runs = _ok(runs)
+    return max(r.get(field, 0) for r in runs) if runs else None
+
+
+def fmt_s(seconds):
+    if seconds is None:
+        return "—"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def cell(seconds, mb):
+    return "—" if seconds is None else f"{fmt_s(seconds)} ({mb:.0f} MB)"
+
+
+def rows_for(results: dict) -> list[tuple[str, dict]]:
+    """(label, {size: (median seconds, peak MB)}) for every scenario."""
+    out = []
+
+    def add(label, getter):
+        values = {}
+        for size, res in results.items():
+            try:
+                values[size] = getter(res["scenarios"])
+            except Failed as exc:
+                values[size] = ("failed", str(exc))
+        out.append((label, values))
+
+    add("intake", lambda s: (med(s["intake"]), peak(s["intake"])))
+    for step in WORKFLOW:
+        add(f"workflow: {step}", lambda s, step=step: (med([f[step] for f in _ok(s["workflow"])]),
+                                                       peak([f[step] for f in _ok(s["workflow"])])))
+    add("workflow: total (5 commands)", lambda s: (statistics.median(sum(f[k]["seconds"] for k in WORKFLOW) for f in _ok(s["workflow"])),
+                                                   max(f[k]["rss_mb"] for f in _ok(s["workflow"]) for k in WORKFLOW)))
+    for key, label in READS:
+        add(label, lambda s, key=key: "n/a" if s[key] == "n/a" else (med(s[key]), peak(s[key])))
+    add("index refresh after one change (in-process)", lambda s: (med(s["refresh_python"], "inner_seconds"), peak(s["refresh_python"])))
+    add("list --limit 1 after one change", lambda s: (med(s["refresh_list"]), peak(s["refresh_list"])))
+    add("index refresh, nothing changed (in-process)", lambda s: (med(s["refresh_idle"], "inner_seconds"), peak(s["refresh_idle"])))
+    add("cold index build (list --limit 1)¹", lambda s: (med(s["cold"]), peak(s["cold"], "tree_rss_mb")))
+    return out
+
+
+def verdicts(label: str, values: dict) -> str:
+    """Which targets of the issue apply to this row, and whether they are met."""
+    def at(size):
+        v = values.get(size)
+        return None if v in (None, "n/a") or v[0] == "failed" else v
+
+    notes = []
+
+    def check(ok, text):
+        notes.append(f"{'met' if ok else '**missed**'}: {text}")
+
+    small, big, huge = at(1000), at(100_000), at(1_000_000)
+    if label.startswith("workflow") or label == "intake":
+        if small and big:
+            ratio = big[0] / small[0]
+            check(ratio <= 1.5, f"100k/1k = {ratio:.2f}× (≤ 1.5×)")
+    if label == "intake" and big:
+        check(big[0] <= 0.3, f"{fmt_s(big[0])} at 100k (≤ 300 ms)")
+    if label.split()[0] in ("list", "overdue", "rank", "report") and "after" not in label:
+        if big:
+            check(big[0] <= 1.0, f"{fmt_s(big[0])} at 100k (≤ 1 s)")
+        if huge:
+            check(huge[0] <= 4.0, f"{fmt_s(huge[0])} at 1M (≤ 4 s)")
+            check(huge[1] <= 500, f"{huge[1]:.0f} MB at 1M (≤ 500 MB)")
+    if label.startswith("index refresh") and big:
+        check(big[0] <= 0.3, f"{fmt_s(big[0])} at 100k (≤ 0.3 s)")
+    if label.startswith("cold") and big:
+        check(big[0] <= 90, f"{fmt_s(big[0])} at 100k (≤ 90 s)")
+    if label.startswith("log") and big:
+        check(big[0] <= 0.5, f"{fmt_s(big[0])} at 100k (≤ 0.5 s)")
+    if any(v == "n/a" for v in values.values()):
+        return "n/a (not built yet)"
+    for size, v in values.items():
+        if v not in (None, "n/a") and v[0] == "failed" and v[1] != "not run":
+            notes.append(f"**failed** at {size:,}")
+    return "; ".join(notes)
+
+
+def table(results: dict) -> str:
+    sizes = sorted(results)
+    head = "| scenario | " + " | ".join(f"{s:,} cases" for s in sizes) + " | targets |"
+    lines = [head, "|---" * (len(sizes) + 2) + "|"]
+    for label, values in rows_for(results):
+        cells = []
+        for s in sizes:
+            v = values.get(s)
+            if v == "n/a":
+                cells.append("n/a (not built yet)")
+            elif v and v[0] == "failed":
+                cells.append("not run" if v[1] == "not run" else "failed" + (" (memory limit)" if "MemoryError" in v[1] else ""))
+            else:
+                cells.append(cell(*v) if v else "—")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {verdicts(label, values)} |")
+    gen = []
+    for s in sizes:
+        m = results[s]["meta"]
+        gen.append(f"{m['total_seconds']:.0f} s ({m['history']}, {m['commits']:,} commits)")
+    big = results.get(100_000)
+    note = ""
+    if big:
+        ok = big["meta"]["total_seconds"] <= 300
+        note = f"{'met' if ok else '**missed**'}: {big['meta']['total_seconds']:.0f} s at 100k (≤ 5 min)"
+    lines.append("| generating the store | " + " | ".join(gen) + f" | {note} |")
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    def sh(*cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return ""
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), platform.processor())
+    mem = next((int(ln.split()[1]) // 1024 for ln in open("/proc/meminfo") if ln.startswith("MemTotal")), 0)
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_mb": mem, "python": platform.python_version(),
+            "git": sh("git", "--version"), "kernel": platform.release(), "load": os.getloadavg()}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,100000", help="comma-separated store sizes (cases)")
+    ap.add_argument("--stores", default="/work/benchstores", help="folder of generated stores (outside any repository)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per scenario (the median is shown)")
+    ap.add_argument("--cold-repeat", type=int, default=1, help="runs of the cold index build")
+    ap.add_argument("--history", choices=("full", "batched"), help="history of stores generated here (default: full up to 100k)")
+    ap.add_argument("--now", default=NOW, help=f"JIESU_NOW for stores generated here (default {NOW})")
+    ap.add_argument("--writes-max", type=int, default=100_000, help="run the writing scenarios only up to this size")
+    ap.add_argument("--mem-limit-mb", type=int, default=0, help="address-space limit of each measured command (0: none)")
+    ap.add_argument("--json", type=Path, help="write every measurement here")
+    args = ap.parse_args(argv)
+    global MEM_LIMIT_MB
+    MEM_LIMIT_MB = args.mem_limit_mb
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    bench = Bench(args)
+    info = machine()
+    print(f"machine: {info['cpus']} × {info['cpu']}, {info['memory_mb'] / 1024:.0f} GB, Python {info['python']}, "
+          f"{info['git']}; load {info['load'][0]:.2f}", file=sys.stderr)
+    results = {}
+    for size in sizes:
+        results[size] = bench.measure(size)
+    info["load_after"] = os.getloadavg()
+    print(table(results))
+    print(f"\nmedians of {args.repeat} runs (cold build: {args.cold_repeat}); peak = max RSS of the command "
+          f"(cold build: sampled RSS of the command and its workers); load average {info['load'][0]:.2f} → "
+          f"{info['load_after'][0]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "repeat": args.repeat, "results": {str(k): v for k, v in results.items()}},
+                                        indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
