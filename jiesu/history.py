@@ -37,6 +37,20 @@ def _load_blob(commit, path: str):
     return data if isinstance(data, dict) else {"__unreadable__": True}
 
 
+def _reaches_creation(commits: list, path: str) -> bool:
+    """Whether the oldest of `commits` (newest first) is the one that created the file."""
+    if not commits:
+        return False
+    oldest = commits[-1]
+    if not oldest.parents:
+        return True
+    try:
+        oldest.parents[0].tree / path
+    except KeyError:
+        return True
+    return False
+
+
 def _events(case) -> dict:
     return {e.get("id"): e for e in (case or {}).get("events") or [] if isinstance(e, dict)}
 
@@ -71,6 +85,10 @@ def case_history(store, case_id: str) -> list[dict]:
     start, received = Index(store).locate(rel)
     options = {"since": (timeutil.load(received) - timedelta(days=2)).isoformat()} if received else {}
     commits = list(repo.iter_commits(start or "HEAD", paths=rel, **options))
+    if options and not _reaches_creation(commits, rel):
+        # the walk stopped before the commit that created the file (a clock more than two days
+        # behind somewhere in between): walk the whole history instead
+        commits = list(repo.iter_commits(start or "HEAD", paths=rel))
     commits.reverse()
     out = []
     for commit in commits:

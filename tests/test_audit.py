@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 from conftest import ETERNAL, git, new_case
@@ -114,6 +115,20 @@ def test_log_tells_who_did_what_and_when_including_merges(tmp_path, run, store):
     assert "sync      syncer" in text
     assert "+ (merged) note by centre at 2021-11-02T11:30:00+08:00: text Rang again" in text
     assert "outside jiesu" not in text
+
+
+def test_log_survives_a_commit_dated_long_before_the_case(run, store):
+    """`log` stops two days before the case was received, by committer date; a commit from a clock
+    far behind in between would end git's walk early, so log walks the whole history instead."""
+    case_id = worked_case(run)
+    (store.root / "NOTES.txt").write_text("office notes\n", "utf-8")
+    git(store.root, "add", "NOTES.txt")
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2020-01-01T00:00:00+08:00", "GIT_AUTHOR_DATE": "2020-01-01T00:00:00+08:00"}
+    subprocess.run(["git", "commit", "-qm", "notes from a machine with a wrong clock"], cwd=store.root, env=env, check=True)
+    run("--as", "town", "contact", case_id, "--note", "Called back", "--at", "2021-11-02T11:00")
+    entries = run.json("log", case_id)
+    assert [e["action"] for e in entries] == ["intake", "assign", "accept", "note", "contact"]
+    assert entries[0]["created"]
 
 
 def test_the_audit_walks_history_once_and_then_only_what_is_new(run, store):

@@ -4,6 +4,7 @@ refresh after edits, deletions and merges made outside jiesu; lazy imports."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -100,6 +101,22 @@ def test_refresh_after_outside_edits_deletes_and_merges(run, store, busy):
     deleted = store.case_relpath(busy[5])
     assert f"{deleted}:1: event " in report and "was removed by outside jiesu commit" in report and "git show" in report
     git(store.root, "checkout", "-q", "--", store.case_relpath(busy[3]))
+
+
+def test_log_reads_the_rewritten_history_not_the_old_one(run, store, busy):
+    """`log` starts at the commit the index read a case at; after a history rewrite that commit is
+    gone from HEAD's history, so the index falls back to HEAD instead of walking the old commits."""
+    run("list")
+    before = [h["commit"] for h in run.json("log", busy[1])]
+    assert len(before) == 4  # intake, assign, accept, close
+    env = {"FILTER_BRANCH_SQUELCH_WARNING": "1"}
+    subprocess.run(["git", "filter-branch", "-f", "--msg-filter", "cat; echo; echo Reworded: yes", "HEAD"],
+                   cwd=store.root, env={**os.environ, **env}, check=True, capture_output=True)
+    after = run.json("log", busy[1])
+    assert len(after) == 4 and not set(before) & {h["commit"] for h in after}
+    for h in after:
+        assert subprocess.run(["git", "merge-base", "--is-ancestor", h["commit"], "HEAD"], cwd=store.root).returncode == 0
+        assert "Reworded: yes" in git(store.root, "show", "-s", "--format=%B", h["commit"])
 
 
 def test_unreadable_case_file_is_listed_as_a_problem(run, store, busy):

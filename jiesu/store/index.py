@@ -258,8 +258,13 @@ class Index:
         gone = [p for p, b in changes if b is None]
         todo = [(p, b) for p, b in changes if b is not None]
         rows = self._parse(todo, progress_factory)
+        # After a history rewrite (reset, rebase, purge) the commit a row was read at may no longer
+        # lead to HEAD; HEAD itself is then the only start `jiesu log` can trust.
+        rewritten = bool(old and head) and self.store.git.run("merge-base", "--is-ancestor", old, head, check=False).returncode != 0
         with db:
             db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
+            if rewritten:
+                db.execute("UPDATE cases SET read_at = ?", (head,))
             db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", with_commit(rows, head))
             db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (head,))
 
