@@ -182,6 +182,30 @@ def test_rejected_push_is_explained_and_keeps_the_merge(tmp_path, hl, bare):
     assert "pushed 1 commit(s)" in hl("sync").stdout
 
 
+def test_a_push_that_loses_a_race_merges_again_and_pushes(tmp_path, hl, bare):
+    """Another office pushes between this sync's fetch and its push: the push is refused, so sync
+    fetches, merges again and pushes; both offices' cases end on the remote."""
+    xc = office(tmp_path, bare, "XC")
+    theirs = intake(xc, "Blocked drain", SPRING)
+    ours = intake(hl, "Lamp out")
+    marker = tmp_path / "raced"
+    hook = hl.store.root / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f"[ -e '{marker}' ] && exit 0\n"
+        f"touch '{marker}'\n"
+        f"env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE git -C '{xc.store.root}' push -q origin HEAD:refs/heads/main >&2\n")
+    hook.chmod(0o755)
+    result = hl("sync")
+    assert marker.exists()
+    assert "origin moved on while syncing (attempt 1); merging again" in result.stderr
+    assert result.stdout == "merged 1 commit(s) from origin/main; 1 case file(s) changed\npushed 2 commit(s) to origin/main\n"
+    remote_cases = git(bare, "ls-tree", "-r", "--name-only", "main", "--", "cases/")
+    assert Store(hl.store.root).case_relpath(theirs) in remote_cases
+    assert Store(hl.store.root).case_relpath(ours) in remote_cases
+    assert git(bare, "rev-parse", "main") == git(hl.store.root, "rev-parse", "HEAD")
+
+
 def test_unreachable_remote_and_missing_remote(tmp_path, hl):
     git(hl.store.root, "remote", "add", "gone", str(tmp_path / "nowhere.git"))
     hl.fails("sync", "gone", match="cannot reach remote gone (")

@@ -195,6 +195,8 @@ def _push(store: Store, remote: str, branch: str) -> bool:
     text = proc.stdout + proc.stderr
     if "[rejected]" in text and ("fetch first" in text or "non-fast-forward" in text):
         return False
+    if "[remote rejected]" in text and re.search(r"cannot lock ref|but expected|failed to update ref", text):
+        return False  # someone pushed between our look at the remote and our update of it
     if "[remote rejected]" in text or "remote:" in proc.stderr or "[rejected]" in text:
         reason = re.findall(r"^remote: (.+)$", proc.stderr, re.MULTILINE) or re.findall(r"\[(?:remote )?rejected\].*\((.+)\)", text)
         raise StoreError(
