@@ -37,6 +37,29 @@ def _load_blob(commit, path: str):
     return data if isinstance(data, dict) else {"__unreadable__": True}
 
 
+def _walk(repo, start: str, path: str, options: dict) -> list:
+    """Commits from `start` that touched `path`, newest first, within `options` (a `since` bound)
+    unless that bound ends git's walk before the commit that created the file (a clock more than
+    two days behind somewhere in between): then the whole history."""
+    commits = list(repo.iter_commits(start, paths=path, **options))
+    if options and not _reaches_creation(commits, path):
+        commits = list(repo.iter_commits(start, paths=path))
+    return commits
+
+
+def _trailers(commit) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in commit.message.splitlines():
+        if line.startswith("Jiesu-") and ": " in line:
+            key, value = line.split(": ", 1)
+            found.setdefault(key, []).append(value.strip())
+    return found
+
+
+def _case_id(path: str) -> str:
+    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
 def _reaches_creation(commits: list, path: str) -> bool:
     """Whether the oldest of `commits` (newest first) is the one that created the file."""
     if not commits:
@@ -84,28 +107,39 @@ def case_history(store, case_id: str) -> list[dict]:
 
     start, received = Index(store).locate(rel)
     options = {"since": (timeutil.load(received) - timedelta(days=2)).isoformat()} if received else {}
-    commits = list(repo.iter_commits(start or "HEAD", paths=rel, **options))
-    if options and not _reaches_creation(commits, rel):
-        # the walk stopped before the commit that created the file (a clock more than two days
-        # behind somewhere in between): walk the whole history instead
-        commits = list(repo.iter_commits(start or "HEAD", paths=rel))
-    commits.reverse()
+    steps = [(c, rel, rel) for c in _walk(repo, start or "HEAD", rel, options)]  # newest first
+    # a case moved by `jiesu renumber` began under another id: follow it there
+    seen = {rel}
+    while steps and steps[-1][0].parents and _reaches_creation([steps[-1][0]], steps[-1][1]):
+        oldest, path, _ = steps[-1]
+        trailers = _trailers(oldest)
+        if trailers.get("Jiesu-Action") != ["renumber"]:
+            break
+        older = [c for c in trailers.get("Jiesu-Case", []) if c != _case_id(path)]
+        if not older:
+            break
+        try:
+            old_rel = store.case_relpath(older[0])
+        except JiesuError:
+            break
+        if old_rel in seen:
+            break
+        seen.add(old_rel)
+        steps[-1] = (oldest, path, old_rel)
+        steps += [(c, old_rel, old_rel) for c in _walk(repo, oldest.parents[0].hexsha, old_rel, options)]
+    steps.reverse()
     out = []
-    for commit in commits:
-        after = _load_blob(commit, rel)
+    for commit, path, before_path in steps:
+        after = _load_blob(commit, path)
         parent = commit.parents[0] if commit.parents else None
-        before = _load_blob(parent, rel) if parent is not None else None
-        trailers = {}
-        for line in commit.message.splitlines():
-            if line.startswith("Jiesu-") and ": " in line:
-                key, value = line.split(": ", 1)
-                trailers.setdefault(key, value)
+        before = _load_blob(parent, before_path) if parent is not None else None
+        trailers = {k: v[0] for k, v in _trailers(commit).items()}
         merge = len(commit.parents) > 1
         old_events, new_events = _events(before), _events(after)
         added = [e for k, e in new_events.items() if k not in old_events]
         every_parent = dict(old_events)
         for other in commit.parents[1:]:
-            every_parent.update(_events(_load_blob(other, rel)))
+            every_parent.update(_events(_load_blob(other, path)))
         removed = [e for k, e in every_parent.items() if k not in new_events]
         superseded = [e for k, e in new_events.items() if e.get("superseded") and not old_events.get(k, {}).get("superseded")]
         old_state, new_state = (before or {}).get("state") or {}, (after or {}).get("state") or {}
@@ -130,6 +164,7 @@ def case_history(store, case_id: str) -> list[dict]:
             "merge": merge,
             "outside_jiesu": "Jiesu-Action" not in trailers and not merge,
             "created": before is None and after is not None,
+            "renumbered_from": _case_id(before_path) if before_path != path else None,
             "deleted": after is None,
             "events_added": [_describe_event(e, names) for e in added],
             "events_removed": [_describe_event(e, names) for e in removed],
@@ -150,6 +185,8 @@ def history_text(entries: list[dict], tz) -> str:
             lines.append("    ! commit has no jiesu trailers: the file was changed outside jiesu")
         if h["created"]:
             lines.append("    + case created")
+        if h.get("renumbered_from"):
+            lines.append(f"    ~ renumbered from {h['renumbered_from']}")
         if h["deleted"]:
             lines.append("    - case file deleted")
         for e in h["events_added"]:

@@ -150,6 +150,13 @@ def test_one_id_given_to_two_cases_stops_the_sync_and_renumber_fixes_it(tmp_path
     moved = Store(hl.store.root).load_case("HL-2111-0002")
     assert moved["events"][-1]["text"] == "renumbered from HL-2111-0001: the id was taken by another case"
     assert "HL-2111-0002" in (hl.store.root / "private" / "people" / "P-000001.yaml").read_text("utf-8")
+    # its history follows it back to the id it was received under, in both clones
+    for run in (hl, twin):
+        entries = run.json("log", "HL-2111-0002")
+        assert [(e["action"], e["renumbered_from"], e["created"]) for e in entries] == [
+            ("intake", None, True), ("renumber", "HL-2111-0001", False)]
+        assert [e.split(":")[0] for e in entries[1]["events_added"]] == ["note by operator at 2021-11-10T12"]
+        assert "~ renumbered from HL-2111-0001" in run("log", "HL-2111-0002").stdout
     twin.fails("renumber", "HL-2111-0002", match="HL-2111-0002 is already shared (origin/main has it)")
 
 
@@ -204,6 +211,25 @@ def test_a_push_that_loses_a_race_merges_again_and_pushes(tmp_path, hl, bare):
     assert Store(hl.store.root).case_relpath(theirs) in remote_cases
     assert Store(hl.store.root).case_relpath(ours) in remote_cases
     assert git(bare, "rev-parse", "main") == git(hl.store.root, "rev-parse", "HEAD")
+
+
+def test_sync_does_not_trip_over_a_commit_graph_being_written(tmp_path, hl, bare):
+    """jiesu refreshes the commit-graph in the background; a fetch that wrote one as well would die
+    on the graph's lock. Hold that lock (as a running `git commit-graph write` does) and sync."""
+    xc = office(tmp_path, bare, "XC")
+    theirs = intake(xc, "Blocked drain", SPRING)
+    xc("sync")
+    graphs = hl.store.root / ".git" / "objects" / "info" / "commit-graphs"
+    graphs.mkdir(parents=True, exist_ok=True)
+    lock = graphs / "commit-graph-chain.lock"
+    lock.write_text("")
+    git(hl.store.root, "config", "fetch.writeCommitGraph", "true")  # as stores made by older versions have it
+    try:
+        assert hl("sync").stdout.startswith("fast-forward 1 commit(s) from origin/main")
+    finally:
+        lock.unlink()
+    assert theirs in [c["id"] for c in hl.json("list")]
+    assert "fetch.writecommitgraph" not in git(xc.store.root, "config", "--list", "--local")
 
 
 def test_unreachable_remote_and_missing_remote(tmp_path, hl):

@@ -21,7 +21,6 @@ GIT_SETTINGS = {
     "core.untrackedCache": "true",
     "index.version": "4",
     "core.commitGraph": "true",
-    "fetch.writeCommitGraph": "true",
     "gc.writeCommitGraph": "true",
     "core.quotePath": "false",
 }

@@ -88,7 +88,9 @@ def _check_ready(store: Store) -> str:
 
 
 def _fetch(store: Store, remote: str) -> None:
-    proc = store.git.run("fetch", "--quiet", remote, check=False)
+    # jiesu refreshes the commit-graph in the background; a fetch that wrote one too would die on
+    # the graph's lock while that runs
+    proc = store.git.run("-c", "fetch.writeCommitGraph=false", "fetch", "--quiet", remote, check=False)
     if proc.returncode != 0:
         url = store.git.config(f"remote.{remote}.url") or "?"
         raise StoreError(f"cannot reach remote {remote} ({url}): {_detail(proc.stderr)}; nothing was changed",
@@ -124,6 +126,7 @@ def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResul
         _refuse(proc, remote, branch, conflicts)
     result.merged += count
     result.fast_forward = fast
+    store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter", now=True)
     changed = [p for p in git.out("diff", "--name-only", "-z", head, "HEAD", "--", "cases/").split("\0") if p]
     result.cases += changed
     for path in changed:  # name the events this merge superseded (not those superseded before)

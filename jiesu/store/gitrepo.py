@@ -185,14 +185,15 @@ class Git:
         if self._objects:
             self._objects.close()
 
-    def keep_commit_graph(self, counter: Path, every: int = 200) -> bool:
-        """Every `every` commits, refresh the commit-graph with changed-path Bloom filters in the
-        background (so `git log -- PATH` and `jiesu log` stay fast); True when one was started."""
+    def keep_commit_graph(self, counter: Path, every: int = 200, now: bool = False) -> bool:
+        """Every `every` commits (or `now`, after a merge brought many), refresh the commit-graph
+        with changed-path Bloom filters in the background (so `git log -- PATH` and `jiesu log`
+        stay fast); True when one was started."""
         try:
             count = int(counter.read_text() or 0) + 1 if counter.exists() else every
         except (OSError, ValueError):
             count = every
-        if count < every:
+        if count < every and not now:
             counter.write_text(str(count))
             return False
         counter.parent.mkdir(parents=True, exist_ok=True)
