@@ -9,6 +9,7 @@ received in P located in the unit (for a department: led by it).
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -112,12 +113,16 @@ class Ranking:
 def _scores(store, index, year, month, level) -> tuple[dict, dict]:
     catalog = store.catalog
     start, end = month_range(store, year, month)
-    rows = index.rows("evaluated_ts >= ? AND evaluated_ts < ?", (start.timestamp(), end.timestamp()), order="id")
+    span = (start.timestamp(), end.timestamp())
+    # records worked out when each case was indexed; a row whose record could not be is redone here
+    found = index.select("id, assess", "evaluated_ts >= ? AND evaluated_ts < ?", span, order="id")
+    records = [marshal.loads(blob) for _, blob in found if blob is not None]
+    if any(blob is None for _, blob in found):
+        redo = index.rows("evaluated_ts >= ? AND evaluated_ts < ? AND assess IS NULL", span, order="id")
+        records += [record(row, catalog, store.tz) for row in redo]
+    records = sorted((r for r in records if r is not None), key=lambda r: r["id"])
     by_unit: dict = {u: [] for u in level_units(catalog, level)}
-    for row in rows:
-        rec = record(row, catalog, store.tz)
-        if rec is None:
-            continue
+    for rec in records:
         unit = unit_at_level(catalog, rec["lead"], level)
         if unit is not None:
             by_unit.setdefault(unit, []).append(rec)

@@ -82,9 +82,56 @@ def add_working(start: datetime, amount: timedelta, calendar: Calendar, tz: tzin
 
 
 def working_between(a: datetime, b: datetime, calendar: Calendar, tz: tzinfo) -> timedelta:
-    """Working time between two instants (negative when b is before a)."""
+    """Working time between two instants (negative when b is before a).
+
+    Whole days in the middle of a long span come from a running total of working time per day
+    (built once per calendar), so a case months overdue costs as little as one a day late.
+    """
     if b < a:
         return -working_between(b, a, calendar, tz)
+    first = a.astimezone(tz).date()
+    if _boundary(first, calendar, tz) < a:
+        first += timedelta(days=1)
+    last = b.astimezone(tz).date()
+    if _boundary(last, calendar, tz) > b:
+        last -= timedelta(days=1)
+    if (last - first).days < _LONG_SPAN:
+        return _working_by_segments(a, b, calendar, tz)
+    return (_working_by_segments(a, _boundary(first, calendar, tz), calendar, tz)
+            + _whole_days(first, last, calendar, tz)
+            + _working_by_segments(_boundary(last, calendar, tz), b, calendar, tz))
+
+
+_LONG_SPAN = 14  # days; shorter spans are summed period by period
+_TOTALS: dict = {}  # (calendar, tz) → (first day's ordinal, running totals in seconds)
+
+
+def _boundary(day: date, calendar: Calendar, tz: tzinfo) -> datetime:
+    """Where `day`'s working period would begin: every period of an earlier day ends by then and
+    every period of a later day begins after it (a period never exceeds 24 hours)."""
+    return local(day, calendar.working_hours[0] if calendar.working_hours else time(0), tz)
+
+
+def _whole_days(first: date, stop: date, calendar: Calendar, tz: tzinfo) -> timedelta:
+    """Working time in the periods of the days from `first` up to, not including, `stop`."""
+    key = (calendar, tz)
+    base, totals = _TOTALS.get(key, (None, None))
+    if base is None or first.toordinal() < base or stop.toordinal() >= base + len(totals):
+        lo = min(first.toordinal(), base if base is not None else first.toordinal()) - 366
+        hi = max(stop.toordinal(), base + len(totals) if base is not None else stop.toordinal()) + 366
+        totals, running = [0.0], 0.0
+        for ordinal in range(lo, hi):
+            day = date.fromordinal(ordinal)
+            if calendar.is_working_day(day):
+                seg_start, seg_end = _segment.__wrapped__(day, calendar, tz)
+                running += (seg_end - seg_start).total_seconds()
+            totals.append(running)
+        base = lo
+        _TOTALS[key] = (base, totals)
+    return timedelta(seconds=totals[stop.toordinal() - base] - totals[first.toordinal() - base])
+
+
+def _working_by_segments(a: datetime, b: datetime, calendar: Calendar, tz: tzinfo) -> timedelta:
     total = timedelta(0)
     for seg_start, seg_end in segments(a, calendar, tz):
         if seg_start >= b:

@@ -104,8 +104,10 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
     index = Index(store)
     # open now and due by the end of the window, or changed since `as_of` (then it may have differed)
     # (cases received after `as_of` come back as status None from status_at and drop out)
+    # no ORDER BY: with one, SQLite walks the whole table in received order instead of the two
+    # indexes of the OR (1.6 s instead of 13 ms at a million cases); the lists are sorted below
     rows = index.rows("(status IN ('received','dispatched','accepted') AND due_ts <= ?) OR changed_ts > ?",
-                      (t + soon_hours * 3600, t), progress_factory=progress_factory)
+                      (t + soon_hours * 3600, t), order="", progress_factory=progress_factory)
     where, params = ["closed_late = 1 AND closed_ts <= ?"], [t]
     if district:
         where.append("district = ?")

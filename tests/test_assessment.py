@@ -337,6 +337,27 @@ def test_rank_command_json_and_table(month):
     assert bad.exit_code == 1 and "--month: '2021-13' is not a month" in bad.stderr
 
 
+def test_records_kept_in_the_index_equal_records_worked_out_again(month, monkeypatch):
+    """`rank` reads each case's assessment record from the index; a row without one (it could not
+    be worked out when indexed) is worked out from the case again, with the same ranking."""
+    import shutil
+    import sqlite3
+
+    from jiesu import assessment
+
+    monkeypatch.setenv("JIESU_NOW", "2021-12-05T12:00:00")
+    store, _ = month
+    copy = month[0].root.parent / "copy-of-store"
+    shutil.copytree(store.root, copy)
+    kept = assessment.ranking(Store(copy), "2021-11").as_dict()
+    db = sqlite3.connect(copy / ".jiesu" / "index.sqlite")
+    with db:
+        assert db.execute("UPDATE cases SET assess = NULL WHERE evaluated_ts IS NOT NULL").rowcount > 60
+    db.close()
+    again = assessment.ranking(Store(copy), "2021-11").as_dict()
+    assert again == kept and len(kept["ranked"]) >= 10
+
+
 def test_show_explains_the_contribution(month, monkeypatch):
     monkeypatch.setenv("JIESU_NOW", "2021-12-05T12:00:00")
     from jiesu import assessment

@@ -119,6 +119,18 @@ def test_log_reads_the_rewritten_history_not_the_old_one(run, store, busy):
         assert "Reworded: yes" in git(store.root, "show", "-s", "--format=%B", h["commit"])
 
 
+def test_a_new_time_zone_rebuilds_the_index(run, store, busy):
+    """Local dates and working time depend on the office's zone, so its rows are redone."""
+    before = run.json("list")
+    settings = store.root / "jiesu.yaml"
+    settings.write_text(settings.read_text("utf-8").replace("timezone: Asia/Shanghai", "timezone: Europe/London"), "utf-8")
+    git(store.root, "commit", "-qam", "the office moved")
+    result = run("list", "--format", "json")
+    assert "rebuilding the index because the catalog or the time zone changed" in result.stderr
+    assert [r["id"] for r in json.loads(result.stdout)] == [r["id"] for r in before]
+    assert "rebuilding" not in run("list").stderr  # once
+
+
 def test_unreadable_case_file_is_listed_as_a_problem(run, store, busy):
     path = store.root / store.case_relpath(busy[4])
     path.write_text("id: [broken\n", "utf-8")

@@ -127,6 +127,29 @@ def test_a_working_deadline_never_falls_on_rest_time(start, days, hours, minutes
         assert inside, due
 
 
+@settings(max_examples=300, deadline=None)
+@given(a=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31)),
+       span=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+       cal=st.sampled_from([CAL, OFFICE, NIGHT]), tz=st.sampled_from([SH, NY]))
+def test_working_time_over_long_spans_equals_the_sum_of_working_periods(a, span, cal, tz):
+    """Long spans take whole days from running totals; the answer is the period-by-period sum."""
+    start = clock.fixed(a.replace(tzinfo=tz))
+    end = clock.fixed((start + span).astimezone(tz))
+    expected = clock._working_by_segments(start, end, cal, tz)
+    assert clock.working_between(start, end, cal, tz) == expected
+    assert clock.working_between(end, start, cal, tz) == -expected
+
+
+def test_working_days_late_by_hand_across_the_holiday():
+    # due Fri 26 Sep 2025 12:00, now Fri 31 Oct 12:00 (whole days, Shanghai calendar):
+    # Sep 26 pm (0.5), Sep 28 make-up, 29, 30 (3), Oct 9, 10, 11 make-up (3), Oct 13-17, 20-24, 27-30 (14),
+    # Oct 31 am (0.5) = 21 working days
+    due, now = T("2025-09-26T12:00"), T("2025-10-31T12:00")
+    assert clock.working_days_between(due, now, CAL, SH) == 21
+    # office hours 9-17: Sep 26 12-17 (5 h) + 20 days x 8 h + Oct 31 9-12 (3 h) = 168 h = 21 days of 8 h
+    assert clock.working_between(due, now, OFFICE, SH) == timedelta(hours=168)
+
+
 def test_dst_zone_calendar_days_keep_the_wall_time_and_elapsed_is_real():
     # New York springs forward on 14 March 2021 at 02:00
     before = datetime(2021, 3, 13, 12, 0, tzinfo=NY)

@@ -23,11 +23,11 @@ from jiesu import timeutil
 from jiesu.store import yamlio
 from jiesu.summary import summarize
 
-VERSION = f"7/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"8/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
-    "exempt", "source_key", "read_at", "problem", "row",
+    "exempt", "source_key", "read_at", "assess", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -86,8 +86,24 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        None, None, marshal.dumps(row),
+        None, _assessment(row, catalog, tz), None, marshal.dumps(row),
     )
+
+
+NOT_ASSESSED = marshal.dumps(None)
+
+
+def _assessment(row: dict, catalog, tz) -> bytes | None:
+    """The case's assessment record (see `jiesu.assessment.record`), worked out once when the case
+    is indexed (the index is rebuilt when the catalog changes); None when it could not be."""
+    if not row.get("evaluations"):
+        return NOT_ASSESSED
+    from jiesu.assessment import record as assessment_record
+
+    try:
+        return marshal.dumps(assessment_record(row, catalog, tz))
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return None  # `rank` works it out from the row again, and says what is wrong
 
 
 def _source_key(source) -> str | None:
@@ -165,7 +181,8 @@ class Index:
 
     # --- opening ----------------------------------------------------------------------------
     def _open(self, create: bool) -> sqlite3.Connection | None:
-        fingerprint = self.store.catalog_key or "unreadable"
+        # rows depend on the catalog and on the office's time zone (local dates, working time)
+        fingerprint = f"{self.store.catalog_key or 'unreadable'}|{self.store.settings.get('timezone')}"
         reason = None
         if self.path.exists():
             try:
@@ -174,7 +191,7 @@ class Index:
                 if meta.get("version") != VERSION:
                     reason = "its format changed"
                 elif meta.get("catalog") != fingerprint:
-                    reason = "the catalog changed"
+                    reason = "the catalog or the time zone changed"
                 else:
                     db.execute("PRAGMA synchronous=OFF")
                     return db
