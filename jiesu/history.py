@@ -25,13 +25,23 @@ def open_repo(root):
     return git.Repo(str(root))
 
 
-def _load_blob(commit, path: str):
+def _blob_data(commit, path: str) -> bytes | None:
+    """The file at `path` in `commit`, or None. Asked of one long-lived `git cat-file --batch`
+    (by `<commit>:<path>`) rather than by parsing trees in Python, which costs a second per
+    commit when a month folder holds tens of thousands of cases."""
     try:
-        blob = commit.tree / path
-    except KeyError:
+        _, kind, _, data = commit.repo.git.get_object_data(f"{commit.hexsha}:{path}")
+    except ValueError:  # no such path in that commit
+        return None
+    return data if kind in (b"blob", "blob") else b""
+
+
+def _load_blob(commit, path: str):
+    raw = _blob_data(commit, path)
+    if raw is None:
         return None
     try:
-        data = yamlio.load(blob.data_stream.read().decode("utf-8"), path)
+        data = yamlio.load(raw.decode("utf-8"), path)
     except (yamlio.YamlProblem, UnicodeDecodeError):
         return {"__unreadable__": True}
     return data if isinstance(data, dict) else {"__unreadable__": True}
@@ -65,13 +75,7 @@ def _reaches_creation(commits: list, path: str) -> bool:
     if not commits:
         return False
     oldest = commits[-1]
-    if not oldest.parents:
-        return True
-    try:
-        oldest.parents[0].tree / path
-    except KeyError:
-        return True
-    return False
+    return not oldest.parents or _blob_data(oldest.parents[0], path) is None
 
 
 def _events(case) -> dict:
