@@ -103,7 +103,7 @@ def _assessment(row: dict, catalog, tz) -> bytes | None:
     try:
         return marshal.dumps(assessment_record(row, catalog, tz))
     except (ValueError, TypeError, AttributeError, KeyError):
-        return None  # `rank` works it out from the row again, and says what is wrong
+        return None  # `rank` works it out from the row again
 
 
 def _source_key(source) -> str | None:
