@@ -115,10 +115,10 @@ def _scores(store, index, year, month, level) -> tuple[dict, dict]:
     start, end = month_range(store, year, month)
     span = (start.timestamp(), end.timestamp())
     # records worked out when each case was indexed; a row whose record could not be is redone here
-    found = index.select("id, assess", "evaluated_ts >= ? AND evaluated_ts < ?", span, order="id")
-    records = [marshal.loads(blob) for _, blob in found if blob is not None]
-    if any(blob is None for _, blob in found):
-        redo = index.rows("evaluated_ts >= ? AND evaluated_ts < ? AND assess IS NULL", span, order="id")
+    found = [blob for (blob,) in index.select("assess", "evaluated_ts >= ? AND evaluated_ts < ?", span, order="")]
+    records = [marshal.loads(blob) for blob in found if blob is not None]
+    if None in found:
+        redo = index.rows("evaluated_ts >= ? AND evaluated_ts < ? AND assess IS NULL", span, order="")
         records += [record(row, catalog, store.tz) for row in redo]
     records = sorted((r for r in records if r is not None), key=lambda r: r["id"])
     by_unit: dict = {u: [] for u in level_units(catalog, level)}

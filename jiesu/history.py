@@ -72,10 +72,12 @@ def _case_id(path: str) -> str:
 
 def _reaches_creation(commits: list, path: str) -> bool:
     """Whether the oldest of `commits` (newest first) is the one that created the file."""
-    if not commits:
-        return False
-    oldest = commits[-1]
-    return not oldest.parents or _blob_data(oldest.parents[0], path) is None
+    return bool(commits) and _creates(commits[-1], path)
+
+
+def _creates(commit, path: str) -> bool:
+    """Whether `commit` created the file (its first parent has no such path)."""
+    return not commit.parents or _blob_data(commit.parents[0], path) is None
 
 
 def _events(case) -> dict:
@@ -114,7 +116,7 @@ def case_history(store, case_id: str) -> list[dict]:
     steps = [(c, rel, rel) for c in _walk(repo, start or "HEAD", rel, options)]  # newest first
     # a case moved by `jiesu renumber` began under another id: follow it there
     seen = {rel}
-    while steps and steps[-1][0].parents and _reaches_creation([steps[-1][0]], steps[-1][1]):
+    while steps and steps[-1][0].parents and _creates(steps[-1][0], steps[-1][1]):
         oldest, path, _ = steps[-1]
         trailers = _trailers(oldest)
         if trailers.get("Jiesu-Action") != ["renumber"]:
