@@ -6,7 +6,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo-store
 
-.PHONY: demo test lint example clean bench
+# Property tests: `ci` is derandomized (every run checks the same examples); `explore` draws new ones.
+HYPOTHESIS_PROFILE ?= ci
+export HYPOTHESIS_PROFILE
+
+.PHONY: demo test test-fast lint example clean bench
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jiesu needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -22,6 +26,9 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$code
+
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check --select E,F,W,I --ignore E501 jiesu tests bench

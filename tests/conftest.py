@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from jiesu import ops
 from jiesu.cli import cli
@@ -23,6 +24,20 @@ SHARED = REPO.parent / "shared"
 NOW = "2021-11-10T12:00:00"
 GARBAGE = "env.garbage.unregulated-collection"
 ETERNAL = "dragon-gate/eternal-town"
+
+
+# Hypothesis: `ci` (what `make test` and so CI run) is derandomized, so a run is repeatable to the
+# example; `explore` (plain `pytest`, or HYPOTHESIS_PROFILE=explore make test) searches further
+# with fresh random examples each run.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "explore"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (concurrency, sync, crashes, the generator); "
+                                       "`make test-fast` skips these")
 
 
 def pytest_addoption(parser):

@@ -20,6 +20,8 @@ from jiesu import history
 from jiesu.cli import cli
 from jiesu.store import Store
 
+pytestmark = pytest.mark.slow
+
 NOW = "2025-06-30T17:00:00+08:00"
 
 

@@ -14,10 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ETERNAL, GARBAGE, git
 
 from jiesu import ops, verify
 from jiesu.store import Store
+
+pytestmark = pytest.mark.slow
 
 WORKERS = 8
 WRITES_PER_WORKER = 25

@@ -17,6 +17,8 @@ from jiesu import verify
 from jiesu.faults import POINTS
 from jiesu.store import Store
 
+pytestmark = pytest.mark.slow
+
 INTAKE = ["intake", "--type", "complaint", "--category", GARBAGE, "--title", "Broken street lamp", "--street", ETERNAL,
           "--surname", "Li", "--name", "Li Xiaoming", "--phone", "13912345678"]
 

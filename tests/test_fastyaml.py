@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -40,6 +40,9 @@ documents = block_maps(values)
 
 @settings(max_examples=300, deadline=None)
 @given(documents)
+@example(yamlio.cmap([("id", "'")]))
+@example(yamlio.cmap([("id", "# it's")]))
+@example(yamlio.cmap([("title", yamlio.cmap([("a", "'x'")], flow=True))]))
 def test_the_fast_writer_writes_what_ruamel_writes(doc):
     fast = fastyaml.dump(doc)
     if fast is not None:

@@ -17,6 +17,8 @@ from jiesu import ops
 from jiesu.cli import cli
 from jiesu.store import Store
 
+pytestmark = pytest.mark.slow
+
 SPRING = "dragon-gate/dragon-spring"
 
 

@@ -76,6 +76,10 @@ def _style(value, flow: bool, key: bool) -> str:
         return value
     if key:
         raise Unsupported("key")  # keys are plain words in case files
+    if value[0] in _LEADING:
+        # jiesu's representer forces single quotes on strings that start with an indicator
+        # (yamlio._represent_str), so ruamel never picks double quotes for them
+        return "'" + value.replace("'", "''") + "'"
     if "'" in value:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return "'" + value + "'"
