@@ -26,7 +26,7 @@ Z_CHI2_95 = 1.6448536269514722
 # units with more reached cases than this draw their resampled mean from the normal
 # approximation (mean, s/√n) instead of n draws: the same distribution to well within a rank,
 # and a ranking of a city's units stays fast
-EXACT_UP_TO = 100
+EXACT_UP_TO = 30
 
 
 def chi2_upper_95(df: int) -> float:
@@ -92,29 +92,29 @@ def limits(plot: dict, n: int) -> dict:
 def rank_intervals(values_by_unit: dict[str, list[float]], resamples: int = 1000, seed: int = 12345) -> dict:
     """Each unit's 95 % rank interval (best, worst) from a bootstrap of its own case values.
 
-    Every resample draws each unit's cases with replacement (units in id order, one seeded
-    generator, so the result is the same on every run) and ranks the resampled means: rank = 1 +
-    the units with a strictly higher mean. The interval is the 2.5th and 97.5th percentiles of a
+    Every resample draws each unit's cases with replacement (one seeded generator, units in id
+    order, so the result is the same on every run) and ranks the resampled means: rank = 1 + the
+    units with a strictly higher mean. The interval is the 2.5th and 97.5th percentiles of a
     unit's ranks: the ⌊0.025·B⌋-th and (⌈0.975·B⌉ − 1)-th of the B sorted ranks (from 0).
     """
     rng = random.Random(seed)
     units = sorted(u for u, v in values_by_unit.items() if v)
-    stats = {}
-    for u in units:
-        v = values_by_unit[u]
-        m = _mean(v)
-        sd = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else 0.0
-        stats[u] = (v, len(v), m, sd / math.sqrt(len(v)))
+    drawn = {}
+    for u in units:  # each unit's B resampled means, drawn in one go (units in id order)
+        v, n = values_by_unit[u], len(values_by_unit[u])
+        if n <= EXACT_UP_TO:
+            draws = rng.choices(v, k=n * resamples)
+            drawn[u] = [round(sum(draws[i * n:(i + 1) * n]) / n, 9) for i in range(resamples)]
+        else:
+            m = _mean(v)
+            se = math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n)
+            drawn[u] = [round(rng.gauss(m, se), 9) for _ in range(resamples)]
     ranks: dict = {u: [] for u in units}
-    for _ in range(resamples):
-        means = {}
-        for u in units:
-            v, n, m, se = stats[u]
-            means[u] = sum(rng.choices(v, k=n)) / n if n <= EXACT_UP_TO else rng.gauss(m, se)
-        ordered = sorted(-round(x, 9) for x in means.values())
+    for b in range(resamples):
+        ordered = sorted(-drawn[u][b] for u in units)
         for u in units:
             # the units with a strictly higher mean are those before -mean in ascending order
-            ranks[u].append(1 + bisect_left(ordered, -round(means[u], 9)))
+            ranks[u].append(1 + bisect_left(ordered, -drawn[u][b]))
     low, high = int(0.025 * resamples), math.ceil(0.975 * resamples) - 1
     return {u: (sorted(r)[low], sorted(r)[high]) for u, r in ranks.items()}
 

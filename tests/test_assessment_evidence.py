@@ -294,3 +294,21 @@ def test_fourteen_units_lists_do_not_overlap_and_bands_need_evidence(fourteen, n
     assert "No band for want of evidence:" in table
     data = Cli(fourteen).json("rank", "--month", "2021-11")
     assert data["funnel"]["points"][STREETS[-1]]["signal"] == "below" and data["bootstrap"] == {"resamples": 1000, "seed": 12345}
+
+
+def test_exempt_in_the_library_request_decision_and_carried_over(run, store):
+    from conftest import load, new_case
+
+    one, two = new_case(run), new_case(run)
+    ops.exempt(store, one, "eternal", "Same caller, same gate", type="duplicate")
+    assert load(store, one)["state"]["exemption"] == "pending"
+    ops.exempt(store, one, "centre", "Not the same request", decision="denied")
+    state = load(store, one)["state"]
+    assert state["exemption"] == "denied" and "exempt" not in state
+    events = [e for e in load(store, one)["events"] if e["action"] == "exempt"]
+    assert [(e.get("type"), e.get("decision")) for e in events] == [("duplicate", None), (None, "denied")]
+    # an exemption decided elsewhere (an import): no request, exempt at once
+    ops.exempt(store, two, "importer", "Exempt in the source system")
+    state = load(store, two)["state"]
+    assert state["exempt"] is True and "exemption" not in state
+    run.assert_clean()

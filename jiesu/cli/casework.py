@@ -323,7 +323,8 @@ def exempt(ctx, case_id, reason, kind, decision, at, store_opt, actor_opt):
 
     A unit's request (--reason, --type) leaves the case assessed until the centre approves it;
     a denied request keeps it assessed. Pending and approved exemptions are listed per unit in
-    the monthly report and the unit sheet.
+    the monthly report and the unit sheet. The store has no actors file yet, so any actor may
+    approve; only a reviewer will, once actors.yaml exists.
 
     \b
     Examples:

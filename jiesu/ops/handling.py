@@ -196,10 +196,20 @@ def reject(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None
 EXEMPTION_TYPES = ("unreasonable", "out-of-jurisdiction", "duplicate", "other")
 
 
-def exempt(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None, type: str = "other") -> Result:
-    """Request exemption from assessment (a unit's request, with its type); the case stays
-    assessed until the centre approves it with `decide_exemption`."""
-    if type not in EXEMPTION_TYPES:
+def exempt(store: Store, case_id: str, actor: str, reason: str | None = None, at=None, tx=None, type: str | None = None,
+           decision: str | None = None) -> Result:
+    """Request exemption from assessment: a unit's request with its `type`; the case stays
+    assessed until the centre approves it (`decide_exemption`, or `decision` approved/denied here).
+
+    Without a type or a decision the exemption is recorded as already decided — how an import
+    carries over a case that another system exempted, and how files written before requests
+    existed read.
+    """
+    if decision is not None:
+        if decision not in ("approved", "denied"):
+            raise InvalidInput(f"decision: {decision!r}; allowed: approved, denied")
+        return decide_exemption(store, case_id, actor, decision == "approved", reason, at=at, tx=tx)
+    if type is not None and type not in EXEMPTION_TYPES:
         raise InvalidInput(f"--type: {type!r}; allowed: {', '.join(EXEMPTION_TYPES)}")
 
     def build(case, state, when):
@@ -208,9 +218,10 @@ def exempt(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None
         if state.get("exemption") == "pending":
             raise InvalidInput(f"{case_id} already has a pending exemption request; the centre decides it with "
                                "`jiesu exempt ID --approve` or `--deny --reason`")
-        return {"type": type, "reason": _reason(reason)}
+        return {"type": type, "reason": _reason(reason)} if type else {"reason": _reason(reason)}
 
-    return change(store, case_id, "exempt", actor, at, build, lambda ev: f"exemption requested ({ev['type']})", tx=tx)
+    return change(store, case_id, "exempt", actor, at, build,
+                  lambda ev: f"exemption requested ({ev['type']})" if ev.get("type") else "exempt from assessment", tx=tx)
 
 
 def decide_exemption(store: Store, case_id: str, actor: str, approve: bool, reason: str | None = None, at=None,
