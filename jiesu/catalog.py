@@ -31,6 +31,8 @@ INDICATORS = ("response", "resolution", "satisfaction", "on_time", "acceptance_o
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("high", "normal")
 BAND_RULES = ("top", "bottom", "improved_by", "score_below", "score_at_least")
+RESPONSE_FLAGS = ("accept", "contact", "complete")
+EVIDENCE = ("funnel", "none")
 
 
 @dataclass
@@ -126,6 +128,7 @@ class Scheme:
     code: str
     name: dict
     weights: dict
+    categories: list = field(default_factory=list)
 
 
 @dataclass
@@ -139,6 +142,10 @@ class Assessment:
     level: str = "street"
     top: int = 10
     bands: list = field(default_factory=list)
+    # weights of the three timeliness flags in a case's response value, normalised to sum to 1
+    response: dict = field(default_factory=lambda: {k: 1 / 3 for k in RESPONSE_FLAGS})
+    evidence: str = "funnel"
+    bootstrap: dict = field(default_factory=lambda: {"resamples": 1000, "seed": 12345})
 
 
 @dataclass
@@ -229,12 +236,18 @@ class Catalog:
             return self.categories[category].time_limit, f"category:{category}"
         return self.default_class, "default"
 
-    def scheme_for(self, tags: list) -> str:
-        """The assessment scheme of a case: its first tag naming one, else the default."""
+    def scheme_for(self, tags: list, category: str | None = None) -> str:
+        """The assessment scheme of a case: its first tag naming one, else the scheme whose
+        category prefix matches its category longest, else the default."""
         for tag in tags or ():
             if tag in self.tags and self.tags[tag].scheme:
                 return self.tags[tag].scheme
-        return self.assessment.default_scheme
+        best, length = self.assessment.default_scheme, -1
+        for scheme in self.assessment.schemes.values():
+            for prefix in scheme.categories:
+                if category and (category == prefix or category.startswith(prefix + ".")) and len(prefix) > length:
+                    best, length = scheme.code, len(prefix)
+        return best
 
     def dispatch(self, category: str, location: dict) -> tuple[str, list[str]]:
         """The lead unit and co-units the category's rule names for this location."""
@@ -426,6 +439,57 @@ def _load_import(directory: Path, problems: _Problems):
     return doc
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _response_weights(doc, problems) -> dict:
+    """`response: {accept, contact, complete}`, normalised to sum to 1 (default equal thirds)."""
+    given = doc.get("response")
+    if given is None:
+        return {k: 1 / 3 for k in RESPONSE_FLAGS}
+    if not isinstance(given, dict) or not given:
+        problems.add("assessment", _line(doc, "response"), f"response must map {', '.join(RESPONSE_FLAGS)} to weights")
+        return {k: 1 / 3 for k in RESPONSE_FLAGS}
+    weights = {}
+    for key, value in given.items():
+        if key not in RESPONSE_FLAGS:
+            problems.add("assessment", _line(given, key), f"response: unknown flag {key!r}; allowed: {', '.join(RESPONSE_FLAGS)}")
+        elif not _number(value) or value < 0:
+            problems.add("assessment", _line(given, key), f"response: weight of {key} must be a number ≥ 0")
+        else:
+            weights[key] = float(value)
+    total = sum(weights.values())
+    if total <= 0:
+        problems.add("assessment", _line(doc, "response"), "response: the weights must not all be 0")
+        return {k: 1 / 3 for k in RESPONSE_FLAGS}
+    return {k: weights.get(k, 0.0) / total for k in RESPONSE_FLAGS}
+
+
+def _evidence(doc, problems) -> str:
+    value = doc.get("evidence", "funnel")
+    if value not in EVIDENCE:
+        problems.add("assessment", _line(doc, "evidence"), f"evidence {value!r}: allowed {', '.join(EVIDENCE)}")
+        return "funnel"
+    return value
+
+
+def _bootstrap(doc, problems) -> dict:
+    given = doc.get("bootstrap") or {}
+    out = {"resamples": 1000, "seed": 12345}
+    if not isinstance(given, dict):
+        problems.add("assessment", _line(doc, "bootstrap"), "bootstrap must be {resamples: N, seed: N}")
+        return out
+    for key, value in given.items():
+        if key not in out:
+            problems.add("assessment", _line(given, key), f"bootstrap: unknown key {key!r}; allowed: resamples, seed")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "resamples" else 0):
+            problems.add("assessment", _line(given, key), f"bootstrap: {key} must be a whole number" + (" ≥ 1" if key == "resamples" else " ≥ 0"))
+        else:
+            out[key] = value
+    return out
+
+
 def load_catalog(directory: Path) -> Catalog:
     """Read and validate a catalog folder; raise CatalogError with every problem found."""
     problems = _Problems()
@@ -556,7 +620,11 @@ def load_catalog(directory: Path) -> Catalog:
                 clean[key] = float(value)
         if clean and abs(sum(clean.values()) - 1) > 1e-9:
             problems.add("assessment", _line(e, "weights"), f"{e['code']}: weights sum to {sum(clean.values()):g}, not 1")
-        schemes[e["code"]] = Scheme(e["code"], _names(e, "assessment", problems), clean)
+        prefixes = e.get("categories") or []
+        if not isinstance(prefixes, list) or not all(isinstance(c, str) and CATEGORY_CODE.match(c) for c in prefixes):
+            problems.add("assessment", _line(e, "categories"), f"{e['code']}: categories must be a list of category codes (prefixes)")
+            prefixes = []
+        schemes[e["code"]] = Scheme(e["code"], _names(e, "assessment", problems), clean, [str(c) for c in prefixes])
     default_scheme = tags_cat_assess.get("default_scheme", "daily")
     if schemes and default_scheme not in schemes:
         problems.add("assessment", _line(tags_cat_assess, "default_scheme"), f"default_scheme {default_scheme!r} is not a scheme")
@@ -582,7 +650,9 @@ def load_catalog(directory: Path) -> Catalog:
             problems.add("assessment", _line(e, "rule"), f"{e['code']}: {key} needs a number")
             continue
         bands.append({"code": e["code"], "name": _names(e, "assessment", problems), "rule": key, "value": value})
-    assessment = Assessment(satisfaction, schemes, default_scheme, min_cases, level, top, bands)
+    assessment = Assessment(satisfaction, schemes, default_scheme, min_cases, level, top, bands,
+                            _response_weights(tags_cat_assess, problems), _evidence(tags_cat_assess, problems),
+                            _bootstrap(tags_cat_assess, problems))
 
     tags = {}
     for e in items("tags", "tags"):
@@ -644,6 +714,10 @@ def load_catalog(directory: Path) -> Catalog:
             if target not in ("street", "district") and target not in units:
                 problems.add(_file(e, "categories"), _line(e, "dispatch"), f"{cat.code}: dispatch names unknown unit {target!r}")
 
+    for scheme in schemes.values():
+        for prefix in scheme.categories:
+            if prefix not in categories:
+                problems.add("assessment", 1, f"{scheme.code}: category {prefix!r} is not in categories.yaml")
     if problems.items:
         raise CatalogError(problems.items)
     return Catalog(types, channels, kinds, classes, default_class, calendar, categories, units, tags, assessment)

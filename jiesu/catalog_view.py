@@ -47,9 +47,11 @@ def section(store, name: str, search: str | None, year: int | None):
     if name == "assessment":
         a = cat.assessment
         rows = [{"kind": "satisfaction", "code": s.code, "value": s.score} for s in a.satisfaction.values()]
-        rows += [{"kind": "scheme", "code": s.code, "value": s.weights} for s in a.schemes.values()]
+        rows += [{"kind": "scheme", "code": s.code, "value": dict(s.weights, **({"categories": s.categories} if s.categories else {}))}
+                 for s in a.schemes.values()]
         rows += [{"kind": "band", "code": b["code"], "value": {b["rule"]: b["value"]}} for b in a.bands]
-        rows += [{"kind": "setting", "code": k, "value": v} for k, v in (("default_scheme", a.default_scheme), ("min_cases", a.min_cases), ("level", a.level), ("top", a.top))]
+        rows += [{"kind": "setting", "code": k, "value": v} for k, v in (("default_scheme", a.default_scheme), ("min_cases", a.min_cases), ("level", a.level), ("top", a.top),
+                                                                          ("response", a.response), ("evidence", a.evidence), ("bootstrap", a.bootstrap))]
         return rows, ["kind", "code", "value"], [[r["kind"], r["code"], r["value"]] for r in rows]
     # calendar
     year = year or store.now().year

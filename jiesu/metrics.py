@@ -1,8 +1,9 @@
 """Assessment arithmetic (DESIGN §3): pure functions over assessment records, no I/O.
 
-A record is one case's part in one period's assessment (see `jiesu.assessment.records`):
-`{id, unit, reached, contacted, resolved, score (0–100 or None), weights {indicator: w},
-on_time (bool), accepted_on_time (bool)}`. Rates are fractions; the composite score is on 0–100.
+A record is one case's part in one period's assessment (see `jiesu.assessment.record`):
+`{id, reached, contacted (the caller's answer), resolved, score (0–100 or None), weights
+{indicator: w}, response (timeliness, 0–1), accept, contact, complete, discrepancy, on_time,
+accepted_on_time}`. Rates are fractions; the composite score is on 0–100.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float] | No
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def response_value(record: dict) -> float:
+    """A case's response value on 0–1: its timeliness (a record without one: the caller's answer)."""
+    if "response" in record:
+        return float(record["response"])
+    return 1.0 if record["contacted"] else 0.0
+
+
 def case_value(record: dict) -> float:
     """One reached case's composite value on 0–1: the weighted sum of its indicators."""
     w = record["weights"]
     parts = {
-        "response": 1.0 if record["contacted"] else 0.0,
+        "response": response_value(record),
         "resolution": 1.0 if record["resolved"] else 0.0,
         "satisfaction": (record["score"] or 0.0) / 100.0,
         "on_time": 1.0 if record.get("on_time") else 0.0,
@@ -58,6 +66,13 @@ class UnitScore:
     on_time_ci: tuple | None = None
     score_ci: tuple | None = None
     schemes: dict = field(default_factory=dict)
+    contact_confirmed_rate: float | None = None
+    contact_confirmed_ci: tuple | None = None
+    accept_rate: float | None = None
+    contact_rate: float | None = None
+    complete_rate: float | None = None
+    discrepancies: int = 0
+    exemptions_pending: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -77,6 +92,7 @@ def score_unit(unit: str, records: list[dict]) -> UnitScore:
     for r in records:
         schemes[r.get("scheme", "?")] = schemes.get(r.get("scheme", "?"), 0) + 1
     result.schemes = schemes
+    result.exemptions_pending = sum(1 for r in records if r.get("exemption") == "pending")
     if assessed:
         on_time = sum(1 for r in records if r.get("on_time"))
         accepted = sum(1 for r in records if r.get("accepted_on_time"))
@@ -85,13 +101,20 @@ def score_unit(unit: str, records: list[dict]) -> UnitScore:
         result.on_time_ci = wilson(on_time, assessed)
     if n == 0:
         return result
+    result.discrepancies = sum(1 for r in reached if r.get("discrepancy"))
     contacted = sum(1 for r in reached if r["contacted"])
+    response = sum(response_value(r) for r in reached)
     resolved = sum(1 for r in reached if r["resolved"])
     satisfaction = sum((r["score"] or 0.0) for r in reached) / 100.0
-    result.response_rate = contacted / n
+    result.response_rate = response / n
+    result.contact_confirmed_rate = contacted / n
+    result.contact_confirmed_ci = wilson(contacted, n)
+    result.accept_rate = sum(1 for r in reached if r.get("accept")) / n
+    result.contact_rate = sum(1 for r in reached if r.get("contact")) / n
+    result.complete_rate = sum(1 for r in reached if r.get("complete")) / n
     result.resolution_rate = resolved / n
     result.satisfaction_rate = satisfaction / n
-    result.response_ci = wilson(contacted, n)
+    result.response_ci = wilson(response, n)
     result.resolution_ci = wilson(resolved, n)
     result.satisfaction_ci = wilson(satisfaction, n)
     values = [case_value(r) for r in reached]

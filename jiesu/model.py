@@ -25,7 +25,7 @@ CASE_KEYS = (
 )
 STATE_KEYS = (
     "status", "lead", "co_units", "due", "dispatched", "accepted", "contacted", "closed", "resolved",
-    "evaluation", "exempt", "merged_into",
+    "evaluation", "exempt", "exemption", "merged_into",
 )
 EVENT_FIELDS = {
     "intake": ("limit_from", "due"),
@@ -40,7 +40,7 @@ EVENT_FIELDS = {
     "evaluate": ("reached", "contacted", "resolved", "satisfaction", "reason"),
     "reopen": ("reason", "due"),
     "reject": ("reason",),
-    "exempt": ("reason",),
+    "exempt": ("reason", "type", "decision"),
     "merge": ("into",),
 }
 EVENT_KEYS = ("id", "at", "by", "action")
@@ -156,7 +156,14 @@ def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
             s.pop("dispatched", None)
         s["due"] = timeutil.load(ev["due"]) if ev.get("due") else (_due(case, at, ctx) or s.get("due"))
     elif action == "exempt":
-        s["exempt"] = True
+        decision = ev.get("decision")
+        if decision in ("approved", "denied"):
+            s["exemption"] = decision
+            s["exempt"] = True if decision == "approved" else None
+        elif ev.get("type"):
+            s["exemption"] = "pending"  # a unit's request: the case stays assessed
+        else:
+            s["exempt"] = True  # an exemption recorded without a request (older files, imports)
     elif action == "merge":
         s["merged_into"] = ev.get("into")
     if target not in (SAME, REOPENED):

@@ -14,7 +14,7 @@ ROW_KEYS = (
     "merged_into", "tags", "time_limit", "limit_from", "frequent", "confidential", "special_group",
     "phone_key", "address", "assigns", "first_dispatched", "first_contact", "returns", "extensions",
     "original_due", "evaluation", "evaluated_at", "eval_lead", "evaluations", "reopened", "superseded",
-    "source", "timeline", "changed", "contact",
+    "source", "timeline", "changed", "contact", "exemption",
 )
 
 
@@ -57,8 +57,10 @@ def summarize(case: dict, catalog=None, tz=None) -> dict:
             if current is not None and current["ended"] is None:
                 current["ended"], current["end"] = at, "return"
             lead_now = None
-        elif action == "contact" and first_contact is None:
-            first_contact = at
+        elif action == "contact":
+            first_contact = first_contact or at
+            if current is not None and current.get("contacted") is None:
+                current["contacted"] = at  # the first contact under this assignment (the contact clock)
         elif action == "extend":
             extensions += 1
         elif action == "reopen":
@@ -89,6 +91,7 @@ def summarize(case: dict, catalog=None, tz=None) -> dict:
         "closed": _t(state.get("closed")),
         "resolved": state.get("resolved"),
         "exempt": bool(state.get("exempt")),
+        "exemption": state.get("exemption"),
         "merged_into": state.get("merged_into"),
         "tags": list(case.get("tags") or []),
         "time_limit": case.get("time_limit"),

@@ -2,9 +2,13 @@
 
 November 2021 at street level, with assessment.yaml set to min_cases 3, top/bottom 2 and bands
 advanced (top 2), special-measures (bottom 2), making-progress (improved by 2), restructuring
-(score below 80). Each case below is (contacted, resolved, satisfaction) of its follow-up; a
-daily case is worth 0.2·contacted + 0.4·resolved + 0.4·score/100, an epidemic one
-0.4·contacted + 0.4·resolved + 0.2·score/100.
+(score below 80), bands on rank alone (`evidence: none`; the funnel's evidence is tested in
+test_assessment_evidence.py). Each case below is (contacted, resolved, satisfaction): with
+contacted 1 the unit records a contact within the limit and the caller confirms it, with 0 there
+is neither. Every case is accepted and closed in time except willow-grove's November cases
+(accepted three hours after dispatch; the limit is 2 h), so a case's response value is
+(accept + contact + complete)/3, and a daily case is worth 0.2·response + 0.4·resolved +
+0.4·score/100, an epidemic one 0.4·response + 0.4·resolved + 0.2·score/100.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ bands:
 - {code: special-measures, name: {en: Special measures, zh: 重点治理}, rule: {bottom: 2}}
 - {code: making-progress, name: {en: Making progress, zh: 进步}, rule: {improved_by: 2}}
 - {code: restructuring, name: {en: Undergoing restructuring, zh: 整改}, rule: {score_below: 80}}
+evidence: none
 """
 
 # November: unit → follow-ups (contacted, resolved, level[, "epidemic"]); None = not reached
@@ -51,13 +56,13 @@ NOVEMBER = {
     DG + "north-garden": [(1, 1, V)] * 3 + [(1, 1, S)],                       # C 98.00, tied with B
     DG + "west-hills": [(1, 1, V), (1, 1, V), (1, 1, X)],                     # E 86.67, resolution 1
     BD + "confucius-temple": [(1, 1, V), (1, 1, V), (1, 0, V)],               # F 86.67, resolution 2/3
-    DG + "willow-grove": [(1, 1, V), (0, 1, S), (1, 0, B, "epidemic"), (1, 1, S, "epidemic")],  # G 80.00, two schemes
+    DG + "willow-grove": [(1, 1, V), (0, 1, S), (1, 0, B, "epidemic"), (1, 1, S, "epidemic")],  # G 73.33, two schemes, late
     DG + "twin-rivers": [(1, 1, S)] * 3 + [None],                             # H 92.00, n = 3 (= min_cases)
     DG + "stone-bridge": [(1, 1, V), (1, 1, S), (1, 1, B)],                   # M (+ reopened case, + exempt case)
     DG + "peach-orchard": [(1, 1, V), (1, 1, V)],                             # N (+ case re-assigned later)
     BD + "bell-tower": [(1, 1, V), (1, 1, V)],                                # I n = 2 < 3: not ranked
     BD + "drum-tower": [None, None],                                          # J nobody reached
-    BD + "jade-river": [(1, 1, B)] * 2 + [(1, 0, D), (0, 1, X)] + [(0, 0, X)] * 4,  # K 29.50
+    BD + "jade-river": [(1, 1, B)] * 2 + [(1, 0, D), (0, 1, X)] + [(0, 0, X)] * 4,  # K 37.83
     BD + "south-granary": [(1, 1, S), (1, 1, S), (1, 0, B)],                  # L 76.00
 }
 OCTOBER = {
@@ -69,10 +74,10 @@ OCTOBER = {
 }
 
 
-def hand_value(c, r, level, scheme="daily"):
+def hand_value(c, r, level, scheme="daily", accept=1):
     score = {V: 100, S: 80, B: 60, D: 20, X: 0}[level] / 100
     w = (0.2, 0.4, 0.4) if scheme == "daily" else (0.4, 0.4, 0.2)
-    return w[0] * c + w[1] * r + w[2] * score
+    return w[0] * (accept + c + 1) / 3 + w[1] * r + w[2] * score
 
 
 def hand_wilson(p, n, z=1.959963984540054):
@@ -91,7 +96,10 @@ def follow_up(store, tx, unit, outcome, received, *, tags=(), accept_after=timed
         rec["street"] = unit
     case_id = ops.intake(store, [rec], "op", tx=tx)[0].case_id
     ops.assign(store, case_id, "d", unit=unit, at=(received + timedelta(minutes=10)).isoformat(), tx=tx)
-    ops.accept(store, case_id, "u", at=(received + timedelta(minutes=10) + accept_after).isoformat(), tx=tx)
+    accepted = received + timedelta(minutes=10) + accept_after
+    ops.accept(store, case_id, "u", at=accepted.isoformat(), tx=tx)
+    if outcome is not None and outcome[0]:
+        ops.contact(store, case_id, "u", "called back", at=(accepted + timedelta(minutes=30)).isoformat(), tx=tx)
     closed = received + close_after
     ops.close(store, case_id, "u", True, "done", at=closed.isoformat(), tx=tx)
     when = (closed + timedelta(days=1)).isoformat()
@@ -138,7 +146,8 @@ def month(tmp_path_factory):
                     ids.setdefault("epidemic", case_id)
         # M: a very dissatisfied follow-up that was then exempted (confirmed unreasonable demand)
         ex = follow_up(store, tx, DG + "stone-bridge", (0, 0, X), datetime(2021, 11, 12, 9, 0))
-        ops.exempt(store, ex, "lead", "Demand beyond any policy; confirmed", at="2021-11-20T09:00:00", tx=tx)
+        ops.exempt(store, ex, "lead", "Demand beyond any policy", at="2021-11-20T09:00:00", tx=tx, type="unreasonable")
+        ops.decide_exemption(store, ex, "centre", True, at="2021-11-21T09:00:00", tx=tx)
         ids["exempt"] = ex
         # N: evaluated in November for peach-orchard, re-opened and re-assigned to eternal-town in December
         n = follow_up(store, tx, DG + "peach-orchard", (1, 1, S), datetime(2021, 11, 10, 9, 0))
@@ -178,31 +187,42 @@ def test_scores_and_rates_by_hand(ranking):
     # B: 1, 1, 1, 0.92 → 98; satisfaction (300 + 80) / 400
     b = rows[DG + "dragon-spring"]
     assert b["score"] == pytest.approx(98.0) and b["satisfaction_rate"] == pytest.approx(0.95)
-    # G: two schemes — daily 1.0 and 0.72, epidemic 0.52 and 0.96 → 3.2 / 4 = 80
+    # G: accepted late, so response 2/3 with a contact and 1/3 without; two schemes —
+    # daily 0.2·2/3 + 0.4 + 0.4 = 0.9333 and 0.2·1/3 + 0.4 + 0.32 = 0.7867,
+    # epidemic 0.4·2/3 + 0.12 = 0.3867 and 0.4·2/3 + 0.4 + 0.16 = 0.8267 → 2.9333 / 4 = 73.33
     g = rows[DG + "willow-grove"]
-    assert g["score"] == pytest.approx(80.0)
-    assert (g["response_rate"], g["resolution_rate"], g["satisfaction_rate"]) == (0.75, 0.75, pytest.approx(0.8))
-    assert g["score"] != pytest.approx(100 * (0.2 * 0.75 + 0.4 * 0.75 + 0.4 * 0.8))  # not the daily weighted sum (77)
+    assert g["score"] == pytest.approx(100 * 2.2 / 3)
+    assert (g["response_rate"], g["resolution_rate"], g["satisfaction_rate"]) == (pytest.approx(7 / 12), 0.75, pytest.approx(0.8))
+    assert (g["accept_rate"], g["contact_rate"], g["complete_rate"]) == (0, 0.75, 1)
+    assert g["contact_confirmed_rate"] == 0.75 and g["discrepancies"] == 0
+    weighted = 100 * (0.2 * 7 / 12 + 0.4 * 0.75 + 0.4 * 0.8)
+    assert g["score"] != pytest.approx(weighted)  # not the daily weighted sum (73.67): two schemes apply
     assert g["acceptance_on_time_rate"] == 0  # accepted three hours after dispatch; the limit is 2 h
     # H: exactly min_cases reached (3 × 0.92) plus one unreached case closed late
     h = rows[DG + "twin-rivers"]
     assert h["score"] == pytest.approx(92.0) and (h["assessed"], h["reached"]) == (4, 3)
     assert h["on_time_rate"] == 0.75
-    # M: three November cases (1, 0.92, 0.84) + the reopened case's latest evaluation (1.0); the exempt one excluded
+    # M: three November cases (1, 0.92, 0.84) + the reopened case's latest evaluation (0.9333: never
+    # contacted, so response 2/3, though the caller says he was); the approved exemption excluded
     m = rows[DG + "stone-bridge"]
-    assert m["score"] == pytest.approx(94.0) and (m["assessed"], m["reached"]) == (4, 4)
+    assert m["score"] == pytest.approx(100 * (2.76 + 2.8 / 3) / 4) and (m["assessed"], m["reached"]) == (4, 4)
+    assert m["exemptions_approved"] == 1 and m["exemptions_pending"] == 0
     # N: 1, 1 and the case re-assigned in December after its November evaluation (0.92)
     n = rows[DG + "peach-orchard"]
     assert n["score"] == pytest.approx(100 * 2.92 / 3) and n["reached"] == 3
-    # K: 0.84, 0.84, 0.28, 0.4, 0, 0, 0, 0 → 2.36 / 8
+    # K: 0.84, 0.84, 0.28, 0.5333 and four of 0.1333 (accepted and closed in time, never contacted) → 3.0267 / 8
     k = rows[BD + "jade-river"]
-    assert k["score"] == pytest.approx(29.5)
-    assert (k["response_rate"], k["resolution_rate"], k["satisfaction_rate"]) == (0.375, 0.375, pytest.approx(0.175))
+    assert k["score"] == pytest.approx(100 * (1.68 + 0.28 + 0.4 + 0.4 / 3 + 4 * 0.4 / 3) / 8)
+    assert k["score"] == pytest.approx(37.83, abs=0.005)
+    # response: three cases 1, five 2/3 → 19/24; contact confirmed 3/8
+    assert (k["response_rate"], k["resolution_rate"], k["satisfaction_rate"]) == (pytest.approx(19 / 24), 0.375, pytest.approx(0.175))
+    assert k["contact_confirmed_rate"] == 0.375
     assert rows[BD + "south-granary"]["score"] == pytest.approx(76.0)
     for unit, outcomes in NOVEMBER.items():
         if unit in rows and unit not in (DG + "stone-bridge", DG + "peach-orchard"):
             reached = [o for o in outcomes if o]
-            expected = 100 * sum(hand_value(o[0], o[1], o[2], "epidemic" if len(o) > 3 else "daily") for o in reached) / len(reached)
+            accept = 0 if unit == DG + "willow-grove" else 1
+            expected = 100 * sum(hand_value(o[0], o[1], o[2], "epidemic" if len(o) > 3 else "daily", accept) for o in reached) / len(reached)
             assert rows[unit]["score"] == pytest.approx(expected), unit
 
 
@@ -215,8 +235,8 @@ def test_ranks_shared_ranks_and_order(ranking):
         (DG + "stone-bridge", 5),
         (DG + "twin-rivers", 6),
         (DG + "west-hills", 7), (BD + "confucius-temple", 7),     # equal score: higher resolution first
-        (DG + "willow-grove", 9),
-        (BD + "south-granary", 10),
+        (BD + "south-granary", 9),
+        (DG + "willow-grove", 10),
         (BD + "jade-river", 11),
     ]
 
@@ -235,8 +255,8 @@ def test_previous_rank_change_and_bands(ranking):
     # October: jade-river 1, south-granary 2, eternal-town 3, peach-orchard 4, willow-grove 5
     assert (rows[DG + "eternal-town"]["prev_rank"], rows[DG + "eternal-town"]["change"]) == (3, 2)
     assert (rows[DG + "peach-orchard"]["prev_rank"], rows[DG + "peach-orchard"]["change"]) == (4, 0)
-    assert (rows[DG + "willow-grove"]["prev_rank"], rows[DG + "willow-grove"]["change"]) == (5, -4)
-    assert (rows[BD + "south-granary"]["prev_rank"], rows[BD + "south-granary"]["change"]) == (2, -8)
+    assert (rows[DG + "willow-grove"]["prev_rank"], rows[DG + "willow-grove"]["change"]) == (5, -5)
+    assert (rows[BD + "south-granary"]["prev_rank"], rows[BD + "south-granary"]["change"]) == (2, -7)
     assert (rows[BD + "jade-river"]["prev_rank"], rows[BD + "jade-river"]["change"]) == (1, -10)
     assert rows[DG + "stone-bridge"]["prev_rank"] is None  # its October evaluation was superseded by November's
     bands = {u: r["band"] for u, r in rows.items()}
@@ -246,12 +266,12 @@ def test_previous_rank_change_and_bands(ranking):
         DG + "north-garden": "advanced",      # tied with dragon-spring at the edge: named together
         DG + "peach-orchard": None, DG + "stone-bridge": None, DG + "twin-rivers": None,
         DG + "west-hills": None, BD + "confucius-temple": None,
-        DG + "willow-grove": None,            # exactly 80: not below 80; 2 units worse: not in the bottom 2
-        BD + "south-granary": "special-measures",
+        BD + "south-granary": "restructuring",  # 76 < 80; two units worse: not in the bottom 2
+        DG + "willow-grove": "special-measures",
         BD + "jade-river": "special-measures",
     }
     assert ranking.top == [DG + "eternal-town", DG + "dragon-spring", DG + "north-garden"]
-    assert ranking.bottom == [BD + "jade-river", BD + "south-granary"]
+    assert ranking.bottom == [BD + "jade-river", DG + "willow-grove"]
 
 
 def test_statistical_ties(ranking):
@@ -263,9 +283,10 @@ def test_statistical_ties(ranking):
         expected = sorted(o for o in rows if o != unit and intervals[o][0] <= intervals[unit][1] and intervals[unit][0] <= intervals[o][1])
         assert sorted(r["tied_with"]) == expected, unit
     # by hand: A (p = 1, n = 10): centre (1 + 0.1921)/1.3842 = 0.8612, half 1.96·√0.009604/1.3842 = 0.1388 → 72.25
-    # K (p = 0.295, n = 8): centre (0.295 + 0.2401)/1.4802 = 0.3615, half 1.96·√(0.0260 + 0.0150)/1.4802 = 0.2681 → 62.96
+    # K (p = 0.37833, n = 8): centre (0.37833 + 0.24009)/1.48018 = 0.41780,
+    # half 1.96·√(0.029400 + 0.015006)/1.48018 = 0.27904 → 69.68
     assert intervals[DG + "eternal-town"][0] == pytest.approx(72.25, abs=0.01)
-    assert intervals[BD + "jade-river"][1] == pytest.approx(62.96, abs=0.01)
+    assert intervals[BD + "jade-river"][1] == pytest.approx(69.68, abs=0.01)
     assert BD + "jade-river" not in rows[DG + "eternal-town"]["tied_with"]
     assert DG + "north-garden" in rows[DG + "dragon-spring"]["tied_with"]
     # groups chain neighbours in rank order; south-granary (76 on n = 3: centre 0.6140, half 0.3518 → 26.2–96.6)
@@ -278,7 +299,8 @@ def test_statistical_ties(ranking):
 
 def test_score_standard_error_by_hand(ranking):
     rows = {r["unit"]: r for r in ranking.ranked}
-    values = [1.0, 0.72, 0.52, 0.96]  # willow-grove
+    values = [hand_value(1, 1, V, accept=0), hand_value(0, 1, S, accept=0), hand_value(1, 0, B, "epidemic", 0),
+              hand_value(1, 1, S, "epidemic", 0)]  # willow-grove: 0.9333, 0.7867, 0.3867, 0.8267
     mean = sum(values) / 4
     se = 100 * math.sqrt(sum((v - mean) ** 2 for v in values) / 3 / 4)
     assert rows[DG + "willow-grove"]["score_se"] == pytest.approx(se)
@@ -300,8 +322,9 @@ def test_district_aggregation(month, monkeypatch):
     result = assessment.ranking(Store(store.root), "2021-11", "district")
     rows = {r["unit"]: r for r in result.ranked}
     dragon = [o for u, outs in NOVEMBER.items() if u.startswith(DG) for o in outs if o]
-    dragon_values = [hand_value(o[0], o[1], o[2], "epidemic" if len(o) > 3 else "daily") for o in dragon]
-    dragon_values += [1.0, hand_value(1, 1, S)]  # the reopened case (stone-bridge) and the re-assigned one (peach-orchard)
+    dragon_values = [hand_value(o[0], o[1], o[2], "epidemic" if len(o) > 3 else "daily", 0 if u == DG + "willow-grove" else 1)
+                     for u, outs in NOVEMBER.items() if u.startswith(DG) for o in outs if o]
+    dragon_values += [hand_value(0, 1, V), hand_value(1, 1, S)]  # the reopened case (stone-bridge) and the re-assigned one
     # 10 + 4 + 4 + 3 + 4 + 3 + 3 + 2 = 33 November follow-ups, plus the two special cases
     assert rows["dragon-gate"]["reached"] == len(dragon_values) == 35
     assert rows["dragon-gate"]["score"] == pytest.approx(100 * sum(dragon_values) / len(dragon_values))
@@ -332,7 +355,7 @@ def test_rank_command_json_and_table(month):
     assert "98.00" in table and "100.00%" in table and "↑2" in table and "↓10" in table
     assert "bell-drum/bell-tower — Bell Tower Street: not ranked (n = 2 < 3, assessed 2)" in table
     top = json.loads(CliRunner().invoke(cli, ["rank", "--month", "2021-11", "--top", "2", "--format", "json"], env=env).stdout)
-    assert [r["unit"] for r in top["ranked"]] == [DG + "eternal-town", DG + "dragon-spring", BD + "south-granary", BD + "jade-river"]
+    assert [r["unit"] for r in top["ranked"]] == [DG + "eternal-town", DG + "dragon-spring", DG + "willow-grove", BD + "jade-river"]
     bad = CliRunner().invoke(cli, ["rank", "--month", "2021-13"], env=env)
     assert bad.exit_code == 1 and "--month: '2021-13' is not a month" in bad.stderr
 
@@ -366,7 +389,8 @@ def test_show_explains_the_contribution(month, monkeypatch):
     s = Store(store.root)
     lines = assessment.explain(s, s.load_case(ids["epidemic"]))
     assert lines[0] == "assessed in 2021-11 for dragon-gate/willow-grove (and dragon-gate)"
-    assert lines[1] == "scheme epidemic: response 0.4 × 1 + resolution 0.4 × 0 + satisfaction 0.2 × 0.6 = 0.5200"
+    assert lines[1] == "response (timeliness): accept 0.3333 × 0 + contact 0.3333 × 1 + complete 0.3333 × 1 = 0.6667"
+    assert lines[2] == "scheme epidemic: response 0.4 × 0.6667 + resolution 0.4 × 0 + satisfaction 0.2 × 0.6 = 0.3867"
     assert assessment.explain(s, s.load_case(ids["exempt"]))[0].startswith("not assessed: exempt")
     assert assessment.explain(s, s.load_case(ids["reassigned"]))[0].startswith("assessed in 2021-11 for dragon-gate/peach-orchard")
 
@@ -390,6 +414,7 @@ def test_bad_assessment_yaml_is_refused_with_line(tmp_path):
 
 record = st.fixed_dictionaries({
     "reached": st.booleans(), "contacted": st.booleans(), "resolved": st.booleans(),
+    "response": st.sampled_from([0, 1 / 3, 2 / 3, 1]),
     "score": st.sampled_from([0, 20, 60, 80, 100]), "on_time": st.booleans(), "accepted_on_time": st.booleans(),
 })
 weights = st.tuples(st.integers(0, 10), st.integers(0, 10), st.integers(0, 10)).filter(lambda w: sum(w) > 0)

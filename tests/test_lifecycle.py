@@ -166,9 +166,15 @@ def test_reject_reopen_exempt_merge(run, store):
     state = load(store, case_id)["state"]
     assert state["status"] == "dispatched" and state["lead"] == ETERNAL and "evaluation" not in state
     assert state["due"] == "2021-11-17T12:00:00+08:00"  # a new standard limit from the reopening
-    run("exempt", case_id, "--reason", "Demands beyond policy, confirmed")
-    assert load(store, case_id)["state"]["exempt"] is True
+    run("exempt", case_id, "--type", "unreasonable", "--reason", "Demands beyond policy")
+    state = load(store, case_id)["state"]
+    assert state["exemption"] == "pending" and "exempt" not in state  # still assessed until the centre decides
+    run.fails("exempt", case_id, "--reason", "again", match="already has a pending exemption request")
+    run("exempt", case_id, "--approve")
+    state = load(store, case_id)["state"]
+    assert state["exemption"] == "approved" and state["exempt"] is True
     run.fails("exempt", case_id, "--reason", "again", match="already exempt")
+    run.fails("exempt", case_id, "--deny", "--reason", "late", match="no pending exemption request")
 
     dup = new_case(run, title="Same rubbish, second caller")
     run("merge", dup, "--into", case_id)

@@ -132,8 +132,12 @@ def test_monthly_numbers_match_rank(small):
     data = json.loads(run(small, "report", "monthly", "--month", "2021-11", "--format", "json"))
     rank = json.loads(run(small, "rank", "--month", "2021-11", "--format", "json"))
     assert [(r["unit"], r["rank"], r["score"]) for r in data["ranking"]] == [(r["unit"], r["rank"], r["score"]) for r in rank["ranked"]]
-    # by hand: eternal-town 3 × 1.0 + 2 × 0.92 = 4.84 / 5; north-garden 2 × 0.68 + 3 × 0.84 = 3.88 / 5
-    assert [(r["unit"], round(r["score"], 6)) for r in data["ranking"]] == [("dragon-gate/eternal-town", 96.8), ("dragon-gate/north-garden", 77.6)]
+    # by hand: nobody recorded a contact, so every response is (accept 1 + contact 0 + complete 1)/3 = 2/3;
+    # eternal-town 3 × (0.2·2/3 + 0.8) + 2 × (0.2·2/3 + 0.72) = 2.8 + 1.7067 = 4.5067 / 5 → 90.13;
+    # north-garden 2 × (0.2·2/3 + 0.48) + 3 × (0.2·2/3 + 0.64) = 1.2267 + 2.32 = 3.5467 / 5 → 70.93
+    assert [(r["unit"], round(r["score"], 2)) for r in data["ranking"]] == [("dragon-gate/eternal-town", 90.13), ("dragon-gate/north-garden", 70.93)]
+    assert [r["contact_confirmed_rate"] for r in data["ranking"]] == [1, 1]  # the callers all said they were contacted
+    assert data["top"][0]["unit"] == "dragon-gate/eternal-town" and [r["unit"] for r in data["bottom"]] == ["dragon-gate/north-garden"]
     assert data["totals"]["evaluated"] == 10 and data["totals"]["reached"] == 10
 
 

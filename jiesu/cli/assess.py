@@ -14,9 +14,10 @@ from jiesu.cli.util import (
 )
 
 COMMANDS, command = command_registry()
-CSV_COLUMNS = ["rank", "unit", "name", "score", "score_low", "score_high", "response_rate", "resolution_rate",
-               "satisfaction_rate", "on_time_rate", "acceptance_on_time_rate", "assessed", "reached", "prev_rank",
-               "change", "band", "tied_with", "volume", "volume_per_10k"]
+CSV_COLUMNS = ["rank", "rank_low", "rank_high", "unit", "name", "score", "score_low", "score_high", "response_rate",
+               "contact_confirmed_rate", "discrepancies", "resolution_rate", "satisfaction_rate", "on_time_rate",
+               "acceptance_on_time_rate", "assessed", "reached", "prev_rank", "change", "signal", "band", "band_note",
+               "tied_with", "exemptions_pending", "exemptions_approved", "volume", "volume_per_10k"]
 
 
 def pct(value) -> str:
@@ -33,32 +34,79 @@ def arrow(change) -> str:
     return f"↑{change}" if change > 0 else (f"↓{-change}" if change < 0 else "=")
 
 
+def rank_text(r) -> str:
+    """`3 (1–7)`: the rank and its 95 % bootstrap interval."""
+    interval = r.get("rank_interval")
+    return f"{r['rank']} ({interval[0]}–{interval[1]})" if interval else str(r["rank"])
+
+
+EXPLAIN_COLUMNS = ["id", "evaluated", "lead", "scheme", "reached", "accept", "contact", "complete", "response",
+                   "resolved", "satisfaction", "w_response", "w_resolution", "w_satisfaction", "value", "contribution",
+                   "contact_confirmed", "discrepancy", "exemption"]
+
+
+def _explain(store, unit, month, months, level, fmt):
+    from jiesu import assessment
+
+    data = assessment.explain_unit(store, unit, month, months, level)
+    if fmt == "json":
+        emit_json(data)
+        return
+    if fmt == "csv":
+        click.echo(csv_text(data["cases"], EXPLAIN_COLUMNS), nl=False)
+        return
+    rw = data["response_weights"]
+    click.echo(f"{data['unit']} — {data['period']}, {data['level']} level: {data['assessed']} assessed, {data['reached']} reached")
+    click.echo(f"response = {rw['accept']:.4g}·accept + {rw['contact']:.4g}·contact + {rw['complete']:.4g}·complete; "
+               "value = w_response·response + w_resolution·resolved + w_satisfaction·satisfaction; "
+               "contribution = 100·value / reached")
+    flag = {True: "1", False: "0", None: "—"}
+    table = [[c["id"], c["scheme"], "yes" if c["reached"] else "no", flag[c["accept"]], flag[c["contact"]], flag[c["complete"]],
+              num(c["response"], 4), flag[c["resolved"]], num(c["satisfaction"], 2),
+              f"{c['w_response']:g}/{c['w_resolution']:g}/{c['w_satisfaction']:g}", num(c["value"], 4), num(c["contribution"], 4),
+              flag[c["contact_confirmed"]] + (" ≠" if c["discrepancy"] else ""), c["exemption"] or ""]
+             for c in data["cases"]]
+    click.echo(table_text(table, ["case", "scheme", "reached", "accept", "contact", "complete", "response", "resolved",
+                                  "satisfaction", "weights", "value", "contribution", "confirmed", "exemption"]))
+    click.echo(f"score = Σ contribution = {num(data['score'], 4)}")
+
+
 @command("rank")
-@click.option("--month", metavar="YYYY-MM", help="The month assessed (default: the last complete month).")
+@click.option("--month", metavar="YYYY-MM", help="The month assessed, or the last month of a pooled period (default: the last complete month).")
+@click.option("--months", type=click.IntRange(1, 12), default=1, show_default=True, help="Pool this many months ending with --month.")
 @click.option("--level", type=click.Choice(["street", "district", "department"]), help="Units ranked (default from assessment.yaml: street).")
 @click.option("--top", "top", type=click.IntRange(min=1), help="Show only the best N and the worst N.")
+@click.option("--explain", "explain_unit", metavar="UNIT", help="List every assessed case of UNIT with its values and contribution.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Output format.")
 @store_options
 @click.pass_context
-def rank(ctx, month, level, top, fmt, store_opt, actor_opt):
+def rank(ctx, month, months, level, top, explain_unit, fmt, store_opt, actor_opt):
     """Rank units on response, resolution and satisfaction for a month.
 
-    Scores use the weights of assessment.yaml; units with fewer reached cases than `min_cases`
-    are listed as not ranked. Each score carries a 95 % interval; units whose intervals overlap
-    are statistically tied. JSON rows: unit, name, rank, score, response_rate, resolution_rate,
-    satisfaction_rate, on_time_rate, assessed, reached, prev_rank, change, band, tied_with (and
-    intervals, volume, volume_per_10k).
+    Response is timeliness (accepted, contacted and closed in time); the caller's "were you
+    contacted?" answer is shown beside it as contact confirmed, with the discrepancies. Scores use
+    the weights of assessment.yaml; units with fewer reached cases than `min_cases` are listed as
+    not ranked. Each rank carries its 95 % bootstrap interval, shown `3 (1–7)`; the funnel plot
+    marks units significantly above or below the office score. JSON rows: unit, name, rank,
+    score, response_rate, resolution_rate, satisfaction_rate, on_time_rate, assessed, reached,
+    prev_rank, change, band, tied_with (and rank_interval, signal, band_note,
+    contact_confirmed_rate, discrepancies, intervals, volume); the object also holds `funnel`.
 
     \b
     Examples:
       jiesu rank --month 2021-11
+      jiesu rank --month 2021-11 --months 3
       jiesu rank --month 2021-11 --level district --format json
+      jiesu rank --month 2021-11 --explain dragon-gate/eternal-town --format csv
       jiesu rank --top 10
     """
     from jiesu import assessment
 
     store = get_store(ctx, store_opt)
-    result = assessment.ranking(store, month, level)
+    if explain_unit:
+        _explain(store, explain_unit, month, months, level, fmt)
+        return
+    result = assessment.ranking(store, month, level, months)
     rows = result.ranked
     if top and len(rows) > 2 * top:
         rows = rows[:top] + rows[-top:]
@@ -71,21 +119,38 @@ def rank(ctx, month, level, top, fmt, store_opt, actor_opt):
         flat = []
         for r in rows:
             low, high = r["score_ci"] or (None, None)
-            flat.append(dict(r, name=r["name"]["en"], score_low=low, score_high=high, tied_with=" ".join(r["tied_with"])))
+            rlow, rhigh = r["rank_interval"] or (None, None)
+            flat.append(dict(r, name=r["name"]["en"], score_low=low, score_high=high, rank_low=rlow, rank_high=rhigh,
+                             tied_with=" ".join(r["tied_with"])))
         click.echo(csv_text(flat, CSV_COLUMNS), nl=False)
         return
-    lang = store.lang
-    click.echo(f"Assessment {result.month} — {result.level} level, previous month {result.previous_month}, "
+    _table(result, rows, store.lang)
+
+
+def _table(result, rows, lang) -> None:
+    click.echo(f"Assessment {result.period} — {result.level} level, previous period {result.previous_period}, "
                f"ranked when at least {result.min_cases} follow-ups reached the complainant")
+    plot = result.funnel
+    if plot:
+        above = ", ".join(result.significant["above"]) or "none"
+        below = ", ".join(result.significant["below"]) or "none"
+        click.echo(f"Office score {plot['target']:.2f} over {plot['cases']} reached cases. "
+                   f"Significantly above (funnel, 95 %): {above}. Significantly below: {below}.")
     table = []
     for r in rows:
         low, high = r["score_ci"]
-        table.append([r["rank"], r["unit"], r["name"].get(lang) or r["name"]["en"], num(r["score"]), f"{low:.1f}–{high:.1f}",
-                      pct(r["response_rate"]), pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["on_time_rate"]),
-                      f"{r['reached']}/{r['assessed']}", r["prev_rank"] or "—", arrow(r["change"]), r["band"] or "",
-                      "≈" if r["tied_with"] else ""])
-    click.echo(table_text(table, ["rank", "unit", "name", "score", "95% CI", "response", "resolution", "satisfaction",
-                                  "on time", "n", "prev", "change", "band", "tie"]))
+        table.append([rank_text(r), r["unit"], r["name"].get(lang) or r["name"]["en"], num(r["score"]), f"{low:.1f}–{high:.1f}",
+                      pct(r["response_rate"]), pct(r["contact_confirmed_rate"]), r["discrepancies"] or "",
+                      pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["on_time_rate"]),
+                      f"{r['reached']}/{r['assessed']}", r["prev_rank"] or "—", arrow(r["change"]),
+                      {"above": "▲", "below": "▼"}.get(r["signal"], ""), r["band"] or "", "≈" if r["tied_with"] else ""])
+    click.echo(table_text(table, ["rank (95%)", "unit", "name", "score", "95% CI", "response", "confirmed", "≠",
+                                  "resolution", "satisfaction", "on time", "n", "prev", "change", "funnel", "band", "tie"]))
+    notes = [r for r in rows if r["band_note"]]
+    if notes:
+        click.echo("\nNo band for want of evidence:")
+        for r in notes:
+            click.echo(f"  {r['unit']}: {r['band_note']}")
     if result.tie_groups:
         click.echo("\nStatistically tied (overlapping 95% intervals):")
         for group in result.tie_groups:

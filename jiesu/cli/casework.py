@@ -310,20 +310,39 @@ def reject(ctx, case_id, reason, at, store_opt, actor_opt):
 
 @command("exempt")
 @click.argument("case_id", metavar="ID")
-@click.option("--reason", required=True, help="Why it is excluded from assessment.")
+@click.option("--reason", help="Why the case should not count (required for a request and for --deny).")
+@click.option("--type", "kind", type=click.Choice(["unreasonable", "out-of-jurisdiction", "duplicate", "other"]),
+              help="What kind of exemption a unit requests (default: other).")
+@click.option("--approve", "decision", flag_value="approve", help="The centre approves the pending request.")
+@click.option("--deny", "decision", flag_value="deny", help="The centre denies the pending request (with --reason).")
 @at_option
 @store_options
 @click.pass_context
-def exempt(ctx, case_id, reason, at, store_opt, actor_opt):
-    """Exclude a case from assessment (confirmed unreasonable demand).
+def exempt(ctx, case_id, reason, kind, decision, at, store_opt, actor_opt):
+    """Request, approve or deny exemption of a case from assessment.
+
+    A unit's request (--reason, --type) leaves the case assessed until the centre approves it;
+    a denied request keeps it assessed. Pending and approved exemptions are listed per unit in
+    the monthly report and the unit sheet. The store has no actors file yet, so any actor may
+    approve; only a reviewer will, once actors.yaml exists.
 
     \b
-    Example:
-      jiesu exempt HL-2111-0072 --reason "Demands compensation beyond any policy; confirmed by review"
+    Examples:
+      jiesu exempt HL-2111-0072 --type unreasonable --reason "Demands compensation beyond any policy"
+      jiesu exempt HL-2111-0072 --approve
+      jiesu exempt HL-2111-0072 --deny --reason "The demand is within the unit's duties"
     """
+    if decision and kind:
+        raise click.UsageError("--type belongs to a request; --approve/--deny decide one")
+    if not decision and not reason:
+        raise click.UsageError("a request needs --reason (and --type); the centre decides with --approve or --deny")
     store, actor = open_for(ctx, store_opt, actor_opt)
-    r = ops.exempt(store, case_id, actor, reason, at=at)
-    _done(r, f"{r.case_id}: exempt from assessment")
+    if decision:
+        r = ops.decide_exemption(store, case_id, actor, decision == "approve", reason, at=at)
+        _done(r, f"{r.case_id}: exemption {r.event['decision']}" + (" (not assessed)" if decision == "approve" else " (still assessed)"))
+        return
+    r = ops.exempt(store, case_id, actor, reason, at=at, type=kind or "other")
+    _done(r, f"{r.case_id}: exemption requested ({r.event['type']}); assessed until the centre approves it")
 
 
 @command("merge")

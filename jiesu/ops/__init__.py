@@ -10,6 +10,7 @@ from jiesu.ops.handling import (
     assign,
     close,
     contact,
+    decide_exemption,
     escalate,
     evaluate,
     exempt,
@@ -25,5 +26,5 @@ from jiesu.ops.setup import init_store
 
 __all__ = [
     "Result", "commit_batch", "intake", "read_requests", "init_store", "assign", "accept", "return_case", "contact", "note",
-    "escalate", "extend", "close", "evaluate", "reopen", "reject", "exempt", "merge",
+    "escalate", "extend", "close", "evaluate", "reopen", "reject", "exempt", "decide_exemption", "merge",
 ]

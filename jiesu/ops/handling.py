@@ -193,15 +193,54 @@ def reject(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None
     return change(store, case_id, "reject", actor, at, lambda c, s, w: {"reason": _reason(reason)}, tx=tx)
 
 
-def exempt(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None) -> Result:
-    """Exclude from assessment (a confirmed unreasonable demand)."""
+EXEMPTION_TYPES = ("unreasonable", "out-of-jurisdiction", "duplicate", "other")
+
+
+def exempt(store: Store, case_id: str, actor: str, reason: str | None = None, at=None, tx=None, type: str | None = None,
+           decision: str | None = None) -> Result:
+    """Request exemption from assessment: a unit's request with its `type`; the case stays
+    assessed until the centre approves it (`decide_exemption`, or `decision` approved/denied here).
+
+    Without a type or a decision the exemption is recorded as already decided — how an import
+    carries over a case that another system exempted, and how files written before requests
+    existed read.
+    """
+    if decision is not None:
+        if decision not in ("approved", "denied"):
+            raise InvalidInput(f"decision: {decision!r}; allowed: approved, denied")
+        return decide_exemption(store, case_id, actor, decision == "approved", reason, at=at, tx=tx)
+    if type is not None and type not in EXEMPTION_TYPES:
+        raise InvalidInput(f"--type: {type!r}; allowed: {', '.join(EXEMPTION_TYPES)}")
 
     def build(case, state, when):
         if state.get("exempt"):
             raise InvalidInput(f"{case_id} is already exempt from assessment")
-        return {"reason": _reason(reason)}
+        if state.get("exemption") == "pending":
+            raise InvalidInput(f"{case_id} already has a pending exemption request; the centre decides it with "
+                               "`jiesu exempt ID --approve` or `--deny --reason`")
+        return {"type": type, "reason": _reason(reason)} if type else {"reason": _reason(reason)}
 
-    return change(store, case_id, "exempt", actor, at, build, tx=tx)
+    return change(store, case_id, "exempt", actor, at, build,
+                  lambda ev: f"exemption requested ({ev['type']})" if ev.get("type") else "exempt from assessment", tx=tx)
+
+
+def decide_exemption(store: Store, case_id: str, actor: str, approve: bool, reason: str | None = None, at=None,
+                     tx=None) -> Result:
+    """The centre's decision on a pending exemption request: approved (the case leaves the
+    assessment) or denied (with a reason; it stays assessed)."""
+    if not approve and not (reason and str(reason).strip()):
+        raise InvalidInput("--reason: required with --deny (say why the case stays assessed)")
+
+    def build(case, state, when):
+        if state.get("exemption") != "pending":
+            raise InvalidInput(f"{case_id} has no pending exemption request; a unit requests one with "
+                               "`jiesu exempt ID --reason TEXT --type TYPE`")
+        fields = {"decision": "approved" if approve else "denied"}
+        if reason and str(reason).strip():
+            fields["reason"] = _reason(reason)
+        return fields
+
+    return change(store, case_id, "exempt", actor, at, build, lambda ev: f"exemption {ev['decision']}", tx=tx)
 
 
 def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -> Result:
@@ -231,5 +270,5 @@ def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -
 
 __all__ = [
     "assign", "accept", "return_case", "contact", "note", "escalate", "extend", "close", "evaluate",
-    "reopen", "reject", "exempt", "merge", "commit_message", "event_time",
+    "reopen", "reject", "exempt", "decide_exemption", "merge", "commit_message", "event_time",
 ]

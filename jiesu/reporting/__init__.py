@@ -22,7 +22,8 @@ CSV = {
     "daily": ("top_streets", ["rank", "unit", "name", "district", "count", "prev_rank", "prev_count", "change"]),
     "monthly": ("ranking", ["rank", "unit", "name", "score", "response_rate", "resolution_rate", "satisfaction_rate",
                             "on_time_rate", "acceptance_on_time_rate", "volume_per_10k", "assessed", "reached",
-                            "prev_rank", "change", "band"]),
+                            "prev_rank", "change", "band", "rank_interval", "signal", "contact_confirmed_rate",
+                            "discrepancies", "exemptions_pending", "exemptions_approved", "band_note"]),
     "overdue": ("cases", ["lead", "id", "title", "status", "due", "hours_late", "working_days_late", "street", "contact"]),
     "unit": ("cases", ["id", "title", "role", "status", "category", "street", "received", "due", "hours_left",
                        "accepted", "contacted", "contact"]),
@@ -106,11 +107,11 @@ def environment(store, fmt: str):
     return env
 
 
-def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None):
+def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, months=None):
     if kind == "daily":
         return contexts.daily(store, date, lang)
     if kind == "monthly":
-        return contexts.monthly(store, month, lang)
+        return contexts.monthly(store, month, lang, months or 1)
     if kind == "overdue":
         return contexts.overdue(store, as_of, unit, lang)
     return contexts.unit_sheet(store, unit, as_of, lang)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 
-from jiesu import assessment, queries, timeutil
+from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.store.index import OPEN, Index
 
@@ -100,7 +100,18 @@ class MonthlyContext:
         tie_groups: [[unit names]] runs of units whose 95 % intervals overlap.
         not_ranked: [{unit, name, assessed, reached, why}] units below min_cases.
         districts: the rows of `jiesu rank --level district`.
-        totals: {received, closed, closed_late, evaluated, reached} for the whole month.
+        totals: {received, closed, closed_late, evaluated, reached} for the whole period.
+        months: months pooled (1: the month alone).
+        period: the months assessed, `2021-11` or `2021-09…2021-11`.
+        evidence: `funnel` (bands need the funnel's evidence) or `none`.
+        funnel: the funnel plot at street level — {target, sd, cases, units, phi, chi2,
+            chi2_limit, overdispersed, inflation, points: [{unit, name, n, score, low95, high95,
+            low998, high998, signal}], curve: [{n, low95, high95, low998, high998}]} — or null.
+        above: the ranked units significantly above the office score (rows of `ranking`).
+        below: the ranked units significantly below the office score (rows of `ranking`).
+        band_notes: [{unit, name, note}] units that a rank rule named but the evidence did not.
+        exemptions: [{unit, name, pending, approved, assessed, share}] per unit with any; share =
+            approved / (assessed + approved).
     """
 
     header: Header
@@ -114,6 +125,14 @@ class MonthlyContext:
     not_ranked: list = field(default_factory=list)
     districts: list = field(default_factory=list)
     totals: dict = field(default_factory=dict)
+    months: int = 1
+    period: str = ""
+    evidence: str = "funnel"
+    funnel: dict | None = None
+    above: list = field(default_factory=list)
+    below: list = field(default_factory=list)
+    band_notes: list = field(default_factory=list)
+    exemptions: list = field(default_factory=list)
 
 
 @dataclass
@@ -156,6 +175,11 @@ class UnitContext:
         cases: [{id, title, role (lead | co), status, category, street, received, due, overdue,
             hours_left, accepted, contacted, contact}] most urgent first; `contact` is the surname
             and masked phone (never for confidential cases).
+        since: start of the previous month: the window of the two lists below.
+        discrepancies: [{id, title, evaluated, contacted}] cases led by the unit, evaluated since
+            `since`, whose record has a contact while the caller said nobody contacted them.
+        exemptions: [{id, title, status (pending | approved | denied), type, requested, reason}]
+            the unit's exemption requests: every pending one, and those requested since `since`.
     """
 
     header: Header
@@ -165,6 +189,9 @@ class UnitContext:
     count: int
     overdue: int
     cases: list = field(default_factory=list)
+    since: str = ""
+    discrepancies: list = field(default_factory=list)
+    exemptions: list = field(default_factory=list)
 
 
 def header(store, lang: str) -> Header:
@@ -256,12 +283,13 @@ def daily(store, day: str | None, lang: str) -> DailyContext:
     )
 
 
-def monthly(store, month: str | None, lang: str) -> MonthlyContext:
-    """The month's assessment report (default: the last complete month)."""
-    streets = assessment.ranking(store, month, "street")
-    districts = assessment.ranking(store, streets.month, "district")
+def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyContext:
+    """The month's assessment report (default: the last complete month), or that of the
+    `months` months ending with it."""
+    streets = assessment.ranking(store, month, "street", months)
+    districts = assessment.ranking(store, streets.month, "district", months)
     year, mon = timeutil.parse_month(streets.month)
-    start, end = assessment.month_range(store, year, mon)
+    start, end = assessment.period_range(store, year, mon, months)
     index = Index(store)
     lo, hi = start.timestamp(), end.timestamp()
 
@@ -295,8 +323,37 @@ def monthly(store, month: str | None, lang: str) -> MonthlyContext:
         districts=list(named(districts.ranked)) + [
             dict({k: None for k in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")}, **r, rank=None)
             for r in named(districts.not_ranked)],
-        totals=totals,
+        totals=totals, months=months, period=streets.period, evidence=streets.evidence,
+        funnel=_funnel(streets, by_unit),
+        above=[by_unit[u] for u in streets.significant["above"]], below=[by_unit[u] for u in streets.significant["below"]],
+        band_notes=[{"unit": r["unit"], "name": r["name"], "note": r["band_note"]} for r in ranking if r["band_note"]],
+        exemptions=_exemptions(streets, lang),
     )
+
+
+def _funnel(result, by_unit) -> dict | None:
+    """The funnel plot with names and the limit curves, for the chart."""
+    plot = result.funnel
+    if not plot:
+        return None
+    top = max([p["n"] for p in plot["points"].values()] + [result.min_cases])
+    steps = sorted({max(1, round(top * i / 40)) for i in range(41)} | {result.min_cases})
+    return dict({k: v for k, v in plot.items() if k != "points"},
+                points=[dict(p, unit=u, name=by_unit[u]["name"]) for u, p in sorted(plot["points"].items())],
+                curve=[dict(evidence.limits(plot, n), n=n) for n in steps])
+
+
+def _exemptions(result, lang) -> list:
+    rows = {r["unit"]: r for r in result.ranked + result.not_ranked}
+    out = []
+    for unit, counts in result.exemptions.items():
+        assessed = rows[unit]["assessed"] if unit in rows else 0
+        approved = counts["approved"]
+        name = rows[unit]["name"] if unit in rows else {"en": unit}
+        out.append({"unit": unit, "name": name.get(lang) or name["en"],
+                    "pending": counts["pending"], "approved": approved, "assessed": assessed,
+                    "share": approved / (assessed + approved) if assessed + approved else None})
+    return out
 
 
 def overdue(store, as_of: str | None, unit: str | None, lang: str) -> OverdueContext:
@@ -340,10 +397,40 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
             "contact": row.get("contact"),
         })
     cases.sort(key=lambda c: (c["hours_left"] if c["hours_left"] is not None else 1e9, c["id"]))
+    since = assessment.month_range(store, *assessment.previous_month(*_year_month(when, store.tz)))[0]
+    discrepancies, exemptions = _unit_checks(store, unit, since)
     return UnitContext(
         header=header(store, lang), as_of=timeutil.fmt(when), unit=unit, unit_name=_name(catalog, "units", unit, lang),
         count=len(cases), overdue=sum(1 for c in cases if c["overdue"]), cases=cases,
+        since=timeutil.fmt(since), discrepancies=discrepancies, exemptions=exemptions,
     )
+
+
+def _year_month(when, tz) -> tuple[int, int]:
+    local = when.astimezone(tz)
+    return local.year, local.month
+
+
+def _unit_checks(store, unit: str, since) -> tuple[list, list]:
+    """What an auditor looks at on a unit's sheet: discrepancies between its record and the
+    caller's answer, and its exemption requests."""
+    discrepancies, exemptions = [], []
+    for row in Index(store).rows("instr(units, ?) > 0", (f"|{unit}|",), order="id"):
+        last = (row.get("evaluations") or [{}])[-1]
+        if last.get("lead") == unit and row.get("evaluated_at") and timeutil.load(row["evaluated_at"]) >= since:
+            rec = assessment.record(row, store.catalog, store.tz)
+            if rec and rec["discrepancy"]:
+                discrepancies.append({"id": row["id"], "title": row.get("title"), "evaluated": row["evaluated_at"],
+                                      "contacted": (row.get("assigns") or [{}])[-1].get("contacted")})
+        if row.get("exemption") and (row.get("lead") == unit or last.get("lead") == unit):
+            requests = [e for e in store.load_case(row["id"]).get("events") or [] if e.get("action") == "exempt" and e.get("type")]
+            request = requests[-1] if requests else {}
+            requested = timeutil.load(request.get("at")) if request.get("at") else None
+            if row["exemption"] == "pending" or (requested and requested >= since):
+                exemptions.append({"id": row["id"], "title": row.get("title"), "status": row["exemption"],
+                                   "type": request.get("type"), "requested": timeutil.fmt(requested) if requested else None,
+                                   "reason": privacy.scrub(request.get("reason"))})
+    return discrepancies, exemptions
 
 
 CONTEXTS = {"daily": DailyContext, "monthly": MonthlyContext, "overdue": OverdueContext, "unit": UnitContext}
