@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from jiesu import timeutil
 from jiesu.errors import InvalidInput, StoreError
-from jiesu.store import Store, author_identity, yamlio
+from jiesu.store import Store, author_identity, leftovers, yamlio
 
 ATTEMPTS = 3  # a push refused because the remote moved on is retried after merging again
 _COLLISION = re.compile(r"jiesu merge-driver: (\S+): id collision")
@@ -151,9 +151,7 @@ def _undo(store: Store, head: str) -> None:
         git.run("merge", "--abort", check=False)
     if git.head() != head:
         git.run("reset", "--quiet", "--merge", head, check=False)
-    for leftover in store.root.glob("..merge_file_*.tmp"):  # a merge driver that died before its rename
-        if leftover.is_file() and not leftover.is_symlink():
-            leftover.unlink()
+    leftovers.clear(store.root)  # copies of case files a killed merge (or merge driver) left at the top
 
 
 def _refuse(proc, remote: str, branch: str, conflicts: list[str]):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from jiesu import model, timeutil, workflow
+from jiesu import faults, model, timeutil, workflow
 from jiesu.store import yamlio
 
 HEADER_SKIP = ("state", "events")
@@ -90,6 +90,7 @@ def run(base: str, ours: str, theirs: str, path: str) -> int:
         store.catalog
     except Exception:  # noqa: BLE001 — a merge must work even with a broken catalog
         store = None
+    faults.point("merge-driver")
     try:
         clean, message = merge_files(base, ours, theirs, store)
     except Exception as exc:  # noqa: BLE001 — report, let git mark the conflict
