@@ -226,8 +226,8 @@ class Store:
         """A write; with `batch`, many operations share it and it commits once."""
         return Transaction(self, what, batch)
 
-    def lock(self, what: str = "jiesu") -> Lock:
-        return Lock(self.jiesu_dir / "lock", what)
+    def lock(self, what: str = "jiesu", lend: bool = False) -> Lock:
+        return Lock(self.jiesu_dir / "lock", what, lend=lend)
 
     def recover(self) -> list[str]:
         """Finish or undo a write that a killed process left behind (call under the lock).
@@ -386,6 +386,8 @@ class Transaction:
     def commit(self, message: str, actor: str, at=None) -> str | None:
         self.flush()
         store = self.store
+        if "\nJiesu-Action: " in message and "\nJiesu-Office: " not in message:
+            message = message.rstrip("\n") + f"\nJiesu-Office: {store.office}\n"  # which office wrote it (see jiesu/skew.py)
         author = author_identity(store, actor)
         now = store.now()
         sha = store.git.commit(
