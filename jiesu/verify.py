@@ -159,6 +159,9 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
         extra = [k for k in e if k not in allowed]
         if extra:
             bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
+        usec = e.get("usec")
+        if usec is not None and (not isinstance(usec, int) or isinstance(usec, bool) or not 0 <= usec <= 999999):
+            bad(f"event {i + 1} ({action}): `usec` {usec!r} must be a whole number of microseconds, 0–999999", "events", i)
         if not isinstance(e.get("by"), str) or not e.get("by"):
             bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
         try:

@@ -54,10 +54,22 @@ def last_event_time(case: dict, now: datetime | None = None) -> datetime | None:
     return max(times) if times else None
 
 
-def make_event(case: dict, action: str, actor: str, at: datetime, fields: dict) -> dict:
-    """A new event: random id, time, actor, action, then the action's fields in table order."""
-    existing = [e.get("id") for e in case.get("events") or [] if isinstance(e, dict)]
-    event = {"id": model.new_event_id(existing), "at": timeutil.fmt(at), "by": actor, "action": action}
+def make_event(case: dict, action: str, actor: str, at: datetime, fields: dict, usec: int | None = None) -> dict:
+    """A new event: random id, time (`usec`: its sub-second part), actor, action, then the
+    action's fields in table order.
+
+    Within one second a case's events never go back in `usec` (an event without a clock reading
+    takes its predecessor's), so ordering by (time, usec) keeps each office's own order.
+    """
+    events = [e for e in case.get("events") or [] if isinstance(e, dict)]
+    stamp = timeutil.fmt(at)
+    same = [e.get("usec") for e in events if e.get("at") == stamp and isinstance(e.get("usec"), int)]
+    if same and (usec is None or usec < max(same)):
+        usec = max(same)
+    event = {"id": model.new_event_id([e.get("id") for e in events]), "at": stamp}
+    if usec is not None:
+        event["usec"] = usec
+    event.update({"by": actor, "action": action})
     for key in model.EVENT_FIELDS[action]:
         if fields.get(key) is not None:
             event[key] = fields[key]
@@ -166,7 +178,8 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
         if masked:
             fields = safe
             notes.append(masked_note(case_id, masked, confidential))
-    event = add_event(store, tx, case_id, doc, case, action, actor, when, fields, place)
+    usec = timeutil.clock_usec(when) if at in (None, "") else None
+    event = add_event(store, tx, case_id, doc, case, action, actor, when, fields, place, usec)
     more_ids = extra(tx, case, event) if extra else ()
     result = Result(case_id, action, case["state"]["status"], "", None, event, notes)
     if tx.batch:
@@ -177,14 +190,15 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     return result
 
 
-def add_event(store, tx, case_id, doc, case, action, actor, when, fields, place: int | None = None) -> dict:
+def add_event(store, tx, case_id, doc, case, action, actor, when, fields, place: int | None = None,
+              usec: int | None = None) -> dict:
     """Append one event to a case (document and plain twin) and refresh its state.
 
     With `place` before the end (events stamped ahead of this clock follow), the event goes
     there, and the later events are replayed after it as a merge would: one that is no longer
     allowed at its place is marked `superseded`.
     """
-    event = make_event(case, action, actor, when, fields)
+    event = make_event(case, action, actor, when, fields, usec)
     events = case.setdefault("events", [])
     if place is not None and place < len(events):
         from jiesu.store.merge import merge_events
