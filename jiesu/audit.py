@@ -138,6 +138,45 @@ def _entries(raw: str) -> list:
     return entries
 
 
+def _events_text(data: bytes) -> str | None:
+    """The `events:` section of a case file's text (None when it has none at the top level)."""
+    text = data.decode("utf-8", "replace")
+    start = text.find("\nevents:\n")
+    if start < 0:
+        return None
+    start += len("\nevents:\n")
+    end = start
+    while end < len(text):
+        nl = text.find("\n", end)
+        line_end = len(text) if nl < 0 else nl + 1
+        if text[end] not in " -#\n":
+            break  # the next top-level key
+        end = line_end
+    return text[start:end]
+
+
+def _appended(old: bytes | None, new: bytes | None, path: str) -> list | None:
+    """The events `new` appends to `old`, when its event section is `old`'s followed by new items
+    (every earlier event byte for byte in place); None when it is not that simple."""
+    if not old or not new:
+        return None
+    before, after = _events_text(old), _events_text(new)
+    if before is None or after is None or not before.endswith("\n") or not after.startswith(before):
+        return None
+    suffix = after[len(before):]
+    if not suffix:
+        return []
+    if not suffix.startswith("- "):
+        return None  # more lines of the last event: it changed
+    try:
+        events = yamlio.load(suffix, path)
+    except yamlio.YamlProblem:
+        return None
+    if not isinstance(events, list) or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in events):
+        return None
+    return events
+
+
 def _hint(sha: str, parent: int, parents: int, path: str) -> str:
     rev = f"{sha[:10]}^{parent}" if parents > 1 else f"{sha[:10]}^"
     return f"git show {rev}:{path}"
@@ -168,22 +207,37 @@ class _Walk:
             when = self.now or self.store.now()
         arrived = min(when, self.now) if self.now else when
         after_cache: dict = {}
+        raw: dict = {}
+
+        def read(oid):
+            if oid not in raw:
+                raw[oid] = self.blobs.read(oid) if oid != NULL else None
+            return raw[oid]
 
         def after(new, path):
             if (new, path) not in after_cache:
-                after_cache[(new, path)] = _event_list(self.blobs.read(new), path) if new != NULL else []
+                after_cache[(new, path)] = _event_list(read(new), path) if new != NULL else []
             return after_cache[(new, path)]
 
         moved = {}  # events of files this commit adds or changes: a deleted file's events may move there
-        for row in rows:
-            for old, new, path in row[7]:
-                for e in after(new, path) or []:
-                    moved[e["id"]] = _clean(e)
+        if any(new == NULL for row in rows for _, new, _ in row[7]):
+            for row in rows:
+                for old, new, path in row[7]:
+                    for e in after(new, path) or []:
+                        moved[e["id"]] = _clean(e)
         kind = "merge" if parents > 1 else ("jiesu" if action else "outside jiesu")
         brought: dict = {}  # path -> {event id: count of parents lacking it}
         for row in rows:
             parent = row[1]
             for old, new, path in row[7]:
+                if parents <= 1 and new != NULL:
+                    if old == NULL and self.now is None:
+                        continue  # a new file in a first walk: nothing before it, its own commit's time
+                    fresh = _appended(read(old), read(new), path) if old != NULL else None
+                    if fresh is not None:  # the common case, read without parsing the whole file
+                        self._appended_actions(sha, action, path, fresh)
+                        self._ahead(path, sha, fresh, arrived)
+                        continue
                 now_events = after(new, path)
                 if now_events is None:
                     continue  # unreadable now: verify reports the file itself
@@ -199,9 +253,7 @@ class _Walk:
                 if parents <= 1 and old != NULL:
                     self._appended(sha, action, path, before_list, now_events, fresh, when)
                 if parent == 1:
-                    for e in fresh:
-                        if skew.is_ahead(e, arrived):
-                            self.cache["ahead"].append([path, e["id"], sha, timeutil.fmt(arrived), dict(e)])
+                    self._ahead(path, sha, fresh, arrived)
         if parents > 1:
             paths_per_parent = [{p for _, _, p in row[7]} for row in rows]
             for path, counts in brought.items():
@@ -209,6 +261,11 @@ class _Walk:
                     for eid, (count, event) in counts.items():
                         if count == parents:
                             self._forged(path, sha, eid, event, "appeared in merge commit", "which only unites its parents' events")
+
+    def _ahead(self, path, sha, fresh, arrived) -> None:
+        for e in fresh:
+            if skew.is_ahead(e, arrived):
+                self.cache["ahead"].append([path, e["id"], sha, timeutil.fmt(arrived), dict(e)])
 
     def _drops(self, sha, parent, parents, kind, path, before_list, now_events, moved) -> None:
         after_map = {e["id"]: e for e in now_events}
@@ -244,6 +301,9 @@ class _Walk:
                     self._forged(path, sha, e["id"], e, "was inserted among earlier events by commit",
                                  "jiesu only appends events")
                 return
+        self._appended_actions(sha, action, path, fresh)
+
+    def _appended_actions(self, sha, action, path, fresh) -> None:
         if action and action not in FREE_ACTIONS:
             for e in fresh:
                 if e.get("action") not in (action, "note"):

@@ -12,10 +12,14 @@ import os
 import subprocess
 import sys
 
-from conftest import git, event_ids, jiesu_proc, snapshot
-from test_sync import bare, hl, intake, office  # noqa: F401 — fixtures
+import test_sync
+from conftest import event_ids, git, jiesu_proc, new_case, snapshot
+from test_sync import intake, office
 
+from jiesu import verify
 from jiesu.store import Store, leftovers
+
+bare, hl = test_sync.bare, test_sync.hl  # the shared remote and the first office (fixtures)
 
 
 def killed_sync(root) -> int:
@@ -46,7 +50,7 @@ def test_a_sync_killed_while_git_merges_is_seen_and_cleared(tmp_path, hl, bare):
     copies = [p for p in left if p.startswith(".merge_file_")]
     assert copies, left
     assert "13912345678" in "".join((root / p).read_text("utf-8") for p in copies)  # why they must go
-    assert git(root, "status", "--porcelain", "--untracked-files=all", "--", ".") .count(".merge_file_") == 0
+    assert ".merge_file_" not in git(root, "status", "--porcelain", "--untracked-files=all")  # git ignores them
     proc = jiesu_proc(root, "verify")
     assert proc.returncode == 1
     assert ".git/index.lock:1: stale git lock left by a killed git" in proc.stdout
@@ -78,8 +82,6 @@ def test_the_next_write_after_a_killed_sync_clears_the_lock_itself(tmp_path, hl,
 
 
 def test_a_stale_index_lock_before_a_write_is_removed_and_said(run, store):
-    from conftest import new_case
-
     case_id = new_case(run)
     (store.root / ".git" / "index.lock").write_text("")
     assert "stale git lock" in run.raw("verify").stdout
@@ -90,8 +92,6 @@ def test_a_stale_index_lock_before_a_write_is_removed_and_said(run, store):
 
 def test_a_write_whose_commit_landed_never_reports_failure(run, store):
     """A live git holds index.lock for the whole write: the commit still lands and the write says so."""
-    from conftest import new_case
-
     case_id = new_case(run)
     lock = store.root / ".git" / "index.lock"
     holder = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=store.root, stdin=subprocess.PIPE,
@@ -105,7 +105,7 @@ def test_a_write_whose_commit_landed_never_reports_failure(run, store):
         assert "run `jiesu verify --repair`" in result.stderr
         assert git(store.root, "rev-parse", "HEAD~1").strip() == head
         assert "while git is busy" in git(store.root, "show", "HEAD:" + store.case_relpath(case_id))
-        assert not any(p.message.startswith("stale git lock") for p in __import__("jiesu.verify").verify.check_git(Store(store.root)))
+        assert not any(p.message.startswith("stale git lock") for p in verify.check_git(Store(store.root)))
     finally:
         holder.communicate(b"")
     lock.unlink()
@@ -114,12 +114,10 @@ def test_a_write_whose_commit_landed_never_reports_failure(run, store):
 
 
 def test_a_path_lost_from_the_index_is_reported_once_and_repaired(run, store):
-    from conftest import new_case
-
     case_id = new_case(run)
     rel = store.case_relpath(case_id)
     git(store.root, "rm", "-q", "--cached", rel)
-    problems = [str(p) for p in __import__("jiesu.verify").verify.verify(Store(store.root)) if p.path == rel]
+    problems = [str(p) for p in verify.verify(Store(store.root)) if p.path == rel]
     assert problems == [f"{rel}:1: case file is committed but git's index lost it (an interrupted git command); "
                         "`jiesu verify --repair` puts the index back"]
     before = snapshot(store.root)[0]

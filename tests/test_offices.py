@@ -8,13 +8,16 @@ work superseded takes back the "merged into this case" note it left on its targe
 
 from __future__ import annotations
 
+import test_sync
 from conftest import ETERNAL, event_ids
-from test_sync import bare, hl, intake, office  # noqa: F401 — fixtures
+from test_sync import intake, office
 
 from jiesu import verify
 from jiesu.store import Store
 
 FAST = {"JIESU_NOW": "2021-12-10T12:00:00"}  # 30 days ahead of conftest's NOW
+
+bare, hl = test_sync.bare, test_sync.hl  # the shared remote and the first office (fixtures)
 
 
 def events_of(run, case_id):
