@@ -367,9 +367,13 @@ def rewritten(store, head: str) -> list[Problem]:
         if known:
             gone = store.git.run("log", "--format=%h %s", f"{head}..{old}", check=False).stdout.splitlines()
             shown = "; ".join(gone[:5]) + (f"; and {len(gone) - 5} more" if len(gone) > 5 else "")
+            if _descends(store, head, old):  # rewound: nothing new on top, the way back loses nothing
+                back = f"put them back with `git merge --ff-only {old[:10]}`"
+            else:
+                back = (f"put them back with `git reset --hard {old[:10]}` (redo any commit made since, "
+                        f"`git log {old[:10]}..HEAD`)")
             message = (f"history was rewritten: HEAD no longer descends from {old[:10]}, the last head verify checked; "
-                       f"{len(gone)} verified commit(s) vanished ({shown}); put them back with `git merge {old[:10]}` "
-                       f"(or `git reset --hard {old[:10]}` if nothing since counts), or accept the rewrite with "
+                       f"{len(gone)} verified commit(s) vanished ({shown}); {back}, or accept the rewrite with "
                        f"`rm .jiesu/{VERIFIED}`")
         else:
             message = (f"history was rewritten: HEAD no longer descends from {old[:10]}, the last head verify checked, "
@@ -409,25 +413,33 @@ def audit(store) -> list[Problem]:
             current[path] = _current_events(store, path)
         return current[path]
 
+    first: dict = {}  # (path, event id) -> the first record: its "before" is the event as appended
+    for record in cache["drops"]:
+        if record[3] != "marked":
+            first.setdefault((record[0], record[4]), record)
     for path, sha, kind, what, eid, desc, event, parent, parents in cache["drops"]:
         now = now_of(path)
         if now is None:
             continue  # unreadable now: verify reports the file itself
         hint = _hint(sha, parent, parents, path)
-        if what == "removed" and eid not in now:
-            problems.append(Problem(path, 1, f"event {eid} ({desc}) was removed by {kind} commit {sha[:10]} and is missing; "
+        if what == "marked":
+            if eid in now and bool(now[eid].get("superseded")) == event:
+                problems.append(Problem(path, 1, f"event {eid} ({desc}) had its `superseded` mark changed by {kind} commit "
+                                                 f"{sha[:10]} against the merge rule; the committed version is in `{hint}`"))
+        elif first[(path, eid)][1] != sha:
+            continue  # a later change of an event already changed: judged against the first
+        elif eid not in now:
+            problems.append(Problem(path, 1, f"event {eid} ({desc}) was {what} by {kind} commit {sha[:10]} and is missing; "
                                              f"restore it from `{hint}`"))
-        elif what == "altered" and eid in now and _clean(now[eid]) != event:
-            problems.append(Problem(path, 1, f"event {eid} ({desc}) was altered by {kind} commit {sha[:10]}; "
+        elif _clean(now[eid]) != event:
+            problems.append(Problem(path, 1, f"event {eid} ({desc}) was {what} by {kind} commit {sha[:10]}; "
                                              f"the committed version is in `{hint}`"))
-        elif what == "marked" and eid in now and bool(now[eid].get("superseded")) == event:
-            problems.append(Problem(path, 1, f"event {eid} ({desc}) had its `superseded` mark changed by {kind} commit "
-                                             f"{sha[:10]} against the merge rule; the committed version is in `{hint}`"))
     for path, sha, eid, desc, event, what, why in cache["forged"]:
         now = now_of(path)
         if now is not None and eid in now and _clean(now[eid]) == event:
-            problems.append(Problem(path, 1, f"event {eid} ({desc}) {what} {sha[:10]}, {why}; "
-                                             f"the version before is `git show {sha[:10]}^:{path}`"))
+            where = (f"take it out (the parents' versions: `git show {sha[:10]}^1:{path}`, `git show {sha[:10]}^2:{path}`)"
+                     if what.startswith("appeared in merge") else f"the version before is `git show {sha[:10]}^:{path}`")
+            problems.append(Problem(path, 1, f"event {eid} ({desc}) {what} {sha[:10]}, {why}; {where}"))
     offices: dict = {}
     for path, eid, sha, arrived, event in cache["ahead"]:
         now = now_of(path)

@@ -131,13 +131,14 @@ def _verified(root) -> str:
     return (Path(root) / ".jiesu" / "verified-head").read_text().strip()[:10]
 
 
-def _rewritten(root):
+def _rewritten(root, rewound=False):
     old = _verified(root)
-    return f"HEAD no longer descends from {old}", "history was rewritten", f"git merge {old}"
+    back = f"git merge --ff-only {old}" if rewound else f"git reset --hard {old}"
+    return f"HEAD no longer descends from {old}", "history was rewritten", back
 
 
 def reset_hard_three(root):
-    expected = _rewritten(root)
+    expected = _rewritten(root, rewound=True)
     git(root, "reset", "-q", "--hard", "HEAD~3")
     return expected
 
@@ -204,7 +205,7 @@ def merge_adding_an_event(root):
     git(root, "add", CASE)
     git(root, "commit", "-q", "--no-edit")
     sha = git(root, "rev-parse", "HEAD").strip()[:10]
-    return "event def456 (exempt by town", f"appeared in merge commit {sha}", f"git show {sha}^:{CASE}"
+    return "event def456 (exempt by town", f"appeared in merge commit {sha}", f"take it out (the parents' versions: `git show {sha}^1:{CASE}`"
 
 
 def remote_force_pushed(root):
@@ -262,6 +263,23 @@ def build_base(root: Path, remote: Path, env: dict) -> None:
     for argv in (["sync"], ["verify"]):
         proc = jiesu(root, *argv, env=env)
         assert proc.returncode == 0, (argv, proc.stdout, proc.stderr)
+
+
+NO_RESTORE = {"merge_adding_an_event", "remote_force_pushed"}  # a person edits the file / settles the remote
+
+
+def restore(root: Path, line: str) -> None:
+    """Follow the restore hint of a detection line: the first backquoted git command in it."""
+    command = re.search(r"`(git [^`]+)`", line).group(1)
+    if command.startswith("git show "):
+        rev_path = command.split(" ", 2)[2]
+        target = Path(root) / rev_path.split(":", 1)[1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(git(root, "show", rev_path), "utf-8")
+        git(root, "add", str(target.relative_to(root)))
+        git(root, "commit", "-q", "-m", "restore what the audit named")
+    else:
+        git(root, *command.split()[1:])
 
 
 def detect(root: Path, name: str) -> str:

@@ -39,3 +39,17 @@ def test_every_tampering_is_detected_with_its_restore_hint(tamper, base, tmp_pat
     line = next((ln for ln in said.splitlines() if what in ln), None)
     assert line is not None, said
     assert detail in line and hint in (line + said), said
+
+
+@pytest.mark.parametrize("tamper", [c for c in CASES if c.values[0].__name__ not in tamperings.NO_RESTORE])
+def test_following_the_restore_hint_makes_the_store_whole_again(tamper, base, tmp_path):
+    folder, _ = base
+    root = tmp_path / "store"
+    shutil.copytree(folder / "store", root, symlinks=True)
+    what, _, _ = tamper(root)
+    for _ in range(3):  # one hint at a time, as a person would (a deleted file names several events)
+        said = tamperings.detect(root, tamper.__name__)
+        if not said:
+            break
+        tamperings.restore(root, next(ln for ln in said.splitlines() if "`git " in ln))
+    assert tamperings.detect(root, tamper.__name__) == ""
