@@ -10,6 +10,9 @@ import os
 import signal
 
 POINTS = ("before-rename", "after-rename", "after-commit-object", "after-ref", "after-index")
+# points where the whole process group dies, as it does when an operator presses Ctrl-C or closes
+# the terminal: `merge-driver` kills sync, the git merge that runs the driver, and the driver
+GROUP_POINTS = ("merge-driver",)
 _seen: dict = {}
 
 
@@ -23,4 +26,6 @@ def point(name: str) -> None:
         return
     _seen[name] = _seen.get(name, 0) + 1
     if _seen[name] == (int(nth) if nth.isdigit() else 1):
+        if name in GROUP_POINTS:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)

@@ -85,7 +85,7 @@ def _events(case) -> dict:
 
 
 def _describe_event(e: dict, names=()) -> str:
-    fields = {k: v for k, v in e.items() if k not in ("id", "at", "by", "action", "limit_from", "due", "superseded")}
+    fields = {k: v for k, v in e.items() if k not in ("id", "at", "usec", "by", "action", "limit_from", "due", "superseded")}
     parts = []
     for k, v in fields.items():
         if isinstance(v, bool):

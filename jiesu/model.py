@@ -43,7 +43,7 @@ EVENT_FIELDS = {
     "exempt": ("reason", "type", "decision"),
     "merge": ("into",),
 }
-EVENT_KEYS = ("id", "at", "by", "action")
+EVENT_KEYS = ("id", "at", "usec", "by", "action")  # usec: sub-second part of `at`, when the clock gave one
 
 
 def new_event_id(existing=()) -> str:

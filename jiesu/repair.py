@@ -1,7 +1,8 @@
 """`verify --repair`: bring a store back to its last commit without losing a committed event.
 
-Aborts a merge left half-done, finishes or rolls back an interrupted write (the journal), puts
-modified or deleted case files back to HEAD, removes temporary files of dead writes, moves other
+Clears stale git locks and the case-file copies a killed merge left (store/leftovers.py), aborts a
+merge left half-done, finishes or rolls back an interrupted write (the journal), puts modified or
+deleted case files back to HEAD, removes temporary files of dead writes, moves other
 untracked files out of cases/ into `.jiesu/rescued/` (never deletes them), and registers the merge
 driver in a clone that lacks it (or whose driver points at an interpreter that is gone).
 """
@@ -12,12 +13,15 @@ import shutil
 from datetime import datetime
 
 from jiesu.ops.setup import configure_git
+from jiesu.store import leftovers
 from jiesu.verify import TEMP_FILE, check_merge_driver
 
 
 def repair(store) -> list[str]:
     notes = []
     with store.lock("verify --repair"):
+        notes += leftovers.clear(store.root)  # first: a stale index.lock would stop every git step below
+        leftovers.ensure_excluded(store.root)
         if store.git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
             store.git.run("merge", "--abort")
             notes.append("aborted a merge that was left half-done; run `jiesu sync` again")
@@ -33,6 +37,7 @@ def repair(store) -> list[str]:
                 notes.append(f"removed {path}, a temporary file of an interrupted write")
             else:
                 (rescue if code == "??" else restore).append(path)
+        rescue = [p for p in rescue if p not in restore]  # lost from git's index only: restored, not moved away
         if restore:
             store.git.restore(restore)
             notes.append(f"restored {len(restore)} case file(s) to the last commit: {', '.join(restore[:5])}")

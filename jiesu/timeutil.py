@@ -53,6 +53,20 @@ def now(tz: tzinfo) -> datetime:
     return fixed(datetime.now(tz).replace(microsecond=0))
 
 
+def clock_usec(when: datetime) -> int | None:
+    """The microsecond of the real clock within `when`'s second, for an event stamped "now".
+
+    Stored times are whole seconds (the format every file, report and export uses); the
+    sub-second part goes into the event's own `usec` field so that two offices acting in one
+    second are ordered by when they acted, not by who synced first. None when the clock is
+    pinned (`JIESU_NOW`) or has moved on to another second.
+    """
+    if os.environ.get("JIESU_NOW"):
+        return None
+    precise = datetime.now(timezone.utc)
+    return precise.microsecond if 0 <= (precise - when).total_seconds() < 1 else None
+
+
 def parse_time(text: str, tz: tzinfo, field: str = "--at") -> datetime:
     """Parse ISO 8601 (`2021-11-02T10:02`, `2021-11-02 10:02:02+08:00`, `2021-11-02`).
 

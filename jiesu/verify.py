@@ -159,6 +159,9 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
         extra = [k for k in e if k not in allowed]
         if extra:
             bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
+        usec = e.get("usec")
+        if usec is not None and (not isinstance(usec, int) or isinstance(usec, bool) or not 0 <= usec <= 999999):
+            bad(f"event {i + 1} ({action}): `usec` {usec!r} must be a whole number of microseconds, 0–999999", "events", i)
         if not isinstance(e.get("by"), str) or not e.get("by"):
             bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
         try:
@@ -239,13 +242,20 @@ TEMP_FILE = re.compile(r"(^|/)\.[^/]+\.tmp$")
 
 def check_git(store) -> list[Problem]:
     """Case files must be committed exactly as they are on disk; no write or merge half-done."""
-    problems = []
-    out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
-    for entry in out.split("\0"):
-        if len(entry) < 4:
-            continue
-        code, path = entry[:2], entry[3:]
-        if code == "??" and TEMP_FILE.search(path):
+    from jiesu.store import leftovers
+
+    problems = [Problem(p.relative_to(store.root).as_posix(), 1, leftovers.describe(p))
+                for p in leftovers.stale(store.root)]
+    entries = git_status(store)
+    untracked = {path for code, path in entries if code == "??"}
+    unindexed = {path for code, path in entries if code[0] == "D" and path in untracked}
+    for code, path in entries:
+        if code == "??" and path in unindexed:
+            continue  # reported once, as lost from the index
+        if path in unindexed:
+            problems.append(Problem(path, 1, "case file is committed but git's index lost it (an interrupted git command); "
+                                             "`jiesu verify --repair` puts the index back"))
+        elif code == "??" and TEMP_FILE.search(path):
             problems.append(Problem(path, 1, "temporary file of an interrupted write; `jiesu verify --repair` (or the next write) removes it"))
         elif code == "??":
             problems.append(Problem(path, 1, "untracked file in cases/ (not committed by jiesu)"))
@@ -262,6 +272,16 @@ def check_git(store) -> list[Problem]:
                                 "`jiesu verify --repair` aborts it, then run `jiesu sync` again"))
     problems += check_merge_driver(store)
     return problems
+
+
+def git_status(store) -> list[tuple[str, str]]:
+    """(status code, path) of every case file git sees as changed, deleted or untracked."""
+    out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
+    found = []
+    for entry in out.split("\0"):
+        if len(entry) >= 4:
+            found.append((entry[:2], entry[3:]))
+    return found
 
 
 def check_merge_driver(store) -> list[Problem]:

@@ -123,7 +123,7 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
         if not isinstance(e, dict):
             continue
         when = timeutil.display(timeutil.load(e.get("at")), tz)
-        fields = {k: v for k, v in e.items() if k not in ("id", "at", "by", "action", "superseded", "limit_from", "due")}
+        fields = {k: v for k, v in e.items() if k not in ("id", "at", "usec", "by", "action", "superseded", "limit_from", "due")}
         text = "; ".join(f"{k} {'yes' if v is True else 'no' if v is False else (', '.join(v) if isinstance(v, list) else v)}" for k, v in fields.items())
         mark = "  [superseded]" if e.get("superseded") else ""
         out.append(f"  {when}  {e.get('action'):<9} by {e.get('by')}{'  ' + text if text else ''}{mark}")

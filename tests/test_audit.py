@@ -141,7 +141,9 @@ def test_the_audit_walks_history_once_and_then_only_what_is_new(run, store):
     assert [str(p) for p in audit.audit(Store(store.root))] == first
     (store.root / ".jiesu" / "audit.json").unlink()
     assert [str(p) for p in audit.audit(Store(store.root))] == first
-    git(store.root, "reset", "-q", "--hard", "HEAD~2")  # history rewound: the cache is not trusted
+    git(store.root, "reset", "-q", "--hard", "HEAD~2")  # history rewound: the cache is not trusted, and it is said
+    assert [p.message.split(":")[0] for p in audit.audit(Store(store.root))] == ["history was rewritten"]
+    (store.root / ".jiesu" / "verified-head").unlink()  # the rewrite accepted: walked again from the start
     assert audit.audit(Store(store.root)) == []
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from jiesu import model, privacy, timeutil, workflow
+from jiesu import model, privacy, skew, timeutil, workflow
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.store import Store, validate_id, yamlio
 
@@ -44,15 +44,32 @@ def event_time(store: Store, at, after: datetime | None = None, field_name: str 
     return when
 
 
-def last_event_time(case: dict) -> datetime | None:
-    times = [timeutil.load(e.get("at")) for e in case.get("events") or [] if isinstance(e, dict) and e.get("at") and not e.get("superseded")]
+def last_event_time(case: dict, now: datetime | None = None) -> datetime | None:
+    """The time a new event may not precede: the latest event, leaving out (with `now`) those
+    stamped ahead of this clock by a fast one elsewhere (see jiesu/skew.py)."""
+    events = case.get("events") or []
+    if now is not None:
+        events = events[:skew.split(events, now)]
+    times = [timeutil.load(e.get("at")) for e in events if isinstance(e, dict) and e.get("at") and not e.get("superseded")]
     return max(times) if times else None
 
 
-def make_event(case: dict, action: str, actor: str, at: datetime, fields: dict) -> dict:
-    """A new event: random id, time, actor, action, then the action's fields in table order."""
-    existing = [e.get("id") for e in case.get("events") or [] if isinstance(e, dict)]
-    event = {"id": model.new_event_id(existing), "at": timeutil.fmt(at), "by": actor, "action": action}
+def make_event(case: dict, action: str, actor: str, at: datetime, fields: dict, usec: int | None = None) -> dict:
+    """A new event: random id, time (`usec`: its sub-second part), actor, action, then the
+    action's fields in table order.
+
+    Within one second a case's events never go back in `usec` (an event without a clock reading
+    takes its predecessor's), so ordering by (time, usec) keeps each office's own order.
+    """
+    events = [e for e in case.get("events") or [] if isinstance(e, dict)]
+    stamp = timeutil.fmt(at)
+    same = [e.get("usec") for e in events if e.get("at") == stamp and isinstance(e.get("usec"), int)]
+    if same and (usec is None or usec < max(same)):
+        usec = max(same)
+    event = {"id": model.new_event_id([e.get("id") for e in events]), "at": stamp}
+    if usec is not None:
+        event["usec"] = usec
+    event.update({"by": actor, "action": action})
     for key in model.EVENT_FIELDS[action]:
         if fields.get(key) is not None:
             event[key] = fields[key]
@@ -144,9 +161,12 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     rel = store.case_relpath(case_id)
     doc, case = tx.case(case_id)
     check_case_consistent(store, rel, case)
-    state = model.replay(case, store.catalog, store.tz, strict=False)
+    now = store.now()
+    events = case.get("events") or []
+    place = skew.split(events, now)  # events stamped ahead of this clock come after the new one
+    state = model.replay(dict(case, events=events[:place]) if place < len(events) else case, store.catalog, store.tz, strict=False)
     workflow.check(case_id, action, state["status"])
-    when = event_time(store, at, after=last_event_time(case))
+    when = event_time(store, at, after=last_event_time(case, now))
     fields = build(case, state, when)
     notes = list(tx.notes)
     names = store.private.names_for(case)
@@ -158,7 +178,8 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
         if masked:
             fields = safe
             notes.append(masked_note(case_id, masked, confidential))
-    event = add_event(store, tx, case_id, doc, case, action, actor, when, fields)
+    usec = timeutil.clock_usec(when) if at in (None, "") else None
+    event = add_event(store, tx, case_id, doc, case, action, actor, when, fields, place, usec)
     more_ids = extra(tx, case, event) if extra else ()
     result = Result(case_id, action, case["state"]["status"], "", None, event, notes)
     if tx.batch:
@@ -169,10 +190,27 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     return result
 
 
-def add_event(store, tx, case_id, doc, case, action, actor, when, fields) -> dict:
-    """Append one event to a case (document and plain twin) and refresh its state."""
-    event = make_event(case, action, actor, when, fields)
-    case.setdefault("events", []).append(event)
+def add_event(store, tx, case_id, doc, case, action, actor, when, fields, place: int | None = None,
+              usec: int | None = None) -> dict:
+    """Append one event to a case (document and plain twin) and refresh its state.
+
+    With `place` before the end (events stamped ahead of this clock follow), the event goes
+    there, and the later events are replayed after it as a merge would: one that is no longer
+    allowed at its place is marked `superseded`.
+    """
+    event = make_event(case, action, actor, when, fields, usec)
+    events = case.setdefault("events", [])
+    if place is not None and place < len(events):
+        from jiesu.store.merge import merge_events
+
+        events.insert(place, event)
+        case["events"] = merge_events(events, [])
+        event = case["events"][place]
+        doc["events"] = yamlio.cseq([event_node(e) for e in case["events"]])
+        refresh_state(store, doc, case)
+        tx.put_case(case_id, doc, case)
+        return event
+    events.append(event)
     if doc.get("events") is None:
         doc["events"] = yamlio.cseq()
     doc["events"].append(event_node(event))

@@ -6,7 +6,7 @@ Each function validates its input against the catalog and the case, then hands o
 
 from __future__ import annotations
 
-from jiesu import clock, model, textcheck, timeutil
+from jiesu import clock, model, skew, textcheck, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.ops.common import (
     Result,
@@ -20,6 +20,7 @@ from jiesu.ops.common import (
 from jiesu.store import Store, validate_id
 
 MERGE_NOTE = "{} merged into this case as a duplicate"  # the note a merge leaves on its target
+WITHDRAWN_NOTE = "{} is not merged into this case after all: its merge was superseded by concurrent work"
 
 
 def _unit(store: Store, unit_id: str, field: str):
@@ -261,8 +262,9 @@ def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -
 
     def extra(tx_, case, event):
         doc, other = tx_.case(target)
-        when = max(timeutil.load(event["at"]), last_event_time(other) or timeutil.load(event["at"]))
-        add_event(store, tx_, target, doc, other, "note", actor, when, {"text": MERGE_NOTE.format(case["id"])})
+        when = max(timeutil.load(event["at"]), last_event_time(other, store.now()) or timeutil.load(event["at"]))
+        add_event(store, tx_, target, doc, other, "note", actor, when, {"text": MERGE_NOTE.format(case["id"])},
+                  skew.split(other.get("events") or [], store.now()))
         return [target]
 
     return change(store, case_id, "merge", actor, at, build, lambda ev: f"duplicate of {ev['into']}", extra, tx=tx)

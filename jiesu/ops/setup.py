@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jiesu import timeutil
 from jiesu.errors import InvalidInput, StoreError
-from jiesu.store import LANGS, OFFICE, SETTINGS, Store, yamlio
+from jiesu.store import LANGS, OFFICE, SETTINGS, Store, leftovers, yamlio
 from jiesu.store.gitrepo import Git
 
 GITIGNORE = "/.jiesu/\n/private/\n/reports/out/\n"
@@ -42,6 +42,7 @@ def configure_git(git: Git) -> None:
     git.run("config", "merge.jiesu.driver", merge_driver_command())
     for key, value in GIT_SETTINGS.items():
         git.run("config", key, value)
+    leftovers.ensure_excluded(git.root)
 
 
 def init_store(directory: str | Path, office: str = "HL", name: str | None = None, tz: str = "Asia/Shanghai",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from jiesu import timeutil
-from jiesu.errors import InvalidInput, StoreError
-from jiesu.store import Store, author_identity, yamlio
+from jiesu import skew, timeutil
+from jiesu.errors import InvalidInput, JiesuError, StoreError
+from jiesu.store import Store, author_identity, leftovers, yamlio
 
 ATTEMPTS = 3  # a push refused because the remote moved on is retried after merging again
 _COLLISION = re.compile(r"jiesu merge-driver: (\S+): id collision")
@@ -87,14 +87,30 @@ def _check_ready(store: Store) -> str:
     return branch
 
 
-def _fetch(store: Store, remote: str) -> None:
+def _fetch(store: Store, remote: str, branch: str) -> None:
+    """Fetch `remote`; refuse (and keep the old view of it) when its branch's history was rewritten."""
+    git = store.git
+    theirs = f"refs/remotes/{remote}/{branch}"
+    known = git.run("rev-parse", "-q", "--verify", theirs, check=False).stdout.strip()
     # jiesu refreshes the commit-graph in the background; a fetch that wrote one too would die on
     # the graph's lock while that runs
-    proc = store.git.run("-c", "fetch.writeCommitGraph=false", "fetch", "--quiet", remote, check=False)
+    proc = git.run("-c", "fetch.writeCommitGraph=false", "fetch", "--quiet", remote, check=False)
     if proc.returncode != 0:
-        url = store.git.config(f"remote.{remote}.url") or "?"
+        url = git.config(f"remote.{remote}.url") or "?"
         raise StoreError(f"cannot reach remote {remote} ({url}): {_detail(proc.stderr)}; nothing was changed",
                          hint="check the address and the network, then run jiesu sync again")
+    fetched = git.run("rev-parse", "-q", "--verify", theirs, check=False).stdout.strip()
+    if known and fetched != known and git.run("merge-base", "--is-ancestor", known, fetched, check=False).returncode != 0:
+        gone = git.out("log", "--format=%h %s", f"{fetched or known}..{known}" if fetched else known, check=False).splitlines()
+        git.run("update-ref", "-m", "jiesu sync: keep the view of a rewritten remote", theirs, known)
+        shown = "; ".join(gone[:5]) + (f"; and {len(gone) - 5} more" if len(gone) > 5 else "")
+        raise SyncConflict(
+            f"the history of {remote}/{branch} was rewritten (a forced push): {len(gone)} commit(s) this store "
+            f"had from it vanished there ({shown}); nothing was merged",
+            hint=f"find out who rewrote it and why; this store keeps every one of them (git log {known[:10]}); once "
+                 f"`git log {known[:10]}..{fetched[:10]}` shows nothing worth keeping, put them back with: "
+                 f"git push --force {remote} {known[:10]}:refs/heads/{branch}",
+        )
 
 
 def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResult) -> None:
@@ -129,19 +145,61 @@ def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResul
     store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter", now=True)
     changed = [p for p in git.out("diff", "--name-only", "-z", head, "HEAD", "--", "cases/").split("\0") if p]
     result.cases += changed
+    arrived = store.now()
     for path in changed:  # name the events this merge superseded (not those superseded before)
-        before = _superseded(git.show_file(head, path), path)
-        after = _superseded(git.show_file("HEAD", path), path)
+        old_blob, new_blob = git.show_file(head, path), git.show_file("HEAD", path)
+        before = _superseded(old_blob, path)
+        after = _superseded(new_blob, path)
         result.superseded += [(path, eid, action) for eid, action in after.items() if eid not in before]
+        known = {e.get("id") for e in _events(old_blob, path)}
+        for event in _events(new_blob, path):  # and those stamped ahead of this clock by a fast one elsewhere
+            if event.get("id") not in known and skew.is_ahead(event, arrived):
+                looked = sum(1 for n in result.notes if "ahead of the time it arrived" in n)
+                office = skew.office_of(store, path, event.get("id")) if looked < 20 else "?"
+                result.notes.append(f"{path}: {skew.describe(event, office, arrived)}")
 
 
-def _superseded(blob: bytes | None, path: str) -> dict:
+def _withdraw_merge_notes(store: Store, actor: str, superseded: list, result: SyncResult) -> None:
+    """A `merge` the merge superseded left "merged into this case" on its target: say it no longer holds.
+
+    The note on the target was written with the merge, in another file, so the merge driver
+    could not touch it; a second note (an event, appended as always) tells the reader.
+    """
+    from jiesu.ops.handling import MERGE_NOTE, WITHDRAWN_NOTE
+    from jiesu.ops.handling import note as add_note
+
+    for path, event_id, action in superseded:
+        if action != "merge":
+            continue
+        events = _events(store.git.show_file("HEAD", path), path)
+        event = next((e for e in events if e.get("id") == event_id), None)
+        target = event.get("into") if event else None
+        source = path.rsplit("/", 1)[-1].removesuffix(".yaml")
+        if not isinstance(target, str) or not store.exists(target):
+            continue
+        texts = [e.get("text") for e in store.load_case(target).get("events") or [] if isinstance(e, dict) and e.get("action") == "note"]
+        if MERGE_NOTE.format(source) not in texts or WITHDRAWN_NOTE.format(source) in texts:
+            continue
+        try:
+            add_note(store, target, actor, WITHDRAWN_NOTE.format(source))
+        except JiesuError as exc:
+            result.notes.append(f"{target}: its note says {source} was merged into it, but that merge was superseded; "
+                                f"could not note it ({exc.message})")
+            continue
+        result.notes.append(f"{target}: noted that {source} is not merged into it after all (its merge was superseded)")
+
+
+def _events(blob: bytes | None, path: str) -> list:
     try:
         case = yamlio.load(blob.decode("utf-8", "replace"), path) if blob else None
     except yamlio.YamlProblem:
-        return {}
+        return []
     events = case.get("events") if isinstance(case, dict) else None
-    return {e.get("id"): e.get("action") for e in events or [] if isinstance(e, dict) and e.get("superseded")}
+    return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+
+
+def _superseded(blob: bytes | None, path: str) -> dict:
+    return {e.get("id"): e.get("action") for e in _events(blob, path) if e.get("superseded")}
 
 
 def _undo(store: Store, head: str) -> None:
@@ -151,9 +209,7 @@ def _undo(store: Store, head: str) -> None:
         git.run("merge", "--abort", check=False)
     if git.head() != head:
         git.run("reset", "--quiet", "--merge", head, check=False)
-    for leftover in store.root.glob("..merge_file_*.tmp"):  # a merge driver that died before its rename
-        if leftover.is_file() and not leftover.is_symlink():
-            leftover.unlink()
+    leftovers.clear(store.root)  # copies of case files a killed merge (or merge driver) left at the top
 
 
 def _refuse(proc, remote: str, branch: str, conflicts: list[str]):
@@ -213,14 +269,16 @@ def _push(store: Store, remote: str, branch: str) -> bool:
 
 def sync(store: Store, actor: str, remote: str | None = None, push: bool = True) -> SyncResult:
     """Fetch and merge `remote` (cases by events), then push; refuse cleanly if a person is needed."""
-    with store.lock("sync"):
+    with store.lock("sync", lend=True):
         notes = store.recover()
         branch = _check_ready(store)
         remote = pick_remote(store, branch, remote)
         result = SyncResult(remote, branch, notes=notes)
         for attempt in range(ATTEMPTS):
-            _fetch(store, remote)
+            _fetch(store, remote, branch)
+            seen = len(result.superseded)
             _merge(store, remote, branch, actor, result)
+            _withdraw_merge_notes(store, actor, result.superseded[seen:], result)
             if not push:
                 return result
             theirs = f"refs/remotes/{remote}/{branch}"

@@ -226,8 +226,8 @@ class Store:
         """A write; with `batch`, many operations share it and it commits once."""
         return Transaction(self, what, batch)
 
-    def lock(self, what: str = "jiesu") -> Lock:
-        return Lock(self.jiesu_dir / "lock", what)
+    def lock(self, what: str = "jiesu", lend: bool = False) -> Lock:
+        return Lock(self.jiesu_dir / "lock", what, lend=lend)
 
     def recover(self) -> list[str]:
         """Finish or undo a write that a killed process left behind (call under the lock).
@@ -236,11 +236,14 @@ class Store:
         moved, the commit landed and only the private repository may need its commit; if not,
         every named file goes back to HEAD. Temporary files of the dead write are removed.
         """
+        from jiesu.store import leftovers
+
+        cleared = leftovers.clear(self.root)
         journal = self.jiesu_dir / "journal"
         for leftover in yamlio.temp_files(journal):
             leftover.unlink(missing_ok=True)
         if not journal.exists():
-            return []
+            return cleared
         try:
             record = json.loads(journal.read_text("utf-8"))
         except (OSError, ValueError):
@@ -265,7 +268,7 @@ class Store:
         journal.unlink()
         state = "completed" if landed else "rolled back"
         what = record.get("what") if isinstance(record.get("what"), str) else "a write"
-        return [f"{state} an interrupted write ({what}) of {', '.join(paths) or 'nothing'}"]
+        return cleared + [f"{state} an interrupted write ({what}) of {', '.join(paths) or 'nothing'}"]
 
 
 def _inside(root: Path, rel) -> bool:
@@ -383,6 +386,8 @@ class Transaction:
     def commit(self, message: str, actor: str, at=None) -> str | None:
         self.flush()
         store = self.store
+        if "\nJiesu-Action: " in message and "\nJiesu-Office: " not in message:
+            message = message.rstrip("\n") + f"\nJiesu-Office: {store.office}\n"  # which office wrote it (see jiesu/skew.py)
         author = author_identity(store, actor)
         now = store.now()
         sha = store.git.commit(
@@ -391,6 +396,8 @@ class Transaction:
             committer_date=timeutil.fmt(now), parent=self.head,
         )
         self.committed = True
+        store.notes += store.git.notes
+        store.git.notes = []
         if sha:
             from jiesu.store.index import Index
 
@@ -400,6 +407,8 @@ class Transaction:
             store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter")
         if self.private_paths:
             store.private.commit(self.private_paths, message.splitlines()[0], author)
+            store.notes += store.private.git.notes
+            store.private.git.notes = []
         if self.batch:
             # a batch may go on after its commit: later failures restore only later files
             self.paths, self.private_paths, self.committed = [], [], False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from jiesu import faults
@@ -30,6 +31,7 @@ def pinned_env(root: Path) -> dict:
     env["GIT_CEILING_DIRECTORIES"] = str(Path(root).resolve().parent)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # `git status` in a reader never takes index.lock from a writer
     env.pop("LANGUAGE", None)
     return env
 
@@ -47,6 +49,7 @@ class Git:
         self._identity = None
         self._objects = None
         self.last_blobs: dict = {}  # path → blob id (None: removed) of the last commit
+        self.notes: list[str] = []  # what a landed commit could not finish (for the user)
 
     def run(self, *args: str, input: str | bytes | None = None, check: bool = True, env: dict | None = None,
             binary: bool = False) -> subprocess.CompletedProcess:
@@ -163,9 +166,31 @@ class Git:
         faults.point("after-commit-object")
         self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)
         faults.point("after-ref")
-        self.stage(paths)
+        self._stage_landed(paths, commit)
         faults.point("after-index")
         return commit
+
+    def _stage_landed(self, paths: list[str], commit: str) -> None:
+        """Bring git's index in step after the commit landed; never fail the write for it.
+
+        The index may be locked for a moment by another git (a reader's or a person's), or for
+        good by a git that was killed: wait a little, clear a stale lock, and if it still cannot
+        be done say so — the commit is in the history either way.
+        """
+        from jiesu.store import leftovers
+
+        delay = 0.02
+        for attempt in range(8):
+            try:
+                self.stage(paths)
+                return
+            except GitFailed as exc:
+                failure = exc
+            leftovers.clear(self.root)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        self.notes.append(f"commit {commit[:10]} is saved, but git's index could not be brought in step with it "
+                          f"({failure.message}); run `jiesu verify --repair`")
 
     def _tree_by_index(self, paths, parent):
         """Fallback for non-SHA-1 repositories: stage, write-tree, and refuse foreign staged changes."""

@@ -22,16 +22,36 @@ def timeout() -> float:
         return 30.0
 
 
-class Lock:
-    """Context manager holding the store lock."""
+_HELD: dict = {}  # lock path -> nesting depth, while this process holds it lending (see Lock)
 
-    def __init__(self, path: Path, what: str = "jiesu", wait: float | None = None):
+
+class Lock:
+    """Context manager holding the store lock.
+
+    With `lend`, operations this process runs while holding it (sync correcting a case after its
+    merge) go ahead inside it instead of waiting for themselves.
+    """
+
+    def __init__(self, path: Path, what: str = "jiesu", wait: float | None = None, lend: bool = False):
         self.path = Path(path)
         self.what = what
         self.wait = timeout() if wait is None else wait
         self.fd = None
+        self.nested = False
+        self.lend = lend
 
     def __enter__(self):
+        key = str(self.path.absolute())
+        if _HELD.get(key):
+            _HELD[key] += 1
+            self.nested = True
+            return self
+        self._take()
+        if self.lend:
+            _HELD[key] = 1
+        return self
+
+    def _take(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.wait
@@ -57,9 +77,16 @@ class Lock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}: {self.what}".encode("utf-8", "replace")[:200], 0)
         self.fd = fd
-        return self
 
     def __exit__(self, *exc):
+        key = str(self.path.absolute())
+        if key in _HELD:
+            _HELD[key] -= 1
+            if _HELD[key] <= 0:
+                del _HELD[key]
+        if self.nested:
+            self.nested = False
+            return False
         if self.fd is not None:
             try:
                 os.ftruncate(self.fd, 0)

@@ -1,10 +1,10 @@
 """The merge driver for case files: union of events by id, replayed, never a text conflict.
 
 git calls `jiesu merge-driver %O %A %B %P` for `cases/**/*.yaml` (see `.gitattributes`). Events of
-both sides are united by id and ordered by time; events with the same time keep the order in which
-their side wrote them (ours first). The union is replayed through the state machine: an event that
-is illegal at its place is kept, marked `superseded`, skipped by the projection and listed by
-`verify` for a person to review. Header fields merge three-way (a side that changed a field wins;
+both sides are united by id and ordered by time (with its sub-second part `usec`, when recorded);
+events with the same time keep the order in which their side wrote them (ours first). The union
+is replayed through the state machine: an event that is illegal at its place is kept, marked
+`superseded`, skipped by the projection and listed by `verify` for a person to review. Header fields merge three-way (a side that changed a field wins;
 if both changed it, ours wins). Two different cases that received the same id are a real conflict.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from jiesu import model, timeutil, workflow
+from jiesu import faults, model, timeutil, workflow
 from jiesu.store import yamlio
 
 HEADER_SKIP = ("state", "events")
@@ -27,12 +27,18 @@ def _load(path: str):
     return yamlio.rt_load(text, path), yamlio.load(text, path)
 
 
+def _usec(event: dict) -> int:
+    """The sub-second part of an event's time (-1 when it has none: such events keep their side's order)."""
+    value = event.get("usec")
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def merge_events(ours: list, theirs: list) -> list:
     """Union by id, stable by time (ours before theirs at equal times), superseded flags recomputed."""
     seen = {e.get("id") for e in ours}
     union = [dict(e) for e in ours] + [dict(e) for e in theirs if e.get("id") not in seen]
     origin = {id(e): i for i, e in enumerate(union)}
-    union.sort(key=lambda e: (timeutil.load(e.get("at")), origin[id(e)]))
+    union.sort(key=lambda e: (timeutil.load(e.get("at")), _usec(e), origin[id(e)]))
     for e in union:
         e.pop("superseded", None)
     status = None
@@ -90,6 +96,7 @@ def run(base: str, ours: str, theirs: str, path: str) -> int:
         store.catalog
     except Exception:  # noqa: BLE001 — a merge must work even with a broken catalog
         store = None
+    faults.point("merge-driver")
     try:
         clean, message = merge_files(base, ours, theirs, store)
     except Exception as exc:  # noqa: BLE001 — report, let git mark the conflict
