@@ -328,3 +328,16 @@ def test_verify_finds_a_ref_whose_private_record_is_gone(run, store):
     assert "its record in private/ was never committed" in run.raw("verify").stdout
     assert "committed 1 file(s) of personal data" in run("verify", "--repair").stderr
     assert run.raw("verify").exit_code == 0
+
+
+def test_the_office_region_decides_numbers_without_a_country_code(run, store):
+    settings = store.root / "jiesu.yaml"
+    settings.write_text(settings.read_text("utf-8") + "region: US\n", "utf-8")
+    git(store.root, "commit", "-q", "-am", "a US office")
+    case_id = _intake(run, title="Pothole, call (415) 555-3091 or 13970923092")
+    title = load(store, case_id)["title"]
+    assert "5553091" not in fold(title) and "70923092" not in title and "139****3092" in title
+    settings.write_text(settings.read_text("utf-8").replace("region: US", "region: USA"), "utf-8")
+    git(store.root, "commit", "-q", "-am", "a typo")
+    result = run.raw("list")
+    assert result.exit_code == 1 and "region 'USA': expected a two-letter country code such as CN or US" in result.stderr
