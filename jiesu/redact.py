@@ -103,7 +103,8 @@ def _phone_replacement(plain: str, start: int, end: int) -> tuple[int, str]:
     return end, masked
 
 
-def _phones(plain: str, region: str, taken: list) -> list[tuple[int, int, str]]:
+def _phones(plain: str, blanked: str, region: str, taken: list) -> list[tuple[int, int, str]]:
+    """Phone numbers in `plain` (`blanked`: the same with dates, times and ids hidden)."""
     spans = []
 
     def free(start, end):
@@ -119,10 +120,6 @@ def _phones(plain: str, region: str, taken: list) -> list[tuple[int, int, str]]:
         if free(start, end):
             end, masked = _phone_replacement(plain, start, end)
             spans.append((start, end, masked))
-    blanked = list(plain)
-    for m in _NOT_PHONES.finditer(plain):
-        blanked[m.start():m.end()] = "\0" * (m.end() - m.start())
-    blanked = "".join(blanked)
     for m in _RUN.finditer(blanked):
         start, end = m.start(), m.end()
         while end > start and not blanked[end - 1].isdigit():
@@ -243,10 +240,11 @@ def redact(text: str | None, names=(), region: str | None = None) -> Redacted:
     text = str(text)
     plain = halfwidth(text)
     spans: list[tuple[int, int, str, str]] = []
-    if len(_DIGITS.findall(plain)) >= _MIN_DIGITS:
+    blanked = _NOT_PHONES.sub(lambda m: "\0" * len(m.group()), plain)
+    if any(len(_DIGITS.findall(m.group())) >= _MIN_DIGITS for m in _RUN.finditer(blanked)):  # else nothing to find
         ids = _ids(plain)
         spans += [(s, e, r, "id") for s, e, r in ids]
-        spans += [(s, e, r, "phone") for s, e, r in _phones(plain, region or DEFAULT_REGION, ids)]
+        spans += [(s, e, r, "phone") for s, e, r in _phones(plain, blanked, region or DEFAULT_REGION, ids)]
     merged: list[list[int]] = []
     for start, end in sorted(_names(text, names)):  # two spellings may overlap: mask their union
         if merged and start < merged[-1][1]:
