@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from jiesu.errors import InvalidInput
+from jiesu.redact import Redacted, name_forms, redact, same_name
 from jiesu.store import yamlio
 from jiesu.store.gitrepo import Git
 
@@ -21,13 +22,8 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}(?:(?:ext|x|#|转)\d{1,6})?$")
 _INTL = re.compile(r"^\+[1-9]\d{6,14}(?:(?:ext|x|#)\d{1,6})?$")
 _SHORT = re.compile(r"^(?:110|119|120|122|12345|95\d{3,4}|400\d{7}|800\d{7})$")
-# phone numbers inside free text: international, Chinese mobile, landline with area code
-_TEXT_PHONE = re.compile(
-    r"(?<![\w+])(\+\d[\d \-]{6,16}\d"
-    r"|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}"
-    r"|0\d{2,3}[ \-]?\d{7,8})(?![\w])"
-)
 REF = re.compile(r"^P-\d{6,}$")
+PURGED = "purged"  # refs whose record retention removed (cases still name them)
 
 
 def normalize_phone(raw: str, field: str = "--phone") -> str:
@@ -76,31 +72,16 @@ def mask_name(name: str | None) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1)
 
 
-def scrub(text: str | None, names=()) -> str:
-    """Free text with phone-like numbers masked and the given full names reduced."""
-    if not text:
-        return text or ""
-    result = _TEXT_PHONE.sub(lambda m: mask_phone(re.sub(r"[\s\-]", "", m.group(1))), str(text))
-    return hide_names(result, names)
+def scrub(text: str | None, names=(), region: str | None = None) -> str:
+    """Free text with phone numbers, resident ID numbers and the given name forms masked
+    (jiesu/redact.py); what every shared file, commit message, report and export carries."""
+    return redact(text, names, region).text or ""
 
 
-def hide_names(text: str | None, names=()) -> str | None:
-    """`text` with each full name in `names` reduced to 王** / Z*** (any case, any spacing)."""
-    if not text:
-        return text
-    for name in names:
-        if name and len(str(name).strip()) >= 2:
-            pattern = r"\s+".join(re.escape(part) for part in str(name).split())
-            text = re.sub(pattern, mask_name(" ".join(str(name).split())), text, flags=re.IGNORECASE)
-    return text
-
-
-def shared_text(text: str | None, names=(), confidential: bool = False) -> str | None:
-    """Free text as the shared case file may carry it: full names (and, for a confidential
-    complainant, phone numbers) belong in private/ only."""
-    if not text:
-        return text
-    return scrub(text, names) if confidential else hide_names(text, names)
+def shared_text(text: str | None, names=(), region: str | None = None) -> Redacted:
+    """Free text as the shared case file may carry it, for every case, confidential or not:
+    the full text belongs in private/ only."""
+    return redact(text, names, region)
 
 
 def phone_key(phone: str | None) -> str | None:
@@ -140,6 +121,16 @@ class Private:
         self.ensure()
         self.git.commit(paths, message, author)
 
+    def undo(self, head: str | None, paths: list[str]) -> None:
+        """Put `paths` back as they were at `head` (before a write that did not land), taking
+        back the private commit that write made, if it made one."""
+        if not self.exists():
+            return
+        current = self.head()
+        if head and current and current != head:
+            self.git.run("update-ref", "-m", "jiesu: undo private data of a write that did not land", "HEAD", head, current)
+        self.git.restore(paths)
+
     def person_path(self, ref: str) -> str:
         if not REF.match(ref or ""):
             raise InvalidInput(f"private reference {ref!r}: expected P- and six digits")
@@ -148,13 +139,20 @@ class Private:
     def phone_path(self, phone: str) -> str:
         return f"phones/{phone_key(phone)}"
 
-    def lookup_phone(self, phone: str) -> str | None:
-        """The person reference already recorded for this phone, if any."""
+    def texts_path(self, case_id: str) -> str:
+        return f"texts/{case_id}.yaml"
+
+    def refs_for_phone(self, phone: str) -> list[str]:
+        """Every person recorded with this phone (a household phone links several)."""
         path = self.root / self.phone_path(phone)
-        if path.is_file():
-            ref = path.read_text("utf-8").strip()
-            return ref if REF.match(ref) else None
-        return None
+        if not path.is_file():
+            return []
+        return [line.strip() for line in path.read_text("utf-8").splitlines() if REF.match(line.strip())]
+
+    def lookup_phone(self, phone: str) -> str | None:
+        """The first person reference recorded for this phone, if any."""
+        refs = self.refs_for_phone(phone)
+        return refs[0] if refs else None
 
     def next_ref(self) -> str:
         folder = self.root / "people"
@@ -168,11 +166,44 @@ class Private:
         data = yamlio.load_file(path, f"private/{self.person_path(ref)}")
         return data if isinstance(data, dict) else None
 
+    def find(self, person: dict) -> str | None:
+        """The person already on record: the same phone **and** the same name.
+
+        A phone alone does not identify anyone (a household, a shop, an office share one): a
+        different name on a known phone is a new person, linked to the others by that phone.
+        Without a full name, the same surname decides, or — with no name at all — the one
+        nameless record on that phone, or the only person recorded with it.
+        """
+        phone = person.get("phone")
+        if not phone:
+            return None
+        people = [(ref, self.read(ref) or {}) for ref in self.refs_for_phone(phone)]
+        name, surname = person.get("name"), str(person.get("surname") or "").casefold()
+        if name:
+            for ref, record in people:
+                if record.get("name") and same_name(record.get("name_forms") or name_forms(record["name"]), name):
+                    return ref
+            for ref, record in people:
+                if not record.get("name") and str(record.get("surname") or "").casefold() in ("", surname):
+                    return ref
+            return None
+        if surname:
+            matching = [ref for ref, record in people if str(record.get("surname") or "").casefold() == surname]
+            return matching[0] if len(matching) == 1 else None
+        nameless = [ref for ref, record in people if not record.get("name") and not record.get("surname")]
+        if nameless:
+            return nameless[0]
+        return people[0][0] if len(people) == 1 else None
+
     def record(self, tx, case_id: str, person: dict) -> str:
-        """Store a complainant's private data for a case (inside transaction `tx`); return the ref."""
+        """Store a complainant's private data for a case (inside transaction `tx`); return the ref.
+
+        A known person (same phone and name) gets the case added; their name is never replaced
+        by another caller's. Anyone else gets a record of their own.
+        """
         self.ensure()
         phone = person.get("phone")
-        ref = self.lookup_phone(phone) if phone else None
+        ref = self.find(person)
         existing = self.read(ref) if ref else None
         if ref is None:
             ref = self.next_ref()
@@ -184,23 +215,94 @@ class Private:
                     merged = list(record.get(key) or [])
                     merged += [v for v in value if v not in merged]
                     value = merged
+                elif key in ("name", "surname", "phone") and record.get(key):
+                    continue  # who the record is about never changes
                 record[key] = value
+        if record.get("name") and not record.get("name_forms"):
+            record["name_forms"] = name_forms(record["name"])
         cases = list(record.get("cases") or [])
         if case_id not in cases:
             cases.append(case_id)
         record["cases"] = cases
         tx.write_private(self.person_path(ref), self.dump(record))
         if phone:
-            tx.write_private(self.phone_path(phone), ref + "\n")
+            refs = self.refs_for_phone(phone)
+            if ref not in refs:
+                tx.write_private(self.phone_path(phone), "".join(f"{r}\n" for r in [*refs, ref]))
         return ref
 
+    def household(self, ref: str) -> list[str]:
+        """The other people recorded with one of this person's phones (`P-000002 李四`)."""
+        record = self.read(ref) or {}
+        others = []
+        for phone in [record.get("phone"), *(record.get("other_phones") or [])]:
+            for other in self.refs_for_phone(str(phone)) if phone else []:
+                if other != ref and other not in others:
+                    others.append(other)
+        return [f"{other} {(self.read(other) or {}).get('name') or ''}".rstrip() for other in others]
+
     def names_for(self, case: dict) -> list[str]:
-        """The full name recorded in private/ for a case's complainant (empty when none)."""
+        """The name forms recorded in private/ for a case's complainant (empty when none)."""
         ref = (case.get("complainant") or {}).get("ref")
         if not ref or not REF.match(str(ref)) or not self.exists():
             return []
         record = self.read(str(ref)) or {}
-        return [record["name"]] if isinstance(record.get("name"), str) and record["name"].strip() else []
+        if not isinstance(record.get("name"), str) or not record["name"].strip():
+            return []
+        forms = record.get("name_forms")
+        if isinstance(forms, list) and all(isinstance(f, str) for f in forms):
+            return forms
+        return name_forms(record["name"])
+
+    def keep_texts(self, tx, case_id: str, fields: dict | None = None, event: str | None = None, event_fields: dict | None = None) -> None:
+        """Keep the full text of what was masked in the shared file (inside transaction `tx`):
+        case fields (title, description, address) or one event's fields, for `show --reveal`."""
+        self.ensure()
+        rel = self.texts_path(case_id)
+        path = self.root / rel
+        data = (yamlio.load_file(path, f"private/{rel}") if path.is_file() else None) or {}
+        data = dict(data) if isinstance(data, dict) else {}
+        data["case"] = case_id
+        if fields:
+            data["fields"] = {**(data.get("fields") or {}), **fields}
+        if event and event_fields:
+            data["events"] = {**(data.get("events") or {}), event: dict(event_fields)}
+        pairs = [(k, data[k]) for k in ("case", "fields", "events") if data.get(k)]
+        tx.write_private(rel, yamlio.rt_dump(yamlio.cmap(pairs)))
+
+    def texts(self, case_id: str) -> dict:
+        """The full texts kept for a case (`fields`, `events`), empty when nothing was masked."""
+        path = self.root / self.texts_path(case_id)
+        if not path.is_file():
+            return {}
+        data = yamlio.load_file(path, f"private/{self.texts_path(case_id)}")
+        return data if isinstance(data, dict) else {}
+
+    def reveal(self, case: dict) -> tuple[dict, dict]:
+        """(the case with its full texts put back, the complainant's private record)."""
+        ref = (case.get("complainant") or {}).get("ref")
+        person = dict((self.read(str(ref)) if ref and REF.match(str(ref)) and self.exists() else None) or {})
+        if person and case.get("id") not in (person.get("cases") or []):
+            # the same number given by another desk's private/: not this case's complainant
+            person = {"note": f"the private data of this case is kept where it was received (this {ref} is someone else)"}
+        elif person:
+            person.pop("name_forms", None)
+            household = self.household(str(ref))
+            if household:
+                person["household"] = household
+        kept = self.texts(str(case.get("id"))) if self.exists() else {}
+        if not kept:
+            return case, person
+        case = dict(case)
+        for key, value in (kept.get("fields") or {}).items():
+            if key == "address":
+                case["location"] = dict(case.get("location") or {}, address=value)
+            elif key in ("title", "description"):
+                case[key] = value
+        by_event = kept.get("events") or {}
+        case["events"] = [dict(e, **by_event[e.get("id")]) if isinstance(e, dict) and isinstance(by_event.get(e.get("id")), dict) else e
+                          for e in case.get("events") or []]
+        return case, person
 
     def rename_case(self, tx, ref: str, old: str, new: str) -> None:
         """Point a person's record at a renumbered case (inside transaction `tx`)."""
@@ -210,7 +312,16 @@ class Private:
         record["cases"] = [new if c == old else c for c in record.get("cases") or []]
         tx.write_private(self.person_path(ref), self.dump(record))
 
+    def rename_texts(self, tx, old: str, new: str) -> None:
+        """Move the full texts kept for a renumbered case (inside transaction `tx`)."""
+        kept = self.texts(old)
+        if kept:
+            self.keep_texts(tx, new, kept.get("fields"))
+            for event, fields in (kept.get("events") or {}).items():
+                self.keep_texts(tx, new, event=event, event_fields=fields)
+            tx.remove_private(self.texts_path(old))
+
     @staticmethod
     def dump(record: dict) -> str:
-        order = ("ref", "name", "surname", "phone", "other_phones", "id_document", "home_address", "cases")
+        order = ("ref", "name", "surname", "phone", "other_phones", "id_document", "home_address", "name_forms", "cases")
         return yamlio.rt_dump(yamlio.cmap([(k, record[k]) for k in order if k in record]))

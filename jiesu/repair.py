@@ -17,6 +17,19 @@ from jiesu.store import leftovers
 from jiesu.verify import TEMP_FILE, check_merge_driver
 
 
+def commit_private_leftovers(store) -> list[str]:
+    """Commit personal data a failed write left in private/ uncommitted (a case names it)."""
+    private = store.private
+    if not private.exists():
+        return []
+    out = private.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "people/", "phones/", "texts/").stdout
+    paths = [entry[3:] for entry in out.split("\0") if len(entry) > 3]
+    if not paths:
+        return []
+    private.commit(paths, "keep personal data a failed write left uncommitted", ("jiesu", "jiesu@localhost"))
+    return [f"committed {len(paths)} file(s) of personal data left uncommitted in private/"]
+
+
 def repair(store) -> list[str]:
     notes = []
     with store.lock("verify --repair"):
@@ -49,6 +62,7 @@ def repair(store) -> list[str]:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(store.root / path), dest)
             notes.append(f"moved {len(rescue)} untracked file(s) out of cases/ into {target.relative_to(store.root)}")
+        notes += commit_private_leftovers(store)
         if check_merge_driver(store):
             configure_git(store.git)
             notes.append("registered the jiesu merge driver in this clone's git config")

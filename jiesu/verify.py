@@ -284,6 +284,47 @@ def git_status(store) -> list[tuple[str, str]]:
     return found
 
 
+_REF_LINE = re.compile(r"^(cases/[^:]+\.yaml):(\d+):\s+ref:\s*['\"]?([^'\"\s]+)")
+
+
+def check_private_refs(store) -> list[Problem]:
+    """Every case this office received that names a private record (`ref`) finds it committed in
+    private/ (or removed there by `purge-private`). Refs are numbered in order by each private/,
+    so a missing number at or below the highest one it holds was lost; a higher one, or a record
+    that does not name the case, belongs to another desk with the same office code."""
+    out = store.git.run("grep", "-n", "-I", "--no-color", "-e", "^  ref: ", "--", "cases/", check=False).stdout
+    own = [(m.group(1), int(m.group(2)), m.group(3)) for m in map(_REF_LINE.match, out.splitlines())
+           if m and Path(m.group(1)).name.startswith(f"{store.office}-")]
+    if not own:
+        return []
+    private = store.private
+    if not private.exists():
+        return [Problem("private/", 1, f"private/ is missing: {len(own)} case(s) of office {store.office} refer to records in it", "warning")]
+    listing = private.git.run("ls-tree", "-r", "--name-only", "HEAD", "--", "people/", check=False).stdout.split()
+    committed = {Path(p).stem for p in listing}
+    purged_file = private.root / privacy.PURGED
+    purged = set(purged_file.read_text("utf-8").split()) if purged_file.is_file() else set()
+    numbers = [int(r[2:]) for r in committed | purged if privacy.REF.match(r)]
+    highest = max(numbers) if numbers else 0
+    problems = []
+    for path, line, ref in own:
+        if ref in purged:
+            continue
+        if ref not in committed:
+            if (private.root / private.person_path(ref)).is_file():
+                problems.append(Problem(path, line, f"complainant.ref {ref}: its record in private/ was never committed; "
+                                        "`jiesu verify --repair` commits it"))
+            elif privacy.REF.match(ref) and int(ref[2:]) <= highest:
+                problems.append(Problem(path, line, f"complainant.ref {ref} has no record in private/ (the personal data "
+                                        "of this case was lost); restore private/ from a backup"))
+            continue
+        record = private.read(ref) or {}
+        if Path(path).stem not in (record.get("cases") or []):
+            problems.append(Problem(path, line, f"complainant.ref {ref}: the record in private/ does not name this case "
+                                    "(it belongs to another desk with the same office code, or was changed by hand)", "warning"))
+    return problems
+
+
 def check_merge_driver(store) -> list[Problem]:
     """A clone without the merge driver would turn concurrent edits of a case into text conflicts."""
     command = store.git.config("merge.jiesu.driver")
@@ -358,6 +399,7 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
             if progress:
                 progress(1)
     problems += check_git(store)
+    problems += check_private_refs(store)
     from jiesu import audit
 
     problems += audit.audit(store)

@@ -84,7 +84,7 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
         who.append(f"ref {comp['ref']}")
     row("complainant", ", ".join(str(w) for w in who if w))
     if private:
-        for key in ("name", "phone", "other_phones", "id_document", "home_address"):
+        for key in ("name", "phone", "other_phones", "id_document", "home_address", "household", "note"):
             if private.get(key):
                 value = private[key]
                 row(f"  {key.replace('_', ' ')}", ", ".join(value) if isinstance(value, list) else value)

@@ -42,7 +42,7 @@ def test_no_full_phone_or_name_in_lists_logs_verify_or_commits(run, store):
                        description=f"Mr {NAME.upper()} says it happens daily; also try 010-62345678.", at="2021-11-01T09:00")
     run("assign", case_id, "--at", "2021-11-01T09:10")
     out = run("note", case_id, f"{NAME} rang again from 139 1234 5678", "--at", "2021-11-01T09:30")
-    assert "masked the complainant's full name in text" in out.stderr
+    assert "masked the complainant's full name and phone numbers in text" in out.stderr
     run("accept", case_id, "--at", "2021-11-01T10:00")
     case = load(store, case_id)
     assert case["complainant"] == {"kind": "individual", "surname": "Zhang", "phone": PHONE, "confidential": False,

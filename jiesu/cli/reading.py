@@ -44,10 +44,11 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
     case = store.load_case(case_id)
     private = None
     if reveal:
-        ref = (case.get("complainant") or {}).get("ref")
-        private = (store.private.read(ref) if ref else None) or {}
+        case, private = store.private.reveal(case)
     if fmt == "yaml":
         text = store.case_path(case_id).read_text("utf-8")
+        if reveal and store.private.texts(case_id):
+            private = dict(private or {}, texts=store.private.texts(case_id))
         if private:
             from jiesu.store import yamlio
 

@@ -126,10 +126,12 @@ def commit_message(action: str, case_id: str, title: str, actor: str, detail: st
     return "\n".join(lines) + "\n"
 
 
-def masked_note(case_id: str, fields: list[str], confidential: bool) -> str:
+def masked_note(case_id: str, fields: list[str], kinds) -> str:
     """What the operator is told when personal data was kept out of the shared case file."""
-    what = "the complainant's full name" + (" and phone numbers (the case is confidential)" if confidential else "")
-    return f"{case_id}: masked {what} in {', '.join(fields)}: the shared case file must not carry them"
+    from jiesu.redact import describe
+
+    return (f"{case_id}: masked {describe(kinds)} in {', '.join(fields)}: the shared case file must not carry them "
+            f"(the full text stays in private/: jiesu show {case_id} --reveal)")
 
 
 def check_case_consistent(store: Store, rel: str, case: dict) -> None:
@@ -169,17 +171,13 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     when = event_time(store, at, after=last_event_time(case, now))
     fields = build(case, state, when)
     notes = list(tx.notes)
-    names = store.private.names_for(case)
-    confidential = bool((case.get("complainant") or {}).get("confidential"))
-    if names or confidential:
-        safe = {k: privacy.shared_text(v, names, confidential) if k in FREE_TEXT and isinstance(v, str) else v
-                for k, v in fields.items()}
-        masked = [k for k in fields if safe[k] != fields[k]]
-        if masked:
-            fields = safe
-            notes.append(masked_note(case_id, masked, confidential))
+    fields, originals, kinds = shared_fields(store, case, fields)
+    if originals:
+        notes.append(masked_note(case_id, list(originals), kinds))
     usec = timeutil.clock_usec(when) if at in (None, "") else None
     event = add_event(store, tx, case_id, doc, case, action, actor, when, fields, place, usec)
+    if originals:
+        store.private.keep_texts(tx, case_id, event=event["id"], event_fields=originals)
     more_ids = extra(tx, case, event) if extra else ()
     result = Result(case_id, action, case["state"]["status"], "", None, event, notes)
     if tx.batch:
@@ -188,6 +186,19 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     message = commit_message(action, case_id, case.get("title"), actor, detail(event) if detail else "", [case_id, *(more_ids or ())])
     result.commit = tx.commit(message, actor, when)
     return result
+
+
+def shared_fields(store: Store, case: dict, fields: dict) -> tuple[dict, dict, set]:
+    """An event's fields as the shared file may carry them (phone and ID numbers and the
+    complainant's name masked in free text), the full texts that were masked, and what kinds."""
+    texts = {k: v for k, v in fields.items() if k in FREE_TEXT and isinstance(v, str) and v}
+    if not texts:
+        return fields, {}, set()
+    names = store.private.names_for(case)
+    safe = {k: privacy.shared_text(v, names, store.region) for k, v in texts.items()}
+    originals = {k: texts[k] for k, r in safe.items() if r.changed}
+    kinds = set().union(*(r.kinds for r in safe.values()))
+    return {k: safe[k].text if k in originals else v for k, v in fields.items()}, originals, kinds
 
 
 def add_event(store, tx, case_id, doc, case, action, actor, when, fields, place: int | None = None,

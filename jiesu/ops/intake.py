@@ -138,11 +138,15 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     if r.get("limit_from"):
         limit_from = textcheck.text(r["limit_from"], "limit_from", multiline=False)
     answered = textcheck.text(r.get("answered"), "--answered")
-    # the shared file carries no full name (nor, when confidential, any phone number)
+    # the shared file carries no phone number, ID number or full name in free text: the full
+    # text goes to private/ (for show --reveal)
+    forms = privacy.name_forms(name)
     texts = {"title": title, "description": description, "address": address, "answered": answered}
-    safe = {k: privacy.shared_text(v, [name] if name else [], flags["confidential"]) for k, v in texts.items()}
-    masked = [k for k in texts if safe[k] != texts[k]]
-    title, description, address, answered = (safe[k] for k in texts)
+    safe = {k: privacy.shared_text(v, forms, store.region) for k, v in texts.items()}
+    masked = [k for k in texts if safe[k].changed]
+    kinds = set().union(*(safe[k].kinds for k in masked)) if masked else set()
+    originals = {k: texts[k] for k in masked}
+    title, description, address, answered = (safe[k].text for k in texts)
 
     private = {}
     if name or others or id_document or home_address or (flags["confidential"] and (surname or phone)):
@@ -156,6 +160,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
         "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
         "tags": seen, "time_limit": tclass, "limit_from": limit_from, "due": due, "answered": answered, "private": private,
         "source": _source(r.get("source")), "anomalies": textcheck.text_list(r.get("anomalies"), "anomalies") or None, "actor": actor, "masked": masked,
+        "masked_kinds": kinds, "originals": originals, "name_forms": forms,
     }
 
 
@@ -264,22 +269,22 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
         return write_prepared(store, tx, prepared)
     with store.transaction("intake") as own:
         results = write_prepared(store, own, prepared)
-        names = [p["private"].get("name") for p in prepared if p["private"].get("name")]
+        names = [form for p in prepared for form in p["name_forms"]]
         first = results[0]
         if len(results) == 1:
             p = prepared[0]
             detail = f"{p['type']} via {p['channel']}" + (f", {p['category']}" if p["category"] else "") + (", answered on the call" if p["answered"] else "")
-            message = commit_message("intake", first.case_id, privacy.scrub(p["title"], names), actor, detail)
+            message = commit_message("intake", first.case_id, privacy.scrub(p["title"], names, store.region), actor, detail)
         else:
             span = f"{results[0].case_id}..{results[-1].case_id}"
-            lines = "\n".join(f"{r.case_id}: {privacy.scrub(p['title'], names)[:60]}" for r, p in zip(results, prepared))
+            lines = "\n".join(f"{r.case_id}: {privacy.scrub(p['title'], names, store.region)[:60]}" for r, p in zip(results, prepared))
             message = commit_message("intake", f"{len(results)} cases", span, actor, lines, [r.case_id for r in results])
         sha = own.commit(message, actor, min(p["received"] for p in prepared))
         for r, p in zip(results, prepared):
             r.commit = sha
             r.notes = list(own.notes)
             if p["masked"]:
-                r.notes.append(masked_note(r.case_id, p["masked"], p["complainant"]["confidential"]))
+                r.notes.append(masked_note(r.case_id, p["masked"], p["masked_kinds"]))
     return results
 
 
@@ -298,11 +303,22 @@ def write_prepared(store: Store, tx, prepared: list[dict]) -> list[Result]:
         case_id = ids[id(p)]
         ref = store.private.record(tx, case_id, p["private"]) if p["private"] else None
         doc, case = build_case(store, case_id, p, ref)
+        keep_originals(store, tx, case_id, p["originals"], case["events"])
         tx.put_case(case_id, doc, case)
         if tx.batch:
             tx.log.append(("intake", case_id))
         results.append(Result(case_id, "intake", case["state"]["status"], "", None, case["events"][0]))
     return results
+
+
+def keep_originals(store: Store, tx, case_id: str, originals: dict, events: list) -> None:
+    """Keep in private/ the full text of what intake masked (the answer is the close event's)."""
+    fields = {k: v for k, v in originals.items() if k != "answered"}
+    if fields:
+        store.private.keep_texts(tx, case_id, fields)
+    if "answered" in originals:
+        close = next(e for e in events if e["action"] == "close")
+        store.private.keep_texts(tx, case_id, event=close["id"], event_fields={"summary": originals["answered"]})
 
 
 def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:

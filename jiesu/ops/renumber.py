@@ -73,6 +73,8 @@ def renumber(store: Store, case_id: str, actor: str, at=None) -> Result:
         ref = (case.get("complainant") or {}).get("ref")
         if ref and store.private.exists():
             store.private.rename_case(tx, ref, case_id, new_id)
+        if store.private.exists():
+            store.private.rename_texts(tx, case_id, new_id)
         message = commit_message("renumber", new_id, case.get("title"), actor, f"was {case_id}", [new_id, case_id])
         sha = tx.commit(message, actor, when)
         return Result(new_id, "renumber", case["state"]["status"], f"{case_id} is now {new_id}", sha, {}, tx.notes)

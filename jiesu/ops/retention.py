@@ -14,7 +14,7 @@ from datetime import datetime, time
 
 from jiesu import model, timeutil
 from jiesu.errors import JiesuError, StoreError
-from jiesu.privacy import REF
+from jiesu.privacy import PURGED, REF
 from jiesu.store import Store, author_identity, yamlio
 
 FINISHED = frozenset({"closed", "evaluated", "rejected", "merged"})
@@ -73,16 +73,33 @@ def purge(store: Store, before: str, actor: str) -> PurgeResult:
                 changed.append(private.person_path(ref))
                 path.unlink()
                 for phone in [record.get("phone"), *(record.get("other_phones") or [])]:
-                    if phone and private.lookup_phone(str(phone)) == ref:
+                    refs = private.refs_for_phone(str(phone)) if phone else []
+                    if ref in refs:
                         changed.append(private.phone_path(str(phone)))
-                        (private.root / private.phone_path(str(phone))).unlink()
+                        rest = [r for r in refs if r != ref]
+                        if rest:  # a household phone: the others keep it
+                            yamlio.atomic_write(private.root / private.phone_path(str(phone)), "".join(f"{r}\n" for r in rest))
+                        else:
+                            (private.root / private.phone_path(str(phone))).unlink()
             else:
                 result.kept.append(ref)
                 record["cases"] = [c for c in cases if c not in old]
                 yamlio.atomic_write(path, private.dump(record))
                 changed.append(private.person_path(ref))
+        # the full texts kept for masked free text go with the case's personal data
+        for path in sorted((private.root / "texts").glob("*.yaml")):
+            if not path.is_symlink() and _is_old(store, path.stem, cutoff):
+                path.unlink()
+                changed.append(f"texts/{path.name}")
+                if path.stem not in result.cases:
+                    result.cases.append(path.stem)
+        if result.people:  # cases keep their ref: `verify` knows these were purged, not lost
+            purged = private.root / PURGED
+            known = purged.read_text("utf-8").split() if purged.is_file() else []
+            yamlio.atomic_write(purged, "".join(f"{r}\n" for r in dict.fromkeys(known + result.people)))
+            changed.append(PURGED)
         # a purge killed half-way left deletions behind: commit them now
-        leftover = private.git.run("ls-files", "--deleted", "--modified", "-z", "--", "people/", "phones/").stdout
+        leftover = private.git.run("ls-files", "--deleted", "--modified", "-z", "--", "people/", "phones/", "texts/").stdout
         changed += [p for p in leftover.split("\0") if p and p not in changed]
         if changed:
             message = f"purge personal data of {len(result.cases)} case(s) finished before {day.isoformat()}"

@@ -65,6 +65,7 @@ class Store:
         self.office: str = self._clone_office() or self.settings["office"]
         self.tz = timeutil.zone(self.settings["timezone"])
         self.lang: str = self.settings.get("lang", "en")
+        self.region: str = self.settings["region"]
         self.notes: list[str] = []  # things worth telling the user (index rebuilt, write recovered…)
 
     @classmethod
@@ -86,7 +87,10 @@ class Store:
         lang = data.get("lang", "en")
         if lang not in LANGS:
             raise StoreError(f"{SETTINGS}:{data.lines.get('lang', 1)}: lang {lang!r}: allowed en, zh")
-        return {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office}
+        region = data.get("region", "CN")  # where phone numbers without a country code are from
+        if not isinstance(region, str) or not re.fullmatch(r"[A-Z]{2}", region):
+            raise StoreError(f"{SETTINGS}:{data.lines.get('region', 1)}: region {region!r}: expected a two-letter country code such as CN or US")
+        return {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office, "region": region}
 
     def _clone_office(self) -> str | None:
         """This clone's own office code (`git config jiesu.office`), when it differs from jiesu.yaml.
@@ -253,6 +257,7 @@ class Store:
         paths = [p for p in record.get("paths", []) if _inside(self.root, p)]
         private = [p for p in record.get("private", []) if _inside(self.root / "private", p)]
         landed = self.git.head() != record.get("head")
+        private_head = record.get("private_head") if isinstance(record.get("private_head"), str) else None
         for rel in paths:
             for leftover in yamlio.temp_files(self.root / rel):
                 leftover.unlink(missing_ok=True)
@@ -264,7 +269,7 @@ class Store:
             if landed:
                 self.private.commit(private, "recover private data of an interrupted write", ("jiesu", "jiesu@localhost"))
             else:
-                self.private.git.restore(private)
+                self.private.undo(private_head, private)
         journal.unlink()
         state = "completed" if landed else "rolled back"
         what = record.get("what") if isinstance(record.get("what"), str) else "a write"
@@ -292,6 +297,7 @@ class Transaction:
         self.notes: list[str] = []
         self.docs: dict = {}  # case id -> [round-trip doc, plain case, dirty]
         self.allocated: set[str] = set()
+        self.private_head: str | None = None  # private/'s HEAD before this write's private data
         self.log: list[tuple[str, str]] = []  # (action, case id) of a batch
         self._folders: set = set()
         self._lock = store.lock(what)
@@ -310,7 +316,8 @@ class Transaction:
         return self
 
     def _journal(self) -> None:
-        record = {"head": self.head, "paths": self.paths, "private": self.private_paths, "what": self.what}
+        record = {"head": self.head, "paths": self.paths, "private": self.private_paths, "what": self.what,
+                  "private_head": self.private_head}
         yamlio.atomic_write(self.store.jiesu_dir / "journal", json.dumps(record))
 
     def write(self, relpath: str, text: str, sync: bool = True) -> None:
@@ -377,24 +384,50 @@ class Transaction:
             entry[2] = False
 
     def write_private(self, relpath: str, text: str) -> None:
-        """Write one file of the private repository (committed after the store commit)."""
+        """Write one file of the private repository (committed just before the store commit)."""
+        self._journal_private(relpath)
+        target = self.store.private.root / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        yamlio.atomic_write(target, text)
+
+    def remove_private(self, relpath: str) -> None:
+        """Delete one file of the private repository (put back if the transaction fails)."""
+        self._journal_private(relpath)
+        (self.store.private.root / relpath).unlink(missing_ok=True)
+
+    def _journal_private(self, relpath: str) -> None:
+        if not self.private_paths:
+            self.private_head = self.store.private.head()
         if relpath not in self.private_paths:
             self.private_paths.append(relpath)
             self._journal()
-        yamlio.atomic_write(self.store.private.root / relpath, text)
 
     def commit(self, message: str, actor: str, at=None) -> str | None:
+        """Commit the private data first, then the store: a failure of either leaves neither
+        (the private commit is undone when the store commit fails; the journal does the same
+        after a kill), so no shared case ever points at private data that is not there."""
         self.flush()
         store = self.store
         if "\nJiesu-Action: " in message and "\nJiesu-Office: " not in message:
             message = message.rstrip("\n") + f"\nJiesu-Office: {store.office}\n"  # which office wrote it (see jiesu/skew.py)
         author = author_identity(store, actor)
         now = store.now()
-        sha = store.git.commit(
-            self.paths, message, author,
-            author_date=timeutil.fmt(at) if at is not None else timeutil.fmt(now),
-            committer_date=timeutil.fmt(now), parent=self.head,
-        )
+        if self.private_paths:
+            store.private.commit(self.private_paths, message.splitlines()[0], author)
+            store.notes += store.private.git.notes
+            store.private.git.notes = []
+            faults.point("after-private-commit")
+        try:
+            sha = store.git.commit(
+                self.paths, message, author,
+                author_date=timeutil.fmt(at) if at is not None else timeutil.fmt(now),
+                committer_date=timeutil.fmt(now), parent=self.head,
+            )
+        except BaseException:
+            if self.private_paths and store.git.head() == self.head:
+                store.private.undo(self.private_head, self.private_paths)
+                self.private_paths = []
+            raise
         self.committed = True
         store.notes += store.git.notes
         store.git.notes = []
@@ -405,13 +438,9 @@ class Transaction:
             Index(store).after_commit(self.head, sha, {p: c for p, c in cases.items() if p in self.paths},
                                       store.git.last_blobs)
             store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter")
-        if self.private_paths:
-            store.private.commit(self.private_paths, message.splitlines()[0], author)
-            store.notes += store.private.git.notes
-            store.private.git.notes = []
         if self.batch:
             # a batch may go on after its commit: later failures restore only later files
-            self.paths, self.private_paths, self.committed = [], [], False
+            self.paths, self.private_paths, self.committed, self.private_head = [], [], False, None
             self.head = sha or self.head
             journal = store.jiesu_dir / "journal"
             if journal.exists():
@@ -422,8 +451,8 @@ class Transaction:
         try:
             if not self.committed and (self.paths or self.private_paths):
                 self.store.git.restore(self.paths)
-                if self.private_paths:
-                    self.store.private.git.restore(self.private_paths)
+                if self.private_paths and self.store.git.head() == self.head:
+                    self.store.private.undo(self.private_head, self.private_paths)
             journal = self.store.jiesu_dir / "journal"
             if journal.exists():
                 journal.unlink()

@@ -4,7 +4,7 @@ ruamel's round-trip dumper is pure Python and costs several milliseconds a case 
 most of an import of thousands of cases. Case files use a small part of YAML: block and flow
 mappings and sequences, plain/quoted one-line scalars, `|` blocks. For documents made only of
 these, `dump` writes the text directly, choosing each scalar's style by ruamel's own rules (plain
-when it reads back as the same string, else single-quoted, or double-quoted when it holds `'`);
+when it reads back as the same string, else single-quoted; a quoted scalar holding `'` goes to ruamel);
 for anything else (comments, odd characters, very long lines…) it returns None and the caller
 uses ruamel.
 """
@@ -81,7 +81,7 @@ def _style(value, flow: bool, key: bool) -> str:
         # (yamlio._represent_str), so ruamel never picks double quotes for them
         return "'" + value.replace("'", "''") + "'"
     if "'" in value:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        raise Unsupported("quote")  # ruamel 0.18 double-quotes it, 0.19 doubles the quote: let ruamel say
     return "'" + value + "'"
 
 
