@@ -59,7 +59,19 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except JiesuError as exc:
+            if exc.hint is None:
+                from jiesu.cli.failures import git_hint
+
+                exc.hint = git_hint(exc.message)
             report(exc)
+            ctx.exit(1)
+        except Exception as exc:  # noqa: BLE001 — only what `describe` knows; the rest is re-raised
+            from jiesu.cli.failures import describe
+
+            error = describe(exc)
+            if error is None:
+                raise
+            report(error)
             ctx.exit(1)
 
     def format_commands(self, ctx, formatter):

@@ -55,10 +55,16 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
                 f"# {line}\n" for line in yamlio.rt_dump({"private": private}).splitlines()
             )
         click.echo(text, nl=False)
-    elif fmt == "json":
-        emit_json(views.case_json(case, store, private))
     else:
-        click.echo(views.case_text(case, store, private), nl=False)
+        render = views.case_json if fmt == "json" else views.case_text
+        try:
+            shown = render(case, store, private)
+        except views.SHAPE_ERRORS as exc:
+            raise views.unshowable(store, case_id, case, exc) from None
+        if fmt == "json":
+            emit_json(shown)
+        else:
+            click.echo(shown, nl=False)
 
 
 @command("list")
@@ -163,8 +169,13 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
     """
     from jiesu import history
 
+    from jiesu.errors import StoreError
+
     store = get_store(ctx, store_opt)
-    store.load_case(case_id)
+    try:
+        store.load_case(case_id)
+    except StoreError as exc:  # a broken file: its history is what tells how it broke
+        note(f"{exc.message}; run `jiesu verify`")
     entries = history.case_history(store, case_id)
     if fmt == "json":
         emit_json(entries)

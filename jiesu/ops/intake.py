@@ -320,10 +320,7 @@ def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:
         name = source
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{name}:{exc.lineno}: {exc.msg}") from None
+        data = load_json(text, name)
     else:
         try:
             data = yamlio.load(text, name)
@@ -334,3 +331,28 @@ def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:
     if not isinstance(data, list) or not data:
         raise InvalidInput(f"{name}: expected one request (a mapping) or a list of them")
     return data
+
+
+def load_json(text: str, name: str):
+    """JSON held to the rules of jiesu's YAML: no duplicate keys, no numbers of absurd length,
+    no nesting deeper than Python can follow — each refused with the file's name."""
+
+    def pairs(items):
+        seen = {}
+        for key, value in items:
+            if key in seen:
+                raise InvalidInput(f"{name}: duplicate key {key!r}; each field may appear once in a request")
+            seen[key] = value
+        return seen
+
+    def number(digits: str):
+        if len(digits) > yamlio.MAX_DIGITS:
+            raise InvalidInput(f"{name}: a number of {len(digits):,} digits; at most {yamlio.MAX_DIGITS} are allowed")
+        return int(digits)
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_int=number)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{name}:{exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise InvalidInput(f"{name}: nested too deeply; a request is a mapping of fields, a few levels deep") from None

@@ -79,7 +79,7 @@ def purge(store: Store, before: str, actor: str) -> PurgeResult:
             else:
                 result.kept.append(ref)
                 record["cases"] = [c for c in cases if c not in old]
-                yamlio.atomic_write(path, private.dump(record))
+                yamlio.atomic_write(path, private.dump(record), mode=0o600)
                 changed.append(private.person_path(ref))
         # a purge killed half-way left deletions behind: commit them now
         leftover = private.git.run("ls-files", "--deleted", "--modified", "-z", "--", "people/", "phones/").stdout

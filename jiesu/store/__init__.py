@@ -378,7 +378,7 @@ class Transaction:
         if relpath not in self.private_paths:
             self.private_paths.append(relpath)
             self._journal()
-        yamlio.atomic_write(self.store.private.root / relpath, text)
+        yamlio.atomic_write(self.store.private.root / relpath, text, mode=0o600)
 
     def commit(self, message: str, actor: str, at=None) -> str | None:
         self.flush()

@@ -23,7 +23,7 @@ from jiesu import timeutil
 from jiesu.store import yamlio
 from jiesu.summary import summarize
 
-VERSION = f"8/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"9/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -40,6 +40,7 @@ CREATE INDEX cases_closed ON cases(closed_ts);
 CREATE INDEX cases_closed_late ON cases(closed_late, closed_ts);
 CREATE INDEX cases_changed ON cases(changed_ts);
 CREATE INDEX cases_source ON cases(source_key);
+CREATE INDEX cases_problem ON cases(path) WHERE problem IS NOT NULL;
 """
 OPEN = ("received", "dispatched", "accepted")
 PARALLEL_FROM = 500
@@ -77,7 +78,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         if problem:
             raise ValueError(problem)
         row = summarize(case, catalog, tz)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 — any committed file, however hostile, becomes a problem row
         return (path, blob) + (None,) * (len(COLUMNS) - 4) + (f"{path}:1: {exc}", None)
     units = "|" + "|".join(str(u) for u in [row["lead"] or "", *row["co_units"]]) + "|"
     closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
@@ -102,7 +103,7 @@ def _assessment(row: dict, catalog, tz) -> bytes | None:
 
     try:
         return marshal.dumps(assessment_record(row, catalog, tz))
-    except (ValueError, TypeError, AttributeError, KeyError):
+    except Exception:  # noqa: BLE001 — worked out again (and reported) by `rank`
         return None  # `rank` works it out from the row again
 
 
@@ -341,6 +342,7 @@ class Index:
         """Rows of the given columns for readable cases matching `where` (optionally grouped)."""
         db = self.connect(progress_factory)
         try:
+            self._tell_unreadable(db)
             sql = f"SELECT {columns} FROM cases WHERE problem IS NULL" + (f" AND ({where})" if where else "")
             sql += f" GROUP BY {group}" if group else ""
             sql += f" ORDER BY {order}" if order else ""
@@ -348,6 +350,15 @@ class Index:
             return db.execute(sql, params).fetchall()
         finally:
             db.close()
+
+    def _tell_unreadable(self, db) -> None:
+        """Say (once) that a reader leaves out case files it could not read."""
+        count = db.execute("SELECT count(*) FROM cases WHERE problem IS NOT NULL").fetchone()[0]
+        if count:
+            files = "case file" if count == 1 else "case files"
+            message = f"{count:,} {files} could not be read and {'is' if count == 1 else 'are'} left out; run `jiesu verify`"
+            if message not in self.notes:
+                self.notes.append(message)
 
     def rows(self, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
              progress_factory=None) -> list[dict]:
