@@ -168,7 +168,6 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
       jiesu log HL-2111-0069
     """
     from jiesu import history
-
     from jiesu.errors import StoreError
 
     store = get_store(ctx, store_opt)
