@@ -98,10 +98,15 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
         received = None
     if received and m:
         local = received.astimezone(tz)
-        if (local.year, local.month) != (int(m.group(1)), int(m.group(2))):
-            bad(f"received {case['received']} is not in the month of its folder {m.group(1)}/{m.group(2)}", "received")
-        if parsed and (parsed[1], parsed[2]) != (local.year % 100, local.month):
-            bad(f"id {case['id']} does not carry the month received ({local:%y%m})", "id")
+        if not model.FIRST_YEAR <= local.year <= model.LAST_YEAR:
+            bad(f"received {case['received']} is outside {model.FIRST_YEAR}–{model.LAST_YEAR}, the years a case id can carry; "
+                "correct `received` (and the intake event's `at`), then `jiesu verify --repair` files the case", "received")
+        else:
+            refile = "; `jiesu verify --repair` moves it"
+            if (local.year, local.month) != (int(m.group(1)), int(m.group(2))):
+                bad(f"received {case['received']} is not in the month of its folder {m.group(1)}/{m.group(2)}{refile}", "received")
+            if parsed and (parsed[1], parsed[2]) != (local.year % 100, local.month):
+                bad(f"id {case['id']} does not carry the month received ({local:%y%m}){refile}", "id")
     if not case["title"].strip():
         bad("title is empty", "title")
     # catalog references

@@ -255,3 +255,46 @@ def test_a_full_disk_is_one_error_line_and_the_store_works_once_space_is_freed(f
     run("note", "HL-2111-0001", "space is back")
     assert "space is back" in (store.root / store.case_relpath("HL-2111-0001")).read_text("utf-8")
     Store(store.root)  # still opens
+
+
+# --- the century of a case id ----------------------------------------------------------------
+
+@pytest.mark.parametrize("at", ["1970-01-01T00:00+00:00", "1960-01-01T00:00+00:00", "1999-12-31T23:59+08:00"])
+def test_dates_no_case_id_can_carry_are_refused(run, at):
+    run.fails("intake", "--type", "complaint", "--title", "t", "--at", at, match="is outside 2000–2099: a case id carries")
+
+
+def test_the_first_day_a_case_id_can_carry_is_filed_in_its_century(run, store):
+    case_id = new_case(run, at="1999-12-31T16:30+00:00")  # 2000-01-01 00:30 in Beijing
+    assert case_id == "HL-0001-0001"
+    assert (store.root / "cases/2000/01/HL-0001-0001.yaml").is_file()
+
+
+def test_repair_refiles_a_case_moved_by_hand_and_renumbers_one_whose_id_names_another_month(run, store):
+    first = new_case(run, at="2021-11-02T10:00", name="王小明", phone="15123456789")
+    second = new_case(run, at="2021-11-03T10:00")
+    # a hand move into the wrong month folder, and a case an old version filed as HL-7001-0001
+    (store.root / "cases/2021/10").mkdir(parents=True)
+    git(store.root, "mv", f"cases/2021/11/{second}.yaml", "cases/2021/10/")
+    old = (store.root / store.case_relpath(first)).read_text("utf-8")
+    (store.root / "cases/2070/01").mkdir(parents=True)
+    (store.root / "cases/2070/01/HL-7001-0001.yaml").write_text(
+        old.replace(first, "HL-7001-0001").replace("2021-11-02T10:00:00+08:00", "1970-01-01T08:00:00+08:00"), "utf-8")
+    git(store.root, "add", "-A")
+    git(store.root, "commit", "-q", "-m", "by hand")
+    found = run.raw("verify").stdout
+    assert f"cases/2021/10/{second}.yaml:4: received 2021-11-03T10:00:00+08:00 is not in the month of its folder 2021/10" in found
+    assert "cases/2070/01/HL-7001-0001.yaml:4: received 1970-01-01T08:00:00+08:00 is outside 2000–2099" in found
+    repaired = run.raw("verify", "--repair")
+    assert f"note: moved cases/2021/10/{second}.yaml to cases/2021/11/{second}.yaml" in repaired.stderr
+    assert "HL-7001-0001" not in repaired.stderr  # no id can carry 1970: left for a person
+    # the person corrects the received time; the next repair gives the case an id of its month
+    path = store.root / "cases/2070/01/HL-7001-0001.yaml"
+    path.write_text(path.read_text("utf-8").replace("1970-01-01T08:00:00+08:00", "2021-11-04T09:00:00+08:00"), "utf-8")
+    git(store.root, "commit", "-q", "-am", "received corrected")
+    repaired = run.raw("verify", "--repair")
+    assert "note: moved cases/2070/01/HL-7001-0001.yaml to cases/2021/11/HL-2111-0003.yaml as HL-2111-0003" in repaired.stderr
+    assert sorted(p.relative_to(store.root).as_posix() for p in (store.root / "cases").rglob("*.yaml")) == [
+        f"cases/2021/11/{first}.yaml", f"cases/2021/11/{second}.yaml", "cases/2021/11/HL-2111-0003.yaml"]
+    assert "Jiesu-Action: refile" in git(store.root, "log", "-1", "--format=%B")
+    run.assert_clean()

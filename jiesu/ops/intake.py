@@ -75,6 +75,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     for key in ("at", "channel", "type", "category", "district", "street", "community", "kind", "phone", "time_limit"):
         r[key] = textcheck.scalar(r.get(key), f"--{key.replace('_', '-')}")
     received = event_time(store, r.get("at"), field_name="--at")
+    model.id_month(received, store.tz)
     title = textcheck.text(r.get("title"), "--title", required=True, multiline=False)
     channel = _choice(r.get("channel") or "hotline", catalog.channels, "--channel")
     case_type = _choice(r.get("type"), catalog.types, "--type")
@@ -287,8 +288,7 @@ def write_prepared(store: Store, tx, prepared: list[dict]) -> list[Result]:
     """Give prepared requests their ids and put them into transaction `tx` (each with its own actor)."""
     by_month: dict = {}
     for p in prepared:
-        local = p["received"].astimezone(store.tz)
-        by_month.setdefault((local.year, local.month), []).append(p)
+        by_month.setdefault(model.id_month(p["received"], store.tz), []).append(p)
     ids = {}
     for key, items in by_month.items():
         for p, case_id in zip(items, next_ids(store, key, len(items), tx)):
