@@ -13,7 +13,7 @@ import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jiesu import model, privacy, timeutil
+from jiesu import model, privacy, safetext, timeutil
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import CatalogError, InvalidInput
 from jiesu.store import yamlio
@@ -134,6 +134,11 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
         comp = case.get("complainant") or {}
         if comp.get("kind") is not None and not _known(comp["kind"], catalog.kinds):
             bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
+    hit = safetext.first_control(case)
+    if hit:
+        where, char = hit
+        bad(f"`{where}` holds control character U+{ord(char):04X}, which jiesu refuses on input; it is shown as a symbol",
+            where.split(".")[0], severity="warning")
     comp = case.get("complainant") or {}
     if comp.get("confidential") and (comp.get("surname") or comp.get("phone")):
         bad("a confidential case must not carry surname or phone in the shared file", "complainant")

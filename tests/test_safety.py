@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -298,3 +299,42 @@ def test_repair_refiles_a_case_moved_by_hand_and_renumbers_one_whose_id_names_an
         f"cases/2021/11/{first}.yaml", f"cases/2021/11/{second}.yaml", "cases/2021/11/HL-2111-0003.yaml"]
     assert "Jiesu-Action: refile" in git(store.root, "log", "-1", "--format=%B")
     run.assert_clean()
+
+
+# --- terminal escapes and live links from files ----------------------------------------------
+
+ESCAPES = "Rubbish\x1b[2J\x1b]0;owned\x07 \x9b31m\r gate \u202eevil"
+
+
+def test_control_characters_from_a_file_are_shown_as_symbols_everywhere_and_verify_reports_them(run, store):
+    case_id = new_case(run, surname="Wang", phone="15123456789", description="first line")
+    run("assign", case_id, ETERNAL)
+    path = store.root / store.case_relpath(case_id)
+    text = path.read_text("utf-8").replace("title: Rubbish at the gate", 'title: "' + ESCAPES.encode("unicode_escape").decode("ascii") + '"')
+    path.write_text(text, "utf-8")
+    git(store.root, "commit", "-q", "-am", "arrived by sync")
+    shown_title = "Rubbish␛[2J␛]0;owned␇ \ufffd31m"  # reports then fold the carriage return into a space
+    for argv in (["list"], ["list", "--format", "csv"], ["show", case_id],
+                 ["report", "unit", "--unit", ETERNAL, "--format", "txt"], ["report", "unit", "--unit", ETERNAL],
+                 ["export"]):
+        out = run.raw(*argv)
+        assert out.exit_code == 0, (argv, out.stderr)
+        assert "\x1b" not in out.stdout and "\x07" not in out.stdout and "\x9b" not in out.stdout and "\r" not in out.stdout, argv
+        expected = shown_title.replace("[", "\\[").replace("]", "\\]") if argv[-1] == ETERNAL else shown_title  # Markdown
+        assert expected in out.stdout, (argv, out.stdout)
+        assert "\u2068" in out.stdout and "\u2069" in out.stdout, argv  # the lone override is isolated
+    assert run.raw("log", case_id).exit_code == 0
+    exported = run.raw("export", "--format", "jsonl").stdout
+    assert "\\u009b" in exported and "\\u202e" in exported and "\x9b" not in exported
+    assert json.loads(exported)["title"] == ESCAPES  # the data itself is exact
+    found = run.raw("verify").stdout
+    assert f"{store.case_relpath(case_id)}:3: warning: `title` holds control character U+001B" in found
+
+
+def test_markdown_reports_leave_no_link_or_image_live(run, store):
+    hostile = "![x](http://evil.example/p.png) [a](javascript:alert(1)) <https://evil.example> `code` www.evil.example"
+    run("assign", new_case(run, title=hostile[:200], surname="Wang", phone="15123456789"), ETERNAL)
+    md = run.raw("report", "unit", "--unit", ETERNAL, "--format", "md").stdout
+    assert ("!\\[x\\](http\\://evil.example/p.png) \\[a\\](javascript\\:alert(1)) &lt;https\\://evil.example&gt; "
+            "\\`code\\` www\\.evil.example") in md
+    assert re.search(r"(?<!\\)\]\(", md) is None and re.search(r"(?<!\\)https?:", md) is None  # nothing unescaped

@@ -121,10 +121,12 @@ def main(argv=None) -> None:
 
 def report(exc: JiesuError) -> None:
     """Print a JiesuError as `error: …` (and `hint: …`)."""
+    from jiesu.safetext import terminal
+
     lines = getattr(exc, "problems", None)
-    click.echo(f"error: {exc.message}", err=True)
+    click.echo(f"error: {terminal(exc.message)}", err=True)
     if lines and len(lines) > 1:
         for line in lines[:20]:
-            click.echo(f"  {line}", err=True)
+            click.echo(f"  {terminal(line)}", err=True)
     if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+        click.echo(f"hint: {terminal(exc.hint)}", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiesu import queries, timeutil
+from jiesu import queries, safetext, timeutil
 from jiesu.cli.util import (
     command_registry,
     csv_text,
@@ -54,7 +54,7 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
             text += "# private (from private/, never shared)\n" + "".join(
                 f"# {line}\n" for line in yamlio.rt_dump({"private": private}).splitlines()
             )
-        click.echo(text, nl=False)
+        click.echo(safetext.block(text), nl=False)
     else:
         render = views.case_json if fmt == "json" else views.case_text
         try:
@@ -64,7 +64,7 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
         if fmt == "json":
             emit_json(shown)
         else:
-            click.echo(shown, nl=False)
+            click.echo(safetext.block(shown), nl=False)
 
 
 @command("list")
@@ -179,7 +179,7 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
     if fmt == "json":
         emit_json(entries)
     else:
-        click.echo(history.history_text(entries, store.tz), nl=False)
+        click.echo(safetext.block(history.history_text(entries, store.tz)), nl=False)
 
 
 @command("verify")
@@ -216,7 +216,7 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
         emit_json({"ok": not errors, "problems": verifying.as_json(problems)})
     else:
         for p in problems:
-            click.echo(str(p))
+            click.echo(safetext.block(str(p)))
         if not problems:
             click.echo("ok: every case is valid and committed")
     if errors:
