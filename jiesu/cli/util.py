@@ -112,9 +112,8 @@ def emit_json(obj) -> None:
 
 def table_text(rows: list[list], headers: list[str]) -> str:
     """An aligned plain table, East Asian wide characters counted as two columns."""
-    from jiesu.textwidth import pad, width
-
     from jiesu.safetext import terminal
+    from jiesu.textwidth import pad, width
 
     cells = [[terminal(("" if c is None else str(c)).replace("\n", " ")) for c in row] for row in rows]
     widths = [width(h) for h in headers]

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from jiesu import model, privacy, timeutil
 from jiesu.csvio import safe_cell
-from jiesu.safetext import json_text
 from jiesu.errors import InvalidInput
 from jiesu.interop.csvio import NAMES, case_row, last_event
 from jiesu.queries import received_between
+from jiesu.safetext import json_text
 from jiesu.store import yamlio
 from jiesu.store.index import Index
 
