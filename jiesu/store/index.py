@@ -214,12 +214,23 @@ class Index:
         return db
 
     def connect(self, progress_factory=None) -> sqlite3.Connection:
-        """A connection to an index that reflects HEAD (refreshed or rebuilt as needed)."""
+        """A connection to an index that reflects HEAD (refreshed or rebuilt as needed).
+
+        Where the index cannot be written (a read-only store, a folder of another user, a full
+        disk), reads go on from an index in memory, built for this command only, and say so."""
         for attempt in (1, 2):
-            db = self._open(create=True)
+            try:
+                db = self._open(create=True)
+            except (OSError, sqlite3.OperationalError) as exc:
+                return self._in_memory(exc, progress_factory)
             try:
                 self._refresh(db, progress_factory)
                 return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if not _unwritable(exc):
+                    raise
+                return self._in_memory(exc, progress_factory)
             except sqlite3.DatabaseError:
                 db.close()
                 if attempt == 2:
@@ -227,6 +238,15 @@ class Index:
                 self.notes.append("rebuilding the index because it could not be read")
                 self.path.unlink(missing_ok=True)
         raise AssertionError("unreachable")
+
+    def _in_memory(self, exc: Exception, progress_factory) -> sqlite3.Connection:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        self.notes.append(f"cannot write the index .jiesu/index.sqlite ({why}); reading every case file instead")
+        db = sqlite3.connect(":memory:")
+        db.executescript(SCHEMA)
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", ""), ("head", "")])
+        self._refresh(db, progress_factory)
+        return db
 
     # --- refreshing -------------------------------------------------------------------------
     def _changes(self, old: str, head: str | None) -> list[tuple[str, str | None]] | None:
@@ -381,6 +401,12 @@ class Index:
             return [r[0] for r in db.execute("SELECT problem FROM cases WHERE problem IS NOT NULL ORDER BY path")]
         finally:
             db.close()
+
+
+def _unwritable(exc: sqlite3.OperationalError) -> bool:
+    """Does sqlite say the index file cannot be written (rather than that it is broken)?"""
+    text = str(exc).lower()
+    return any(word in text for word in ("readonly", "read-only", "unable to open", "disk is full", "disk i/o"))
 
 
 def scope_clause(units: set[str] | None) -> tuple[str, list]:
