@@ -1,9 +1,12 @@
-"""CSV that spreadsheets read safely: cells that start like a formula are neutralised."""
+"""CSV that spreadsheets and terminals read safely: cells that start like a formula are
+neutralised, control characters shown as symbols (see jiesu.safetext)."""
 
 from __future__ import annotations
 
 import csv
 import io
+
+from jiesu.safetext import terminal
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -19,7 +22,7 @@ def safe_cell(value) -> str:
     if isinstance(value, float):
         value = f"{value:.6g}" if abs(value) < 1e15 else str(value)
         return value
-    text = str(value)
+    text = terminal(str(value))
     if text.startswith(DANGEROUS):
         return "'" + text
     return text

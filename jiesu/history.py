@@ -81,7 +81,16 @@ def _creates(commit, path: str) -> bool:
 
 
 def _events(case) -> dict:
-    return {e.get("id"): e for e in (case or {}).get("events") or [] if isinstance(e, dict)}
+    """Event id → event; a hand-made file's odd entries (no mapping, a list for an id) are skipped."""
+    events = (case or {}).get("events")
+    if not isinstance(events, list):
+        return {}
+    return {e.get("id"): e for e in events if isinstance(e, dict) and isinstance(e.get("id"), (str, int, type(None)))}
+
+
+def _state(case) -> dict:
+    state = (case or {}).get("state")
+    return state if isinstance(state, dict) else {}
 
 
 def _describe_event(e: dict, names=()) -> str:
@@ -104,7 +113,7 @@ def case_history(store, case_id: str) -> list[dict]:
         return []
     try:
         names = store.private.names_for(store.load_case(case_id))
-    except JiesuError:
+    except (JiesuError, ValueError, TypeError, AttributeError):  # a broken file: no names to hide
         names = []
     # Walk only the stretch of history that can hold this case: from the commit the index read it
     # at (its last change is at or before that) back to shortly before it was received (a commit
@@ -148,7 +157,7 @@ def case_history(store, case_id: str) -> list[dict]:
             every_parent.update(_events(_load_blob(other, path)))
         removed = [e for k, e in every_parent.items() if k not in new_events]
         superseded = [e for k, e in new_events.items() if e.get("superseded") and not old_events.get(k, {}).get("superseded")]
-        old_state, new_state = (before or {}).get("state") or {}, (after or {}).get("state") or {}
+        old_state, new_state = _state(before), _state(after)
         changes = {}
         for key in list(dict.fromkeys([*old_state, *new_state])):
             if old_state.get(key) != new_state.get(key):
@@ -156,7 +165,7 @@ def case_history(store, case_id: str) -> list[dict]:
         edited = []
         if before and after:
             for key in dict.fromkeys([*before, *after]):
-                if key in ("state", "events") or before.get(key) == after.get(key):
+                if key in ("state", "events", "__unreadable__") or before.get(key) == after.get(key):
                     continue
                 edited.append(key)
         out.append({

@@ -218,6 +218,26 @@ def parse_id(case_id: str):
     return office, int(yy), int(mm), int(seq)
 
 
+# A case id carries the year received in two digits (HL-2111-0069): read as 20YY, each id names
+# one month, and its folder cases/20YY/MM/ follows from it. So a case is received in 2000–2099.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def id_month(received: datetime, tz) -> tuple[int, int]:
+    """(year, month) a case received at `received` is numbered and filed under (store time);
+    InvalidInput when no id can carry that year."""
+    from jiesu.errors import InvalidInput
+
+    local = received.astimezone(tz)
+    if not FIRST_YEAR <= local.year <= LAST_YEAR:
+        raise InvalidInput(
+            f"--at: {local.isoformat()} is outside {FIRST_YEAR}–{LAST_YEAR}: a case id carries the year received "
+            f"in two digits (HL-YYMM-NNNN, read as 20YY), so jiesu receives cases from {FIRST_YEAR}-01-01 "
+            f"to {LAST_YEAR}-12-31 (store time)",
+            hint="check the year of --at (or of `at`/`received` in the file)")
+    return local.year, local.month
+
+
 def case_relpath(case_id: str) -> str:
     """`cases/YYYY/MM/<ID>.yaml` for a valid id (century 20xx)."""
     parsed = parse_id(case_id)

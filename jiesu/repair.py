@@ -3,15 +3,18 @@
 Clears stale git locks and the case-file copies a killed merge left (store/leftovers.py), aborts a
 merge left half-done, finishes or rolls back an interrupted write (the journal), puts modified or
 deleted case files back to HEAD, removes temporary files of dead writes, moves other
-untracked files out of cases/ into `.jiesu/rescued/` (never deletes them), and registers the merge
-driver in a clone that lacks it (or whose driver points at an interpreter that is gone).
+untracked files out of cases/ into `.jiesu/rescued/` (never deletes them), registers the merge
+driver in a clone that lacks it (or whose driver points at an interpreter that is gone), and
+moves a case filed under the wrong month to the folder of the month it was received.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime
 
+from jiesu.ops.refile import refile
 from jiesu.ops.setup import configure_git
 from jiesu.store import leftovers
 from jiesu.verify import TEMP_FILE, check_merge_driver
@@ -66,4 +69,11 @@ def repair(store) -> list[str]:
         if check_merge_driver(store):
             configure_git(store.git)
             notes.append("registered the jiesu merge driver in this clone's git config")
+    notes += refile(store, _actor(store))
     return notes or ["nothing to repair"]
+
+
+def _actor(store) -> str:
+    """Who the refile commits name: the acting user if known, else jiesu itself."""
+    actor = os.environ.get("JIESU_ACTOR") or store.git.identity()[0] or "jiesu"
+    return actor if actor.isprintable() and len(actor) <= 64 else "jiesu"

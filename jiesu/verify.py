@@ -13,7 +13,7 @@ import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jiesu import model, privacy, timeutil
+from jiesu import model, privacy, safetext, timeutil
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import CatalogError, InvalidInput
 from jiesu.store import yamlio
@@ -98,10 +98,15 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
         received = None
     if received and m:
         local = received.astimezone(tz)
-        if (local.year, local.month) != (int(m.group(1)), int(m.group(2))):
-            bad(f"received {case['received']} is not in the month of its folder {m.group(1)}/{m.group(2)}", "received")
-        if parsed and (parsed[1], parsed[2]) != (local.year % 100, local.month):
-            bad(f"id {case['id']} does not carry the month received ({local:%y%m})", "id")
+        if not model.FIRST_YEAR <= local.year <= model.LAST_YEAR:
+            bad(f"received {case['received']} is outside {model.FIRST_YEAR}–{model.LAST_YEAR}, the years a case id can carry; "
+                "correct `received` (and the intake event's `at`), then `jiesu verify --repair` files the case", "received")
+        else:
+            refile = "; `jiesu verify --repair` moves it"
+            if (local.year, local.month) != (int(m.group(1)), int(m.group(2))):
+                bad(f"received {case['received']} is not in the month of its folder {m.group(1)}/{m.group(2)}{refile}", "received")
+            if parsed and (parsed[1], parsed[2]) != (local.year % 100, local.month):
+                bad(f"id {case['id']} does not carry the month received ({local:%y%m}){refile}", "id")
     if not case["title"].strip():
         bad("title is empty", "title")
     # catalog references
@@ -129,6 +134,11 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
         comp = case.get("complainant") or {}
         if comp.get("kind") is not None and not _known(comp["kind"], catalog.kinds):
             bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
+    hit = safetext.first_control(case)
+    if hit:
+        where, char = hit
+        bad(f"`{where}` holds control character U+{ord(char):04X}, which jiesu refuses on input; it is shown as a symbol",
+            where.split(".")[0], severity="warning")
     comp = case.get("complainant") or {}
     if comp.get("confidential") and (comp.get("surname") or comp.get("phone")):
         bad("a confidential case must not carry surname or phone in the shared file", "complainant")
@@ -276,7 +286,8 @@ def check_git(store) -> list[Problem]:
 
 def git_status(store) -> list[tuple[str, str]]:
     """(status code, path) of every case file git sees as changed, deleted or untracked."""
-    out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
+    out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/",
+                        env={"GIT_OPTIONAL_LOCKS": "0"}).stdout  # reading only: works on a read-only or full disk
     found = []
     for entry in out.split("\0"):
         if len(entry) >= 4:

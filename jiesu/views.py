@@ -3,6 +3,26 @@
 from __future__ import annotations
 
 from jiesu import clocks, timeutil
+from jiesu.errors import StoreError
+
+# what a case file of the wrong shape (a list where text belongs, a time that is no time) raises
+SHAPE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError)
+
+
+def unshowable(store, case_id: str, case, exc: Exception) -> StoreError:
+    """The error for a case whose file is valid YAML but not a case jiesu can present: the
+    first problem `verify` finds in it, with how to see the file as stored."""
+    from jiesu import verify
+
+    rel = store.case_relpath(case_id)
+    try:
+        catalog = store.catalog
+    except StoreError:
+        catalog = None
+    errors = [p for p in verify.check_case(store.root, rel, case, catalog, store.tz) if p.severity == "error"]
+    first = str(errors[0]) if errors else f"{rel}:1: {exc.__class__.__name__}: {exc}"
+    return StoreError(f"{first} — `show` cannot present it",
+                      hint=f"run `jiesu verify`; `jiesu show {case_id} --format yaml` prints the file as stored")
 
 
 def case_json(case: dict, store, private: dict | None = None) -> dict:

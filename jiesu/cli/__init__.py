@@ -59,7 +59,19 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except JiesuError as exc:
+            if exc.hint is None:
+                from jiesu.cli.failures import git_hint
+
+                exc.hint = git_hint(exc.message)
             report(exc)
+            ctx.exit(1)
+        except Exception as exc:  # noqa: BLE001 — only what `describe` knows; the rest is re-raised
+            from jiesu.cli.failures import describe
+
+            error = describe(exc)
+            if error is None:
+                raise
+            report(error)
             ctx.exit(1)
 
     def format_commands(self, ctx, formatter):
@@ -109,10 +121,12 @@ def main(argv=None) -> None:
 
 def report(exc: JiesuError) -> None:
     """Print a JiesuError as `error: …` (and `hint: …`)."""
+    from jiesu.safetext import terminal
+
     lines = getattr(exc, "problems", None)
-    click.echo(f"error: {exc.message}", err=True)
+    click.echo(f"error: {terminal(exc.message)}", err=True)
     if lines and len(lines) > 1:
         for line in lines[:20]:
-            click.echo(f"  {line}", err=True)
+            click.echo(f"  {terminal(line)}", err=True)
     if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+        click.echo(f"hint: {terminal(exc.hint)}", err=True)

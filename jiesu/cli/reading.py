@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiesu import queries, timeutil
+from jiesu import queries, safetext, timeutil
 from jiesu.cli.util import (
     command_registry,
     csv_text,
@@ -55,11 +55,17 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
             text += "# private (from private/, never shared)\n" + "".join(
                 f"# {line}\n" for line in yamlio.rt_dump({"private": private}).splitlines()
             )
-        click.echo(text, nl=False)
-    elif fmt == "json":
-        emit_json(views.case_json(case, store, private))
+        click.echo(safetext.block(text), nl=False)
     else:
-        click.echo(views.case_text(case, store, private), nl=False)
+        render = views.case_json if fmt == "json" else views.case_text
+        try:
+            shown = render(case, store, private)
+        except views.SHAPE_ERRORS as exc:
+            raise views.unshowable(store, case_id, case, exc) from None
+        if fmt == "json":
+            emit_json(shown)
+        else:
+            click.echo(safetext.block(shown), nl=False)
 
 
 @command("list")
@@ -163,14 +169,18 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
       jiesu log HL-2111-0069
     """
     from jiesu import history
+    from jiesu.errors import StoreError
 
     store = get_store(ctx, store_opt)
-    store.load_case(case_id)
+    try:
+        store.load_case(case_id)
+    except StoreError as exc:  # a broken file: its history is what tells how it broke
+        note(f"{exc.message}; run `jiesu verify`")
     entries = history.case_history(store, case_id)
     if fmt == "json":
         emit_json(entries)
     else:
-        click.echo(history.history_text(entries, store.tz), nl=False)
+        click.echo(safetext.block(history.history_text(entries, store.tz)), nl=False)
 
 
 @command("verify")
@@ -207,7 +217,7 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
         emit_json({"ok": not errors, "problems": verifying.as_json(problems)})
     else:
         for p in problems:
-            click.echo(str(p))
+            click.echo(safetext.block(str(p)))
         if not problems:
             click.echo("ok: every case is valid and committed")
     if errors:

@@ -99,18 +99,23 @@ def say(result_line: str) -> None:
 
 
 def note(message: str) -> None:
-    click.echo(f"note: {message}", err=True)
+    from jiesu.safetext import terminal
+
+    click.echo(f"note: {terminal(message)}", err=True)
 
 
 def emit_json(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    from jiesu.safetext import json_text
+
+    click.echo(json_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str)))
 
 
 def table_text(rows: list[list], headers: list[str]) -> str:
     """An aligned plain table, East Asian wide characters counted as two columns."""
+    from jiesu.safetext import terminal
     from jiesu.textwidth import pad, width
 
-    cells = [[("" if c is None else str(c)).replace("\n", " ") for c in row] for row in rows]
+    cells = [[terminal(("" if c is None else str(c)).replace("\n", " ")) for c in row] for row in rows]
     widths = [width(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):

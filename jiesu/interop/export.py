@@ -20,6 +20,7 @@ from jiesu.csvio import safe_cell
 from jiesu.errors import InvalidInput
 from jiesu.interop.csvio import NAMES, case_row, last_event
 from jiesu.queries import received_between
+from jiesu.safetext import json_text
 from jiesu.store import yamlio
 from jiesu.store.index import Index
 
@@ -72,7 +73,7 @@ def public_case(case: dict) -> dict:
 
 
 def to_jsonl(cases: list[dict]) -> str:
-    return "".join(json.dumps(public_case(case), ensure_ascii=False, separators=(",", ":")) + "\n" for case in cases)
+    return "".join(json_text(json.dumps(public_case(case), ensure_ascii=False, separators=(",", ":"))) + "\n" for case in cases)
 
 
 def open311_request(case: dict, catalog, tz) -> dict:
@@ -131,7 +132,7 @@ def open311_services(catalog) -> list[dict]:
 
 
 def _json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return json_text(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
 
 
 def run_export(store, fmt: str, since: str | None = None, until: str | None = None, out: str | None = None) -> dict:

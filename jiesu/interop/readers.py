@@ -127,7 +127,11 @@ def read_csv(path: Path, required: list[str]) -> Source:
 def _json_load(text: str, path: Path):
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise InvalidInput(f"{path}:1: not JSON jiesu can read: nested too deeply") from None
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):  # a number of thousands of digits
+            raise InvalidInput(f"{path}:1: not JSON jiesu can read: a number too long to read") from None
         # the GeoReport v2 spec writes service codes as 001: accept them as text
         patched = _LEADING_ZERO.sub(lambda m: f'{m.group(1)}"{m.group(2)}"{m.group(3)}', text)
         if patched != text:
@@ -224,6 +228,10 @@ def read_jsonl(path: Path) -> Source:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             rows.append(SourceRow(number, {}, problem=f"not JSON: {exc.msg}"))
+            continue
+        except (ValueError, RecursionError) as exc:  # thousands of digits, or nesting Python cannot follow
+            reason = "a number too long to read" if isinstance(exc, ValueError) else "nested too deeply"
+            rows.append(SourceRow(number, {}, problem=f"not JSON jiesu can read: {reason}"))
             continue
         if not isinstance(item, dict):
             rows.append(SourceRow(number, {}, problem="not a JSON object"))

@@ -75,6 +75,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     for key in ("at", "channel", "type", "category", "district", "street", "community", "kind", "phone", "time_limit"):
         r[key] = textcheck.scalar(r.get(key), f"--{key.replace('_', '-')}")
     received = event_time(store, r.get("at"), field_name="--at")
+    model.id_month(received, store.tz)
     title = textcheck.text(r.get("title"), "--title", required=True, multiline=False)
     channel = _choice(r.get("channel") or "hotline", catalog.channels, "--channel")
     case_type = _choice(r.get("type"), catalog.types, "--type")
@@ -292,8 +293,7 @@ def write_prepared(store: Store, tx, prepared: list[dict]) -> list[Result]:
     """Give prepared requests their ids and put them into transaction `tx` (each with its own actor)."""
     by_month: dict = {}
     for p in prepared:
-        local = p["received"].astimezone(store.tz)
-        by_month.setdefault((local.year, local.month), []).append(p)
+        by_month.setdefault(model.id_month(p["received"], store.tz), []).append(p)
     ids = {}
     for key, items in by_month.items():
         for p, case_id in zip(items, next_ids(store, key, len(items), tx)):
@@ -336,10 +336,7 @@ def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:
         name = source
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{name}:{exc.lineno}: {exc.msg}") from None
+        data = load_json(text, name)
     else:
         try:
             data = yamlio.load(text, name)
@@ -350,3 +347,28 @@ def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:
     if not isinstance(data, list) or not data:
         raise InvalidInput(f"{name}: expected one request (a mapping) or a list of them")
     return data
+
+
+def load_json(text: str, name: str):
+    """JSON held to the rules of jiesu's YAML: no duplicate keys, no numbers of absurd length,
+    no nesting deeper than Python can follow — each refused with the file's name."""
+
+    def pairs(items):
+        seen = {}
+        for key, value in items:
+            if key in seen:
+                raise InvalidInput(f"{name}: duplicate key {key!r}; each field may appear once in a request")
+            seen[key] = value
+        return seen
+
+    def number(digits: str):
+        if len(digits) > yamlio.MAX_DIGITS:
+            raise InvalidInput(f"{name}: a number of {len(digits):,} digits; at most {yamlio.MAX_DIGITS} are allowed")
+        return int(digits)
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_int=number)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{name}:{exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise InvalidInput(f"{name}: nested too deeply; a request is a mapping of fields, a few levels deep") from None

@@ -84,7 +84,7 @@ def purge(store: Store, before: str, actor: str) -> PurgeResult:
             else:
                 result.kept.append(ref)
                 record["cases"] = [c for c in cases if c not in old]
-                yamlio.atomic_write(path, private.dump(record))
+                yamlio.atomic_write(path, private.dump(record), mode=0o600)
                 changed.append(private.person_path(ref))
         # the full texts kept for masked free text go with the case's personal data
         for path in sorted((private.root / "texts").glob("*.yaml")):

@@ -2,7 +2,8 @@
 
 A template in the store's `reports/` overrides the packaged one of the same name and may extend it
 as `jiesu/<name>`. HTML templates are autoescaped; Markdown and text cells are escaped by the
-`table` helper, so complaint text is always shown, never interpreted. `csv` prints the report's
+`table` helper (links, images and URLs made inert, control characters shown as symbols: see
+jiesu.safetext), so complaint text is always shown, never interpreted. `csv` prints the report's
 main table, `json` its context.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jiesu import timeutil
+from jiesu import safetext, timeutil
 from jiesu.csvio import csv_text
 from jiesu.errors import InvalidInput
 from jiesu.reporting import contexts
@@ -50,7 +51,8 @@ def environment(store, fmt: str):
     ])
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined,
+                             finalize=None if fmt == "html" else _inert)
     tz = store.tz
 
     def dt(value, seconds=False):
@@ -65,9 +67,7 @@ def environment(store, fmt: str):
     def cell(value):
         text = "—" if value is None else str(value)
         text = " ".join(text.split())
-        if fmt == "md":
-            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-        return text
+        return safetext.markdown(text) if fmt == "md" else safetext.terminal(text)
 
     def table(headers, rows):
         headers = [cell(h) for h in headers]
@@ -86,7 +86,8 @@ def environment(store, fmt: str):
         if fmt == "md":
             return "#" * level + " " + cell(text)
         rule = "=" if level == 1 else "-"
-        return f"{text}\n{rule * max(width(str(text)), 3)}"
+        text = safetext.terminal(text)
+        return f"{text}\n{rule * max(width(text), 3)}"
 
     def pick(items, *specs):
         """Rows for `table`: for each item, the values of `key` or `key|filter` (a dotted key reads deeper)."""
@@ -105,6 +106,12 @@ def environment(store, fmt: str):
     env.filters.update(dt=dt, pct=pct, num=num, cell=cell)
     env.globals.update(table=table, heading=heading, pick=pick, fmt=fmt)
     return env
+
+
+def _inert(value):
+    """Every value a text or Markdown template prints: control characters shown as symbols
+    (cells and headings are made fully safe by `cell`; this catches the rest)."""
+    return safetext.controls(value) if isinstance(value, str) else value
 
 
 def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, months=None):

@@ -388,7 +388,7 @@ class Transaction:
         self._journal_private(relpath)
         target = self.store.private.root / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
-        yamlio.atomic_write(target, text)
+        yamlio.atomic_write(target, text, mode=0o600)
 
     def remove_private(self, relpath: str) -> None:
         """Delete one file of the private repository (put back if the transaction fails)."""

@@ -40,6 +40,7 @@ CREATE INDEX cases_closed ON cases(closed_ts);
 CREATE INDEX cases_closed_late ON cases(closed_late, closed_ts);
 CREATE INDEX cases_changed ON cases(changed_ts);
 CREATE INDEX cases_source ON cases(source_key);
+CREATE INDEX cases_problem ON cases(path) WHERE problem IS NOT NULL;
 """
 OPEN = ("received", "dispatched", "accepted")
 PARALLEL_FROM = 500
@@ -77,7 +78,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         if problem:
             raise ValueError(problem)
         row = summarize(case, catalog, tz)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 — any committed file, however hostile, becomes a problem row
         return (path, blob) + (None,) * (len(COLUMNS) - 4) + (f"{path}:1: {exc}", None)
     units = "|" + "|".join(str(u) for u in [row["lead"] or "", *row["co_units"]]) + "|"
     closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
@@ -102,7 +103,7 @@ def _assessment(row: dict, catalog, tz) -> bytes | None:
 
     try:
         return marshal.dumps(assessment_record(row, catalog, tz))
-    except (ValueError, TypeError, AttributeError, KeyError):
+    except Exception:  # noqa: BLE001 — worked out again (and reported) by `rank`
         return None  # `rank` works it out from the row again
 
 
@@ -213,12 +214,23 @@ class Index:
         return db
 
     def connect(self, progress_factory=None) -> sqlite3.Connection:
-        """A connection to an index that reflects HEAD (refreshed or rebuilt as needed)."""
+        """A connection to an index that reflects HEAD (refreshed or rebuilt as needed).
+
+        Where the index cannot be written (a read-only store, a folder of another user, a full
+        disk), reads go on from an index in memory, built for this command only, and say so."""
         for attempt in (1, 2):
-            db = self._open(create=True)
+            try:
+                db = self._open(create=True)
+            except (OSError, sqlite3.OperationalError) as exc:
+                return self._in_memory(exc, progress_factory)
             try:
                 self._refresh(db, progress_factory)
                 return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if not _unwritable(exc):
+                    raise
+                return self._in_memory(exc, progress_factory)
             except sqlite3.DatabaseError:
                 db.close()
                 if attempt == 2:
@@ -226,6 +238,15 @@ class Index:
                 self.notes.append("rebuilding the index because it could not be read")
                 self.path.unlink(missing_ok=True)
         raise AssertionError("unreachable")
+
+    def _in_memory(self, exc: Exception, progress_factory) -> sqlite3.Connection:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        self.notes.append(f"cannot write the index .jiesu/index.sqlite ({why}); reading every case file instead")
+        db = sqlite3.connect(":memory:")
+        db.executescript(SCHEMA)
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", ""), ("head", "")])
+        self._refresh(db, progress_factory)
+        return db
 
     # --- refreshing -------------------------------------------------------------------------
     def _changes(self, old: str, head: str | None) -> list[tuple[str, str | None]] | None:
@@ -341,6 +362,7 @@ class Index:
         """Rows of the given columns for readable cases matching `where` (optionally grouped)."""
         db = self.connect(progress_factory)
         try:
+            self._tell_unreadable(db)
             sql = f"SELECT {columns} FROM cases WHERE problem IS NULL" + (f" AND ({where})" if where else "")
             sql += f" GROUP BY {group}" if group else ""
             sql += f" ORDER BY {order}" if order else ""
@@ -348,6 +370,15 @@ class Index:
             return db.execute(sql, params).fetchall()
         finally:
             db.close()
+
+    def _tell_unreadable(self, db) -> None:
+        """Say (once) that a reader leaves out case files it could not read."""
+        count = db.execute("SELECT count(*) FROM cases WHERE problem IS NOT NULL").fetchone()[0]
+        if count:
+            files = "case file" if count == 1 else "case files"
+            message = f"{count:,} {files} could not be read and {'is' if count == 1 else 'are'} left out; run `jiesu verify`"
+            if message not in self.notes:
+                self.notes.append(message)
 
     def rows(self, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
              progress_factory=None) -> list[dict]:
@@ -370,6 +401,12 @@ class Index:
             return [r[0] for r in db.execute("SELECT problem FROM cases WHERE problem IS NOT NULL ORDER BY path")]
         finally:
             db.close()
+
+
+def _unwritable(exc: sqlite3.OperationalError) -> bool:
+    """Does sqlite say the index file cannot be written (rather than that it is broken)?"""
+    text = str(exc).lower()
+    return any(word in text for word in ("readonly", "read-only", "unable to open", "disk is full", "disk i/o"))
 
 
 def scope_clause(units: set[str] | None) -> tuple[str, list]:

@@ -74,9 +74,12 @@ class Lock:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}: {self.what}".encode("utf-8", "replace")[:200], 0)
         self.fd = fd
+        try:  # who holds it, for the message of a writer that waits; a full disk leaves it unsaid
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}: {self.what}".encode("utf-8", "replace")[:200], 0)
+        except OSError:
+            pass
 
     def __exit__(self, *exc):
         key = str(self.path.absolute())

@@ -75,8 +75,14 @@ def _install_resolvers(cls):
         cls.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
 
 
+MAX_DIGITS = 100  # no field of a case or catalog holds a longer number; Python refuses > 4300
+
+
 def _int(loader, node):
     value = loader.construct_scalar(node).replace("_", "")
+    if len(value) > MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number of {len(value):,} digits; at most {MAX_DIGITS} are allowed", node.start_mark)
     sign = -1 if value.startswith("-") else 1
     value = value.lstrip("+-")
     if value.startswith(("0b", "0x", "0o")):
@@ -337,13 +343,19 @@ def create_file(path: Path, data: str) -> None:
         handle.write(data.encode("utf-8"))
 
 
-def atomic_write(path: Path, data: str | bytes, sync: bool = True) -> None:
-    """Write via a temporary file in the same folder, fsync (unless told not to), then rename over `path`."""
+def atomic_write(path: Path, data: str | bytes, sync: bool = True, mode: int | None = None) -> None:
+    """Write via a temporary file in the same folder, fsync (unless told not to), then rename over `path`.
+
+    The file keeps the mode of the one it replaces (a new one gets the umask's, as git gives it),
+    not the owner-only mode of a temporary file: an office's operators share the store. Private
+    data passes `mode=0o600`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode if mode is not None else _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -357,3 +369,18 @@ def atomic_write(path: Path, data: str | bytes, sync: bool = True) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+_UMASK: list = []
+
+
+def _mode_for(path: Path) -> int:
+    """The mode a rewritten file should keep: its current one, else what the umask allows."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        if not _UMASK:
+            current = os.umask(0o022)
+            os.umask(current)
+            _UMASK.append(current)
+        return 0o666 & ~_UMASK[0]
