@@ -159,6 +159,7 @@ def test_explain_lists_every_case_so_the_score_can_be_recomputed(office, now):
     rows = list(csv.DictReader(io.StringIO(run("rank", "--month", "2021-11", "--explain", ETERNAL, "--format", "csv", check=False).stdout)))
     assert len(rows) == 7 and float(next(r for r in rows if r["id"] == ids["e5"])["value"]) == 1.0
     run.fails("rank", "--explain", "nowhere/street", match="--explain")
+    run.fails("rank", "--explain", ETERNAL, "--level", "district", match="not ranked at district level")
 
 
 def test_pooled_three_months(office, now):
