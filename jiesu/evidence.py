@@ -206,10 +206,7 @@ def band(row: dict, change: int | None, rules: list[dict], ranked: int, evidence
                 if by_rank:
                     limit = f" (lower 95 % limit {point['low95']:.2f})" if point else ""
                     why.append(f"bottom {n} but not significantly below the office score{limit}: no {code}")
-        elif kind == "improved_by" and change is not None and change >= value:
-            return code, "; ".join(why) or None
-        elif kind == "score_below" and score < value:
-            return code, "; ".join(why) or None
-        elif kind == "score_at_least" and score >= value:
+        elif ((kind == "improved_by" and change is not None and change >= value)
+              or (kind == "score_below" and score < value) or (kind == "score_at_least" and score >= value)):
             return code, "; ".join(why) or None
     return None, "; ".join(why) or None
