@@ -314,6 +314,8 @@ def explain_unit(store, unit: str, month: str | None = None, months: int = 1, le
 
     catalog = store.catalog
     catalog.unit(unit, "--explain")
+    if level is not None and unit_at_level(catalog, unit, level) != unit:
+        raise InvalidInput(f"--explain: {unit} is not ranked at {level} level; leave out --level or give its own")
     level = level or next((lvl for lvl in LEVELS if unit_at_level(catalog, unit, lvl) == unit), None)
     if level is None:
         raise InvalidInput(f"--explain: {unit} is not assessed at any level (the centre is not ranked)")

@@ -11,7 +11,7 @@ unit with n reached cases has limits θ₀ ± z·s·√φ/√n, z = 1.96 (95 %) 
 Over-dispersion: each ranked unit's z-score zᵢ = (yᵢ − θ₀)/(s/√nᵢ); the ⌊I/10⌋ lowest and highest
 z-scores are Winsorised (set to the next value in), and φ̂ = Σ zᵢ²/I. Under the null hypothesis
 I·φ̂ is about χ² with I degrees of freedom; when it exceeds that distribution's 95th percentile
-(Wilson–Hilferty approximation) the limits are widened by √φ̂, otherwise φ = 1.
+the limits are widened by √φ̂, otherwise φ = 1.
 """
 
 from __future__ import annotations
@@ -22,17 +22,54 @@ from bisect import bisect_left
 
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
-Z_CHI2_95 = 1.6448536269514722
 # units with more reached cases than this draw their resampled mean from the normal
 # approximation (mean, s/√n) instead of n draws: the same distribution to well within a rank,
 # and a ranking of a city's units stays fast
 EXACT_UP_TO = 30
 
 
+def _lower_gamma(a: float, x: float) -> float:
+    """The regularised lower incomplete gamma function P(a, x) (series, or continued fraction)."""
+    if x <= 0:
+        return 0.0
+    log_front = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        k = a
+        while abs(term) > abs(total) * 1e-15:
+            k += 1
+            term *= x / k
+            total += term
+        return total * math.exp(log_front)
+    # Lentz's continued fraction for Q(a, x) = 1 − P(a, x)
+    tiny = 1e-300
+    b = x + 1 - a
+    c, d = 1 / tiny, 1 / b
+    h = d
+    for i in range(1, 500):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        h *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return 1 - math.exp(log_front) * h
+
+
 def chi2_upper_95(df: int) -> float:
-    """The 95th percentile of χ² with `df` degrees of freedom (Wilson–Hilferty)."""
-    a = 2 / (9 * df)
-    return df * (1 - a + Z_CHI2_95 * math.sqrt(a)) ** 3
+    """The 95th percentile of χ² with `df` degrees of freedom (bisection on its distribution)."""
+    low, high = 0.0, df + 20 * math.sqrt(2 * df) + 20
+    for _ in range(200):
+        mid = (low + high) / 2
+        if _lower_gamma(df / 2, mid / 2) < 0.95:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
 
 
 def winsorised(values: list[float], share: float = 0.1) -> list[float]:
@@ -169,10 +206,7 @@ def band(row: dict, change: int | None, rules: list[dict], ranked: int, evidence
                 if by_rank:
                     limit = f" (lower 95 % limit {point['low95']:.2f})" if point else ""
                     why.append(f"bottom {n} but not significantly below the office score{limit}: no {code}")
-        elif kind == "improved_by" and change is not None and change >= value:
-            return code, "; ".join(why) or None
-        elif kind == "score_below" and score < value:
-            return code, "; ".join(why) or None
-        elif kind == "score_at_least" and score >= value:
+        elif ((kind == "improved_by" and change is not None and change >= value)
+              or (kind == "score_below" and score < value) or (kind == "score_at_least" and score >= value)):
             return code, "; ".join(why) or None
     return None, "; ".join(why) or None

@@ -321,7 +321,6 @@ def test_district_aggregation(month, monkeypatch):
     store, _ = month
     result = assessment.ranking(Store(store.root), "2021-11", "district")
     rows = {r["unit"]: r for r in result.ranked}
-    dragon = [o for u, outs in NOVEMBER.items() if u.startswith(DG) for o in outs if o]
     dragon_values = [hand_value(o[0], o[1], o[2], "epidemic" if len(o) > 3 else "daily", 0 if u == DG + "willow-grove" else 1)
                      for u, outs in NOVEMBER.items() if u.startswith(DG) for o in outs if o]
     dragon_values += [hand_value(0, 1, V), hand_value(1, 1, S)]  # the reopened case (stone-bridge) and the re-assigned one

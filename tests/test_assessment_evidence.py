@@ -159,6 +159,7 @@ def test_explain_lists_every_case_so_the_score_can_be_recomputed(office, now):
     rows = list(csv.DictReader(io.StringIO(run("rank", "--month", "2021-11", "--explain", ETERNAL, "--format", "csv", check=False).stdout)))
     assert len(rows) == 7 and float(next(r for r in rows if r["id"] == ids["e5"])["value"]) == 1.0
     run.fails("rank", "--explain", "nowhere/street", match="--explain")
+    run.fails("rank", "--explain", ETERNAL, "--level", "district", match="not ranked at district level")
 
 
 def test_pooled_three_months(office, now):
@@ -206,7 +207,7 @@ def test_funnel_limits_by_hand():
     # z: p (0.45 − 0.68)/(0.471213/√20) = −2.18285, q 0.22/0.149010 = 1.47641, r = s = 0.12/0.149010 = 0.80531
     # φ = (4.76483 + 2.17979 + 2·0.64852)/4 = 2.06042; 4·φ = 8.24 < χ²₄(95 %) = 9.49: no adjustment
     assert plot["phi"] == pytest.approx(2.06042, abs=1e-4) and plot["overdispersed"] is False and plot["inflation"] == 1
-    assert plot["chi2_limit"] == pytest.approx(9.4877, abs=0.05)
+    assert plot["chi2_limit"] == pytest.approx(9.4877, abs=1e-4)
     p, q = plot["points"]["p"], plot["points"]["q"]
     # p: 0.68 ± 1.96·0.105367 = 0.68 ± 0.206515 → 47.35–88.65; 45 lies below
     assert (p["low95"], p["high95"]) == (pytest.approx(47.3485, abs=1e-3), pytest.approx(88.6515, abs=1e-3))
@@ -230,6 +231,12 @@ def test_overdispersion_widens_the_limits_by_root_phi():
     assert (d["low95"], d["high95"]) == (pytest.approx(15.0076, abs=1e-3), pytest.approx(84.9924, abs=1e-3))
     assert plot["points"]["a"]["signal"] is None  # without the adjustment 75 > 65.52 would be "above"
     assert evidence.winsorised([5, 1, 9, 3, 7, 2, 8, 4, 6, 10]) == [2, 2, 3, 4, 5, 6, 7, 8, 9, 9]
+
+
+def test_chi_square_percentiles_match_the_table():
+    # the 95th percentiles of χ² printed in every statistics table
+    table = {1: 3.8415, 2: 5.9915, 3: 7.8147, 4: 9.4877, 8: 15.5073, 14: 23.6848, 50: 67.5048}
+    assert {df: round(evidence.chi2_upper_95(df), 4) for df in table} == table
 
 
 def test_rank_intervals_are_reproducible():
