@@ -338,6 +338,9 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
             if progress:
                 progress(1)
     problems += check_git(store)
+    from jiesu.themes.check import check_themes
+
+    problems += check_themes(store, catalog)
     from jiesu import audit
 
     problems += audit.audit(store)

@@ -93,10 +93,12 @@ def refresh_state(store: Store, doc, case: dict) -> dict:
     return state
 
 
-def commit_message(action: str, case_id: str, title: str, actor: str, detail: str = "", case_ids=None) -> str:
+def commit_message(action: str, case_id: str, title: str, actor: str, detail: str = "", case_ids=None,
+                   trailer: str = "Jiesu-Case") -> str:
     """Subject `<action> <ID>: <title>`, an optional detail line, and the jiesu trailers.
 
-    `case_ids` names every case the commit touches (default: just `case_id`).
+    `case_ids` names every record the commit touches (default: just `case_id`); `trailer` names
+    the kind of record (`Jiesu-Case`, or `Jiesu-Theme` for a theme).
     """
     clean_title = privacy.scrub(" ".join(str(title or "").split()))[:72]
     lines = [f"{action} {case_id}: {clean_title}".rstrip(": ")]
@@ -104,7 +106,7 @@ def commit_message(action: str, case_id: str, title: str, actor: str, detail: st
         lines += ["", privacy.scrub(detail)]
     lines.append("")
     for cid in case_ids or [case_id]:
-        lines.append(f"Jiesu-Case: {cid}")
+        lines.append(f"{trailer}: {cid}")
     lines += [f"Jiesu-Action: {action}", f"Jiesu-Actor: {actor}"]
     return "\n".join(lines) + "\n"
 
