@@ -134,6 +134,21 @@ def case_history(store, case_id: str) -> list[dict]:
         steps[-1] = (oldest, path, old_rel)
         steps += [(c, old_rel, old_rel) for c in _walk(repo, oldest.parents[0].hexsha, old_rel, options)]
     steps.reverse()
+    return _entries(steps, names)
+
+
+def record_history(store, rel: str) -> list[dict]:
+    """Every commit that touched another kind of record (a theme file at `rel`), oldest first."""
+    if not store.git.head():
+        return []
+    repo = open_repo(store.root)
+    steps = [(c, rel, rel) for c in repo.iter_commits("HEAD", paths=rel)]
+    steps.reverse()
+    return _entries(steps, [])
+
+
+def _entries(steps: list, names) -> list[dict]:
+    """What each (commit, path, path before) changed: events added, removed, superseded, state."""
     out = []
     for commit, path, before_path in steps:
         after = _load_blob(commit, path)

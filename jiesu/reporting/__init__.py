@@ -16,7 +16,7 @@ from jiesu.csvio import csv_text
 from jiesu.errors import InvalidInput
 from jiesu.reporting import contexts
 
-KINDS = ("daily", "monthly", "overdue", "unit")
+KINDS = ("daily", "monthly", "overdue", "unit", "theme")
 FORMATS = ("md", "html", "txt", "csv", "json")
 CSV = {
     "daily": ("top_streets", ["rank", "unit", "name", "district", "count", "prev_rank", "prev_count", "change"]),
@@ -26,6 +26,7 @@ CSV = {
     "overdue": ("cases", ["lead", "id", "title", "status", "due", "hours_late", "working_days_late", "street", "contact"]),
     "unit": ("cases", ["id", "title", "role", "status", "category", "street", "received", "due", "hours_left",
                        "accepted", "contacted", "contact"]),
+    "theme": ("series", ["start", "label", "phase", "count", "compare", "change"]),
 }
 
 
@@ -106,13 +107,17 @@ def environment(store, fmt: str):
     return env
 
 
-def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None):
+def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, theme_id=None):
     if kind == "daily":
         return contexts.daily(store, date, lang)
     if kind == "monthly":
         return contexts.monthly(store, month, lang)
     if kind == "overdue":
         return contexts.overdue(store, as_of, unit, lang)
+    if kind == "theme":
+        from jiesu.reporting.theme import theme_context
+
+        return theme_context(store, theme_id, as_of, lang)
     return contexts.unit_sheet(store, unit, as_of, lang)
 
 

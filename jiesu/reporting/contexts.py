@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 from jiesu import assessment, queries, timeutil
 from jiesu.errors import InvalidInput
+from jiesu.reporting import theme as theme_report
 from jiesu.store.index import OPEN, Index
 
 
@@ -101,6 +102,9 @@ class MonthlyContext:
         not_ranked: [{unit, name, assessed, reached, why}] units below min_cases.
         districts: the rows of `jiesu rank --level district`.
         totals: {received, closed, closed_late, evaluated, reached} for the whole month.
+        themes: [{id, title, status, lead, lead_name, requests, baseline, done, open, overdue,
+            target_met}] one line per theme (每月一题) under way in the month: requests in its scope
+            received in the month, the mean half month before its start, checklist progress.
     """
 
     header: Header
@@ -114,6 +118,7 @@ class MonthlyContext:
     not_ranked: list = field(default_factory=list)
     districts: list = field(default_factory=list)
     totals: dict = field(default_factory=dict)
+    themes: list = field(default_factory=list)
 
 
 @dataclass
@@ -156,6 +161,8 @@ class UnitContext:
         cases: [{id, title, role (lead | co), status, category, street, received, due, overdue,
             hours_left, accepted, contacted, contact}] most urgent first; `contact` is the surname
             and masked phone (never for confidential cases).
+        tasks: [{theme, theme_title, list, item, text, owner, due, overdue, days_late}] open
+            checklist items of themes (每月一题) the unit owns, overdue first.
     """
 
     header: Header
@@ -165,6 +172,7 @@ class UnitContext:
     count: int
     overdue: int
     cases: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
 
 
 def header(store, lang: str) -> Header:
@@ -296,6 +304,7 @@ def monthly(store, month: str | None, lang: str) -> MonthlyContext:
             dict({k: None for k in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")}, **r, rank=None)
             for r in named(districts.not_ranked)],
         totals=totals,
+        themes=theme_report.monthly_lines(store, start, end, lang),
     )
 
 
@@ -343,10 +352,12 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
     return UnitContext(
         header=header(store, lang), as_of=timeutil.fmt(when), unit=unit, unit_name=_name(catalog, "units", unit, lang),
         count=len(cases), overdue=sum(1 for c in cases if c["overdue"]), cases=cases,
+        tasks=theme_report.unit_items(store, unit, when),
     )
 
 
-CONTEXTS = {"daily": DailyContext, "monthly": MonthlyContext, "overdue": OverdueContext, "unit": UnitContext}
+CONTEXTS = {"daily": DailyContext, "monthly": MonthlyContext, "overdue": OverdueContext, "unit": UnitContext,
+            "theme": theme_report.ThemeContext}
 
 
 def as_dict(context) -> dict:
