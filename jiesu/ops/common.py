@@ -28,10 +28,10 @@ class Result:
     notes: list = field(default_factory=list)
 
 
-def event_time(store: Store, at, after: datetime | None = None, field_name: str = "--at") -> datetime:
+def event_time(store: Store, at, after: datetime | None = None, field_name: str = "--at", record: str = "case") -> datetime:
     """The time of an event: `at` (ISO 8601; naive means the store zone) or now.
 
-    Refused when it lies in the future, or before the case's last event (events are in time order).
+    Refused when it lies in the future, or before the record's last event (events are in time order).
     """
     now = store.now()
     when = timeutil.parse_time(at, store.tz, field_name) if at not in (None, "") else now
@@ -39,7 +39,7 @@ def event_time(store: Store, at, after: datetime | None = None, field_name: str 
         raise InvalidInput(f"{field_name}: {timeutil.fmt(when)} is in the future (now is {timeutil.fmt(now)})")
     if after is not None and when < after:
         raise InvalidInput(
-            f"{field_name}: {timeutil.fmt(when)} is before the case's last event at {timeutil.fmt(after)}; events are recorded in time order"
+            f"{field_name}: {timeutil.fmt(when)} is before the {record}'s last event at {timeutil.fmt(after)}; events are recorded in time order"
         )
     return when
 

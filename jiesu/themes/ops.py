@@ -59,7 +59,7 @@ def change(store, theme_id: str, action: str, actor: str, at, build, label: str 
         if state["status"] not in record.TABLE[action][0]:
             raise IllegalTransition(f"theme {theme_id} is {state['status']}: {label or action} is not allowed; "
                                     f"allowed next: {_allowed_next(state['status'])}")
-        when = event_time(store, at, after=last_event_time(theme))
+        when = event_time(store, at, after=last_event_time(theme), record="theme")
         fields = build(theme, state, when)
         event = _make_event(theme, action, actor, when, fields)
         problem = record.check(state, event)
