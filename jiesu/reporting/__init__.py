@@ -149,7 +149,7 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
 
 
 def render_demo_reports(store) -> list[str]:
-    """Render the four reports in md and html into the store's reports/out/ (used by `demo`)."""
+    """Render the four reports and each theme's in md and html into the store's reports/out/ (used by `demo`)."""
     from jiesu.store import yamlio
 
     out = store.root / "reports" / "out"
@@ -157,7 +157,16 @@ def render_demo_reports(store) -> list[str]:
     busiest = contexts.overdue(store, None, None, store.lang)
     unit = busiest.units[0]["unit"] if busiest.units and busiest.units[0]["unit"] else "dragon-gate/eternal-town"
     written = []
+    from jiesu.themes.files import all_themes
+
+    for theme in all_themes(store):
+        for fmt in ("md", "html"):
+            path = out / f"theme-{theme['id']}.{fmt}"
+            yamlio.atomic_write(path, render(store, "theme", fmt, theme_id=theme["id"]))
+            written.append(path)
     for kind in KINDS:
+        if kind == "theme":
+            continue
         for fmt in ("md", "html"):
             path = out / f"{kind}.{fmt}"
             yamlio.atomic_write(path, render(store, kind, fmt, unit=unit if kind == "unit" else None))
