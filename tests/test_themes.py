@@ -267,3 +267,20 @@ def test_merge_driver_supersedes_a_second_completion(tmp_path):
     merged = yamlio.load(paths["ours"].read_text("utf-8"))
     assert clean and [e.get("superseded", False) for e in merged["events"]] == [False, False, False, True]
     assert merged["state"]["tasks"][0]["status"] == "done"
+
+
+def test_every_theme_command_has_help_with_an_example(run):
+    from jiesu.cli.themes import theme
+
+    def walk(group, path):
+        for name, cmd in group.commands.items():
+            yield [*path, name], cmd
+            if hasattr(cmd, "commands"):
+                yield from walk(cmd, [*path, name])
+
+    seen = []
+    for path, _ in walk(theme, ["theme"]):
+        out = run(*path, "--help", check=False).stdout
+        assert "Example" in out and "jiesu theme" in out, f"{' '.join(path)} help has no example"
+        seen.append(" ".join(path))
+    assert "theme task done" in seen and "theme duty drop" in seen and len(seen) == 22

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from jiesu.cli.util import command_registry, emit_json, open_for, say, store_options, table_text
+from jiesu.cli.util import (
+    command_registry,
+    emit_json,
+    open_for,
+    say,
+    store_options,
+    table_text,
+)
 
 COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
@@ -89,7 +98,7 @@ def plan(ctx, theme_id, text, path, target, by, at, store_opt, actor_opt):
         raise InvalidInput("theme plan: give the plan with --text TEXT or --file PATH (one of them)")
     if path is not None:
         try:
-            text = click.get_text_stream("stdin").read() if path == "-" else open(path, encoding="utf-8").read()
+            text = click.get_text_stream("stdin").read() if path == "-" else Path(path).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"--file: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     store, actor = open_for(ctx, store_opt, actor_opt)
@@ -118,38 +127,34 @@ def _checklist(list_name: str, plural: str):
     add.help = (f"Add an item to the {plural}; prints its item id.\n\n\b\nExample:\n"
                 f"  jiesu theme {list_name} add HL-T26-01 --text \"Inspect every elevator\" --owner housing --due 2026-04-30")
 
-    @group.command("done")
-    @click.argument("theme_id", metavar="ID")
-    @click.argument("item", metavar="ITEM")
-    @click.option("--evidence", required=True, help="What shows it is done.")
-    @AT
-    @store_options
-    @click.pass_context
-    def done(ctx, theme_id, item, evidence, at, store_opt, actor_opt):
-        from jiesu.themes import ops
-
-        store, actor = open_for(ctx, store_opt, actor_opt)
-        _done(ops.complete_item(store, actor, theme_id, list_name, item, evidence, at), f"{list_name} {item} done")
-
-    done.help = (f"Mark an open item of the {plural} done, with evidence.\n\n\b\nExample:\n"
-                 f"  jiesu theme {list_name} done HL-T26-01 3fa2c1 --evidence \"Inspection report 2026-04-12\"")
-
-    @group.command("drop")
-    @click.argument("theme_id", metavar="ID")
-    @click.argument("item", metavar="ITEM")
-    @click.option("--reason", required=True, help="Why it is dropped.")
-    @AT
-    @store_options
-    @click.pass_context
-    def drop_(ctx, theme_id, item, reason, at, store_opt, actor_opt):
-        from jiesu.themes import ops
-
-        store, actor = open_for(ctx, store_opt, actor_opt)
-        _done(ops.drop_item(store, actor, theme_id, list_name, item, reason, at), f"{list_name} {item} dropped")
-
-    drop_.help = (f"Drop an open item of the {plural}, with the reason.\n\n\b\nExample:\n"
-                  f"  jiesu theme {list_name} drop HL-T26-01 3fa2c1 --reason \"Merged into another item\"")
+    for verb, option, help_text, what, example in (
+            ("done", "evidence", "What shows it is done.", "Mark an open item of the {} done, with evidence.",
+             '--evidence "Inspection report 2026-04-12"'),
+            ("drop", "reason", "Why it is dropped.", "Drop an open item of the {}, with the reason.",
+             '--reason "Merged into another item"')):
+        group.add_command(_item_command(list_name, verb, option, help_text,
+                                        f"{what.format(plural)}\n\n\b\nExample:\n  jiesu theme {list_name} {verb} HL-T26-01 3fa2c1 {example}"))
     theme.add_command(group)
+
+
+def _item_command(list_name: str, verb: str, option: str, option_help: str, doc: str) -> click.Command:
+    """`theme LIST done|drop ID ITEM --evidence|--reason TEXT`."""
+
+    @click.command(verb, help=doc)
+    @click.argument("theme_id", metavar="ID")
+    @click.argument("item", metavar="ITEM")
+    @click.option(f"--{option}", "text", required=True, help=option_help)
+    @AT
+    @store_options
+    @click.pass_context
+    def change(ctx, theme_id, item, text, at, store_opt, actor_opt):
+        from jiesu.themes import ops
+
+        store, actor = open_for(ctx, store_opt, actor_opt)
+        action = ops.complete_item if verb == "done" else ops.drop_item
+        _done(action(store, actor, theme_id, list_name, item, text, at), f"{list_name} {item} {'done' if verb == 'done' else 'dropped'}")
+
+    return change
 
 
 for _name, _plural in (("task", "tasks"), ("policy", "policies"), ("duty", "duties")):

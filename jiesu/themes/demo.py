@@ -73,5 +73,5 @@ def build(store, start: datetime, end: datetime, actor: str = "demo") -> list[st
                  (day + timedelta(days=30)).isoformat(), at())
     ops.add_item(store, actor, elevators, "policy", "Subsidy for adding elevators to old buildings", "housing", None, at())
     ops.start(store, actor, elevators, at())
-    return [f"themes: {first} (from the hot spot {hotspot}) and {elevators} (elevators in {district}); "
-            f"try: jiesu --store {store.root} theme show {first}"]
+    return [(f"themes: {first} (from the hot spot {hotspot}) and {elevators} (elevators in {district}); "
+             f"try: jiesu --store {store.root} theme show {first}")]

@@ -14,15 +14,10 @@ class ThemeNotFound(CaseNotFound):
 
 
 def theme_path(store, theme_id: str) -> tuple[Path, str]:
+    """(path, store-relative path) of an existing theme file."""
     rel = record.relpath(record.validate_id(theme_id))
-    path = store.root / rel
-    if path.is_symlink():
-        raise StoreError(f"{rel}: is a symbolic link; theme files must be regular files", hint="run `jiesu verify`")
-    if not path.is_file():
-        raise ThemeNotFound(f"no theme {theme_id} in this store", hint="list themes with `jiesu theme list`")
-    if not path.resolve().is_relative_to(store.root):
-        raise StoreError(f"{rel}: resolves outside the store; refusing to read it")
-    return path, rel
+    missing = ThemeNotFound(f"no theme {theme_id} in this store", hint="list themes with `jiesu theme list`")
+    return store.checked_file(rel, "theme", missing)
 
 
 def load_theme(store, theme_id: str) -> dict:
@@ -37,14 +32,7 @@ def load_theme(store, theme_id: str) -> dict:
 def edit_theme(store, theme_id: str):
     """(round-trip document, plain data, store-relative path) of a theme, for editing."""
     path, rel = theme_path(store, theme_id)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise StoreError(f"{rel}:1: not UTF-8 text") from None
-    doc = yamlio.rt_load(text, rel)
-    if not isinstance(doc, dict):
-        raise StoreError(f"{rel}:1: a theme file must be a mapping")
-    return doc, yamlio.to_plain(doc), rel
+    return (*store.edit_file(path, rel, "theme"), rel)
 
 
 def theme_files(root: Path) -> list[str]:

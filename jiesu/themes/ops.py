@@ -11,7 +11,13 @@ from datetime import date
 
 from jiesu import textcheck, timeutil
 from jiesu.errors import IllegalTransition, InvalidInput, StoreError
-from jiesu.ops.common import Result, commit_message, event_node, event_time, last_event_time
+from jiesu.ops.common import (
+    Result,
+    commit_message,
+    event_node,
+    event_time,
+    last_event_time,
+)
 from jiesu.store import yamlio
 from jiesu.themes import files, record, scope
 

@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 
 from jiesu import timeutil
 from jiesu.errors import InvalidInput
-from jiesu.model import EVENT_ID
 
 SCHEMA = 1
 ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-T(\d{2})-(\d{2,4})$")
