@@ -196,7 +196,7 @@ def _entries(steps: list, names) -> list[dict]:
     return out
 
 
-def history_text(entries: list[dict], tz) -> str:
+def history_text(entries: list[dict], tz, noun: str = "case") -> str:
     lines = []
     for h in entries:
         when = timeutil.display(timeutil.load(h["authored"]), tz)
@@ -205,11 +205,11 @@ def history_text(entries: list[dict], tz) -> str:
         if h["outside_jiesu"]:
             lines.append("    ! commit has no jiesu trailers: the file was changed outside jiesu")
         if h["created"]:
-            lines.append("    + case created")
+            lines.append(f"    + {noun} created")
         if h.get("renumbered_from"):
             lines.append(f"    ~ renumbered from {h['renumbered_from']}")
         if h["deleted"]:
-            lines.append("    - case file deleted")
+            lines.append(f"    - {noun} file deleted")
         for e in h["events_added"]:
             lines.append(f"    + {'(merged) ' if h.get('merge') else ''}{e}")
         for e in h["events_removed"]:

@@ -195,7 +195,8 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
     from jiesu.themes import files, record
 
     store = get_store(ctx, store_opt)
-    if record.is_theme_id(case_id):
+    theme = record.is_theme_id(case_id)
+    if theme:
         _path, rel = files.theme_path(store, case_id)
         entries = history.record_history(store, rel)
     else:
@@ -204,7 +205,7 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
     if fmt == "json":
         emit_json(entries)
     else:
-        click.echo(history.history_text(entries, store.tz), nl=False)
+        click.echo(history.history_text(entries, store.tz, "theme" if theme else "case"), nl=False)
 
 
 @command("verify")

@@ -139,6 +139,7 @@ def check_themes(store, catalog) -> list[Problem]:
             continue
         problems += check_theme(store.root, rel, theme, catalog, store.tz)
     if (store.root / "themes").exists():
+        problems += changed_outside(store)
         out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "themes/").stdout
         for entry in out.split("\0"):
             if len(entry) < 4:
@@ -153,3 +154,19 @@ def check_themes(store, catalog) -> list[Problem]:
             else:
                 problems.append(Problem(rel, 1, "theme file differs from the last commit (uncommitted change)"))
     return problems
+
+
+def changed_outside(store) -> list[Problem]:
+    """Theme files changed by commits without jiesu's trailers (merges aside): one warning per file."""
+    if not store.git.head():
+        return []
+    out = store.git.run("log", "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", "--", "themes/").stdout
+    found: dict = {}
+    for entry in out.split("\x1e")[1:]:
+        sha, body, names = (entry.split("\x1f") + ["", ""])[:3]
+        if "\nJiesu-Action: " in "\n" + body:
+            continue
+        for rel in names.split():
+            found.setdefault(rel, []).append(sha)
+    return [Problem(rel, 1, f"changed outside jiesu by {len(shas)} commit(s), the latest {shas[0][:10]}; review it", "warning")
+            for rel, shas in sorted(found.items()) if (store.root / rel).exists()]
