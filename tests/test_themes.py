@@ -215,7 +215,7 @@ def test_verify_reports_hand_broken_theme_files(elevators):
     assert result.exit_code == 1
     line = next(ln for ln in result.stdout.splitlines() if "state does not match" in ln)
     assert line.startswith("themes/2026/HL-T26-01.yaml:") and int(line.split(":")[1]) == good.splitlines().index("  status: active") + 1
-    assert f"themes/2026/HL-T26-01.yaml:1: warning: changed outside jiesu by 1 commit(s)" in result.stdout
+    assert "themes/2026/HL-T26-01.yaml:1: warning: changed outside jiesu by 1 commit(s)" in result.stdout
     run.fails("theme", "note", T, "x", match="state does not match the events")
     path.write_text(good.replace("lead: housing", "lead: [housing"), "utf-8")
     result = run.raw("verify")
