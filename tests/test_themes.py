@@ -133,6 +133,18 @@ def test_counts_match_list_json(elevators):
         assert entry["count"] == len(listed) + len(linked), entry
 
 
+def test_report_formats_and_languages(elevators):
+    run, _ = elevators
+    csv_lines = run("report", "theme", T, "--format", "csv", check=False).stdout.splitlines()
+    assert csv_lines[0] == "start,label,phase,count,compare,change" and len(csv_lines) == 1 + len(SERIES)
+    assert csv_lines[7].startswith("2026-03-01,2026-03-01…15,during,2,2,")
+    zh = run("report", "theme", T, "--lang", "zh", check=False).stdout
+    assert zh.startswith("# 每月一题 HL-T26-01 — Elevators in old buildings") and "半月诉求量" in zh
+    html = run("report", "theme", T, "--format", "html", check=False).stdout
+    assert html.startswith("<!doctype html>") and "<table" in html and "Halve elevator calls" in html
+    assert json.loads(run("report", "theme", T, "--format", "json", check=False).stdout)["in_scope"] == sum(SERIES)
+
+
 def test_rates_before_and_during(elevators):
     run, _ = elevators
     rates = run.json("theme", "show", T)["rates"]

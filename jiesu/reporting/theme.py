@@ -31,7 +31,7 @@ class ThemeContext:
         lists: [{list, name, done, open, overdue, dropped}] progress of the three checklists.
         owners: [{owner, name, done, open, overdue, dropped}] progress per owner unit.
         items: [{id, list, text, owner, due, status, overdue, evidence, reason}] every checklist item.
-        in_scope: requests in scope since the window began.
+        in_scope: requests of the theme (scope and links) received since the window began (the sum of `series`).
         linked: [{id, title, status, category, street, received}] cases linked by hand.
         newest: [{id, title, status, category, street, received}] the newest cases in scope.
     """

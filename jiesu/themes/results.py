@@ -168,7 +168,7 @@ def measure(store, theme: dict, now: datetime | None = None) -> dict:
         "target": target_status(state.get("plan") or {}, series, baseline, now, tz),
         "linked": [_case(r) for r in sorted((r for r in rows if r["id"] in links), key=lambda r: r["id"])],
         "newest": [_case(r) for r in newest],
-        "in_scope": sum(1 for r in rows if scope.matches(theme.get("scope") or {}, r)),
+        "in_scope": sum(counts.values()),
     }
 
 
