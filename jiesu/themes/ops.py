@@ -262,8 +262,6 @@ def close(store, actor: str, theme_id: str, summary: str, force: bool = False, r
                 counts[i["list"]] = counts.get(i["list"], 0) + 1
             what = ", ".join(f"{n} {record.LISTS[k] if n > 1 else k}" for k, n in counts.items())
             raise InvalidInput(f"{theme_id}: {what} still open; finish or drop them, or close with --force --reason TEXT")
-        if force and not still:
-            return {"summary": summary}
         return {"summary": summary, "forced": f"{len(still)} open item(s): {reason}" if still else None}
 
     return change(store, theme_id, "close", actor, at, build)
