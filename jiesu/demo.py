@@ -253,6 +253,9 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
     if bar:
         bar.render_finish()
     lines = [f"demo store built in {store.root}: {len(ids)} cases, {done} operations over {days} days (seed {seed})"]
+    from jiesu.themes import demo as theme_demo
+
+    lines += theme_demo.build(store, start, end)
     if reports:
         lines += _render_reports(store)
     return lines

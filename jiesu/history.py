@@ -143,6 +143,21 @@ def case_history(store, case_id: str) -> list[dict]:
         steps[-1] = (oldest, path, old_rel)
         steps += [(c, old_rel, old_rel) for c in _walk(repo, oldest.parents[0].hexsha, old_rel, options)]
     steps.reverse()
+    return _entries(steps, names)
+
+
+def record_history(store, rel: str) -> list[dict]:
+    """Every commit that touched another kind of record (a theme file at `rel`), oldest first."""
+    if not store.git.head():
+        return []
+    repo = open_repo(store.root)
+    steps = [(c, rel, rel) for c in repo.iter_commits("HEAD", paths=rel)]
+    steps.reverse()
+    return _entries(steps, [])
+
+
+def _entries(steps: list, names) -> list[dict]:
+    """What each (commit, path, path before) changed: events added, removed, superseded, state."""
     out = []
     for commit, path, before_path in steps:
         after = _load_blob(commit, path)
@@ -190,7 +205,7 @@ def case_history(store, case_id: str) -> list[dict]:
     return out
 
 
-def history_text(entries: list[dict], tz) -> str:
+def history_text(entries: list[dict], tz, noun: str = "case") -> str:
     lines = []
     for h in entries:
         when = timeutil.display(timeutil.load(h["authored"]), tz)
@@ -199,11 +214,11 @@ def history_text(entries: list[dict], tz) -> str:
         if h["outside_jiesu"]:
             lines.append("    ! commit has no jiesu trailers: the file was changed outside jiesu")
         if h["created"]:
-            lines.append("    + case created")
+            lines.append(f"    + {noun} created")
         if h.get("renumbered_from"):
             lines.append(f"    ~ renumbered from {h['renumbered_from']}")
         if h["deleted"]:
-            lines.append("    - case file deleted")
+            lines.append(f"    - {noun} file deleted")
         for e in h["events_added"]:
             lines.append(f"    + {'(merged) ' if h.get('merge') else ''}{e}")
         for e in h["events_removed"]:

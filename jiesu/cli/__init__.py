@@ -25,6 +25,8 @@ COMMANDS = {
     "catalog": "reading",
     # assessment
     "rank": "assess", "report": "reports",
+    # governance
+    "theme": "themes",
     # interchange
     "import": "interop", "export": "interop",
     # the store
@@ -37,6 +39,7 @@ SECTIONS = (
                    "evaluate", "reopen", "reject", "exempt", "merge")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
+    ("Governance", ("theme",)),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
 )

@@ -112,21 +112,27 @@ def list_(ctx, statuses, unit, district, category, since, until, overdue, limit,
 @click.option("--as-of", "as_of", metavar="TIME", help="The instant to judge at (default now).")
 @click.option("--unit", help="Only cases of this unit (or units under it).")
 @click.option("--district", help="Only cases located in this district.")
+@click.option("--tasks", is_flag=True, help="Instead of cases: open checklist items of themes (每月一题) past their due date, by owner.")
 @_fmt_option(["table", "json", "csv"], "table")
 @store_options
 @click.pass_context
-def overdue(ctx, as_of, unit, district, fmt, store_opt, actor_opt):
+def overdue(ctx, as_of, unit, district, tasks, fmt, store_opt, actor_opt):
     """Open cases past their due time, most late first, by lead unit; then those due within 24 h.
 
     JSON: {as_of, overdue: [{id, lead, status, due, hours_late, working_days_late, …}],
-    due_soon: [{…, hours_left}], closed_late}.
+    due_soon: [{…, hours_left}], closed_late}. With --tasks: {as_of, tasks: [{theme, theme_title,
+    list, item, text, owner, due, days_late}]}.
 
     \b
     Examples:
       jiesu overdue
       jiesu overdue --as-of 2021-11-30T17:00 --unit dragon-gate --format json
+      jiesu overdue --tasks --unit housing
     """
     store = get_store(ctx, store_opt)
+    if tasks:
+        _overdue_tasks(store, as_of, unit, district, fmt)
+        return
     result = queries.overdue(store, as_of, unit, district, progress_factory=progress_factory())
     if fmt == "json":
         emit_json(result)
@@ -156,31 +162,61 @@ def overdue(ctx, as_of, unit, district, fmt, store_opt, actor_opt):
     click.echo(f"\nClosed late (so far): {result['closed_late']}")
 
 
+def _overdue_tasks(store, as_of, unit, district, fmt) -> None:
+    from jiesu.errors import InvalidInput
+    from jiesu.themes.results import open_items
+
+    if district:
+        raise InvalidInput("--district does not apply with --tasks (checklist items have an owner unit, not a place); use --unit")
+    when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
+    items = [dict(i) for i in open_items(store, when, queries.unit_scope(store, unit)) if i["overdue"]]
+    for i in items:
+        i.pop("overdue")
+    if fmt == "json":
+        emit_json({"as_of": timeutil.fmt(when), "tasks": items})
+        return
+    cols = ["owner", "theme", "list", "item", "due", "days_late", "text"]
+    if fmt == "csv":
+        click.echo(csv_text(items, cols), nl=False)
+        return
+    click.echo(f"Overdue checklist items as of {timeutil.display(when, store.tz)}: {len(items)}")
+    if items:
+        click.echo(table_text([[i[c] for c in cols] for i in sorted(items, key=lambda i: (i["owner"], -i["days_late"]))],
+                              ["owner", "theme", "list", "item", "due", "days late", "text"]))
+
+
 @command("log")
 @click.argument("case_id", metavar="ID")
 @_fmt_option(["text", "json"], "text")
 @store_options
 @click.pass_context
 def log(ctx, case_id, fmt, store_opt, actor_opt):
-    """The case's history from git: commit, author, time, action, what changed.
+    """The history of a case (or a theme) from git: commit, author, time, action, what changed.
 
     \b
-    Example:
+    Examples:
       jiesu log HL-2111-0069
+      jiesu log HL-T26-01
     """
     from jiesu import history
     from jiesu.errors import StoreError
+    from jiesu.themes import files, record
 
     store = get_store(ctx, store_opt)
-    try:
-        store.load_case(case_id)
-    except StoreError as exc:  # a broken file: its history is what tells how it broke
-        note(f"{exc.message}; run `jiesu verify`")
-    entries = history.case_history(store, case_id)
+    theme = record.is_theme_id(case_id)
+    if theme:
+        _path, rel = files.theme_path(store, case_id)
+        entries = history.record_history(store, rel)
+    else:
+        try:
+            store.load_case(case_id)
+        except StoreError as exc:  # a broken file: its history is what tells how it broke
+            note(f"{exc.message}; run `jiesu verify`")
+        entries = history.case_history(store, case_id)
     if fmt == "json":
         emit_json(entries)
     else:
-        click.echo(safetext.block(history.history_text(entries, store.tz)), nl=False)
+        click.echo(safetext.block(history.history_text(entries, store.tz, "theme" if theme else "case")), nl=False)
 
 
 @command("verify")

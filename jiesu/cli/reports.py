@@ -10,20 +10,21 @@ COMMANDS, command = command_registry()
 
 
 @command("report")
-@click.argument("kind", type=click.Choice(["daily", "monthly", "overdue", "unit"]))
+@click.argument("kind", type=click.Choice(["daily", "monthly", "overdue", "unit", "theme"]))
+@click.argument("theme_id", metavar="[ID]", required=False)
 @click.option("--date", "date", metavar="YYYY-MM-DD", help="daily: the day (default: yesterday).")
 @click.option("--month", metavar="YYYY-MM", help="monthly: the month (default: the last complete month).")
 @click.option("--months", type=click.IntRange(1, 12), help="monthly: pool this many months ending with --month (default 1).")
 @click.option("--unit", metavar="UNIT", help="overdue: only this unit (and those under it); unit: the unit (required).")
-@click.option("--as-of", "as_of", metavar="TIME", help="overdue, unit: the instant (default: now).")
+@click.option("--as-of", "--at", "as_of", metavar="TIME", help="overdue, unit, theme: the instant (default: now).")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "txt", "csv", "json"]), default="md", show_default=True,
               help="md, html (one self-contained file), txt, csv (the main table) or json (the context).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and names (default from jiesu.yaml).")
 @click.option("--out", "out", metavar="PATH", help="Write here (atomically) instead of to stdout.")
 @store_options
 @click.pass_context
-def report(ctx, kind, date, month, months, unit, as_of, fmt, lang, out, store_opt, actor_opt):
-    """Render a report: daily, monthly (assessment), overdue list, or a unit's work sheet.
+def report(ctx, kind, theme_id, date, month, months, unit, as_of, fmt, lang, out, store_opt, actor_opt):
+    """Render a report: daily, monthly (assessment), overdue list, a unit's work sheet, or a theme.
 
     Reports read the store and change nothing in it. A template in the store's reports/ folder
     overrides the packaged one of the same name (e.g. reports/daily.html.j2).
@@ -35,17 +36,25 @@ def report(ctx, kind, date, month, months, unit, as_of, fmt, lang, out, store_op
       jiesu report monthly --month 2021-11 --months 3 --format html --out q4.html
       jiesu report overdue --unit dragon-gate
       jiesu report unit --unit dragon-gate/eternal-town --format csv
+      jiesu report theme HL-T26-01 --format html --out theme.html
     """
     from jiesu import reporting
     from jiesu.errors import InvalidInput
 
     store = get_store(ctx, store_opt)
     given = {"date": date, "month": month, "months": months, "unit": unit, "as_of": as_of}
-    allowed = {"daily": {"date"}, "monthly": {"month", "months"}, "overdue": {"unit", "as_of"}, "unit": {"unit", "as_of"}}[kind]
+    allowed = {"daily": {"date"}, "monthly": {"month", "months"}, "overdue": {"unit", "as_of"}, "unit": {"unit", "as_of"},
+               "theme": {"as_of"}}[kind]
+    if (theme_id is not None) != (kind == "theme"):
+        raise InvalidInput("report theme needs the theme's id: jiesu report theme HL-T26-01" if kind == "theme"
+                           else f"report {kind}: unexpected argument {theme_id!r}")
     wrong = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None and k not in allowed]
     if wrong:
         raise InvalidInput(f"report {kind}: {', '.join(wrong)} does not apply; it takes {', '.join('--' + a.replace('_', '-') for a in sorted(allowed))}")
-    text = reporting.render(store, kind, fmt, lang, **{k: v for k, v in given.items() if k in allowed})
+    params = {k: v for k, v in given.items() if k in allowed}
+    if kind == "theme":
+        params["theme_id"] = theme_id
+    text = reporting.render(store, kind, fmt, lang, **params)
     if out:
         from pathlib import Path
 

@@ -28,10 +28,10 @@ class Result:
     notes: list = field(default_factory=list)
 
 
-def event_time(store: Store, at, after: datetime | None = None, field_name: str = "--at") -> datetime:
+def event_time(store: Store, at, after: datetime | None = None, field_name: str = "--at", record: str = "case") -> datetime:
     """The time of an event: `at` (ISO 8601; naive means the store zone) or now.
 
-    Refused when it lies in the future, or before the case's last event (events are in time order).
+    Refused when it lies in the future, or before the record's last event (events are in time order).
     """
     now = store.now()
     when = timeutil.parse_time(at, store.tz, field_name) if at not in (None, "") else now
@@ -39,7 +39,7 @@ def event_time(store: Store, at, after: datetime | None = None, field_name: str 
         raise InvalidInput(f"{field_name}: {timeutil.fmt(when)} is in the future (now is {timeutil.fmt(now)})")
     if after is not None and when < after:
         raise InvalidInput(
-            f"{field_name}: {timeutil.fmt(when)} is before the case's last event at {timeutil.fmt(after)}; events are recorded in time order"
+            f"{field_name}: {timeutil.fmt(when)} is before the {record}'s last event at {timeutil.fmt(after)}; events are recorded in time order"
         )
     return when
 
@@ -110,10 +110,12 @@ def refresh_state(store: Store, doc, case: dict) -> dict:
     return state
 
 
-def commit_message(action: str, case_id: str, title: str, actor: str, detail: str = "", case_ids=None) -> str:
+def commit_message(action: str, case_id: str, title: str, actor: str, detail: str = "", case_ids=None,
+                   trailer: str = "Jiesu-Case") -> str:
     """Subject `<action> <ID>: <title>`, an optional detail line, and the jiesu trailers.
 
-    `case_ids` names every case the commit touches (default: just `case_id`).
+    `case_ids` names every record the commit touches (default: just `case_id`); `trailer` names
+    the kind of record (`Jiesu-Case`, or `Jiesu-Theme` for a theme).
     """
     clean_title = privacy.scrub(" ".join(str(title or "").split()))[:72]
     lines = [f"{action} {case_id}: {clean_title}".rstrip(": ")]
@@ -121,7 +123,7 @@ def commit_message(action: str, case_id: str, title: str, actor: str, detail: st
         lines += ["", privacy.scrub(detail)]
     lines.append("")
     for cid in case_ids or [case_id]:
-        lines.append(f"Jiesu-Case: {cid}")
+        lines.append(f"{trailer}: {cid}")
     lines += [f"Jiesu-Action: {action}", f"Jiesu-Actor: {actor}"]
     return "\n".join(lines) + "\n"
 

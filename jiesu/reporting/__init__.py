@@ -17,7 +17,7 @@ from jiesu.csvio import csv_text
 from jiesu.errors import InvalidInput
 from jiesu.reporting import contexts
 
-KINDS = ("daily", "monthly", "overdue", "unit")
+KINDS = ("daily", "monthly", "overdue", "unit", "theme")
 FORMATS = ("md", "html", "txt", "csv", "json")
 CSV = {
     "daily": ("top_streets", ["rank", "unit", "name", "district", "count", "prev_rank", "prev_count", "change"]),
@@ -28,6 +28,7 @@ CSV = {
     "overdue": ("cases", ["lead", "id", "title", "status", "due", "hours_late", "working_days_late", "street", "contact"]),
     "unit": ("cases", ["id", "title", "role", "status", "category", "street", "received", "due", "hours_left",
                        "accepted", "contacted", "contact"]),
+    "theme": ("series", ["start", "label", "phase", "count", "compare", "change"]),
 }
 
 
@@ -114,13 +115,17 @@ def _inert(value):
     return safetext.controls(value) if isinstance(value, str) else value
 
 
-def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, months=None):
+def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, months=None, theme_id=None):
     if kind == "daily":
         return contexts.daily(store, date, lang)
     if kind == "monthly":
         return contexts.monthly(store, month, lang, months or 1)
     if kind == "overdue":
         return contexts.overdue(store, as_of, unit, lang)
+    if kind == "theme":
+        from jiesu.reporting.theme import theme_context
+
+        return theme_context(store, theme_id, as_of, lang)
     return contexts.unit_sheet(store, unit, as_of, lang)
 
 
@@ -152,7 +157,7 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
 
 
 def render_demo_reports(store) -> list[str]:
-    """Render the four reports in md and html into the store's reports/out/ (used by `demo`)."""
+    """Render the four reports and each theme's in md and html into the store's reports/out/ (used by `demo`)."""
     from jiesu.store import yamlio
 
     out = store.root / "reports" / "out"
@@ -160,7 +165,16 @@ def render_demo_reports(store) -> list[str]:
     busiest = contexts.overdue(store, None, None, store.lang)
     unit = busiest.units[0]["unit"] if busiest.units and busiest.units[0]["unit"] else "dragon-gate/eternal-town"
     written = []
+    from jiesu.themes.files import all_themes
+
+    for theme in all_themes(store):
+        for fmt in ("md", "html"):
+            path = out / f"theme-{theme['id']}.{fmt}"
+            yamlio.atomic_write(path, render(store, "theme", fmt, theme_id=theme["id"]))
+            written.append(path)
     for kind in KINDS:
+        if kind == "theme":
+            continue
         for fmt in ("md", "html"):
             path = out / f"{kind}.{fmt}"
             yamlio.atomic_write(path, render(store, kind, fmt, unit=unit if kind == "unit" else None))

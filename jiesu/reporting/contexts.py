@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
+from jiesu.reporting import theme as theme_report
 from jiesu.store.index import OPEN, Index
 
 
@@ -112,6 +113,9 @@ class MonthlyContext:
         band_notes: [{unit, name, note}] units that a rank rule named but the evidence did not.
         exemptions: [{unit, name, pending, approved, assessed, share}] per unit with any; share =
             approved / (assessed + approved).
+        themes: [{id, title, status, lead, lead_name, requests, baseline, done, open, overdue,
+            target_met}] one line per theme (每月一题) under way in the month: requests in its scope
+            received in the month, the mean half month before its start, checklist progress.
     """
 
     header: Header
@@ -133,6 +137,7 @@ class MonthlyContext:
     below: list = field(default_factory=list)
     band_notes: list = field(default_factory=list)
     exemptions: list = field(default_factory=list)
+    themes: list = field(default_factory=list)
 
 
 @dataclass
@@ -180,6 +185,8 @@ class UnitContext:
             `since`, whose record has a contact while the caller said nobody contacted them.
         exemptions: [{id, title, status (pending | approved | denied), type, requested, reason}]
             the unit's exemption requests: every pending one, and those requested since `since`.
+        tasks: [{theme, theme_title, list, item, text, owner, due, overdue, days_late}] open
+            checklist items of themes (每月一题) the unit owns, overdue first.
     """
 
     header: Header
@@ -192,6 +199,7 @@ class UnitContext:
     since: str = ""
     discrepancies: list = field(default_factory=list)
     exemptions: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
 
 
 def header(store, lang: str) -> Header:
@@ -328,6 +336,7 @@ def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyCont
         above=[by_unit[u] for u in streets.significant["above"]], below=[by_unit[u] for u in streets.significant["below"]],
         band_notes=[{"unit": r["unit"], "name": r["name"], "note": r["band_note"]} for r in ranking if r["band_note"]],
         exemptions=_exemptions(streets, lang),
+        themes=theme_report.monthly_lines(store, start, end, lang),
     )
 
 
@@ -403,6 +412,7 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
         header=header(store, lang), as_of=timeutil.fmt(when), unit=unit, unit_name=_name(catalog, "units", unit, lang),
         count=len(cases), overdue=sum(1 for c in cases if c["overdue"]), cases=cases,
         since=timeutil.fmt(since), discrepancies=discrepancies, exemptions=exemptions,
+        tasks=theme_report.unit_items(store, unit, when),
     )
 
 
@@ -433,7 +443,8 @@ def _unit_checks(store, unit: str, since) -> tuple[list, list]:
     return discrepancies, exemptions
 
 
-CONTEXTS = {"daily": DailyContext, "monthly": MonthlyContext, "overdue": OverdueContext, "unit": UnitContext}
+CONTEXTS = {"daily": DailyContext, "monthly": MonthlyContext, "overdue": OverdueContext, "unit": UnitContext,
+            "theme": theme_report.ThemeContext}
 
 
 def as_dict(context) -> dict:

@@ -195,12 +195,17 @@ class Store:
         return self.case_path(case_id).is_file()
 
     def _checked(self, case_id: str) -> tuple[Path, str]:
-        rel = self.case_relpath(case_id)
+        return self.checked_file(self.case_relpath(case_id), "case",
+                                 CaseNotFound(f"no case {case_id} in this store", hint="list cases with `jiesu list`"))
+
+    def checked_file(self, rel: str, kind: str, missing: Exception) -> tuple[Path, str]:
+        """(path, rel) of a record file (a `kind` file) that may be read: a regular file inside the
+        store; `missing` is raised when there is none."""
         path = self.root / rel
         if path.is_symlink():
-            raise StoreError(f"{rel}: is a symbolic link; case files must be regular files", hint="run `jiesu verify`")
+            raise StoreError(f"{rel}: is a symbolic link; {kind} files must be regular files", hint="run `jiesu verify`")
         if not path.is_file():
-            raise CaseNotFound(f"no case {case_id} in this store", hint="list cases with `jiesu list`")
+            raise missing
         if not path.resolve().is_relative_to(self.root):
             raise StoreError(f"{rel}: resolves outside the store; refusing to read it")
         return path, rel
@@ -215,14 +220,17 @@ class Store:
 
     def edit_case(self, case_id: str):
         """A case for editing: (round-trip document, plain data)."""
-        path, rel = self._checked(case_id)
+        return self.edit_file(*self._checked(case_id), "case")
+
+    def edit_file(self, path: Path, rel: str, kind: str = "case"):
+        """A record file for editing: (round-trip document, plain data)."""
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
             raise StoreError(f"{rel}:1: not UTF-8 text") from None
         doc = yamlio.rt_load(text, rel)
         if not isinstance(doc, dict):
-            raise StoreError(f"{rel}:1: a case file must be a mapping")
+            raise StoreError(f"{rel}:1: a {kind} file must be a mapping")
         return doc, yamlio.to_plain(doc)
 
     # --- writing ----------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The merge driver for case files: union of events by id, replayed, never a text conflict.
 
-git calls `jiesu merge-driver %O %A %B %P` for `cases/**/*.yaml` (see `.gitattributes`). Events of
-both sides are united by id and ordered by time (with its sub-second part `usec`, when recorded);
-events with the same time keep the order in which their side wrote them (ours first). The union
-is replayed through the state machine: an event that is illegal at its place is kept, marked
-`superseded`, skipped by the projection and listed by `verify` for a person to review. Header fields merge three-way (a side that changed a field wins;
+git calls `jiesu merge-driver %O %A %B %P` for `cases/**/*.yaml` and `themes/**/*.yaml` (see
+`.gitattributes`; a theme is merged the same way, replayed by its own table). Events of both sides
+are united by id and ordered by time (with its sub-second part `usec`, when recorded); events with
+the same time keep the order in which their side wrote them (ours first). The union is replayed
+through the state machine: an event that is illegal at its place is kept, marked `superseded`,
+skipped by the projection and listed by `verify` for a person to review. Header fields merge three-way (a side that changed a field wins;
 if both changed it, ours wins). Two different cases that received the same id are a real conflict.
 """
 
@@ -33,14 +34,31 @@ def _usec(event: dict) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def merge_events(ours: list, theirs: list) -> list:
-    """Union by id, stable by time (ours before theirs at equal times), superseded flags recomputed."""
+def kind_for(path: str):
+    """The record kind of a file git asks to merge: a theme under `themes/`, else None (a case)."""
+    if str(path).replace("\\", "/").startswith("themes/"):
+        from jiesu.themes.record import KIND
+
+        return KIND
+    return None
+
+
+def merge_events(ours: list, theirs: list, kind=None) -> list:
+    """Union by id, stable by time (ours before theirs at equal times), superseded flags recomputed.
+
+    `kind` replays another kind of record (a theme); None means a case."""
     seen = {e.get("id") for e in ours}
     union = [dict(e) for e in ours] + [dict(e) for e in theirs if e.get("id") not in seen]
     origin = {id(e): i for i, e in enumerate(union)}
     union.sort(key=lambda e: (timeutil.load(e.get("at")), _usec(e), origin[id(e)]))
     for e in union:
         e.pop("superseded", None)
+    if kind is not None:
+        state = kind.new_state()
+        for e in union:
+            if not kind.step(state, e):
+                e["superseded"] = True
+        return union
     status = None
     probe = {"events": []}
     for e in union:
@@ -52,8 +70,8 @@ def merge_events(ours: list, theirs: list) -> list:
     return union
 
 
-def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None) -> tuple[bool, str]:
-    """Merge into `ours_path`; return (clean, message)."""
+def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None, kind=None) -> tuple[bool, str]:
+    """Merge into `ours_path`; return (clean, message). `kind` as for `merge_events`."""
     from jiesu.ops.common import event_node, state_node
 
     base_doc, base = _load(base_path)
@@ -62,9 +80,11 @@ def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None) ->
     if ours is None or theirs is None:
         return False, "one side deleted the case file; resolve by hand"
     if base is None:
-        first = lambda c: next((e.get("id") for e in c.get("events") or [] if e.get("action") == "intake"), None)  # noqa: E731
+        opening = kind.first_action if kind is not None else "intake"
+        first = lambda c: next((e.get("id") for e in c.get("events") or [] if e.get("action") == opening), None)  # noqa: E731
         if first(ours) != first(theirs):
-            return False, f"id collision: two different cases were both given id {ours.get('id')}; renumber one of them"
+            what = f"{kind.name}s" if kind is not None else "cases"
+            return False, f"id collision: two different {what} were both given id {ours.get('id')}; renumber one of them"
     base = base or {}
     for key in dict.fromkeys([*ours, *theirs]):
         if key in HEADER_SKIP:
@@ -75,12 +95,14 @@ def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None) ->
                 ours_doc[key] = theirs_doc[key]
             else:
                 del ours_doc[key]
-    events = merge_events(ours.get("events") or [], theirs.get("events") or [])
+    events = merge_events(ours.get("events") or [], theirs.get("events") or [], kind)
     ours_doc["events"] = yamlio.cseq([event_node(e) for e in events])
     merged = yamlio.to_plain(ours_doc)
-    catalog, tz = (store.catalog, store.tz) if store is not None else (None, timeutil.zone("Asia/Shanghai"))
-    state = model.state_block(merged, catalog, tz)
-    ours_doc["state"] = state_node(state)
+    if kind is not None:
+        ours_doc["state"] = kind.state_node(kind.state_block(merged))
+    else:
+        catalog, tz = (store.catalog, store.tz) if store is not None else (None, timeutil.zone("Asia/Shanghai"))
+        ours_doc["state"] = state_node(model.state_block(merged, catalog, tz))
     yamlio.atomic_write(Path(ours_path), yamlio.rt_dump(ours_doc))
     superseded = sum(1 for e in events if e.get("superseded"))
     return True, f"merged {len(events)} events" + (f", {superseded} superseded (review with jiesu verify)" if superseded else "")
@@ -98,7 +120,7 @@ def run(base: str, ours: str, theirs: str, path: str) -> int:
         store = None
     faults.point("merge-driver")
     try:
-        clean, message = merge_files(base, ours, theirs, store)
+        clean, message = merge_files(base, ours, theirs, store, kind_for(path))
     except Exception as exc:  # noqa: BLE001 — report, let git mark the conflict
         print(f"jiesu merge-driver: {path}: {exc}", file=sys.stderr)
         return 1

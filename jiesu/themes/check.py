@@ -1,0 +1,172 @@
+"""What `verify` finds wrong in theme files: each problem as `path:line: message`."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from jiesu import model, timeutil
+from jiesu.store import yamlio
+from jiesu.themes import files, record, scope
+from jiesu.verify import Problem, _Lines, _normal
+
+THEME_PATH = re.compile(r"^themes/(\d{4})/([^/]+)\.yaml$")
+REQUIRED = {"id": str, "schema": int, "title": str, "year": int, "lead": str, "scope": dict, "state": dict, "events": list}
+OPTIONAL = {"month": int, "co_units": list, "from_hotspot": str}
+
+
+def check_theme(root: Path, path: str, theme, catalog, tz) -> list[Problem]:
+    """Every problem of one loaded theme file."""
+    problems: list[Problem] = []
+    at = _Lines(root, path)
+
+    def bad(message, *keys, severity="error"):
+        problems.append(Problem(path, at(*keys), message, severity))
+
+    if not isinstance(theme, dict):
+        return [Problem(path, 1, "a theme file must be a mapping")]
+    for key, kind in REQUIRED.items():
+        if key not in theme:
+            bad(f"missing field `{key}`")
+        elif not isinstance(theme[key], kind) or (kind is int and isinstance(theme[key], bool)):
+            bad(f"`{key}` must be {kind.__name__}", key)
+    for key, kind in OPTIONAL.items():
+        if theme.get(key) is not None and (not isinstance(theme[key], kind) or isinstance(theme[key], bool)):
+            bad(f"`{key}` must be {kind.__name__}", key)
+    if problems:
+        return problems
+    m = THEME_PATH.match(path)
+    parsed = record.parse_id(theme["id"])
+    if not parsed:
+        bad(f"id {theme['id']!r} is not OFFICE-TYY-NN", "id")
+    elif m and m.group(2) != theme["id"]:
+        bad(f"id {theme['id']} does not match the file name {m.group(2)}.yaml", "id")
+    elif m and (int(m.group(1)) % 100 != parsed[1] or int(m.group(1)) != theme["year"]):
+        bad(f"year {theme['year']} does not match the id {theme['id']} and the folder {m.group(1)}", "year")
+    if theme["schema"] != record.SCHEMA:
+        bad(f"schema {theme['schema']} is not supported (expected {record.SCHEMA})", "schema")
+    if not theme["title"].strip():
+        bad("title is empty", "title")
+    if theme.get("month") is not None and not 1 <= theme["month"] <= 12:
+        bad(f"month {theme['month']} is not 1–12", "month")
+    if catalog is not None:
+        for unit in [theme["lead"], *(theme.get("co_units") or [])]:
+            if not isinstance(unit, str) or unit not in catalog.units:
+                bad(f"unknown unit {unit!r} (lead or co-unit)", "lead" if unit == theme["lead"] else "co_units")
+    for message in scope.check_stored(theme["scope"], catalog):
+        bad(message, "scope")
+    seen: dict = {}
+    previous = None
+    for i, e in enumerate(theme["events"]):
+        if not isinstance(e, dict):
+            bad(f"event {i + 1} is not a mapping", "events", i)
+            continue
+        action = e.get("action")
+        if action not in record.TABLE:
+            bad(f"event {i + 1}: unknown action {action!r}; allowed: {', '.join(record.TABLE)}", "events", i)
+            continue
+        eid = e.get("id")
+        if not isinstance(eid, str) or not model.EVENT_ID.match(eid):
+            bad(f"event {i + 1}: id {eid!r} must be 6–12 hex digits", "events", i)
+        elif eid in seen:
+            bad(f"event {i + 1}: duplicate event id {eid} (also event {seen[eid]})", "events", i)
+        else:
+            seen[eid] = i + 1
+        extra = [k for k in e if k not in (*model.EVENT_KEYS, *record.EVENT_FIELDS[action], "superseded")]
+        if extra:
+            bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
+        if not isinstance(e.get("by"), str) or not e.get("by"):
+            bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
+        try:
+            when = timeutil.load(e.get("at"))
+            if when is None:
+                raise ValueError
+        except (ValueError, TypeError):
+            bad(f"event {i + 1} ({action}): `at` {e.get('at')!r} is not an ISO 8601 time with offset", "events", i)
+            continue
+        if previous is not None and when < previous and not e.get("superseded"):
+            bad(f"event {i + 1} ({action}) at {e.get('at')} is earlier than the event before it", "events", i)
+        previous = previous if e.get("superseded") else when
+        if e.get("superseded"):
+            bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
+        if action == "add":
+            if catalog is not None and e.get("owner") not in catalog.units:
+                bad(f"event {i + 1} (add): unknown owner unit {e.get('owner')!r}", "events", i)
+            if e.get("due") is not None:
+                try:
+                    date.fromisoformat(str(e["due"]))
+                except ValueError:
+                    bad(f"event {i + 1} (add): due {e['due']!r} is not a date YYYY-MM-DD", "events", i)
+        if action in ("link", "unlink") and (not isinstance(e.get("cases"), list)
+                                             or not all(isinstance(c, str) and model.parse_id(c) for c in e["cases"])):
+            bad(f"event {i + 1} ({action}): `cases` must be a list of case ids", "events", i)
+    if not theme["events"] or not isinstance(theme["events"][0], dict) or theme["events"][0].get("action") != "new":
+        bad("the first event must be `new`", "events")
+    if any(p.severity == "error" for p in problems):
+        return problems
+    try:
+        record.project(theme, strict=True)
+    except record.ReplayError as exc:
+        bad(f"event {exc.index + 1}: {exc}", "events", exc.index)
+        return problems
+    expected = record.state_block(theme)
+    actual = theme.get("state") or {}
+    if _normal(actual) != _normal(expected):
+        diffs = [k for k in dict.fromkeys([*expected, *actual]) if _normal(expected.get(k)) != _normal(actual.get(k))]
+        first = diffs[0] if diffs else "?"
+        bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
+            "state", first if first in actual else "status")
+    return problems
+
+
+def check_themes(store, catalog) -> list[Problem]:
+    """Every problem of every file under themes/, and theme files git does not have as they are."""
+    problems: list[Problem] = []
+    for rel in files.theme_files(store.root):
+        path = store.root / rel
+        if path.is_symlink():
+            problems.append(Problem(rel, 1, "symbolic link in themes/; theme files must be regular files"))
+            continue
+        if not THEME_PATH.match(rel):
+            if not path.name.startswith("."):
+                problems.append(Problem(rel, 1, "not a theme file (expected themes/YYYY/<OFFICE>-TYY-NN.yaml)"))
+            continue
+        try:
+            theme = yamlio.load_file(path, rel)
+        except yamlio.YamlProblem as exc:
+            problems.append(Problem(exc.path, exc.line, exc.problem))
+            continue
+        problems += check_theme(store.root, rel, theme, catalog, store.tz)
+    if (store.root / "themes").exists():
+        problems += changed_outside(store)
+        out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "themes/").stdout
+        for entry in out.split("\0"):
+            if len(entry) < 4:
+                continue
+            code, rel = entry[:2], entry[3:]
+            if code == "??" and rel.endswith(".tmp"):
+                problems.append(Problem(rel, 1, "temporary file of an interrupted write; the next write removes it"))
+            elif code == "??":
+                problems.append(Problem(rel, 1, "untracked file in themes/ (not committed by jiesu)"))
+            elif "U" in code or code in ("AA", "DD"):
+                problems.append(Problem(rel, 1, "unresolved merge conflict"))
+            else:
+                problems.append(Problem(rel, 1, "theme file differs from the last commit (uncommitted change)"))
+    return problems
+
+
+def changed_outside(store) -> list[Problem]:
+    """Theme files changed by commits without jiesu's trailers (merges aside): one warning per file."""
+    if not store.git.head():
+        return []
+    out = store.git.run("log", "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", "--", "themes/").stdout
+    found: dict = {}
+    for entry in out.split("\x1e")[1:]:
+        sha, body, names = (entry.split("\x1f") + ["", ""])[:3]
+        if "\nJiesu-Action: " in "\n" + body:
+            continue
+        for rel in names.split():
+            found.setdefault(rel, []).append(sha)
+    return [Problem(rel, 1, f"changed outside jiesu by {len(shas)} commit(s), the latest {shas[0][:10]}; review it", "warning")
+            for rel, shas in sorted(found.items()) if (store.root / rel).exists()]
