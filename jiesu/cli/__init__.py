@@ -25,6 +25,8 @@ COMMANDS = {
     "catalog": "reading",
     # assessment
     "rank": "assess", "report": "reports",
+    # governance
+    "stats": "governance", "hotspots": "governance", "callers": "governance", "similar": "governance",
     # interchange
     "import": "interop", "export": "interop",
     # the store
@@ -37,6 +39,7 @@ SECTIONS = (
                    "evaluate", "reopen", "reject", "exempt", "merge")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
+    ("Governance", ("stats", "hotspots", "callers", "similar")),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
 )
@@ -60,7 +63,7 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except JiesuError as exc:
             report(exc)
-            ctx.exit(1)
+            ctx.exit(getattr(exc, "exit_code", 1))
 
     def format_commands(self, ctx, formatter):
         for title, names in SECTIONS:
