@@ -91,7 +91,7 @@ def callers(store, days: int | None = None, minimum: int = 3, as_of=None, reveal
     start = end - timedelta(days=days)
     index = Index(store)
     found = index.select("caller, id, status, category, street, received_ts",
-                         "caller IS NOT NULL AND received_ts >= ? AND received_ts < ?", (start.timestamp(), end.timestamp()))
+                         "caller IS NOT NULL AND received_ts > ? AND received_ts <= ?", (start.timestamp(), end.timestamp()))
     cache: dict = {}
     groups: dict = {}
     for caller, case_id, status, category, street, ts in found:

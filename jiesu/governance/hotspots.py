@@ -1,7 +1,7 @@
 """Hot spots and address clusters: what is rising, and where.
 
 For each key (category × street by default) the requests received in the window — the
-`window_days` days up to `--as-of` — are counted and set against the count the baseline leads us
+`window_days` days up to and including the instant `--as-of` — are counted and set against the count the baseline leads us
 to expect. With a window of at most a week the baseline is the same span in each of the
 `baseline_weeks` weeks before (so the same weekdays), and expected = baseline count ÷ weeks;
 with a longer window it is the `baseline_weeks` × 7 days before the window, scaled by
@@ -120,7 +120,7 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
     start, spans, factor = _spans(end, conf["window_days"], conf["baseline_weeks"])
     earliest = min(s for s, _ in spans)
     columns = ["id", "received_ts", "title"] + sorted({_COLUMN.get(d, d) for d in dims})
-    found = Index(store).select(", ".join(columns), f"{COUNTED} AND received_ts >= ? AND received_ts < ?",
+    found = Index(store).select(", ".join(columns), f"{COUNTED} AND received_ts > ? AND received_ts <= ?",
                                 (earliest, end.timestamp()), order="")
     t0, t1 = start.timestamp(), end.timestamp()
     window: dict = {}
@@ -131,9 +131,9 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
         if any(v is None for v in key):
             continue  # a request without a category or location cannot be placed
         ts = r["received_ts"]
-        if t0 <= ts < t1:
+        if t0 < ts <= t1:
             window.setdefault(key, []).append((ts, r["id"], r["title"]))
-        elif any(s <= ts < e for s, e in spans):
+        elif any(s < ts <= e for s, e in spans):
             baseline[key] = baseline.get(key, 0) + 1
     keys = sorted(set(window) | set(baseline))
     rows = []
@@ -169,8 +169,8 @@ def clusters(store, as_of=None, days=None, count=None) -> dict:
     start = end - timedelta(days=days)
     found = Index(store).select(
         "address_key, id, received_ts, title, street, category, status",
-        f"{COUNTED} AND received_ts >= ? AND received_ts < ? AND address_key IN "
-        f"(SELECT address_key FROM cases WHERE {COUNTED} AND received_ts >= ? AND received_ts < ? AND address_key IS NOT NULL "
+        f"{COUNTED} AND received_ts > ? AND received_ts <= ? AND address_key IN "
+        f"(SELECT address_key FROM cases WHERE {COUNTED} AND received_ts > ? AND received_ts <= ? AND address_key IS NOT NULL "
         f"GROUP BY address_key HAVING COUNT(*) >= ?)",
         (start.timestamp(), end.timestamp(), start.timestamp(), end.timestamp(), count), order="received_ts DESC, id DESC")
     groups: dict = {}
