@@ -241,3 +241,36 @@ def test_empty_store_gives_empty_output(run):
     assert "no requests" in run("stats", check=False).stdout
     assert "no requests" in run("hotspots", check=False).stdout
     assert git(run.store.root, "status", "--porcelain") == ""
+
+
+def test_weekly_and_daily_reports_agree_with_the_commands(rising):
+    week = json.loads(rising("report", "weekly", "--week", "2021-W44", "--format", "json", check=False).stdout)
+    assert (week["week"], week["previous_week"]) == ("2021-W44", "2021-W43")
+    listed = rising.json("list", "--since", "2021-11-01", "--until", "2021-11-07")
+    assert week["total"] == len(listed)
+    stats = rising.json("stats", "--by", "district", "--week", "2021-W44")
+    assert {r["code"]: r["count"] for r in week["by_district"]} == {r["group"]["district"]: r["received"] for r in stats}
+    spots = rising.json("hotspots", "--as-of", "2021-11-07T23:59:59")
+    assert [h["key"] for h in week["hotspots"]] == [r["key"] for r in spots]
+    for fmt in ("md", "html", "txt", "csv"):
+        assert rising("report", "weekly", "--week", "2021-W44", "--format", fmt, check=False).stdout
+    daily = json.loads(rising("report", "daily", "--date", "2021-11-09", "--format", "json", check=False).stdout)
+    today = rising.json("hotspots", "--as-of", "2021-11-09T23:59:59")
+    before = {r["key"] for r in rising.json("hotspots", "--as-of", "2021-11-08T23:59:59")}
+    assert [h["key"] for h in daily["early_warning"]["hotspots"]] == [r["key"] for r in today if r["key"] not in before]
+    rising.fails("report", "weekly", "--week", "2021-W54", code=2)
+
+
+def test_monthly_office_rates_and_shares(rising):
+    ids = [r["id"] for r in rising.json("list", "--category", GARBAGE)][-2:]
+    for case_id, level in zip(ids, ("satisfied", "very-dissatisfied")):
+        rising("close", case_id, "--resolved", "--summary", "answered", "--at", "2021-11-10T11:00")
+        rising("evaluate", case_id, "--reached", "--contacted", "--resolved", "--satisfaction", level,
+               "--reason", "why", "--at", "2021-11-10T11:30")
+    data = json.loads(rising("report", "monthly", "--month", "2021-11", "--format", "json", check=False).stdout)
+    office = data["office"]
+    assert office["reached"] == 2 and office["satisfaction_rate"] == pytest.approx((80 + 0) / 200)
+    assert [t["month"] for t in office["trend"]][-2:] == ["2021-10", "2021-11"] and len(office["trend"]) == 12
+    garbage = next(r for r in data["by_category"] if r["code"] == "env")
+    assert garbage["dissatisfied"] == 1 and garbage["dissatisfied_share"] == 1.0
+    assert "<svg" in rising("report", "monthly", "--month", "2021-11", "--format", "html", check=False).stdout

@@ -10,8 +10,9 @@ COMMANDS, command = command_registry()
 
 
 @command("report")
-@click.argument("kind", type=click.Choice(["daily", "monthly", "overdue", "unit"]))
+@click.argument("kind", type=click.Choice(["daily", "weekly", "monthly", "overdue", "unit"]))
 @click.option("--date", "date", metavar="YYYY-MM-DD", help="daily: the day (default: yesterday).")
+@click.option("--week", metavar="YYYY-Www", help="weekly: the ISO week (default: the last complete week).")
 @click.option("--month", metavar="YYYY-MM", help="monthly: the month (default: the last complete month).")
 @click.option("--unit", metavar="UNIT", help="overdue: only this unit (and those under it); unit: the unit (required).")
 @click.option("--as-of", "as_of", metavar="TIME", help="overdue, unit: the instant (default: now).")
@@ -21,8 +22,8 @@ COMMANDS, command = command_registry()
 @click.option("--out", "out", metavar="PATH", help="Write here (atomically) instead of to stdout.")
 @store_options
 @click.pass_context
-def report(ctx, kind, date, month, unit, as_of, fmt, lang, out, store_opt, actor_opt):
-    """Render a report: daily, monthly (assessment), overdue list, or a unit's work sheet.
+def report(ctx, kind, date, week, month, unit, as_of, fmt, lang, out, store_opt, actor_opt):
+    """Render a report: daily, weekly summary, monthly (assessment), overdue list, or a unit's work sheet.
 
     Reports read the store and change nothing in it. A template in the store's reports/ folder
     overrides the packaged one of the same name (e.g. reports/daily.html.j2).
@@ -30,6 +31,7 @@ def report(ctx, kind, date, month, unit, as_of, fmt, lang, out, store_opt, actor
     \b
     Examples:
       jiesu report daily --date 2021-11-08 --format html --out daily.html
+      jiesu report weekly --week 2021-W45 --lang zh
       jiesu report monthly --month 2021-11 --lang zh
       jiesu report overdue --unit dragon-gate
       jiesu report unit --unit dragon-gate/eternal-town --format csv
@@ -38,8 +40,8 @@ def report(ctx, kind, date, month, unit, as_of, fmt, lang, out, store_opt, actor
     from jiesu.errors import InvalidInput
 
     store = get_store(ctx, store_opt)
-    given = {"date": date, "month": month, "unit": unit, "as_of": as_of}
-    allowed = {"daily": {"date"}, "monthly": {"month"}, "overdue": {"unit", "as_of"}, "unit": {"unit", "as_of"}}[kind]
+    given = {"date": date, "week": week, "month": month, "unit": unit, "as_of": as_of}
+    allowed = {"daily": {"date"}, "weekly": {"week"}, "monthly": {"month"}, "overdue": {"unit", "as_of"}, "unit": {"unit", "as_of"}}[kind]
     wrong = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None and k not in allowed]
     if wrong:
         raise InvalidInput(f"report {kind}: {', '.join(wrong)} does not apply; it takes {', '.join('--' + a.replace('_', '-') for a in sorted(allowed))}")

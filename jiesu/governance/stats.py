@@ -92,7 +92,7 @@ def stats(store, by=(), level: int = 3, since=None, until=None, month=None, week
         params.append(end.timestamp())
     index = Index(store)
     found = index.select(", ".join(_COLUMNS), " AND ".join(where), params, order="", progress_factory=progress_factory)
-    records = _assessment_records(store, index, found)
+    records = assessment_records(store, index, found)
     bad = dissatisfied_levels(store.catalog)
     now = store.now().timestamp()
     tz = store.tz
@@ -131,22 +131,23 @@ def stats(store, by=(), level: int = 3, since=None, until=None, month=None, week
             "multi": [d for d in dims if d in MULTI], "rows": rows}
 
 
-def _assessment_records(store, index, found) -> dict:
-    """id → the case's assessment record (for cases with a follow-up that is assessed)."""
+def assessment_records(store, index, found, id_at: int = 0, blob_at: int = -1) -> dict:
+    """id → assessment record (see `jiesu.assessment.record`) of index rows holding a case id and
+    its `assess` column, for the cases whose follow-up is assessed; a record the index could not
+    work out is worked out again from the case's row."""
     from jiesu import assessment
 
-    position = _COLUMNS.index("assess")
     out, redo = {}, []
     for values in found:
-        blob = values[position]
+        blob = values[blob_at]
         if blob == NOT_ASSESSED:
             continue
         if blob is None:
-            redo.append(values[0])
+            redo.append(values[id_at])
             continue
         rec = marshal.loads(blob)
         if rec is not None:
-            out[values[0]] = rec
+            out[values[id_at]] = rec
     for start in range(0, len(redo), 500):
         part = redo[start:start + 500]
         for row in index.rows(f"id IN ({','.join('?' * len(part))})", part, order=""):

@@ -16,7 +16,7 @@ from jiesu.csvio import csv_text
 from jiesu.errors import InvalidInput
 from jiesu.reporting import contexts
 
-KINDS = ("daily", "monthly", "overdue", "unit")
+KINDS = ("daily", "weekly", "monthly", "overdue", "unit")
 FORMATS = ("md", "html", "txt", "csv", "json")
 CSV = {
     "daily": ("top_streets", ["rank", "unit", "name", "district", "count", "prev_rank", "prev_count", "change"]),
@@ -24,6 +24,8 @@ CSV = {
                             "on_time_rate", "acceptance_on_time_rate", "volume_per_10k", "assessed", "reached",
                             "prev_rank", "change", "band"]),
     "overdue": ("cases", ["lead", "id", "title", "status", "due", "hours_late", "working_days_late", "street", "contact"]),
+    "weekly": ("by_category", ["code", "name", "count", "prev_count", "change", "reached", "resolution_rate",
+                               "satisfaction_rate", "dissatisfied_share"]),
     "unit": ("cases", ["id", "title", "role", "status", "category", "street", "received", "due", "hours_left",
                        "accepted", "contacted", "contact"]),
 }
@@ -106,9 +108,11 @@ def environment(store, fmt: str):
     return env
 
 
-def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None):
+def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, week=None):
     if kind == "daily":
         return contexts.daily(store, date, lang)
+    if kind == "weekly":
+        return contexts.weekly(store, week, lang)
     if kind == "monthly":
         return contexts.monthly(store, month, lang)
     if kind == "overdue":
@@ -144,7 +148,7 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
 
 
 def render_demo_reports(store) -> list[str]:
-    """Render the four reports in md and html into the store's reports/out/ (used by `demo`)."""
+    """Render the reports in md and html into the store's reports/out/ (used by `demo`)."""
     from jiesu.store import yamlio
 
     out = store.root / "reports" / "out"
