@@ -43,6 +43,8 @@ READS = [
     ("rank", "rank --month M"),
     ("report", "report daily --date D --format html"),
     ("log", "log ID"),
+    ("stats", "stats --by category --month M"),
+    ("hotspots", "hotspots"),
 ]
 WORKFLOW = ("intake", "assign", "accept", "close", "evaluate")
 # the index refresh alone, timed inside the process (no interpreter start-up, no query)
@@ -186,9 +188,11 @@ class Bench:
             "rank": lambda i: ["rank", "--month", month],
             "report": lambda i: ["report", "daily", "--date", day, "--format", "html"],
             "log": lambda i: ["log", ids["log"][i]],
+            "stats": lambda i: ["stats", "--by", "category", "--month", month],
+            "hotspots": lambda i: ["hotspots"],
         }
         for key, label in READS:
-            if key in ("rank", "report") and key not in self.available:
+            if key in ("rank", "report", "stats", "hotspots") and key not in self.available:
                 sc[key] = "n/a"
                 continue
             say(label)
@@ -361,6 +365,12 @@ def verdicts(label: str, values: dict) -> str:
             check(big[0] <= 1.0, f"{fmt_s(big[0])} at 100k (≤ 1 s)")
         if huge:
             check(huge[0] <= 4.0, f"{fmt_s(huge[0])} at 1M (≤ 4 s)")
+            check(huge[1] <= 500, f"{huge[1]:.0f} MB at 1M (≤ 500 MB)")
+    if label.split()[0] in ("stats", "hotspots"):
+        if big:
+            check(big[0] <= 1.0, f"{fmt_s(big[0])} at 100k (≤ 1 s)")
+        if huge:
+            check(huge[0] <= 3.0, f"{fmt_s(huge[0])} at 1M (≤ 3 s)")
             check(huge[1] <= 500, f"{huge[1]:.0f} MB at 1M (≤ 500 MB)")
     if label.startswith("index refresh") and big:
         check(big[0] <= 0.3, f"{fmt_s(big[0])} at 100k (≤ 0.3 s)")

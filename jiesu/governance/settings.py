@@ -21,11 +21,23 @@ _BOUNDS = {"q": (0, 1, True), "duplicate_similarity": (0, 1, True), "level": (1,
 
 
 def load(store) -> dict:
-    """The store's governance settings: DEFAULTS overlaid with catalog/governance.yaml."""
+    """The store's governance settings: DEFAULTS overlaid with catalog/governance.yaml (read once
+    per store object and file version)."""
     path = store.root / "catalog" / FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    cached = store.__dict__.get("_governance")
+    if cached and cached[0] == stamp:
+        return {section: dict(values) for section, values in cached[1].items()}
+    out = _read(path) if stamp is not None else {section: dict(values) for section, values in DEFAULTS.items()}
+    store.__dict__["_governance"] = (stamp, out)
+    return {section: dict(values) for section, values in out.items()}
+
+
+def _read(path) -> dict:
     out = {section: dict(values) for section, values in DEFAULTS.items()}
-    if not path.is_file():
-        return out
     try:
         doc = yamlio.load_file(path, f"catalog/{FILE}") or {}
     except yamlio.YamlProblem as exc:
