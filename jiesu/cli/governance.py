@@ -180,9 +180,9 @@ def hotspots(ctx, by, as_of, days, weeks, min_count, q, level, everything, fmt, 
 @store_options
 @click.pass_context
 def callers(ctx, days, minimum, as_of, reveal, fmt, store_opt, actor_opt):
-    """Repeat callers: who called at least --min times in the last --days days.
+    """Repeat callers, linked by private reference; phones masked.
 
-    Callers are linked by their private reference (private/people), so confidential requests
+    Lists who made at least --min requests in the last --days days. Callers are linked by their private reference (private/people), so confidential requests
     count with the others. Phones are masked (151****6789); names only with --reveal. JSON: a
     list of {caller, ref, requests, open, categories, streets, cases}.
 
@@ -209,7 +209,8 @@ def callers(ctx, days, minimum, as_of, reveal, fmt, store_opt, actor_opt):
     if not rows:
         click.echo("no repeat callers")
         return
-    click.echo(table_text([[r[c] or "—" for c in columns] for r in flat], columns))
+    shown = [c for c in columns if c != "cases"]  # the table names the open cases; JSON and CSV all of them
+    click.echo(table_text([[r[c] or "—" for c in shown] for r in flat], shown))
 
 
 @command("similar")

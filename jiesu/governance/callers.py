@@ -48,17 +48,17 @@ def keys_for_phone(store, phone: str) -> set[str]:
     return keys
 
 
-def earlier(store, keys: set[str], since: datetime, until: datetime | None = None) -> list[tuple]:
+def earlier(store, keys: set[str], since: datetime, until: datetime | None = None, db=None) -> list[tuple]:
     """(id, status, received_ts) of the requests of these caller keys received since `since`."""
     where = f"caller IN ({','.join('?' * len(keys))}) AND received_ts >= ?"
     params = [*sorted(keys), since.timestamp()]
     if until is not None:
         where += " AND received_ts < ?"
         params.append(until.timestamp())
-    return Index(store).select("id, status, received_ts", where, params)
+    return Index(store).select("id, status, received_ts", where, params, db=db)
 
 
-def intake_check(store, phone: str | None, received: datetime, frequent_given: bool) -> tuple[list[str], str | None]:
+def intake_check(store, phone: str | None, received: datetime, frequent_given: bool, db=None) -> tuple[list[str], str | None]:
     """(notes, frequent_from) for a new request from `phone`: how many earlier requests the caller
     made in the window and which are open; and `rule N/Dd` when governance.yaml's frequent-caller
     rule holds (None when it does not, or when the operator decided with --frequent/--not-frequent)."""
@@ -67,7 +67,7 @@ def intake_check(store, phone: str | None, received: datetime, frequent_given: b
     conf = settings.load(store)["callers"]
     keys = keys_for_phone(store, phone)
     longest = max(conf["window_days"], conf["frequent_days"])
-    found = earlier(store, keys, received - timedelta(days=longest), received + timedelta(seconds=1))
+    found = earlier(store, keys, received - timedelta(days=longest), received + timedelta(seconds=1), db)
     notes = []
     window = [f for f in found if f[2] >= (received - timedelta(days=conf["window_days"])).timestamp()]
     if window:

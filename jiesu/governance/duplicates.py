@@ -9,6 +9,7 @@ dropped, before the bigrams are taken. Nothing here refuses anything: intake onl
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from jiesu.governance import settings
 from jiesu.governance.callers import canonical
 from jiesu.store.index import OPEN, Index
 
+_NOT_WORD = re.compile(r"[\W_]+")
 SAME_ADDRESS = "same address and category"
 SAME_CALLER = "same caller and category"
 SIMILAR = "similar text"
@@ -24,7 +26,7 @@ SIMILAR = "similar text"
 
 def bigrams(text: str | None) -> frozenset:
     """The set of adjacent character pairs of a text (letters and digits only, folded)."""
-    folded = "".join(ch for ch in unicodedata.normalize("NFKC", text or "").lower() if unicodedata.category(ch)[0] in "LN")
+    folded = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").lower())
     return frozenset(folded[i:i + 2] for i in range(len(folded) - 1))
 
 
@@ -34,7 +36,7 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / union if union else 0.0
 
 
-def candidates(store, subject: dict, since: datetime, until: datetime, open_only: bool = True) -> list[dict]:
+def candidates(store, subject: dict, since: datetime, until: datetime, open_only: bool = True, db=None) -> list[dict]:
     """Cases received in [since, until] that may duplicate `subject` ({id?, category, address_key,
     callers (set of canonical caller keys), text}), best first: [{id, title, status, score, reasons}]."""
     conf = settings.load(store)["duplicates"]
@@ -44,7 +46,7 @@ def candidates(store, subject: dict, since: datetime, until: datetime, open_only
     else:
         where += " AND status NOT IN ('rejected', 'merged')"
     found = Index(store).select("id, title, status, category, address_key, caller, dup_text", where,
-                                (since.timestamp(), until.timestamp()))
+                                (since.timestamp(), until.timestamp()), order="", db=db)
     mine = bigrams(subject.get("text"))
     cache: dict = {}
     out = []

@@ -11,23 +11,22 @@ from datetime import timedelta
 
 from jiesu.governance import callers, duplicates, settings
 from jiesu.governance.addresses import address_key
+from jiesu.store.index import Index
 
 
 def look(store, p: dict):
     """Check one prepared request (see `jiesu.ops.intake.prepare`); return a function that gives
     its notes once its case id is known."""
     comp = p["complainant"]
-    found, rule = callers.intake_check(store, comp.get("phone"), p["received"], p.get("frequent_given", False))
+    db = Index(store).connect()  # one freshness check for both questions
+    try:
+        found, rule = callers.intake_check(store, comp.get("phone"), p["received"], p.get("frequent_given", False), db)
+        matches = _duplicates(store, p, db)
+    finally:
+        db.close()
     if rule:
         comp["frequent"] = True
         p["frequent_from"] = rule
-    days = settings.load(store)["duplicates"]["duplicate_days"]
-    subject = {
-        "category": p.get("category"), "address_key": address_key((p.get("location") or {}).get("address")),
-        "callers": callers.keys_for_phone(store, comp["phone"]) if comp.get("phone") else set(),
-        "text": " ".join(t for t in (p.get("title"), p.get("description")) if t),
-    }
-    matches = duplicates.candidates(store, subject, p["received"] - timedelta(days=days), p["received"])
 
     def notes(case_id: str) -> list[str]:
         out = list(found)
@@ -37,3 +36,14 @@ def look(store, p: dict):
         return out
 
     return notes
+
+
+def _duplicates(store, p: dict, db) -> list[dict]:
+    comp = p["complainant"]
+    days = settings.load(store)["duplicates"]["duplicate_days"]
+    subject = {
+        "category": p.get("category"), "address_key": address_key((p.get("location") or {}).get("address")),
+        "callers": callers.keys_for_phone(store, comp["phone"]) if comp.get("phone") else set(),
+        "text": " ".join(t for t in (p.get("title"), p.get("description")) if t),
+    }
+    return duplicates.candidates(store, subject, p["received"] - timedelta(days=days), p["received"], db=db)

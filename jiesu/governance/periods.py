@@ -12,10 +12,6 @@ from jiesu.errors import InvalidInput, UsageMistake
 TRENDS = ("day", "week", "month")
 
 
-def usage(message: str):
-    return UsageMistake(message)
-
-
 def parse_week(text: str, field: str = "--week") -> date:
     """The Monday of ISO week `YYYY-Www`."""
     m = re.fullmatch(r"(\d{4})-?W(\d{2})", str(text).strip(), re.I)
@@ -24,7 +20,7 @@ def parse_week(text: str, field: str = "--week") -> date:
             raise ValueError
         return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
-        raise usage(f"{field}: {text!r} is not an ISO week; use YYYY-Www such as 2026-W48") from None
+        raise UsageMistake(f"{field}: {text!r} is not an ISO week; use YYYY-Www such as 2026-W48") from None
 
 
 def week_label(day: date) -> str:
@@ -40,7 +36,7 @@ def period(store, since=None, until=None, month=None, week=None, days=None) -> t
     """[start, end) of the period asked for (None = open) and a label for it."""
     given = [name for name, value in (("--month", month), ("--week", week), ("--days", days)) if value]
     if len(given) > 1 or (given and (since or until)):
-        raise usage(f"give one period: {' or '.join(given + (['--since/--until'] if since or until else []))}, not several")
+        raise UsageMistake(f"give one period: {' or '.join(given + (['--since/--until'] if since or until else []))}, not several")
     try:
         if month:
             year, mon = timeutil.parse_month(month)
@@ -58,9 +54,9 @@ def period(store, since=None, until=None, month=None, week=None, days=None) -> t
     except UsageMistake:
         raise
     except InvalidInput as exc:
-        raise usage(exc.message) from None
+        raise UsageMistake(exc.message) from None
     if lo and hi and hi < lo:
-        raise usage(f"--until {hi} is before --since {lo}")
+        raise UsageMistake(f"--until {hi} is before --since {lo}")
     label = f"{lo or '…'}..{hi or '…'}" if lo or hi else "all"
     return (_midnight(store, lo) if lo else None), (_midnight(store, hi + timedelta(days=1)) if hi else None), label
 

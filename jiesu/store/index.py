@@ -341,9 +341,11 @@ class Index:
 
     # --- queries ----------------------------------------------------------------------------
     def select(self, columns: str, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
-               progress_factory=None, group: str = "") -> list[tuple]:
-        """Rows of the given columns for readable cases matching `where` (optionally grouped)."""
-        db = self.connect(progress_factory)
+               progress_factory=None, group: str = "", db: sqlite3.Connection | None = None) -> list[tuple]:
+        """Rows of the given columns for readable cases matching `where` (optionally grouped); with
+        `db`, a connection from `connect()` that several queries share, left open."""
+        own = db is None
+        db = self.connect(progress_factory) if own else db
         try:
             sql = f"SELECT {columns} FROM cases WHERE problem IS NULL" + (f" AND ({where})" if where else "")
             sql += f" GROUP BY {group}" if group else ""
@@ -351,7 +353,8 @@ class Index:
             sql += f" LIMIT {int(limit)}" if limit else ""
             return db.execute(sql, params).fetchall()
         finally:
-            db.close()
+            if own:
+                db.close()
 
     def rows(self, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
              progress_factory=None) -> list[dict]:
