@@ -45,6 +45,8 @@ READS = [
     ("log", "log ID"),
     ("theme_show", "theme show ID"),
     ("theme_report", "report theme ID --format html"),
+    ("stats", "stats --by category --month M"),
+    ("hotspots", "hotspots"),
 ]
 WORKFLOW = ("intake", "assign", "accept", "close", "evaluate")
 # the index refresh alone, timed inside the process (no interpreter start-up, no query)
@@ -190,10 +192,12 @@ class Bench:
             "log": lambda i: ["log", ids["log"][i]],
             "theme_show": lambda i: ["theme", "show", theme_id],
             "theme_report": lambda i: ["report", "theme", theme_id, "--format", "html"],
+            "stats": lambda i: ["stats", "--by", "category", "--month", month],
+            "hotspots": lambda i: ["hotspots"],
         }
         theme_id = self.theme(root, env, now_dt) if "theme" in self.available else None
         for key, label in READS:
-            if key in ("rank", "report") and key not in self.available or key.startswith("theme") and theme_id is None:
+            if key in ("rank", "report", "stats", "hotspots") and key not in self.available or key.startswith("theme") and theme_id is None:
                 sc[key] = "n/a"
                 continue
             say(label)
@@ -383,6 +387,12 @@ def verdicts(label: str, values: dict) -> str:
             check(big[0] <= 1.0, f"{fmt_s(big[0])} at 100k (≤ 1 s)")
         if huge:
             check(huge[0] <= 4.0, f"{fmt_s(huge[0])} at 1M (≤ 4 s)")
+            check(huge[1] <= 500, f"{huge[1]:.0f} MB at 1M (≤ 500 MB)")
+    if label.split()[0] in ("stats", "hotspots"):
+        if big:
+            check(big[0] <= 1.0, f"{fmt_s(big[0])} at 100k (≤ 1 s)")
+        if huge:
+            check(huge[0] <= 3.0, f"{fmt_s(huge[0])} at 1M (≤ 3 s)")
             check(huge[1] <= 500, f"{huge[1]:.0f} MB at 1M (≤ 500 MB)")
     if label.startswith("index refresh") and big:
         check(big[0] <= 0.3, f"{fmt_s(big[0])} at 100k (≤ 0.3 s)")

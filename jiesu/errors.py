@@ -42,3 +42,9 @@ class CatalogError(StoreError):
         more = f" (and {len(problems) - 1} more problem(s); run `jiesu verify`)" if len(problems) > 1 else ""
         super().__init__(f"catalog: {first}{more}")
         self.problems = problems
+
+
+class UsageMistake(InvalidInput):
+    """An option the command cannot use (an unknown dimension, a malformed period): exit code 2."""
+
+    exit_code = 2

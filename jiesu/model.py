@@ -28,7 +28,7 @@ STATE_KEYS = (
     "evaluation", "exempt", "exemption", "merged_into",
 )
 EVENT_FIELDS = {
-    "intake": ("limit_from", "due"),
+    "intake": ("limit_from", "due", "frequent_from"),
     "assign": ("unit", "co"),
     "accept": ("unit",),
     "return": ("unit", "reason"),

@@ -27,6 +27,7 @@ COMMANDS = {
     "rank": "assess", "report": "reports",
     # governance
     "theme": "themes",
+    "stats": "governance", "hotspots": "governance", "callers": "governance", "similar": "governance",
     # interchange
     "import": "interop", "export": "interop",
     # the store
@@ -39,7 +40,7 @@ SECTIONS = (
                    "evaluate", "reopen", "reject", "exempt", "merge")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
-    ("Governance", ("theme",)),
+    ("Governance", ("stats", "hotspots", "callers", "similar", "theme")),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
 )
@@ -67,7 +68,7 @@ class LazyGroup(click.Group):
 
                 exc.hint = git_hint(exc.message)
             report(exc)
-            ctx.exit(1)
+            ctx.exit(getattr(exc, "exit_code", 1))
         except Exception as exc:  # noqa: BLE001 — only what `describe` knows; the rest is re-raised
             from jiesu.cli.failures import describe
 

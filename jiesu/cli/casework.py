@@ -41,7 +41,7 @@ def _done(result, text: str) -> None:
 @click.option("--name", "full_name", help="Complainant's full name (kept only in private/).")
 @click.option("--phone", help="Call-back phone number.")
 @click.option("--confidential", is_flag=True, default=None, help="Keep surname and phone out of the shared case file.")
-@click.option("--frequent", is_flag=True, default=None, help="Frequent caller.")
+@click.option("--frequent/--not-frequent", default=None, help="Frequent caller (default: governance.yaml's rule decides).")
 @click.option("--special-group", is_flag=True, default=None, help="Elderly, disabled or other special group.")
 @click.option("--tag", "tags", multiple=True, help="Policy tag (repeatable).")
 @click.option("--time-limit", help="Force a time-limit class (urgent, utility, standard, complex).")

@@ -10,9 +10,10 @@ COMMANDS, command = command_registry()
 
 
 @command("report")
-@click.argument("kind", type=click.Choice(["daily", "monthly", "overdue", "unit", "theme"]))
+@click.argument("kind", type=click.Choice(["daily", "weekly", "monthly", "overdue", "unit", "theme"]))
 @click.argument("theme_id", metavar="[ID]", required=False)
 @click.option("--date", "date", metavar="YYYY-MM-DD", help="daily: the day (default: yesterday).")
+@click.option("--week", metavar="YYYY-Www", help="weekly: the ISO week (default: the last complete week).")
 @click.option("--month", metavar="YYYY-MM", help="monthly: the month (default: the last complete month).")
 @click.option("--months", type=click.IntRange(1, 12), help="monthly: pool this many months ending with --month (default 1).")
 @click.option("--unit", metavar="UNIT", help="overdue: only this unit (and those under it); unit: the unit (required).")
@@ -23,8 +24,8 @@ COMMANDS, command = command_registry()
 @click.option("--out", "out", metavar="PATH", help="Write here (atomically) instead of to stdout.")
 @store_options
 @click.pass_context
-def report(ctx, kind, theme_id, date, month, months, unit, as_of, fmt, lang, out, store_opt, actor_opt):
-    """Render a report: daily, monthly (assessment), overdue list, a unit's work sheet, or a theme.
+def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lang, out, store_opt, actor_opt):
+    """Render a report: daily, weekly summary, monthly (assessment), overdue list, a unit's work sheet, or a theme.
 
     Reports read the store and change nothing in it. A template in the store's reports/ folder
     overrides the packaged one of the same name (e.g. reports/daily.html.j2).
@@ -32,6 +33,7 @@ def report(ctx, kind, theme_id, date, month, months, unit, as_of, fmt, lang, out
     \b
     Examples:
       jiesu report daily --date 2021-11-08 --format html --out daily.html
+      jiesu report weekly --week 2021-W45 --lang zh
       jiesu report monthly --month 2021-11 --lang zh
       jiesu report monthly --month 2021-11 --months 3 --format html --out q4.html
       jiesu report overdue --unit dragon-gate
@@ -42,9 +44,9 @@ def report(ctx, kind, theme_id, date, month, months, unit, as_of, fmt, lang, out
     from jiesu.errors import InvalidInput
 
     store = get_store(ctx, store_opt)
-    given = {"date": date, "month": month, "months": months, "unit": unit, "as_of": as_of}
-    allowed = {"daily": {"date"}, "monthly": {"month", "months"}, "overdue": {"unit", "as_of"}, "unit": {"unit", "as_of"},
-               "theme": {"as_of"}}[kind]
+    given = {"date": date, "week": week, "month": month, "months": months, "unit": unit, "as_of": as_of}
+    allowed = {"daily": {"date"}, "weekly": {"week"}, "monthly": {"month", "months"}, "overdue": {"unit", "as_of"},
+               "unit": {"unit", "as_of"}, "theme": {"as_of"}}[kind]
     if (theme_id is not None) != (kind == "theme"):
         raise InvalidInput("report theme needs the theme's id: jiesu report theme HL-T26-01" if kind == "theme"
                            else f"report {kind}: unexpected argument {theme_id!r}")

@@ -160,6 +160,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
                                        *point) if v is not None},
         "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
         "tags": seen, "time_limit": tclass, "limit_from": limit_from, "due": due, "answered": answered, "private": private,
+        "frequent_given": r.get("frequent") is not None,
         "source": _source(r.get("source")), "anomalies": textcheck.text_list(r.get("anomalies"), "anomalies") or None, "actor": actor, "masked": masked,
         "masked_kinds": kinds, "originals": originals, "name_forms": forms,
     }
@@ -237,7 +238,10 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
     if due is None:
         tclass = store.catalog.classes[p["time_limit"]]
         due = clock.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
-    intake_event = make_event(case, "intake", p["actor"], p["received"], {"limit_from": p["limit_from"], "due": timeutil.fmt(due)})
+    fields = {"limit_from": p["limit_from"], "due": timeutil.fmt(due)}
+    if p.get("frequent_from"):
+        fields["frequent_from"] = p["frequent_from"]
+    intake_event = make_event(case, "intake", p["actor"], p["received"], fields)
     events = [intake_event]
     if p["answered"]:
         case["events"].append(intake_event)
@@ -268,6 +272,7 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
         raise InvalidInput("no requests to receive")
     if tx is not None:
         return write_prepared(store, tx, prepared)
+    findings = governance_notes(store, prepared)
     with store.transaction("intake") as own:
         results = write_prepared(store, own, prepared)
         names = [form for p in prepared for form in p["name_forms"]]
@@ -286,7 +291,17 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
             r.notes = list(own.notes)
             if p["masked"]:
                 r.notes.append(masked_note(r.case_id, p["masked"], p["masked_kinds"]))
+        for r, notes in zip(results, findings):
+            r.notes += notes(r.case_id)
     return results
+
+
+def governance_notes(store: Store, prepared: list[dict]) -> list:
+    """Earlier requests of the caller, the frequent-caller rule and possible duplicates (DESIGN §8),
+    looked up before the cases are written; the notes come once their ids are known."""
+    from jiesu.governance.intake import look
+
+    return [look(store, p) for p in prepared]
 
 
 def write_prepared(store: Store, tx, prepared: list[dict]) -> list[Result]:

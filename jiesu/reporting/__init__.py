@@ -17,7 +17,7 @@ from jiesu.csvio import csv_text
 from jiesu.errors import InvalidInput
 from jiesu.reporting import contexts
 
-KINDS = ("daily", "monthly", "overdue", "unit", "theme")
+KINDS = ("daily", "weekly", "monthly", "overdue", "unit", "theme")
 FORMATS = ("md", "html", "txt", "csv", "json")
 CSV = {
     "daily": ("top_streets", ["rank", "unit", "name", "district", "count", "prev_rank", "prev_count", "change"]),
@@ -26,6 +26,8 @@ CSV = {
                             "prev_rank", "change", "band", "rank_interval", "signal", "contact_confirmed_rate",
                             "discrepancies", "exemptions_pending", "exemptions_approved", "band_note"]),
     "overdue": ("cases", ["lead", "id", "title", "status", "due", "hours_late", "working_days_late", "street", "contact"]),
+    "weekly": ("by_category", ["code", "name", "count", "prev_count", "change", "reached", "resolution_rate",
+                               "satisfaction_rate", "dissatisfied_share"]),
     "unit": ("cases", ["id", "title", "role", "status", "category", "street", "received", "due", "hours_left",
                        "accepted", "contacted", "contact"]),
     "theme": ("series", ["start", "label", "phase", "count", "compare", "change"]),
@@ -115,9 +117,11 @@ def _inert(value):
     return safetext.controls(value) if isinstance(value, str) else value
 
 
-def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, months=None, theme_id=None):
+def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of=None, months=None, theme_id=None, week=None):
     if kind == "daily":
         return contexts.daily(store, date, lang)
+    if kind == "weekly":
+        return contexts.weekly(store, week, lang)
     if kind == "monthly":
         return contexts.monthly(store, month, lang, months or 1)
     if kind == "overdue":

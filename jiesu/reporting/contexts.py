@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
+from jiesu.governance import reports as governance_reports
 from jiesu.reporting import theme as theme_report
 from jiesu.store.index import OPEN, Index
 
@@ -66,6 +67,10 @@ class DailyContext:
             cases still open and past due at the end of the day, by lead unit.
         new_overdue: [{id, title, lead, due}] cases whose due time fell in the day and that were open at its end.
         due_soon: [{id, title, lead, due, hours_left}] open cases due within 24 hours after the day.
+        early_warning: {hotspots: [{key, count, expected, ratio, q_value, newest}] hot spots at the
+            day's end that were not at the end of the day before, clusters: [{address, count, open,
+            streets}] address clusters with a request that day, callers: [{caller (masked phone),
+            requests, open, categories, streets}] repeat callers who called that day}.
     """
 
     header: Header
@@ -82,6 +87,7 @@ class DailyContext:
     overdue: dict = field(default_factory=dict)
     new_overdue: list = field(default_factory=list)
     due_soon: list = field(default_factory=list)
+    early_warning: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -116,6 +122,11 @@ class MonthlyContext:
         themes: [{id, title, status, lead, lead_name, requests, baseline, done, open, overdue,
             target_met}] one line per theme (每月一题) under way in the month: requests in its scope
             received in the month, the mean half month before its start, checklist progress.
+        office: the office-wide {month, reached, response_rate, resolution_rate, satisfaction_rate}
+            of the month and `trend`, the same for each of the 12 months to it, oldest first.
+        by_tag: [{code, name, received, share, dissatisfied, dissatisfied_share}] requests received
+            in the month by tag (a case with several tags counts under each; — for none).
+        by_category: the same by level-1 category.
     """
 
     header: Header
@@ -138,6 +149,47 @@ class MonthlyContext:
     band_notes: list = field(default_factory=list)
     exemptions: list = field(default_factory=list)
     themes: list = field(default_factory=list)
+    office: dict = field(default_factory=dict)
+    by_tag: list = field(default_factory=list)
+    by_category: list = field(default_factory=list)
+
+
+@dataclass
+class WeeklyContext:
+    """The weekly summary of one ISO week.
+
+    Attributes:
+        header: office, time of rendering, language, labels.
+        week: the week (YYYY-Www) and previous_week, the one compared with.
+        previous_week: the week before.
+        start: the week's first instant (Monday 00:00, ISO 8601).
+        end: the instant after its last (the next Monday 00:00).
+        total: requests received in the week.
+        total_prev: requests received in the previous week.
+        by_category: [{code, name, count, prev_count, change, reached, resolution_rate,
+            satisfaction_rate, dissatisfied_share}] by level-1 category, most requests first
+            (rates over the reached follow-ups of the week's requests).
+        by_district: the same by district.
+        hotspots: [{key, count, expected, ratio, q_value, newest}] hot spots of the 7 days.
+        clusters: [{address, count, open, streets}] address clusters of the 7 days.
+        callers: [{caller (masked phone), requests, open, categories, streets}] the ten callers
+            with most requests in the week (at least two).
+        overdue: open cases past due at the end of the week.
+    """
+
+    header: Header
+    week: str
+    previous_week: str
+    start: str
+    end: str
+    total: int
+    total_prev: int
+    by_category: list = field(default_factory=list)
+    by_district: list = field(default_factory=list)
+    hotspots: list = field(default_factory=list)
+    clusters: list = field(default_factory=list)
+    callers: list = field(default_factory=list)
+    overdue: int = 0
 
 
 @dataclass
@@ -288,6 +340,7 @@ def daily(store, day: str | None, lang: str) -> DailyContext:
         overdue={"count": len(at_end["overdue"]), "units": units},
         new_overdue=new,
         due_soon=[{k: c[k] for k in ("id", "title", "lead", "due", "hours_left")} for c in at_end["due_soon"]],
+        early_warning=governance_reports.early_warning(store, start, end),
     )
 
 
@@ -337,6 +390,8 @@ def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyCont
         band_notes=[{"unit": r["unit"], "name": r["name"], "note": r["band_note"]} for r in ranking if r["band_note"]],
         exemptions=_exemptions(streets, lang),
         themes=theme_report.monthly_lines(store, start, end, lang),
+        office=governance_reports.office(store, year, mon),
+        **governance_reports.shares(store, streets.month, lang),
     )
 
 
@@ -363,6 +418,11 @@ def _exemptions(result, lang) -> list:
                     "pending": counts["pending"], "approved": approved, "assessed": assessed,
                     "share": approved / (assessed + approved) if assessed + approved else None})
     return out
+
+
+def weekly(store, week: str | None, lang: str) -> WeeklyContext:
+    """The weekly summary of ISO week `week` (default: the last complete week)."""
+    return WeeklyContext(header=header(store, lang), **governance_reports.weekly(store, week, lang))
 
 
 def overdue(store, as_of: str | None, unit: str | None, lang: str) -> OverdueContext:
@@ -444,7 +504,7 @@ def _unit_checks(store, unit: str, since) -> tuple[list, list]:
 
 
 CONTEXTS = {"daily": DailyContext, "monthly": MonthlyContext, "overdue": OverdueContext, "unit": UnitContext,
-            "theme": theme_report.ThemeContext}
+            "theme": theme_report.ThemeContext, "weekly": WeeklyContext}
 
 
 def as_dict(context) -> dict:

@@ -20,14 +20,16 @@ import subprocess
 import sys
 
 from jiesu import timeutil
+from jiesu.governance.columns import governance_columns
 from jiesu.store import yamlio
 from jiesu.summary import summarize
 
-VERSION = f"9/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"10/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
-    "exempt", "source_key", "read_at", "assess", "problem", "row",
+    "exempt", "source_key", "community", "kind", "limit_class", "tags", "flags", "address_key", "caller", "dup_text", "dow", "hour",
+    "read_at", "assess", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -41,6 +43,8 @@ CREATE INDEX cases_closed_late ON cases(closed_late, closed_ts);
 CREATE INDEX cases_changed ON cases(changed_ts);
 CREATE INDEX cases_source ON cases(source_key);
 CREATE INDEX cases_problem ON cases(path) WHERE problem IS NOT NULL;
+CREATE INDEX cases_address ON cases(address_key, received_ts);
+CREATE INDEX cases_caller ON cases(caller, received_ts);
 """
 OPEN = ("received", "dispatched", "accepted")
 PARALLEL_FROM = 500
@@ -87,7 +91,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        None, _assessment(row, catalog, tz), None, marshal.dumps(row),
+        *governance_columns(case, row, tz), None, _assessment(row, catalog, tz), None, marshal.dumps(row),
     )
 
 
@@ -358,9 +362,11 @@ class Index:
 
     # --- queries ----------------------------------------------------------------------------
     def select(self, columns: str, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
-               progress_factory=None, group: str = "") -> list[tuple]:
-        """Rows of the given columns for readable cases matching `where` (optionally grouped)."""
-        db = self.connect(progress_factory)
+               progress_factory=None, group: str = "", db: sqlite3.Connection | None = None) -> list[tuple]:
+        """Rows of the given columns for readable cases matching `where` (optionally grouped); with
+        `db`, a connection from `connect()` that several queries share, left open."""
+        own = db is None
+        db = self.connect(progress_factory) if own else db
         try:
             self._tell_unreadable(db)
             sql = f"SELECT {columns} FROM cases WHERE problem IS NULL" + (f" AND ({where})" if where else "")
@@ -369,7 +375,8 @@ class Index:
             sql += f" LIMIT {int(limit)}" if limit else ""
             return db.execute(sql, params).fetchall()
         finally:
-            db.close()
+            if own:
+                db.close()
 
     def _tell_unreadable(self, db) -> None:
         """Say (once) that a reader leaves out case files it could not read."""

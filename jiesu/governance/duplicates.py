@@ -1,0 +1,91 @@
+"""Possible duplicates: an open request at the same address about the same thing, from the same
+caller about the same thing, or with a similar text.
+
+Text similarity is the Jaccard similarity of the sets of character bigrams of title and
+description — it works for Chinese with no word segmenter: 小区垃圾没人清运 and 小区垃圾无人清运 share
+most of their bigrams. Letters are folded to one case and width, and spaces and punctuation are
+dropped, before the bigrams are taken. Nothing here refuses anything: intake only prints notes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+
+from jiesu import timeutil
+from jiesu.governance import settings
+from jiesu.governance.callers import canonical
+from jiesu.store.index import OPEN, Index
+
+_NOT_WORD = re.compile(r"[\W_]+")
+SAME_ADDRESS = "same address and category"
+SAME_CALLER = "same caller and category"
+SIMILAR = "similar text"
+
+
+def bigrams(text: str | None) -> frozenset:
+    """The set of adjacent character pairs of a text (letters and digits only, folded)."""
+    folded = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").lower())
+    return frozenset(folded[i:i + 2] for i in range(len(folded) - 1))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    """|A ∩ B| / |A ∪ B| (0 when both are empty)."""
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+def candidates(store, subject: dict, since: datetime, until: datetime, open_only: bool = True, db=None) -> list[dict]:
+    """Cases received in [since, until] that may duplicate `subject` ({id?, category, address_key,
+    callers (set of canonical caller keys), text}), best first: [{id, title, status, score, reasons}]."""
+    conf = settings.load(store)["duplicates"]
+    where = "received_ts >= ? AND received_ts <= ?"
+    if open_only:
+        where += f" AND status IN ({','.join(repr(s) for s in OPEN)})"
+    else:
+        where += " AND status NOT IN ('rejected', 'merged')"
+    found = Index(store).select("id, title, status, category, address_key, caller, dup_text", where,
+                                (since.timestamp(), until.timestamp()), order="", db=db)
+    mine = bigrams(subject.get("text"))
+    cache: dict = {}
+    out = []
+    for case_id, title, status, category, address_key, caller, text in found:
+        if case_id == subject.get("id"):
+            continue
+        reasons = []
+        same_category = bool(category) and category == subject.get("category")
+        if same_category and address_key and address_key == subject.get("address_key"):
+            reasons.append(SAME_ADDRESS)
+        if same_category and caller and canonical(store, caller, cache) in subject.get("callers", ()):
+            reasons.append(SAME_CALLER)
+        score = jaccard(mine, bigrams(text))
+        if score >= conf["duplicate_similarity"]:
+            reasons.append(SIMILAR)
+        if reasons:
+            out.append({"id": case_id, "title": title, "status": status, "score": round(score, 3), "reasons": reasons})
+    out.sort(key=lambda c: (-len(c["reasons"]), -c["score"], c["id"]))
+    return out
+
+
+def similar(store, case_id: str) -> dict:
+    """{id, days, threshold, candidates}: the cases received within duplicate_days of case
+    `case_id` (before or after; not rejected or merged) that may be duplicates of it."""
+    from jiesu.store import validate_id
+
+    validate_id(case_id)
+    conf = settings.load(store)["duplicates"]
+    index = Index(store)
+    found = index.select("id, category, address_key, caller, dup_text, received_ts", "id = ?", (case_id,), order="")
+    if not found:
+        store.load_case(case_id)  # raises CaseNotFound with the usual message
+        found = index.select("id, category, address_key, caller, dup_text, received_ts", "id = ?", (case_id,), order="")
+    _, category, address_key, caller, text, ts = found[0]
+    cache: dict = {}
+    subject = {"id": case_id, "category": category, "address_key": address_key, "text": text,
+               "callers": {canonical(store, caller, cache)} if caller else set()}
+    when = datetime.fromtimestamp(ts, store.tz)
+    span = timedelta(days=conf["duplicate_days"])
+    return {"id": case_id, "received": timeutil.fmt(when), "days": conf["duplicate_days"],
+            "threshold": conf["duplicate_similarity"],
+            "candidates": candidates(store, subject, when - span, when + span, open_only=False)}
