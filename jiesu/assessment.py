@@ -74,7 +74,7 @@ def record(row: dict, catalog, tz) -> dict | None:
     tclass = catalog.classes.get(row.get("time_limit"))
     accepted_on_time = False
     assigns = [a for a in row.get("assigns") or [] if timeutil.load(a["at"]) <= at]
-    if assigns and assigns[-1].get("accepted") and tclass:
+    if assigns and assigns[-1].get("accepted") and tclass and tclass.accept_within is not None:
         last = assigns[-1]
         spent = clock.elapsed(timeutil.load(last["at"]), timeutil.load(last["accepted"]), tclass, catalog.calendar, tz)
         accepted_on_time = spent <= tclass.accept_within
@@ -85,7 +85,15 @@ def record(row: dict, catalog, tz) -> dict | None:
         "scheme": scheme, "weights": weights,
         "on_time": closed_at is not None and due_then is not None and closed_at <= due_then,
         "accepted_on_time": accepted_on_time,
-    }
+    } | untimed_flags(tclass)
+
+
+def untimed_flags(tclass) -> dict:
+    """A case of a class without a time limit (`none`) is never late: it has no on-time flags,
+    and the on-time rates leave it out (None is skipped by `metrics.score_unit`)."""
+    if tclass is None or tclass.limit is not None:
+        return {}
+    return {"on_time": None, "accepted_on_time": None}
 
 
 @dataclass

@@ -80,7 +80,7 @@ def baltimore(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def chicago(tmp_path_factory):
-    return _import(tmp_path_factory, "chicago", DATA / "open311/chicago_requests_2014_sample50.json", "open311", "America/Chicago", "CH")
+    return _import(tmp_path_factory, "chicago", DATA / "open311/chicago_requests_2014_sample50.json", "chicago311", "America/Chicago", "CH")
 
 
 def nyc_expected(rows) -> dict:
@@ -185,8 +185,20 @@ def test_reimport_changes_nothing_and_says_so(nyc1k):
     cli = Cli(store)
     result = cli("import", str(DATA / "nyc311/nyc311_2014-2019_random1k.csv"), "--mapping", "nyc311",
                  env={"JIESU_NOW": NOW})
-    assert "1000 already present" in result.stdout and "nothing changed" in result.stdout
+    assert "0 new, 0 updated, 1000 unchanged, 0 skipped" in result.stdout and "nothing changed" in result.stdout
     assert git(store.root, "rev-parse", "HEAD") == head
+
+
+def test_no_deadline_is_invented(nyc1k):
+    """NYC 2014–2019: 514 of 1,000 rows have no Due Date; closed late counts only the city's own."""
+    store, _ = nyc1k
+    rows = csv_rows(DATA / "nyc311/nyc311_2014-2019_random1k.csv")
+    closed_late = sum(1 for r in rows if r["Due Date"] and r["Closed Date"] and r["Status"] == "Closed"
+                      and max(when(r["Closed Date"], NYC_FORMATS), when(r["Created Date"], NYC_FORMATS)) > when(r["Due Date"], NYC_FORMATS))
+    cases = {c["source"]["id"]: c for c in Index(store).rows()}
+    assert sum(1 for c in cases.values() if c["time_limit"] == "none") == sum(1 for r in rows if not r["Due Date"]) == 514
+    assert all(c["due"] is None and c["limit_from"] == "source:none" for c in cases.values() if c["time_limit"] == "none")
+    assert Cli(store).json("overdue", "--as-of", NOW)["closed_late"] == closed_late
 
 
 def test_overdue_and_closed_late_match_the_csv(nyc2018):
@@ -194,8 +206,7 @@ def test_overdue_and_closed_late_match_the_csv(nyc2018):
     store, _ = nyc2018
     rows = csv_rows(DATA / "nyc311/nyc311_2018-10-21_sample.csv")
     by_key = Index(store).sources()
-    # every row was created after 10/21/18 0:00, so before 10/28 no row without a Due Date (due
-    # from the catalog's 7-day class) can be late: only the city's own Due Dates count
+    # only the city's own Due Dates count: a row without one has no time limit
     for as_of in ("2018-10-21T12:00:00-04:00", "2018-10-22T03:00:00-04:00"):
         t = datetime.fromisoformat(as_of)
         late_now = {r["Unique Key"] for r in rows if r["Due Date"] and when(r["Due Date"]) < t and when(r["Created Date"]) <= t
@@ -244,9 +255,13 @@ def test_open311_chicago_keeps_the_notes_timeline(chicago):
     assert summary.rows == summary.imported == len(data) == 50 and summary.skipped == []
     index = Index(store).sources()
     for request in data:
-        case = store.load_case(index[("open311", request["service_request_id"])])
+        case = store.load_case(index[("chicago311", request["service_request_id"])])
         activity = [n for n in request["notes"] if n["type"] not in ("opened", "closed")]
-        assert sum(1 for e in case["events"] if e["action"] == "note") == len(activity)
+        notes = [e for e in case["events"] if e["action"] == "note"]
+        if request["status"] == "open" and request["updated_datetime"] > max(n["datetime"] for n in request["notes"]):
+            assert notes[-1]["at"] == request["updated_datetime"]  # the source's last update of an open request
+            notes.pop()
+        assert len(notes) == len(activity)
         closing = [n["datetime"] for n in request["notes"] if n["type"] == "closed"]
         if request["status"] == "closed":
             assert case["state"]["closed"] == closing[-1]

@@ -231,7 +231,7 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
     if due is None:
         tclass = store.catalog.classes[p["time_limit"]]
         due = clock.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
-    intake_event = make_event(case, "intake", p["actor"], p["received"], {"limit_from": p["limit_from"], "due": timeutil.fmt(due)})
+    intake_event = make_event(case, "intake", p["actor"], p["received"], {"limit_from": p["limit_from"], "due": timeutil.fmt(due) if due else None})
     events = [intake_event]
     if p["answered"]:
         case["events"].append(intake_event)
