@@ -82,11 +82,11 @@ def case_names(case: dict, catalog) -> dict:
             units += [event.get("unit"), event.get("to"), *(event.get("co") or [])]
     names: dict = {"units": {}, "categories": {}}
     for unit in units:
-        if unit and unit in catalog.units and unit not in names["units"]:
-            names["units"][unit] = catalog.units[unit].name.get("en") or unit
+        if _name(catalog, "units", unit) and unit not in names["units"]:
+            names["units"][unit] = _name(catalog, "units", unit)
     category = case.get("category")
-    if category and category in catalog.categories:
-        names["categories"][category] = catalog.categories[category].name.get("en") or category
+    if _name(catalog, "categories", category):
+        names["categories"][category] = _name(catalog, "categories", category)
     return names
 
 

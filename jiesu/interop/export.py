@@ -74,9 +74,36 @@ def select(store, since: str | None = None, until: str | None = None) -> list[di
     return [store.load_case(case_id) for case_id in case_ids(store, since, until)]
 
 
+PARALLEL_FROM = 2000  # from this many cases on, worker processes read the case files
+CHUNK = 250
+
+
+def _load_chunk(root: str, ids: list[str]) -> list[dict]:
+    from jiesu.store import Store
+
+    store = Store(root)
+    return [store.load_case(case_id) for case_id in ids]
+
+
 def _cases(store, ids: list[str]):
-    for case_id in ids:
-        yield store.load_case(case_id)
+    """The cases, in order, one at a time; many are read by worker processes, a few chunks ahead
+    of the writer (so that memory holds only those chunks, whatever the number of cases)."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(ids) < PARALLEL_FROM or workers < 2:
+        for case_id in ids:
+            yield store.load_case(case_id)
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for start in range(0, len(ids), CHUNK):
+            pending.append(pool.submit(_load_chunk, str(store.root), ids[start:start + CHUNK]))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -160,7 +187,7 @@ def open311_request(case: dict, catalog, tz) -> dict:
         "status_notes": privacy.scrub(notes) if notes else None,
         "service_name": service_name,
         "service_code": category,
-        "description": privacy.scrub(text) if text else None,
+        "description": privacy.scrub(text).rstrip() if text else None,  # (a block's final newline is no text)
         "agency_responsible": catalog.name("units", lead) if lead else None,
         "service_notice": _service_notice(case, tclass),
         "requested_datetime": case.get("received"),

@@ -26,7 +26,7 @@ from jiesu.interop.catalog_section import Section
 from jiesu.interop.mapping import Mapping, load_mapping
 from jiesu.interop.plans import CityRows, Plan, Skip, anomaly_kind
 from jiesu.interop.updates import Update, apply_update
-from jiesu.ops.common import commit_batch, event_node, make_event, refresh_state
+from jiesu.ops.common import commit_batch, event_node, make_event, state_node
 from jiesu.ops.intake import prepare, write_prepared
 from jiesu.store.index import Index
 
@@ -293,7 +293,7 @@ def _write_direct(store, tx, kept: list[Plan], results: list, summary: Summary) 
                 case["events"].append(event)
                 doc["events"].append(event_node(event))
                 tx.log.append((action.op, case_id))
-            model.replay(case, catalog, tz, strict=True)
+            projection = model.replay(case, catalog, tz, strict=True)
         except (JiesuError, model.ReplayError) as exc:
             failed.add(number)
             _forget(tx, case_id)
@@ -301,7 +301,8 @@ def _write_direct(store, tx, kept: list[Plan], results: list, summary: Summary) 
             summary.skipped.append((plan.line, f"{plan.key[1]}: {message}"))
             plan.anomalies = []
             continue
-        refresh_state(store, doc, case)
+        case["state"] = model.format_state(projection)  # what refresh_state writes, from the replay just made
+        doc["state"] = state_node(case["state"])
         tx.put_case(case_id, doc, case)
     return failed
 
