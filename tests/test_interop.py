@@ -463,3 +463,16 @@ def test_exports_stream_into_a_new_folder_and_honour_the_umask(office, tmp_path)
     cases = by_source(other)
     assert cases["638344"]["state"]["status"] == "closed" and cases["638344"]["source"]["media_url"].startswith("http://city.gov")
     assert cases["638344"]["state"]["due"] == "2010-04-15T06:37:38-08:00" and cases["638349"]["state"]["status"] == "received"
+
+
+def test_the_on_time_rate_skips_cases_without_a_time_limit(office):
+    from jiesu import assessment, metrics
+
+    catalog = office.catalog
+    records = [{"reached": True, "contacted": True, "resolved": True, "score": 100, "weights": {}, "on_time": flag,
+                "accepted_on_time": flag} for flag in (True, False)]
+    records += [{"reached": True, "contacted": True, "resolved": True, "score": 100, "weights": {},
+                 **assessment.untimed_flags(catalog.classes["none"])}]
+    assert assessment.untimed_flags(catalog.classes["standard"]) == {}
+    score = metrics.score_unit("u", records)
+    assert score.assessed == 3 and score.on_time_rate == 0.5 and score.acceptance_on_time_rate == 0.5

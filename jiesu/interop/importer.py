@@ -252,7 +252,7 @@ def _write_chunk(store, tx, chunk: list[Plan], known: dict, summary: Summary) ->
     results = write_prepared(store, tx, prepared) if prepared else []
     for plan, result in zip(kept, results):
         known[plan.original] = result.case_id
-    if all(not action.op == "merge" for plan in kept for action in plan.actions) and not any(plan.replay for plan in kept):
+    if not any(plan.replay for plan in kept):
         failed = _write_direct(store, tx, kept, results, summary)
     else:
         failed = _write_through_ops(store, tx, kept, results, known, summary)

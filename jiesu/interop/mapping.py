@@ -116,7 +116,7 @@ class Mapping:
         wanted += [(rule["time_limit"], f"categories.{key}") for key, rule in self.categories.items() if rule.get("time_limit")]
         if self.due_class:
             wanted.append((self.due_class, "due"))
-        if self.due != "class":
+        if self.due != "class" and self.format in CITY_FORMATS:
             wanted.append((NO_LIMIT, "due"))  # rows the source gives no due time get the class without a limit
         for code, key in wanted:
             if code not in catalog.classes:
