@@ -91,7 +91,8 @@ def record(row: dict, catalog, tz) -> dict | None:
     flags = {
         "accept": _within(last.get("at"), accepted, tclass.accept_within if tclass else None, tclass, catalog, tz),
         "contact": _within(last.get("at"), contacted, tclass.contact_within if tclass else None, tclass, catalog, tz),
-        "complete": closed_at is not None and due_then is not None and closed_at <= due_then,
+        # a class without a time limit (`none`) has no due time to miss: closing is completing
+        "complete": closed_at is not None and (closed_at <= due_then if due_then is not None else untimed(tclass)),
     }
     rw = catalog.assessment.response
     said = ev.get("contacted")
@@ -106,7 +107,20 @@ def record(row: dict, catalog, tz) -> dict | None:
         "discrepancy": bool(ev.get("reached")) and contacted is not None and said is False,
         "on_time": flags["complete"], "accepted_on_time": flags["accept"],
         "exemption": row.get("exemption"),
-    }
+    } | untimed_flags(tclass)
+
+
+def untimed(tclass) -> bool:
+    """Is this a class without a time limit (`none`)?"""
+    return tclass is not None and tclass.limit is None
+
+
+def untimed_flags(tclass) -> dict:
+    """A case of a class without a time limit (`none`) is never late: it has no on-time flags,
+    and the on-time rates leave it out (None is skipped by `metrics.score_unit`)."""
+    if not untimed(tclass):
+        return {}
+    return {"on_time": None, "accepted_on_time": None}
 
 
 def period_range(store, year: int, month: int, months: int = 1) -> tuple[datetime, datetime]:

@@ -82,9 +82,9 @@ class TimeClass:
 
     code: str
     name: dict
-    limit: timedelta
-    accept_within: timedelta
-    contact_within: timedelta
+    limit: timedelta | None  # None: `limit: none`, no due time at all
+    accept_within: timedelta | None
+    contact_within: timedelta | None
     extendable_to: timedelta | None = None
     days: str = "calendar"
     used_for: str = ""
@@ -347,8 +347,13 @@ def _coded(entries, file, problems, key="code", pattern=SLUG) -> list:
     return result
 
 
+NO_LIMIT = "none"  # a class whose cases have no due time (an import whose source set none)
+
+
 def _duration(entry, key, file, problems, required=True):
     value = entry.get(key)
+    if str(value).strip().lower() == NO_LIMIT and key != "extendable_to":
+        return NO_LIMIT
     if value is None:
         if required:
             problems.add(file, _line(entry), f"{entry.get('code')}: `{key}` is required (e.g. 2h, 7d)")
@@ -543,11 +548,17 @@ def load_catalog(directory: Path) -> Catalog:
         ext = _duration(e, "extendable_to", "time-limits", problems, required=False)
         acc = _duration(e, "accept_within", "time-limits", problems)
         con = _duration(e, "contact_within", "time-limits", problems)
-        if limit and ext and ext <= limit:
+        if limit == NO_LIMIT and ext:
+            problems.add("time-limits", _line(e, "extendable_to"), f"{e['code']}: a class without a limit cannot be extended")
+        elif limit and ext and ext <= limit:
             problems.add("time-limits", _line(e, "extendable_to"), f"{e['code']}: extendable_to must be longer than limit")
+        # `limit: none`: no due, never overdue, never late (so the clock limits are none too)
+        def given(value, default):
+            return None if value == NO_LIMIT else (value or default)
+
         classes[e["code"]] = TimeClass(
-            e["code"], _names(e, "time-limits", problems), limit or timedelta(days=7), acc or timedelta(hours=2),
-            con or timedelta(hours=24), ext, days, str(e.get("used_for", "")),
+            e["code"], _names(e, "time-limits", problems), given(limit, timedelta(days=7)), given(acc, timedelta(hours=2)),
+            given(con, timedelta(hours=24)), ext, days, str(e.get("used_for", "")),
         )
     default_class = (docs["time-limits"] or {}).get("default", "standard") if isinstance(docs["time-limits"], dict) else "standard"
     if classes and default_class not in classes:

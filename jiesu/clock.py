@@ -148,8 +148,10 @@ def add_calendar(start: datetime, limit: timedelta, tz: tzinfo) -> datetime:
     return fixed((moved + timedelta(seconds=limit.seconds)).astimezone(tz))
 
 
-def deadline(start: datetime, limit: timedelta, tclass: TimeClass, calendar: Calendar, tz: tzinfo) -> datetime:
-    """`start + limit`, counted in the class's kind of time (fixed-offset result)."""
+def deadline(start: datetime, limit: timedelta | None, tclass: TimeClass, calendar: Calendar, tz: tzinfo) -> datetime | None:
+    """`start + limit`, counted in the class's kind of time (fixed-offset result); None without a limit."""
+    if limit is None:
+        return None
     start = fixed(start)
     if tclass.days == "working":
         return fixed(add_working(start, working_amount(limit, calendar), calendar, tz).astimezone(tz))

@@ -7,6 +7,8 @@
 
 Times count as the case's class counts them (calendar or working time). `met` is True or False
 once decided, None while a clock runs within its limit or after it was stopped in time.
+A case imported from another system's export shows `unknown` for what that source did not
+record: the first contact, and an acceptance the import could only put at the dispatch time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ def _clock(start, end, limit: timedelta | None, tclass, calendar, tz, now: datet
     }
 
 
+def _unknown(c: dict) -> dict:
+    return dict(c, met=None, running=False, unknown=True)
+
+
+def _from_source(row: dict) -> bool:
+    """Whether the case came from another system's export (not from another jiesu office)."""
+    system = str((row.get("source") or {}).get("system") or "")
+    return bool(system) and not system.startswith("jiesu:")
+
+
 def row_clocks(row: dict, catalog, tz, now: datetime) -> dict:
     """Clocks from an index row (see jiesu.summary)."""
     tclass = catalog.classes.get(row.get("time_limit"))
@@ -45,9 +57,13 @@ def row_clocks(row: dict, catalog, tz, now: datetime) -> dict:
                    stopped=a.get("accepted") is None and a.get("ended") is not None)
         c["unit"] = a.get("unit")
         c["ended_by"] = "accept" if a.get("accepted") else a.get("end")
+        if _from_source(row) and (a.get("accepted") or a.get("ended")) in (None, a["at"]):
+            c = _unknown(c)
         acceptance.append(c)
     contact = _clock(load(row.get("first_dispatched")), load(row.get("first_contact")),
                      tclass.contact_within if tclass else None, tclass, cal, tz, now)
+    if _from_source(row) and row.get("first_contact") is None and contact["start"] is not None:
+        contact = _unknown(contact)
     received, due, closed = load(row.get("received")), load(row.get("due")), load(row.get("closed"))
     status = row.get("status")
     final = status in ("rejected", "merged")
@@ -69,6 +85,8 @@ def case_clocks(case: dict, catalog, tz, now: datetime) -> dict:
 def _line(name: str, c: dict) -> str:
     if c.get("start") is None:
         return f"{name:<11} not started"
+    if c.get("unknown"):
+        return f"{name:<11} unknown (the source did not record it)"
     spent = timeutil.format_duration(timedelta(seconds=c["elapsed_s"]))
     limit = timeutil.format_duration(timedelta(seconds=c["limit_s"])) if c.get("limit_s") is not None else "—"
     if c.get("running"):

@@ -82,7 +82,7 @@ def score_unit(unit: str, records: list[dict]) -> UnitScore:
     """Rates, intervals and the composite score of one unit's assessed records.
 
     Rates are over the reached set R; with |R| = 0 they are undefined (None). On-time and
-    acceptance-on-time rates are over the whole assessed set A.
+    acceptance-on-time rates are over the assessed set A, less cases without a time limit.
     """
     assessed = len(records)
     reached = [r for r in records if r["reached"]]
@@ -93,12 +93,13 @@ def score_unit(unit: str, records: list[dict]) -> UnitScore:
         schemes[r.get("scheme", "?")] = schemes.get(r.get("scheme", "?"), 0) + 1
     result.schemes = schemes
     result.exemptions_pending = sum(1 for r in records if r.get("exemption") == "pending")
-    if assessed:
-        on_time = sum(1 for r in records if r.get("on_time"))
-        accepted = sum(1 for r in records if r.get("accepted_on_time"))
-        result.on_time_rate = on_time / assessed
-        result.acceptance_on_time_rate = accepted / assessed
-        result.on_time_ci = wilson(on_time, assessed)
+    timed = [r for r in records if r.get("on_time") is not None]  # cases without a time limit are skipped
+    if timed:
+        on_time = sum(1 for r in timed if r.get("on_time"))
+        accepted = sum(1 for r in timed if r.get("accepted_on_time"))
+        result.on_time_rate = on_time / len(timed)
+        result.acceptance_on_time_rate = accepted / len(timed)
+        result.on_time_ci = wilson(on_time, len(timed))
     if n == 0:
         return result
     result.discrepancies = sum(1 for r in reached if r.get("discrepancy"))

@@ -36,7 +36,9 @@ def test_default_catalog_content(default):
     assert default.tags["epidemic"].scheme == "epidemic"
     assert default.assessment.schemes["daily"].weights == {"response": 0.2, "resolution": 0.4, "satisfaction": 0.4}
     assert default.assessment.schemes["epidemic"].weights == {"response": 0.4, "resolution": 0.4, "satisfaction": 0.2}
-    assert [c.code for c in default.classes.values()] == ["urgent", "utility", "standard", "complex"]
+    assert [c.code for c in default.classes.values()] == ["urgent", "utility", "standard", "complex", "none"]
+    none = default.classes["none"]  # no due time at all (imports whose source set none)
+    assert (none.limit, none.accept_within, none.contact_within, none.extendable_to) == (None, None, None, None)
     assert str(default.classes["complex"].extendable_to) == "30 days, 0:00:00"
 
 

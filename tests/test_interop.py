@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 
 import pytest
 from conftest import ETERNAL, GARBAGE, NOW, SHARED, Cli, git, new_case, snapshot
@@ -45,10 +46,29 @@ ROWS = [
 ]
 
 
+NYC_HEADER = (
+    "Unique Key,Created Date,Closed Date,Agency,Agency Name,Complaint Type,Descriptor,Location Type,Incident Zip,"
+    "Incident Address,Street Name,Cross Street 1,Cross Street 2,Intersection Street 1,Intersection Street 2,Address Type,"
+    "City,Landmark,Facility Type,Status,Due Date,Resolution Description,Resolution Action Updated Date,Community Board,BBL,"
+    "Borough,X Coordinate (State Plane),Y Coordinate (State Plane),Open Data Channel Type,Park Facility Name,Park Borough,"
+    "Vehicle Type,Taxi Company Borough,Taxi Pick Up Location,Bridge Highway Name,Bridge Highway Direction,Road Ramp,"
+    "Bridge Highway Segment,Latitude,Longitude,Location").split(",")
+
+
 def quirky_csv(path, rows=ROWS):
-    """NYC's export as Excel re-saves it: byte-order mark, CRLF, two-digit years."""
-    text = "\r\n".join([HEADER, *rows]) + "\r\n"
-    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    """NYC's export as Excel re-saves it: byte-order mark, CRLF, two-digit years; all 41 standard
+    columns, those of HEADER filled from the rows (a row of another length is kept as it is)."""
+    short = HEADER.split(",")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(NYC_HEADER)
+    for row in rows:
+        cells = next(csv.reader([row]))
+        if len(cells) == len(short):
+            values = dict(zip(short, cells))
+            cells = [values.get(name, "") for name in NYC_HEADER]
+        writer.writerow(cells)
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
     return str(path)
 
 
@@ -59,9 +79,9 @@ def by_source(store) -> dict:
 def test_a_quirky_export_imports_and_every_row_is_accounted_for(run, store, tmp_path):
     result = run("import", quirky_csv(tmp_path / "311.csv"), "--mapping", "nyc311", "--format", "json")
     summary = json.loads(result.stdout)
-    assert summary["rows"] == 9 and summary["imported"] == 5 and summary["present"] == 0
+    assert summary["rows"] == 9 and summary["new"] == 5 and summary["updated"] == summary["unchanged"] == 0
     assert [(s["line"], s["reason"].split(":")[0]) for s in summary["skipped"]] == [
-        (6, "no id (Unique Key is empty)"), (7, "1006"), (8, "4 fields where the header has 13"), (11, "1001")]
+        (6, "no id (Unique Key is empty)"), (7, "1006"), (8, "4 fields where the header has 41"), (11, "1001")]
     assert "the same nyc311 id as line 2" in summary["skipped"][-1]["reason"]
     assert summary["anomalies"] == {"closed-before-created": 1, "closed-date-on-open-status": 1, "closed-without-date": 1,
                                     "unknown-agency": 1}
@@ -91,7 +111,7 @@ def test_a_quirky_export_imports_and_every_row_is_accounted_for(run, store, tmp_
     # re-import: nothing changes, and it says so
     head = git(store.root, "rev-parse", "HEAD")
     again = run("import", str(tmp_path / "311.csv"), "--mapping", "nyc311")
-    assert "6 already present" in again.stdout and "nothing changed" in again.stdout  # line 11 repeats line 2
+    assert "0 new, 0 updated, 5 unchanged, 4 skipped" in again.stdout and "nothing changed" in again.stdout
     assert git(store.root, "rev-parse", "HEAD") == head
 
 
@@ -108,7 +128,7 @@ def test_mistakes_are_one_line_errors_and_change_nothing(run, tmp_path):
     good = quirky_csv(tmp_path / "311.csv")
     run.fails("import", str(tmp_path / "missing.csv"), "--mapping", "nyc311", match="no such file")
     run.fails("import", good, "--mapping", "paris311", match="no mapping 'paris311'; built in: baltimore311")
-    run.fails("import", good, "--mapping", "baltimore311", match="column(s) 'ServiceRequestNum'")
+    run.fails("import", good, "--mapping", "baltimore311", match="mappings/baltimore311.yaml:16: columns.id: column 'ServiceRequestNum' is not in the header")
     bad = tmp_path / "mine.yaml"
     bad.write_text("system: mine\nformat: csv\ncolumns:\n  id: Unique Key\n  created: Created Date\n  service: Complaint Type\n"
                    "statuses:\n  Closed: finished\n", "utf-8")
@@ -119,7 +139,8 @@ def test_mistakes_are_one_line_errors_and_change_nothing(run, tmp_path):
     run.fails("import", good, "--mapping", str(bad), match=f"{bad}:3: unknown key 'colums'")
     run.fails("import", good, "--mapping", "nyc311", "--batch", "0", code=2)
     run.fails("export", "--since", "2021-13-45", match="--since: '2021-13-45' is not a date")
-    run.fails("export", "--out", str(tmp_path / "no/such/folder/x.csv"), match="--out: no folder")
+    (tmp_path / "file").write_text("", "utf-8")
+    run.fails("export", "--out", str(tmp_path / "file/x.csv"), match="--out: cannot create the folder")
 
 
 def test_an_office_mapping_can_send_rows_to_its_own_catalog(run, store, tmp_path):
@@ -157,7 +178,7 @@ def test_ctrl_c_keeps_every_committed_batch(run, store, tmp_path, monkeypatch):
     assert sorted(by_source(store)) == ["4000", "4001"]
     monkeypatch.setattr(importer, "commit_batch", real)
     again = run("import", path, "--mapping", "nyc311", "--batch", "2")
-    assert "3 imported" in again.stdout and "2 already present" in again.stdout
+    assert "3 new, 0 updated, 2 unchanged" in again.stdout
     assert sorted(by_source(store)) == [str(4000 + n) for n in range(5)]
 
 
@@ -204,7 +225,7 @@ def test_csv_round_trip_keeps_every_column(office, tmp_path):
     (tmp_path / "a.csv").write_text(first, "utf-8")
     other = _other(tmp_path)
     result = Cli(other)("import", str(tmp_path / "a.csv"), "--mapping", "jiesu-csv")
-    assert f"{len(rows_a)} imported" in result.stdout
+    assert f"{len(rows_a)} new" in result.stdout
     rows_b = list(csv.DictReader(io.StringIO(Cli(other)("export", "--format", "csv").stdout)))
     new_id = {r["source_id"]: r["id"] for r in rows_b}
     assert {r["source_system"] for r in rows_b} == {"jiesu:HL"}
@@ -217,7 +238,7 @@ def test_csv_round_trip_keeps_every_column(office, tmp_path):
             assert b[column] == expected, (a["id"], column)
     # the office's own export, imported back into itself: nothing changes
     head = git(office.root, "rev-parse", "HEAD")
-    assert f"all {len(rows_a)} rows already present" in Cli(office)("import", str(tmp_path / "a.csv"), "--mapping", "jiesu-csv").stdout
+    assert f"all {len(rows_a)} rows already present and unchanged" in Cli(office)("import", str(tmp_path / "a.csv"), "--mapping", "jiesu-csv").stdout
     assert git(office.root, "rev-parse", "HEAD") == head
 
 
@@ -281,7 +302,7 @@ def test_open311_export_follows_georeport_v2(office, tmp_path):
     assert set(SERVICE_FIELDS) == set(_json_load((spec / "json-service-list.json").read_text("utf-8"), spec)[0])
     # and jiesu reads the spec's own (leading-zero) example back in
     result = Cli(_other(tmp_path))("import", str(spec / "json-service-requests.json"), "--mapping", "open311")
-    assert "2 imported" in result.stdout
+    assert "2 new" in result.stdout
 
 
 def test_a_broken_import_section_is_reported_with_its_line(run, store):
@@ -303,3 +324,155 @@ def test_import_section_units_and_categories_work_like_the_catalogs_own(run, sto
     run("assign", case_id)
     assert Store(store.root).load_case(case_id)["state"]["lead"] == "nyc-nypd"
     assert Store(store.root).load_case(case_id)["time_limit"] == "urgent"
+
+
+# --- re-import, mapping checks, due times and time zones ------------------------------------
+
+def _row(key, created, closed="", agency="NYPD", status="Open", due="", resolution=""):
+    return f'{key},{created},{closed},{agency},{agency},Noise - Residential,Loud Music/Party,{status},{due},{resolution},BROOKLYN,,'
+
+
+def test_a_reimport_adds_what_changed_as_new_events(run, store, tmp_path):
+    first = [_row(5001, "10/21/18 1:00"), _row(5002, "10/21/18 2:00", "10/21/18 3:00", status="Closed", resolution="Fixed."),
+             _row(5003, "10/21/18 4:00", agency="DOT"), _row(5005, "10/21/18 5:00")]
+    run("import", quirky_csv(tmp_path / "a.csv", first), "--mapping", "nyc311")
+    before = by_source(store)
+    # the city's next export: 5001 closed, 5002 open again, 5003 sent to another agency, 5004 new
+    second = [_row(5001, "10/21/18 1:00", "10/22/18 9:00", status="Closed", resolution="Officers responded; condition corrected."),
+              _row(5002, "10/21/18 2:00", status="Open"), _row(5003, "10/21/18 4:00", agency="DSNY"), _row(5004, "10/21/18 6:00"),
+              _row(5005, "10/21/18 5:00")]
+    path = quirky_csv(tmp_path / "b.csv", second)
+    head = git(store.root, "rev-parse", "HEAD")
+    dry = run("import", path, "--mapping", "nyc311", "--dry-run")
+    assert "5 rows: 1 new, 3 updated, 1 unchanged, 0 skipped (dry run: nothing written)" in dry.stdout
+    assert "would be updated" in dry.stdout and git(store.root, "rev-parse", "HEAD") == head
+    result = run("import", path, "--mapping", "nyc311", "--format", "json")
+    summary = json.loads(result.stdout)
+    assert (summary["new"], summary["updated"], summary["unchanged"], summary["skipped"]) == (1, 3, 1, [])
+    after = by_source(store)
+    for key in ("5001", "5002", "5003"):  # history is never rewritten: the old events stay as they were
+        assert after[key]["events"][:len(before[key]["events"])] == before[key]["events"]
+    added = {key: [(e["action"], e["at"]) for e in after[key]["events"][len(before[key]["events"]):]] for key in ("5001", "5002", "5003")}
+    assert added["5001"] == [("accept", "2018-10-22T09:00:00-04:00"), ("close", "2018-10-22T09:00:00-04:00")]
+    assert after["5001"]["events"][-1]["summary"] == "Officers responded; condition corrected."
+    assert after["5001"]["state"]["status"] == "closed" and after["5001"]["source"]["status"] == "Closed"
+    assert [a for a, _ in added["5002"]] == ["reopen", "note"] and after["5002"]["state"]["status"] == "dispatched"
+    assert added["5003"][0][0] == "assign" and after["5003"]["state"]["lead"] == "nyc-dsny"
+    assert after["5005"] == before["5005"]
+    assert git(store.root, "log", "-1", "--format=%s").strip() == "update 3 case(s) from b.csv (nyc311)"
+    again = run("import", path, "--mapping", "nyc311")
+    assert "0 new, 0 updated, 5 unchanged" in again.stdout and "nothing changed" in again.stdout
+
+
+def _mapping(tmp_path, extra="", columns="closed: Closed Date, due: Due Date"):
+    path = tmp_path / "mine.yaml"
+    path.write_text("system: mine\nformat: csv\ntimezone: America/New_York\ntime_formats: ['%m/%d/%y %H:%M']\n"
+                    f"columns: {{id: Unique Key, created: Created Date, service: Complaint Type, status: Status, {columns}}}\n"
+                    f"statuses: {{Closed: closed, Open: dispatched}}\n{extra}", "utf-8")
+    return str(path)
+
+
+def test_a_mapping_naming_a_missing_optional_column_is_refused_with_its_line(run, tmp_path):
+    path = quirky_csv(tmp_path / "a.csv", [_row(6001, "10/21/18 1:00", "10/21/18 2:00", status="Closed")])
+    mapping = _mapping(tmp_path, columns="closed: ClosedDt")
+    run.fails("import", path, "--mapping", mapping,
+              match=f"{mapping}:5: columns.closed: column 'ClosedDt' is not in the header of {path}")
+    mapping = _mapping(tmp_path, extra="description:\n  Zip: Zip Code\n")
+    run.fails("import", path, "--mapping", mapping, match=f"{mapping}:8: description.Zip: column 'Zip Code' is not in the header")
+    run.fails("import", path, "--mapping", _mapping(tmp_path, extra="due: class weekly\n"),
+              match=f"{mapping}:7: due: time limit 'weekly' is not a class of this store's catalog")
+    run.fails("import", path, "--mapping", _mapping(tmp_path, extra="due: sometimes\n"), match=f"{mapping}:7: due: 'sometimes'; allowed")
+    run.fails("import", path, "--mapping", _mapping(tmp_path, extra="assume_offset: +25:00\n"), match=f"{mapping}:7: assume_offset")
+    run.fails("import", path, "--mapping", _mapping(tmp_path, extra="ignore_points: [[a, b]]\n"), match=f"{mapping}:7: ignore_points")
+
+
+def test_due_times_come_only_from_where_the_mapping_says(run, store, tmp_path):
+    rows = [_row(7001, "10/21/18 1:00", due="10/21/18 9:00"), _row(7002, "10/21/18 2:00")]
+    path = quirky_csv(tmp_path / "a.csv", rows)
+    modes = {"source": {"7001": ("standard", "source", "2018-10-21T09:00:00-04:00"), "7002": ("none", "source:none", None)},
+             "class utility": {"7001": ("utility", "rules:utility", "2018-10-22T01:00:00-04:00"),
+                               "7002": ("utility", "rules:utility", "2018-10-22T02:00:00-04:00")},
+             "source-or-class complex": {"7001": ("standard", "source", "2018-10-21T09:00:00-04:00"),
+                                         "7002": ("complex", "rules:complex", "2018-11-05T14:00:00+08:00")}}  # 15 days in the store zone
+    for number, (mode, expected) in enumerate(modes.items()):
+        mapping = _mapping(tmp_path, extra=f"due: {mode}\n").replace("system: mine", f"system: mine{number}")
+        (tmp_path / "mine.yaml").write_text(open(mapping).read().replace("system: mine", f"system: mine{number}"), "utf-8")
+        run("import", path, "--mapping", mapping)
+        index = Index(Store(store.root))
+        for key, (limit, origin, due) in expected.items():
+            case = Store(store.root).load_case(index.sources()[(f"mine{number}", key)])
+            got = case["state"].get("due")
+            assert (case["time_limit"], case["events"][0]["limit_from"]) == (limit, origin), (mode, key)
+            assert (got and datetime.fromisoformat(got)) == (due and datetime.fromisoformat(due)), (mode, key)
+    rows = {r["source_id"]: r for r in csv.DictReader(io.StringIO(run("export").stdout)) if r["source_system"] == "mine0"}
+    assert rows["7002"]["due"] == "" and rows["7002"]["limit_from"] == "source:none" and rows["7002"]["time_limit"] == "none"
+    requests = {r["service_request_id"]: r for r in json.loads(run("export", "--format", "open311").stdout)}
+    assert requests[rows["7002"]["id"]]["expected_datetime"] is None
+    assert requests[rows["7001"]["id"]]["expected_datetime"] == "2018-10-21T09:00:00-04:00"
+    # a case without a time limit is never overdue, and never late
+    overdue = run.json("overdue", "--as-of", "2021-11-10T12:00")
+    assert rows["7002"]["id"] not in {o["id"] for o in overdue["overdue"]} and rows["7001"]["id"] in {o["id"] for o in overdue["overdue"]}
+
+
+def test_offsets_a_mapping_corrects(run, store, tmp_path):
+    path = tmp_path / "iso.csv"
+    path.write_text("id,created,type\nA1,2016-07-13 15:11:07+00:00,Odor\nA2,2016-01-13 15:11:07,Odor\n", "utf-8")
+    base = "system: {}\nformat: csv\ntimezone: America/Los_Angeles\ncolumns: {{id: id, created: created, service: type}}\n"
+    for system, extra, expected in (("plain", "", ("2016-07-13T15:11:07+00:00", "2016-01-13T15:11:07-08:00")),
+                                    ("local", "assume_offset: local\n", ("2016-07-13T15:11:07-07:00", "2016-01-13T15:11:07-08:00")),
+                                    ("fixed", "assume_offset: '+08:00'\n", ("2016-07-13T15:11:07+08:00", "2016-01-13T15:11:07+08:00"))):
+        mapping = tmp_path / f"{system}.yaml"
+        mapping.write_text(base.format(system) + extra, "utf-8")
+        run("import", str(path), "--mapping", str(mapping))
+        index = Index(Store(store.root)).sources()
+        got = tuple(Store(store.root).load_case(index[(system, key)])["received"] for key in ("A1", "A2"))
+        assert got == expected, system
+
+
+def test_exports_stream_into_a_new_folder_and_honour_the_umask(office, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        Cli(office)("export", "--format", "open311-xml", "--out", f"{tmp_path}/new/folder/")
+    finally:
+        os.umask(old)
+    for name in ("requests.xml", "services.xml"):
+        mode = stat.S_IMODE((tmp_path / "new/folder" / name).stat().st_mode)
+        assert mode == 0o640, (name, oct(mode))
+    import xml.etree.ElementTree as ET
+
+    requests = ET.parse(tmp_path / "new/folder/requests.xml").getroot()
+    assert requests.tag == "service_requests" and [c.tag for c in requests[0]] == list(REQUEST_FIELDS)
+    services = ET.parse(tmp_path / "new/folder/services.xml").getroot()
+    assert services.tag == "services" and [c.tag for c in services[0]] == list(SERVICE_FIELDS)
+    as_json = json.loads(Cli(office)("export", "--format", "open311").stdout)
+    assert len(requests) == len(as_json) and requests[0].findtext("service_request_id") == as_json[0]["service_request_id"]
+    spec = SHARED / "data/open311/spec_examples"
+    if not spec.is_dir():
+        pytest.skip(f"GeoReport v2 spec examples not found: {spec} is absent")
+    example = ET.parse(spec / "xml-service-requests.xml").getroot()
+    assert example.tag == requests.tag and [c.tag for c in example[0]] == [c.tag for c in requests[0]]
+    example = ET.parse(spec / "xml-service-list.xml").getroot()
+    assert example.tag == services.tag and sorted(c.tag for c in example[0]) == sorted(c.tag for c in services[0])
+    # and the spec's own XML requests come in through the open311 mapping
+    other = _other(tmp_path)
+    result = Cli(other)("import", str(spec / "xml-service-requests.xml"), "--mapping", "open311")
+    assert "2 new" in result.stdout
+    cases = by_source(other)
+    assert cases["638344"]["state"]["status"] == "closed" and cases["638344"]["source"]["media_url"].startswith("http://city.gov")
+    assert cases["638344"]["state"]["due"] == "2010-04-15T06:37:38-08:00" and cases["638349"]["state"]["status"] == "received"
+
+
+def test_the_on_time_rate_skips_cases_without_a_time_limit(office):
+    from jiesu import assessment, metrics
+
+    catalog = office.catalog
+    records = [{"reached": True, "contacted": True, "resolved": True, "score": 100, "weights": {}, "on_time": flag,
+                "accepted_on_time": flag} for flag in (True, False)]
+    records += [{"reached": True, "contacted": True, "resolved": True, "score": 100, "weights": {},
+                 **assessment.untimed_flags(catalog.classes["none"])}]
+    assert assessment.untimed_flags(catalog.classes["standard"]) == {}
+    score = metrics.score_unit("u", records)
+    assert score.assessed == 3 and score.on_time_rate == 0.5 and score.acceptance_on_time_rate == 0.5

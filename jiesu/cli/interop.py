@@ -39,31 +39,37 @@ class _Bar:
 @command("import")
 @click.argument("file", metavar="FILE")
 @click.option("--mapping", "mapping", required=True, metavar="NAME|PATH",
-              help="nyc311, baltimore311, open311, jiesu-csv, jiesu-jsonl, or a mapping file.")
+              help="A built-in mapping (nyc311, baltimore311, boston311, boston311-2025, sf311, la311, chicago311, "
+                   "open311, jiesu-csv, jiesu-jsonl) or a mapping file.")
+@click.option("--timezone", "timezone", metavar="ZONE",
+              help="Zone of times written without an offset (the open311 mapping needs it for such times).")
+@click.option("--dry-run", is_flag=True, help="Read, check and plan every row; show what would change; write nothing.")
 @click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1), help="Cases per commit.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Summary format.")
 @store_options
 @click.pass_context
-def import_(ctx, file, mapping, batch, fmt, store_opt, actor_opt):
+def import_(ctx, file, mapping, timezone, dry_run, batch, fmt, store_opt, actor_opt):
     """Import service requests from another system's export, many cases per commit.
 
     Each row becomes a case whose events reproduce it (intake, assignment to the agency, close
-    with the resolution text). Rows already imported are left alone, so running the same import
-    again changes nothing; anomalies of the source are recorded on the case and counted; rows
-    that cannot be read are listed with their line. Ctrl-C keeps every batch committed so far.
+    with the resolution text). Importing a file again adds what changed in the source since
+    (a close, a reopening, a status note, another agency) as new events, and leaves unchanged
+    rows alone; anomalies of the source are recorded on the case and counted; rows that cannot
+    be read are listed with their line. Ctrl-C keeps every batch committed so far.
 
     \b
     Examples:
       jiesu import 311_Service_Requests.csv --mapping nyc311 --batch 1000
-      jiesu import requests.json --mapping open311
+      jiesu import 311_Service_Requests.csv --mapping nyc311 --dry-run
+      jiesu import requests.xml --mapping open311 --timezone America/Los_Angeles
       jiesu import other-office.jsonl --mapping jiesu-jsonl
     """
     from jiesu.interop.importer import run_import
 
     store, actor = open_for(ctx, store_opt, actor_opt)
-    bar = _Bar() if sys.stderr.isatty() else None
+    bar = _Bar() if sys.stderr.isatty() and not dry_run else None
     try:
-        summary = run_import(store, file, mapping, actor, batch, progress=bar)
+        summary = run_import(store, file, mapping, actor, batch, progress=bar, dry_run=dry_run, timezone=timezone)
     finally:
         if bar:
             bar.close()
@@ -78,32 +84,41 @@ def import_(ctx, file, mapping, batch, fmt, store_opt, actor_opt):
 
 
 
+def _export_formats() -> list[str]:
+    from jiesu.interop.export import FORMATS
+
+    return list(FORMATS)
+
+
 @command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "open311"]), default="csv", show_default=True,
-              help="csv: one row per case; jsonl: whole cases; open311: GeoReport v2 requests.json + services.json.")
+@click.option("--format", "fmt", type=click.Choice(_export_formats()), default="csv", show_default=True,
+              help="csv: one row per case; jsonl: whole cases; open311 / open311-xml: GeoReport v2 requests and services.")
 @click.option("--since", metavar="DATE", help="Only cases received on or after this day (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only cases received on or before this day.")
-@click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder gets every file.")
+@click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder (created if "
+                                            "missing) gets every file of the format.")
 @store_options
 @click.pass_context
 def export(ctx, fmt, since, until, out, store_opt, actor_opt):
     """Export cases for other tools, without personal data.
 
     CSV columns and the Open311 fields are listed in the README. Without --out the CSV, the
-    JSONL or Open311's requests.json goes to standard output; with --out FOLDER/ open311 writes
-    requests.json and services.json into the folder.
+    JSONL or Open311's requests go to standard output; with --out FOLDER/ open311 writes
+    requests.json and services.json into the folder (open311-xml: requests.xml, services.xml).
+    Cases are read and written one at a time, so any number of them fits in memory.
 
     \b
     Examples:
       jiesu export --format csv --since 2021-11-01 --until 2021-11-30 --out november.csv
       jiesu export --format open311 --out open311/
+      jiesu export --format open311-xml --out georeport/
     """
-    from jiesu.interop.export import run_export
+    from jiesu.interop.export import FORMATS, run_export
 
     store, _ = open_for(ctx, store_opt, actor_opt, need_actor=False)
-    result = run_export(store, fmt, since, until, out)
-    if result["text"] is not None:
-        click.echo(result["text"], nl=False)
-    else:
-        for path in result["files"]:
-            note(f"wrote {path} ({result['cases']} case(s))")
+    stdout = sys.stdout.buffer if FORMATS[fmt].binary else sys.stdout
+    result = run_export(store, fmt, since, until, out, stdout=stdout)
+    if out is None:
+        stdout.flush()
+    for path in result["files"]:
+        note(f"wrote {path} ({result['cases']} case(s))")

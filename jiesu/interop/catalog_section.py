@@ -98,9 +98,19 @@ class Section:
             self.units[unit_id] = {"id": unit_id, "kind": "street", "parent": district, "name": _name(label)}
         return unit_id
 
-    def category(self, service: str, lead: str | None) -> str:
-        """The leaf category of request type `service` (dispatched to `lead` when new)."""
+    def category(self, service: str, lead: str | None, code: str | None = None) -> str:
+        """The leaf category of request type `service` (dispatched to `lead` when new).
+
+        A service `code` shaped like a catalog code with a dot (as jiesu's own Open311 export
+        writes them) is kept as the category's code, so that a round trip keeps it.
+        """
         rule = self.mapping.categories.get(service) or {}
+        if not rule and code and "." in code and CATEGORY_CODE.match(code):
+            found = self.catalog.categories.get(code)
+            if found is None or found.is_leaf:
+                self.ensure_category(code, self.mapping.time_limit, lead, service)
+                if code in self.catalog.categories or code in self.categories:
+                    return code
         if rule.get("code"):
             found = self.catalog.categories.get(rule["code"])
             if found is None or not found.is_leaf:
@@ -121,18 +131,19 @@ class Section:
         }
         return code
 
-    def ensure_unit(self, unit_id: str, kind: str = "department") -> None:
-        """A unit another jiesu store named (by id only): added, named by its id, if missing."""
+    def ensure_unit(self, unit_id: str, kind: str = "department", name: str | None = None) -> None:
+        """A unit another jiesu store named: added, if missing, with its name there (else its id)."""
         if unit_id in self.catalog.units or unit_id in self.units or not UNIT_ID.match(str(unit_id)):
             return
         parent = self.parent
         if "/" in unit_id:
             parent, kind = unit_id.split("/")[0], "street"
             self.ensure_unit(parent, "district")
-        self.units[unit_id] = {"id": unit_id, "kind": kind, "parent": parent, "name": _name(unit_id)}
+        self.units[unit_id] = {"id": unit_id, "kind": kind, "parent": parent, "name": _name(name or unit_id)}
 
-    def ensure_category(self, code: str, time_limit: str | None, lead: str | None) -> None:
-        """A category another jiesu store used (by code only): added, with its parents, if missing."""
+    def ensure_category(self, code: str, time_limit: str | None, lead: str | None, name: str | None = None) -> None:
+        """A category another jiesu store used: added, with its parents, if missing (named by its code
+        unless the other store gave its name)."""
         known = {**self.catalog.categories, **self.categories}
         if code in known or not CATEGORY_CODE.match(str(code)):
             return
@@ -144,7 +155,7 @@ class Section:
             if prefix not in known:
                 self.categories[prefix] = {"code": prefix, "name": _name(prefix)}
         limit = time_limit if time_limit in self.catalog.classes else self.catalog.default_class
-        self.categories[code] = {"code": code, "name": _name(code), "time_limit": limit,
+        self.categories[code] = {"code": code, "name": _name(name or code), "time_limit": limit,
                                  "dispatch": {"lead": lead if lead and UNIT_ID.match(lead) else "district", "co": []}}
 
     @property

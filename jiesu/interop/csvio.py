@@ -21,8 +21,10 @@ COLUMNS = (
     ("street", "street/town unit id"),
     ("community", "community id within the street"),
     ("address", "address of the problem (phone numbers masked)"),
-    ("lat", "latitude, when known"),
-    ("long", "longitude, when known"),
+    ("zipcode", "postal code, as the source gave it"),
+    ("lat", "latitude, when known (full precision)"),
+    ("long", "longitude, when known (full precision)"),
+    ("media_url", "link to a photo or file the source gave"),
     ("kind", "complainant kind: individual, enterprise, organization, anonymous"),
     ("frequent", "frequent caller (true/false)"),
     ("confidential", "confidential case (true/false)"),
@@ -32,7 +34,9 @@ COLUMNS = (
     ("status", "received, dispatched, accepted, closed, evaluated, rejected or merged"),
     ("lead", "lead unit"),
     ("co_units", "co-units, separated by ;"),
-    ("due", "due time"),
+    ("due", "due time (empty when the case has no time limit)"),
+    ("limit_from", "where the time limit came from: source (the source's due time), source:none (the source set none), "
+                   "rules:CLASS (the office's class, by the import's mapping), category:CODE, tag:TAG, type:emergency, explicit, default"),
     ("dispatched", "last dispatch"),
     ("accepted", "acceptance of the last dispatch"),
     ("contacted", "first contact with the complainant"),
@@ -56,8 +60,34 @@ COLUMNS = (
     ("source_id", "its id in that system"),
     ("source_status", "its status in that system"),
     ("anomalies", "anomalies of the source recorded at import, one a line"),
+    ("category_name", "the category's name"),
+    ("district_name", "the district's name"),
+    ("street_name", "the street's name"),
+    ("lead_name", "the lead unit's name"),
 )
 NAMES = tuple(name for name, _ in COLUMNS)
+NUMBERS = ("lat", "long")  # written in full (repr), never through the spreadsheet guard
+
+
+def number(value) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def case_names(case: dict, catalog) -> dict:
+    """The catalog's names of the units and the category a case refers to (English)."""
+    loc = case.get("location") or {}
+    units = [loc.get("district"), loc.get("street")]
+    for event in case.get("events") or []:
+        if isinstance(event, dict):
+            units += [event.get("unit"), event.get("to"), *(event.get("co") or [])]
+    names: dict = {"units": {}, "categories": {}}
+    for unit in units:
+        if _name(catalog, "units", unit) and unit not in names["units"]:
+            names["units"][unit] = _name(catalog, "units", unit)
+    category = case.get("category")
+    if _name(catalog, "categories", category):
+        names["categories"][category] = _name(catalog, "categories", category)
+    return names
 
 
 def _text(value) -> str | None:
@@ -92,11 +122,13 @@ def case_row(case: dict, catalog=None, tz=None) -> dict:
         "id": case.get("id"), "received": case.get("received"), "title": _text(case.get("title")),
         "type": case.get("type"), "channel": case.get("channel"), "category": case.get("category"),
         "district": loc.get("district"), "street": loc.get("street"), "community": loc.get("community"),
-        "address": _text(loc.get("address")), "lat": loc.get("lat"), "long": loc.get("long"),
+        "address": _text(loc.get("address")), "zipcode": source.get("zipcode"), "lat": loc.get("lat"), "long": loc.get("long"),
+        "media_url": source.get("media_url"),
         "kind": comp.get("kind"), "frequent": _flag(comp.get("frequent")), "confidential": _flag(comp.get("confidential")),
         "special_group": _flag(comp.get("special_group")), "tags": ";".join(case.get("tags") or []) or None,
         "time_limit": case.get("time_limit"), "status": state.get("status"), "lead": state.get("lead"),
         "co_units": ";".join(state.get("co_units") or []) or None, "due": _time(due),
+        "limit_from": next((e.get("limit_from") for e in live if e.get("action") == "intake"), None),
         "dispatched": _time(state.get("dispatched")), "accepted": _time(state.get("accepted")),
         "contacted": _time(state.get("contacted")), "closed": _time(closed), "resolved": _flag(state.get("resolved")),
         "summary": _text(close.get("summary")) if closed else None,
@@ -113,7 +145,15 @@ def case_row(case: dict, catalog=None, tz=None) -> dict:
         "updated": live[-1].get("at") if live else None, "description": _text(case.get("description")),
         "source_system": source.get("system"), "source_id": None if source.get("id") is None else str(source["id"]),
         "source_status": source.get("status"), "anomalies": "\n".join(case.get("anomalies") or []) or None,
+        "category_name": _name(catalog, "categories", case.get("category")),
+        "district_name": _name(catalog, "units", loc.get("district")), "street_name": _name(catalog, "units", loc.get("street")),
+        "lead_name": _name(catalog, "units", state.get("lead")),
     }
+
+
+def _name(catalog, table: str, code) -> str | None:
+    entry = getattr(catalog, table).get(code) if catalog is not None and code else None
+    return (entry.name.get("en") or code) if entry is not None else None
 
 
 def unguard(cell: str) -> str:

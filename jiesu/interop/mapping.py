@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
@@ -21,19 +21,25 @@ from jiesu.catalog import SLUG
 from jiesu.errors import InvalidInput
 from jiesu.store import yamlio
 
-FORMATS = ("csv", "open311", "jiesu-csv", "jiesu-jsonl")
+FORMATS = ("csv", "open311", "jiesu-csv", "jiesu-jsonl")  # open311: GeoReport v2 JSON or XML
 CITY_FORMATS = ("csv", "open311")
+HEADED_FORMATS = ("csv", "jiesu-csv")  # formats with a header row: every named column is checked against it
+DUE_MODES = ("source", "class", "source-or-class", "none")
 FIELDS = (
     "id", "created", "closed", "due", "updated", "status", "agency", "agency_name", "service", "detail",
     "resolution", "channel", "address", "area", "subarea", "lat", "long", "point", "notes",
+    "text", "service_code", "zipcode", "media_url",
 )
 REQUIRED = ("id", "created", "service")
 STATES = ("received", "dispatched", "accepted", "closed")
 KEYS = (
     "system", "name", "format", "timezone", "time_formats", "missing", "prefix", "columns", "title", "description",
     "type", "channels", "default_channel", "statuses", "unresolved", "resolved_default", "agencies", "areas",
-    "categories", "time_limit", "area_name", "subarea_name", "ignore_points",
+    "categories", "time_limit", "area_name", "subarea_name", "ignore_points", "due", "assume_offset",
 )
+# limit_from of imported cases: where their due time came from
+FROM_SOURCE, SOURCE_NONE, RULES = "source", "source:none", "rules:"
+NO_LIMIT = "none"  # the catalog's class without a time limit
 
 
 @dataclass
@@ -74,30 +80,85 @@ class Mapping:
     area_name: str = "{value}"
     subarea_name: str = "{value}"
     ignore_points: list = field(default_factory=list)
+    due: str = "source"  # source | class | source-or-class | none
+    due_class: str | None = None
+    assume_offset: object = None  # None, "local" or a fixed tzinfo
+    zone_given: bool = True
+    lines: dict = field(default_factory=dict)  # "columns.closed", "time_limit", … → line in the file
 
     def column(self, name: str) -> str | None:
         return self.columns.get(name)
+
+    def at(self, key: str) -> str:
+        """`file:line` of a key of the mapping (its first line when unknown)."""
+        return f"{self.path}:{self.lines.get(key, 1)}"
+
+    def named_columns(self) -> list:
+        """(source column, mapping key) of every column the mapping names, optional or not."""
+        named = [(column, f"columns.{key}") for key, column in self.columns.items()]
+        named += [(column, f"description.{label}") for label, column in self.description]
+        return named
+
+    def check_header(self, header: list, file) -> None:
+        """Refuse, naming the mapping's line, a column the file's header lacks."""
+        if self.format not in HEADED_FORMATS:
+            return
+        present = set(header)
+        for column, key in self.named_columns():
+            if column not in present:
+                shown = ", ".join(header[:12]) + (" …" if len(header) > 12 else "")
+                raise InvalidInput(f"{self.at(key)}: {key}: column {column!r} is not in the header of {file} ({shown})")
+
+    def check_catalog(self, catalog) -> None:
+        """Refuse, naming the mapping's line, a time-limit class this store's catalog lacks."""
+        allowed = ", ".join(catalog.classes)
+        wanted = [(self.time_limit, "time_limit")]
+        wanted += [(rule["time_limit"], f"categories.{key}") for key, rule in self.categories.items() if rule.get("time_limit")]
+        if self.due_class:
+            wanted.append((self.due_class, "due"))
+        if self.due != "class" and self.format in CITY_FORMATS:
+            wanted.append((NO_LIMIT, "due"))  # rows the source gives no due time get the class without a limit
+        for code, key in wanted:
+            if code not in catalog.classes:
+                hint = "; add the class `none` (limit: none) to catalog/time-limits.yaml" if code == NO_LIMIT else ""
+                raise InvalidInput(f"{self.at(key)}: {key}: time limit {code!r} is not a class of this store's catalog; allowed: {allowed}{hint}")
+
+    def limit(self, due: datetime | None) -> dict:
+        """The intake fields that say a row's time limit: its due time and where it came from."""
+        if due is not None and self.due in ("source", "source-or-class"):
+            return {"due": timeutil.fmt(due), "limit_from": FROM_SOURCE}
+        if self.due in ("class", "source-or-class"):
+            return {"time_limit": self.due_class, "limit_from": RULES + self.due_class}
+        return {"time_limit": NO_LIMIT, "limit_from": SOURCE_NONE}
 
     def parse_time(self, text: str) -> datetime:
         """A source time: ISO 8601 (with or without offset) or one of the mapping's formats.
 
         A time without offset is wall-clock time in the mapping's zone (DST gaps move forward).
-        Raises ValueError when no format fits.
+        `assume_offset: local` reads every time as wall-clock time in the zone, whatever offset the
+        source wrote; a fixed offset replaces the source's. Raises ValueError when no format fits.
         """
         raw = str(text).strip()
         value = None
-        try:
-            value = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
-        except ValueError:
-            for fmt in self.time_formats:
-                try:
-                    value = datetime.strptime(raw, fmt)
-                    break
-                except ValueError:
-                    continue
+        for fmt in self.time_formats:  # the mapping's formats first: they know the source
+            try:
+                value = datetime.strptime(raw, fmt)
+                break
+            except ValueError:
+                continue
         if value is None:
-            raise ValueError(f"{raw!r} is not a time")
+            try:
+                value = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
+            except ValueError:
+                raise ValueError(f"{raw!r} is not a time") from None
+        if self.assume_offset == "local":
+            value = value.replace(tzinfo=None)
+        elif self.assume_offset is not None:
+            value = value.replace(tzinfo=self.assume_offset)
         if value.tzinfo is None:
+            if not self.zone_given:
+                raise NoZone(f"{self.at('timezone')}: the time {raw!r} has no offset and the mapping names no time zone; "
+                             "give --timezone ZONE (e.g. America/Chicago) or `timezone:` in the mapping")
             value = value.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
         return value.replace(microsecond=0)
 
@@ -112,6 +173,10 @@ class Mapping:
         return self.resolved_default
 
 
+class NoZone(InvalidInput):
+    """A time without offset, read through a mapping that names no time zone."""
+
+
 def mappings_dir() -> Path:
     return Path(str(resources.files("jiesu.interop") / "mappings"))
 
@@ -120,8 +185,11 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in mappings_dir().glob("*.yaml"))
 
 
-def load_mapping(name_or_path: str) -> Mapping:
-    """A packaged mapping by name (`nyc311`) or a mapping file by path; validated."""
+def load_mapping(name_or_path: str, timezone: str | None = None) -> Mapping:
+    """A packaged mapping by name (`nyc311`) or a mapping file by path; validated.
+
+    `timezone` (the `--timezone` option) sets the zone of times written without an offset.
+    """
     text = str(name_or_path)
     packaged = mappings_dir() / f"{text}.yaml"
     if re.fullmatch(r"[a-z0-9-]+", text) and packaged.is_file():
@@ -136,7 +204,28 @@ def load_mapping(name_or_path: str) -> Mapping:
         doc = yamlio.load_file(path, shown, lines=True)
     except yamlio.YamlProblem as exc:
         raise InvalidInput(exc.message) from None
-    return _validate(doc, shown, name)
+    mapping = _validate(doc, shown, name)
+    if timezone:
+        mapping.tz, mapping.zone_given = timezone_option(timezone), True
+    return mapping
+
+
+def timezone_option(text: str):
+    try:
+        return timeutil.zone(text)
+    except InvalidInput as exc:
+        raise InvalidInput(f"--timezone: {exc.message}") from None
+
+
+def _lines(doc, prefix: str = "") -> dict:
+    """Line of every key of a mapping file, as "columns.closed" → 12."""
+    out = {}
+    for key, line in (getattr(doc, "lines", None) or {}).items():
+        out[f"{prefix}{key}"] = line
+        value = doc.get(key)
+        if isinstance(value, dict) and not prefix:
+            out.update(_lines(value, f"{key}."))
+    return out
 
 
 class _Checker:
@@ -189,8 +278,9 @@ def _validate(doc, shown: str, name: str) -> Mapping:
     fmt = check.text(doc, "format", "csv")
     if fmt not in FORMATS:
         check.fail(doc, "format", f"format {fmt!r}; allowed: {', '.join(FORMATS)}")
+    zone_text = check.text(doc, "timezone")
     try:
-        tz = timeutil.zone(check.text(doc, "timezone", "UTC"))
+        tz = timeutil.zone(zone_text or "UTC")
     except InvalidInput as exc:
         check.fail(doc, "timezone", exc.message)
     prefix = check.text(doc, "prefix", system)
@@ -244,10 +334,49 @@ def _validate(doc, shown: str, name: str) -> Mapping:
         else:
             check.fail(categories, key, f"categories.{key}: a catalog leaf code, or {{time_limit: CLASS}}")
     points = doc.get("ignore_points") or []
-    if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
-        check.fail(doc, "ignore_points", "ignore_points: a list of [lat, long] pairs (placeholder coordinates)")
-    mapping.ignore_points = [(float(a), float(b)) for a, b in points]
+    try:
+        if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
+            raise ValueError
+        mapping.ignore_points = [(float(a), float(b)) for a, b in points]
+    except (TypeError, ValueError):
+        check.fail(doc, "ignore_points", "ignore_points: a list of [lat, long] pairs of numbers (placeholder coordinates)")
+    mapping.zone_given = zone_text is not None
+    mapping.lines = _lines(doc)
+    _due(check, doc, mapping)
+    _offset(check, doc, mapping)
     return mapping
+
+
+def _due(check: _Checker, doc, mapping: Mapping) -> None:
+    """`due: source | class NAME | source-or-class NAME | none` (default: source with a due column, else none)."""
+    text = check.text(doc, "due")
+    if text is None:
+        mapping.due = "source" if "due" in mapping.columns else "none"
+        return
+    words = text.split()
+    mode = words[0] if words else ""
+    if mode not in DUE_MODES or len(words) != (2 if mode in ("class", "source-or-class") else 1):
+        check.fail(doc, "due", f"due: {text!r}; allowed: source, class NAME, source-or-class NAME, none")
+    if mode in ("source", "source-or-class") and "due" not in mapping.columns and mapping.format in CITY_FORMATS:
+        check.fail(doc, "due", f"due: {mode} needs columns.due (the source's due-time column); without one: due: none or due: class NAME")
+    mapping.due, mapping.due_class = mode, (words[1] if len(words) == 2 else None)
+
+
+def _offset(check: _Checker, doc, mapping: Mapping) -> None:
+    """`assume_offset: local` or a fixed offset such as `+08:00`."""
+    text = check.text(doc, "assume_offset")
+    if text is None:
+        return
+    if text == "local":
+        if not mapping.zone_given:
+            check.fail(doc, "assume_offset", "assume_offset: local reads wall-clock times in `timezone`, which the mapping must name")
+        mapping.assume_offset = "local"
+        return
+    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", text.strip())
+    if not match or int(match[2]) > 14 or int(match[3]) > 59:
+        check.fail(doc, "assume_offset", f"assume_offset: {text!r}; allowed: local, or an offset such as +08:00 or -05:00")
+    sign = 1 if match[1] == "+" else -1
+    mapping.assume_offset = timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3])))
 
 
 def _status_rule(check: _Checker, table, key, value) -> StatusRule:

@@ -20,6 +20,8 @@ from jiesu.interop.readers import SourceRow
 from jiesu.ops import handling
 
 IMPORTER = "import"
+SOURCE_COLUMNS = (("status", "source_status"), ("zipcode", "zipcode"), ("media_url", "media_url"))
+UNIT_NAMES = (("district", "district_name"), ("street", "street_name"), ("lead", "lead_name"))
 LOCATION = ("district", "street", "community", "address", "lat", "long")
 COMPLAINANT = ("kind", "confidential", "frequent", "special_group")
 HEADER = ("title", "type", "channel", "category", "description", "tags", "time_limit")
@@ -100,30 +102,32 @@ class OwnRows:
                 continue
             args = {k: event[k] for k in model.EVENT_FIELDS[action] if k in event and k != "due"}
             actions.append(Action(action, str(event.get("at")), str(event.get("by") or IMPORTER), args))
-        self._catalog_entries(record, actions, anomalies)
+        self._catalog_entries(record, actions, anomalies, case.get("names") if isinstance(case.get("names"), dict) else {})
         key = self.key(row)
-        record["source"] = {"system": key[0], "id": key[1], **({"status": case["source"]["status"]}
-                                                             if (case.get("source") or {}).get("status") else {})}
+        source = case.get("source") if isinstance(case.get("source"), dict) else {}
+        record["source"] = {"system": key[0], "id": key[1], **{k: v for k, v in source.items() if k not in ("system", "id")}}
         record["anomalies"] = anomalies or None
-        return Plan(row.line, key, received, record, str(intake.get("by") or IMPORTER), case_id, actions, [])
+        return Plan(row.line, key, received, record, str(intake.get("by") or IMPORTER), case_id, actions, [], replay=True)
 
 
-    def _catalog_entries(self, record: dict, actions: list, anomalies: list) -> None:
-        """Units and categories the case names but this catalog lacks go to its import section;
-        unknown tags (their effects cannot be guessed) are left out, and said so."""
+    def _catalog_entries(self, record: dict, actions: list, anomalies: list, names: dict) -> None:
+        """Units and categories the case names but this catalog lacks go to its import section,
+        with the names the exporting office gave them; unknown tags (their effects cannot be
+        guessed) are left out, and said so."""
         section, catalog = self.section, self.store.catalog
+        units, categories = names.get("units") or {}, names.get("categories") or {}
         if record.get("district"):
-            section.ensure_unit(record["district"], "district")
+            section.ensure_unit(record["district"], "district", units.get(record["district"]))
         if record.get("street"):
-            section.ensure_unit(record["street"], "street")
+            section.ensure_unit(record["street"], "street", units.get(record["street"]))
         lead = None
         for action in actions:
             for unit in [action.args.get("unit"), action.args.get("to"), *(action.args.get("co") or [])]:
                 if unit:
-                    section.ensure_unit(unit)
+                    section.ensure_unit(unit, name=units.get(unit))
                     lead = lead or unit
         if record.get("category"):
-            section.ensure_category(record["category"], record.get("time_limit"), lead)
+            section.ensure_category(record["category"], record.get("time_limit"), lead, categories.get(record["category"]))
         tags = list(record.get("tags") or [])
         for tag in tags:
             if tag not in catalog.tags:
@@ -157,9 +161,13 @@ def _case_from_csv(values: dict) -> dict:
     case["complainant"] = {"kind": v.get("kind") or "individual", **{k: v.get(k) == "true" for k in COMPLAINANT[1:]}}
     case["tags"] = _split(v.get("tags"), ";")
     if v.get("source_system") and v.get("source_id"):
-        case["source"] = {"system": v["source_system"], "id": v["source_id"], **({"status": v["source_status"]} if v.get("source_status") else {})}
+        case["source"] = {"system": v["source_system"], "id": v["source_id"],
+                          **{key: v[column] for key, column in SOURCE_COLUMNS if v.get(column)}}
+    names = {"units": {v[unit]: v[name] for unit, name in UNIT_NAMES if v.get(unit) and v.get(name)},
+             "categories": {v["category"]: v["category_name"]} if v.get("category") and v.get("category_name") else {}}
+    case["names"] = names
     case["anomalies"] = _split(v.get("anomalies"), "\n")
-    events = [_event("intake", v.get("received"), due=v.get("due"))]
+    events = [_event("intake", v.get("received"), due=v.get("due"), limit_from=v.get("limit_from"))]
     lead, status = v.get("lead"), v.get("status")
     if lead and v.get("dispatched"):
         co = _split(v.get("co_units"), ";")

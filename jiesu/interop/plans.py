@@ -24,6 +24,7 @@ NOTE_LIMIT = 4000
 OPENING_NOTES = ("opened",)
 CLOSING_NOTES = ("closed",)
 ACTIVITY_NOTES = ("activity",)  # the first one is when the agency took the request up (accept)
+SOURCE_EXTRA = ("zipcode", "media_url")  # kept on the case's `source`, given back by the exports
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Plan:
     original: str  # its id in the source file (what other rows of the file call it)
     actions: list = field(default_factory=list)
     anomalies: list = field(default_factory=list)
+    replay: bool = False  # replay through the operations (another store's events) rather than build at once
 
 
 @dataclass
@@ -91,6 +93,17 @@ class CityRows:
         """The case already made from this row, if any."""
         return present.get(self.key(row))
 
+    def updated_time(self, row: SourceRow) -> datetime | None:
+        """When the source last changed the row (None when it does not say)."""
+        return self._time(row, "updated", [])
+
+    def update(self, row: SourceRow, case: dict):
+        """What has changed since the row's case was imported (`updates.Changes`), None, or a Skip."""
+        from jiesu.interop.updates import changes
+
+        fresh = self.plan(row)
+        return fresh if isinstance(fresh, Skip) else changes(self, row, case, fresh)
+
     def _time(self, row: SourceRow, name: str, anomalies: list) -> datetime | None:
         text = self.get(row, name)
         if text is None:
@@ -126,7 +139,7 @@ class CityRows:
         agency = self.get(row, "agency")
         unit = self.section.agency(agency, self.get(row, "agency_name")) if agency else None
         service = self.get(row, "service") or "(no type given)"
-        category = self.section.category(service, unit)
+        category = self.section.category(service, unit, self.get(row, "service_code"))
         record = self._record(row, source_id, status, created, due, category, anomalies)
         fmt = timeutil.fmt
         notes = self._notes(row, created, anomalies)
@@ -157,10 +170,19 @@ class CityRows:
             actions.append(Action("close", fmt(close_at), by, {"resolved": resolved, "summary": summary[:NOTE_LIMIT]}))
         elif resolution and not any(resolution in text for _, text, _ in notes):
             at = min(max(updated or created, created), self.now)
-            actions.append(Action("note", fmt(at), by, {"text": f"{m.title} status {status or 'open'}: {resolution}"[:NOTE_LIMIT]}))
+            actions.append(Action("note", fmt(at), by, {"text": self.status_note(status, resolution)}))
+        elif updated is not None and created < updated <= self.now and all(timeutil.load(a.at) < updated for a in actions):
+            # an open row the source updated later than anything it tells: when is known, what is not
+            actions.append(Action("note", fmt(updated), by, {"text": self.status_note(status, None)}))
         actions.sort(key=lambda a: timeutil.load(a.at))
         record["anomalies"] = anomalies or None
         return Plan(row.line, (m.system, source_id), created, record, m.system, source_id, actions, anomalies)
+
+    def status_note(self, status: str | None, resolution: str | None) -> str:
+        """The note an open row's status (and resolution text) becomes."""
+        if resolution:
+            return f"{self.m.title} status {status or 'open'}: {resolution}"[:NOTE_LIMIT]
+        return f"{self.m.title} updated the request (status {status or 'open'})"
 
     def _state(self, status: str | None, closed: datetime | None, anomalies: list):
         """The state the case ends in, from the status (the city's latest word) and the closed time."""
@@ -239,7 +261,7 @@ class CityRows:
             if value and value not in parts:
                 parts.append(value)
         title = ": ".join(parts) or f"{m.title} request {source_id}"
-        lines = []
+        lines = [text] if (text := self.get(row, "text")) else []
         for label, column in m.description:
             value = row.values.get(column)
             value = " ".join(clean(str(value)).split()) if value is not None else ""
@@ -247,10 +269,11 @@ class CityRows:
                 lines.append(f"{label}: {value}")
         channel_text = self.get(row, "channel")
         channel = m.channels.get(channel_text, m.default_channel) if channel_text else m.default_channel
+        extra = {key: value for key in SOURCE_EXTRA if (value := self.get(row, key))}
         record = {
             "at": timeutil.fmt(created), "title": " ".join(title.split())[:MAX_LINE], "type": m.type, "channel": channel,
             "category": category, "description": "\n".join(lines) or None,
-            "source": {"system": m.system, "id": source_id, **({"status": status} if status else {})},
+            "source": {"system": m.system, "id": source_id, **({"status": status} if status else {}), **extra},
         }
         area = self.get(row, "area")
         if area:
@@ -264,8 +287,7 @@ class CityRows:
         point = self._point(row, anomalies)
         if point:
             record["lat"], record["long"] = point
-        if due is not None:
-            record["due"] = timeutil.fmt(due)
+        record.update(m.limit(due))
         return record
 
     def _point(self, row, anomalies) -> tuple | None:
@@ -285,9 +307,9 @@ class CityRows:
         except ValueError:
             anomalies.append(f"unreadable-point: coordinates {pair!r} are not numbers; left out")
             return None
+        if (lat, long) in self.m.ignore_points:
+            return None  # a placeholder the mapping names: no place, and nothing odd about it
         if not (-90 <= lat <= 90 and -180 <= long <= 180) or (lat, long) == (0.0, 0.0):
             anomalies.append(f"unreadable-point: coordinates ({lat}, {long}) are not a place; left out")
-            return None
-        if (lat, long) in self.m.ignore_points:
             return None
         return lat, long

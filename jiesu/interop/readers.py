@@ -82,8 +82,11 @@ def _read_bytes(path: Path) -> bytes:
         raise InvalidInput(f"FILE: cannot read {path}: {exc.strerror}") from None
 
 
-def read_csv(path: Path, required: list[str]) -> Source:
-    """A CSV export: header row, then one record per row (quoted fields may span lines)."""
+def read_csv(path: Path, check) -> Source:
+    """A CSV export: header row, then one record per row (quoted fields may span lines).
+
+    `check(header)` is called before any row is read (it raises when the header will not do).
+    """
     notes: list = []
     text = _decode(path, _read_bytes(path), notes)
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
@@ -94,10 +97,7 @@ def read_csv(path: Path, required: list[str]) -> Source:
     except csv.Error as exc:
         raise InvalidInput(f"{path}:1: cannot read the header: {exc}") from None
     header = [h.strip() for h in header]
-    missing = [c for c in required if c not in header]
-    if missing:
-        shown = ", ".join(header[:12]) + (" …" if len(header) > 12 else "")
-        raise InvalidInput(f"{path}:1: column(s) {', '.join(map(repr, missing))} not in the header ({shown}); is this the right --mapping?")
+    check(header)
     rows, repaired = [], 0
     start = reader.line_num + 1
     while True:
@@ -185,12 +185,60 @@ def _object_lines(text: str, count: int) -> list[int]:
     return lines if len(lines) == count else list(range(1, count + 1))
 
 
-def read_json(path: Path) -> Source:
-    """An Open311 requests.json: a list of requests, or an object holding one (or a single request)."""
-    notes: list = []
-    text = _decode(path, _read_bytes(path), notes)
+def _body(text: str) -> str:
+    """The payload without an HTTP status line and headers (the spec's examples keep them)."""
     if text.lstrip().startswith("HTTP/"):
-        text = text[text.find("\n\n") + 2:] if "\n\n" in text else text
+        return text[text.find("\n\n") + 2:] if "\n\n" in text else text
+    return text
+
+
+def read_open311(path: Path) -> Source:
+    """GeoReport v2 requests, as JSON or as XML (told apart by the first character)."""
+    notes: list = []
+    text = _body(_decode(path, _read_bytes(path), notes))
+    if text.lstrip().startswith("<"):
+        return read_xml(path, text, notes)
+    return read_json(path, text, notes)
+
+
+def _xml_value(element) -> object:
+    """An element as a value: its text, or a dict of its children (repeated children: a list)."""
+    children = list(element)
+    if not children:
+        return (element.text or "").strip()
+    out: dict = {}
+    for child in children:
+        tag = child.tag.rsplit("}", 1)[-1]
+        value = _xml_value(child)
+        if tag in out:
+            out[tag] = (out[tag] if isinstance(out[tag], list) else [out[tag]]) + [value]
+        else:
+            out[tag] = value
+    return out
+
+
+def read_xml(path: Path, text: str, notes: list) -> Source:
+    """A GeoReport v2 `requests.xml`: `<service_requests>` holding `<request>` elements."""
+    import xml.etree.ElementTree as ET
+
+    if re.search(r"<!(DOCTYPE|ENTITY)", text):
+        raise InvalidInput(f"{path}: XML with a DOCTYPE or entities is not read (GeoReport v2 has none)")
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise InvalidInput(f"{path}:{exc.position[0]}: not XML: {str(exc).split(':')[0]}") from None
+    tag = root.tag.rsplit("}", 1)[-1]
+    if tag == "error" or tag == "errors":
+        raise InvalidInput(f"{path}:1: an Open311 error response, not requests")
+    requests = [root] if tag == "request" else [child for child in root if child.tag.rsplit("}", 1)[-1] == "request"]
+    starts = [m.start() for m in re.finditer(r"<request[\s>]", text)]
+    lines = [text.count("\n", 0, at) + 1 for at in starts] if len(starts) == len(requests) else list(range(1, len(requests) + 1))
+    items = [_xml_value(element) for element in requests]
+    return _rows(path, lines, items, notes)
+
+
+def read_json(path: Path, text: str, notes: list) -> Source:
+    """An Open311 requests.json: a list of requests, or an object holding one (or a single request)."""
     data = _json_load(text, path)
     if isinstance(data, dict):
         for key in ("service_requests", "requests", "request"):
@@ -202,6 +250,10 @@ def read_json(path: Path) -> Source:
     if not isinstance(data, list):
         raise InvalidInput(f"{path}:1: expected a list of requests")
     lines = _object_lines(text, len(data)) if text.lstrip().startswith("[") else list(range(1, len(data) + 1))
+    return _rows(path, lines, data, notes)
+
+
+def _rows(path: Path, lines: list, data: list, notes: list) -> Source:
     rows, repaired = [], 0
     for line, item in zip(lines, data):
         if not isinstance(item, dict):

@@ -238,7 +238,7 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
     if due is None:
         tclass = store.catalog.classes[p["time_limit"]]
         due = clock.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
-    fields = {"limit_from": p["limit_from"], "due": timeutil.fmt(due)}
+    fields = {"limit_from": p["limit_from"], "due": timeutil.fmt(due) if due else None}
     if p.get("frequent_from"):
         fields["frequent_from"] = p["frequent_from"]
     intake_event = make_event(case, "intake", p["actor"], p["received"], fields)

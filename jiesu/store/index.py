@@ -185,9 +185,12 @@ class Index:
         self.notes: list[str] = getattr(store, "notes", [])
 
     # --- opening ----------------------------------------------------------------------------
+    def _fingerprint(self, catalog_key: str | None) -> str:
+        return f"{catalog_key or 'unreadable'}|{self.store.settings.get('timezone')}"
+
     def _open(self, create: bool) -> sqlite3.Connection | None:
         # rows depend on the catalog and on the office's time zone (local dates, working time)
-        fingerprint = f"{self.store.catalog_key or 'unreadable'}|{self.store.settings.get('timezone')}"
+        fingerprint = self._fingerprint(self.store.catalog_key)
         reason = None
         if self.path.exists():
             try:
@@ -355,6 +358,22 @@ class Index:
                     db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
                     db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", with_commit(rows, new_head))
                     db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True)
+
+    def carry_over(self, old_catalog_key: str | None) -> None:
+        """Keep the index across a catalog change that only added entries (an import's section):
+        restamp it with the new catalog rather than rebuild it on the next read."""
+        if not self.path.exists() or old_catalog_key is None:
+            return
+        try:
+            db = sqlite3.connect(self.path, timeout=30)
+            try:
+                with db:
+                    db.execute("UPDATE meta SET value = ? WHERE key = 'catalog' AND value = ?",
+                               (self._fingerprint(self.store.catalog_key), self._fingerprint(old_catalog_key)))
             finally:
                 db.close()
         except sqlite3.DatabaseError:
