@@ -25,6 +25,10 @@ GARBAGE = "env.garbage.unregulated-collection"
 ETERNAL = "dragon-gate/eternal-town"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the current output")
 
