@@ -79,8 +79,9 @@ def import_(ctx, file, mapping, batch, fmt, store_opt, actor_opt):
 
 
 @command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "open311"]), default="csv", show_default=True,
-              help="csv: one row per case; jsonl: whole cases; open311: GeoReport v2 requests.json + services.json.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "open311", "parquet"]), default="csv", show_default=True,
+              help="csv: one row per case; jsonl: whole cases; open311: GeoReport v2 requests.json + services.json; "
+                   "parquet: cases/ and events/ datasets in the --out folder.")
 @click.option("--since", metavar="DATE", help="Only cases received on or after this day (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only cases received on or before this day.")
 @click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder gets every file.")
@@ -97,10 +98,15 @@ def export(ctx, fmt, since, until, out, store_opt, actor_opt):
     Examples:
       jiesu export --format csv --since 2021-11-01 --until 2021-11-30 --out november.csv
       jiesu export --format open311 --out open311/
+      jiesu export --format parquet --out /data/hotline-parquet
     """
     from jiesu.interop.export import run_export
 
     store, _ = open_for(ctx, store_opt, actor_opt, need_actor=False)
+    if fmt == "parquet":
+        from jiesu.cli.city import export_parquet_command
+
+        return export_parquet_command(store, since, until, out)
     result = run_export(store, fmt, since, until, out)
     if result["text"] is not None:
         click.echo(result["text"], nl=False)
