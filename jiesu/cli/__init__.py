@@ -31,6 +31,8 @@ COMMANDS = {
     "init": "admin", "demo": "admin", "merge-driver": "admin",
     # sharing and retention
     "sync": "sync", "renumber": "sync", "purge-private": "sync",
+    # city scale
+    "hub": "city",
 }
 SECTIONS = (
     ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
@@ -39,6 +41,7 @@ SECTIONS = (
     ("Assessment and reports", ("rank", "report")),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
+    ("City scale", ("hub",)),
 )
 
 

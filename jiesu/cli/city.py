@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from jiesu.cli.util import command_registry, say
+import click
+
+from jiesu.cli.util import command_registry, get_store, note, say, store_options
 from jiesu.errors import InvalidInput
 
 COMMANDS, command = command_registry()
@@ -29,3 +31,70 @@ def export_parquet_command(store, since, until, out) -> None:
         print(file=sys.stderr)
     say(f"wrote {result['written']} of {result['partitions']} month partition(s) to {result['folder']} "
          f"({result['cases']} case(s), {result['events']} event(s)); removed {result['removed']}")
+
+
+@click.group("hub")
+def hub():
+    """A hub: one read-only view of many member stores (one per district or office).
+
+    \b
+    Examples:
+      jiesu hub init city-hub --member dongcheng=ssh://hotline.example/dongcheng.git \\
+                              --member xicheng=ssh://hotline.example/xicheng.git
+      jiesu --store city-hub hub refresh
+      jiesu --store city-hub rank --month 2021-10
+    """
+
+
+COMMANDS["hub"] = hub
+
+
+@hub.command("init")
+@click.argument("directory", metavar="DIR")
+@click.option("--member", "specs", multiple=True, metavar="NAME=URL", required=True,
+              help="A member store: its name in the hub and the address git fetches it from (repeat).")
+@click.option("--name", help="The hub's name.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of reports.")
+def hub_init(directory, specs, name, lang):
+    """Make a hub in DIR (new or empty) and fetch its members.
+
+    Each member is fetched with plain `git fetch` into the hub's own refs; nothing is merged and
+    nothing is ever written to a member. Members must agree on unit ids and time zone, and each
+    office's cases must live in one member; otherwise nothing is made and each disagreement is
+    named.
+
+    \b
+    Example:
+      jiesu hub init city-hub --member dongcheng=/srv/jiesu/dongcheng --member xicheng=/srv/jiesu/xicheng
+    """
+    from jiesu.hub.compose import init_hub
+
+    store, summary = init_hub(directory, specs, name=name, lang=lang)
+    _tell(summary)
+    say(f"hub made in {store.root} with {len(summary['members'])} member(s); read it with `jiesu --store {store.root} list`")
+
+
+@hub.command("refresh")
+@store_options
+@click.pass_context
+def hub_refresh(ctx, store_opt, actor_opt):
+    """Fetch every member and bring the hub up to date (only what changed since the last refresh).
+
+    \b
+    Example:
+      jiesu --store city-hub hub refresh
+    """
+    from jiesu.hub.compose import refresh
+
+    store = get_store(ctx, store_opt)
+    summary = refresh(store, progress=(lambda text: note(text)) if sys.stderr.isatty() else None)
+    _tell(summary)
+    say("hub up to date" + ("" if summary["changed"] else " (no member changed)"))
+
+
+def _tell(summary: dict) -> None:
+    for text in summary["notes"]:
+        note(text)
+    for name, info in summary["members"].items():
+        say(f"{name}: {info['commit'][:10]}, {info['cases_changed']} case file(s) new or changed, "
+            f"{info['cases_removed']} removed")

@@ -46,6 +46,13 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
     if reveal:
         ref = (case.get("complainant") or {}).get("ref")
         private = (store.private.read(ref) if ref else None) or {}
+    member = None
+    if store.settings.get("hub"):  # a hub names the member store the case lives in
+        from jiesu.hub import member_of, offices
+
+        member = member_of(case_id, offices(store))
+        if fmt != "json":
+            click.echo(f"member: {member or '—'}")
     if fmt == "yaml":
         text = store.case_path(case_id).read_text("utf-8")
         if private:
@@ -56,7 +63,7 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
             )
         click.echo(text, nl=False)
     elif fmt == "json":
-        emit_json(views.case_json(case, store, private))
+        emit_json(dict(views.case_json(case, store, private), **({"member": member} if member else {})))
     else:
         click.echo(views.case_text(case, store, private), nl=False)
 
@@ -90,14 +97,16 @@ def list_(ctx, statuses, unit, district, category, since, until, overdue, limit,
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":
-        click.echo(csv_text(rows, list(queries.LIST_KEYS)), nl=False)
+        click.echo(csv_text(rows, list(queries.LIST_KEYS) + (["member"] if store.settings.get("hub") else [])), nl=False)
     else:
         from jiesu.textwidth import clip
 
+        hub = bool(store.settings.get("hub"))
         table = [[r["id"], r["status"] + (" !" if r["overdue"] else ""), clip(r["title"] or "", 40), r["lead"] or "—",
                   timeutil.display(timeutil.load(r["received"]), store.tz),
-                  timeutil.display(timeutil.load(r["due"]), store.tz)] for r in rows]
-        click.echo(table_text(table, ["id", "status", "title", "lead", "received", "due"]))
+                  timeutil.display(timeutil.load(r["due"]), store.tz)] + ([r.get("member") or "—"] if hub else [])
+                 for r in rows]
+        click.echo(table_text(table, ["id", "status", "title", "lead", "received", "due"] + (["member"] if hub else [])))
         click.echo(f"{len(rows)} case(s)" + ("; ! = overdue" if any(r["overdue"] for r in rows) else ""))
 
 

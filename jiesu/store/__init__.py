@@ -86,7 +86,10 @@ class Store:
         lang = data.get("lang", "en")
         if lang not in LANGS:
             raise StoreError(f"{SETTINGS}:{data.lines.get('lang', 1)}: lang {lang!r}: allowed en, zh")
-        return {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office}
+        settings = {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office}
+        if isinstance(data.get("hub"), dict):  # a hub: a read-only view of member stores (jiesu.hub)
+            settings["hub"] = data["hub"]
+        return settings
 
     def _clone_office(self) -> str | None:
         """This clone's own office code (`git config jiesu.office`), when it differs from jiesu.yaml.
@@ -294,6 +297,10 @@ class Transaction:
         self._lock = store.lock(what)
 
     def __enter__(self):
+        if self.store.settings.get("hub"):
+            from jiesu.hub import refusal
+
+            raise refusal(self.store)
         self._lock.__enter__()
         try:
             if (self.store.root / ".git" / "MERGE_HEAD").exists():
