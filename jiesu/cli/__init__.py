@@ -32,7 +32,7 @@ COMMANDS = {
     # sharing and retention
     "sync": "sync", "renumber": "sync", "purge-private": "sync",
     # city scale
-    "hub": "city",
+    "hub": "city", "archive": "city", "unarchive": "city",
 }
 SECTIONS = (
     ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
@@ -41,7 +41,7 @@ SECTIONS = (
     ("Assessment and reports", ("rank", "report")),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
-    ("City scale", ("hub",)),
+    ("City scale", ("hub", "archive", "unarchive")),
 )
 
 

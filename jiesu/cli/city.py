@@ -1,4 +1,4 @@
-"""City-scale commands: the Parquet export (reached through `export --format parquet`)."""
+"""City-scale commands: hub, archive, unarchive, and the Parquet export (`export --format parquet`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from jiesu.cli.util import command_registry, get_store, note, say, store_options
+from jiesu.cli.util import (
+    command_registry,
+    get_store,
+    note,
+    open_for,
+    say,
+    store_options,
+)
 from jiesu.errors import InvalidInput
 
 COMMANDS, command = command_registry()
@@ -98,3 +105,47 @@ def _tell(summary: dict) -> None:
     for name, info in summary["members"].items():
         say(f"{name}: {info['commit'][:10]}, {info['cases_changed']} case file(s) new or changed, "
             f"{info['cases_removed']} removed")
+
+
+@command("archive")
+@click.option("--before", required=True, metavar="DATE", help="Archive final cases received before this day (YYYY-MM-DD).")
+@click.argument("case_ids", nargs=-1, metavar="[ID]...")
+@store_options
+@click.pass_context
+def archive(ctx, before, case_ids, store_opt, actor_opt):
+    """Move final cases received before DATE into archive stores (archive/<year>/).
+
+    Final: evaluated, rejected, merged, or closed longer than `archive_after` (jiesu.yaml, default
+    30d). With IDs, only those cases, each of which must be final. Archived cases are still found
+    by show, log, list, rank and the reports; `jiesu unarchive ID` brings one back.
+
+    \b
+    Examples:
+      jiesu archive --before 2025-01-01
+      jiesu archive --before 2025-01-01 HL-2411-0007
+    """
+    from jiesu.archive import archive as run
+
+    store, actor = open_for(ctx, store_opt, actor_opt)
+    result = run(store, before, actor, case_ids)
+    where = ", ".join(f"{n} to archive/{y}" for y, n in sorted(result["archives"].items()))
+    say(f"archived {result['archived']} case(s)" + (f" ({where})" if where else "")
+        + (f"; {result['left']} case(s) received before {before} are not final yet and stay" if result["left"] else ""))
+
+
+@command("unarchive")
+@click.argument("case_id", metavar="ID")
+@store_options
+@click.pass_context
+def unarchive(ctx, case_id, store_opt, actor_opt):
+    """Bring an archived case back into the store, so that it can change again.
+
+    \b
+    Example:
+      jiesu unarchive HL-2111-0069
+    """
+    from jiesu.archive import unarchive as run
+
+    store, actor = open_for(ctx, store_opt, actor_opt)
+    result = run(store, case_id, actor)
+    say(f"{result['id']} is back in the store (from {result['archive']})")

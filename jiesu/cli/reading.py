@@ -54,7 +54,7 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
         if fmt != "json":
             click.echo(f"member: {member or '—'}")
     if fmt == "yaml":
-        text = store.case_path(case_id).read_text("utf-8")
+        text = store.case_file(case_id).read_text("utf-8")
         if private:
             from jiesu.store import yamlio
 

@@ -19,7 +19,7 @@ import yaml
 
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.hub import MEMBER, STATE, members
-from jiesu.store import SETTINGS, Store, yamlio
+from jiesu.store import SETTINGS, Store, treediff, yamlio
 from jiesu.store.gitrepo import Git
 
 INCOMING = "refs/hub-incoming"
@@ -146,27 +146,6 @@ def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
     return zones[first], notes
 
 
-def _changes(git: Git, old: str | None, new: str) -> list[tuple[str, str | None, str]]:
-    """(path, blob or None when removed, mode) under cases/ between two member commits."""
-    out = []
-    if old:
-        proc = git.run("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new, "--", "cases/", check=False)
-        if proc.returncode == 0:
-            fields = proc.stdout.split("\0")
-            for i in range(0, len(fields) - 1, 2):
-                meta, path = fields[i].split(), fields[i + 1]
-                if len(meta) >= 5 and path.endswith(".yaml"):
-                    out.append((path, None if meta[4] == "D" else meta[3], meta[1]))
-            return out
-    for entry in git.run("ls-tree", "-r", "-z", new, "--", "cases/").stdout.split("\0"):
-        if entry:
-            meta, path = entry.split("\t", 1)
-            mode, kind, blob = meta.split()
-            if kind == "blob" and path.endswith(".yaml"):
-                out.append((path, blob, mode))
-    return out
-
-
 def _office(path: str) -> str:
     return path.rsplit("/", 1)[-1].split("-", 1)[0]
 
@@ -209,7 +188,13 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
             index_file = store.root / ".git" / INDEX
             if not index_file.exists():
                 known = {}  # compose from scratch
-            changes = {name: _changes(git, (known.get(name) or {}).get("commit"), commit) for name, commit in heads.items()}
+            changes = {}
+            for name, commit in heads.items():
+                found, full = treediff.changes(git, (known.get(name) or {}).get("commit"), commit)
+                if full and known.get(name):
+                    raise StoreError(f"member {name}: its earlier commit cannot be compared with the new one "
+                                     "(was its history rewritten?)", hint="make the hub again with `jiesu hub init`")
+                changes[name] = found
             owner = {}
             for name in heads:
                 found = set((known.get(name) or {}).get("offices") or [])

@@ -193,20 +193,32 @@ class Store:
             return True
         return self.case_path(case_id).is_file()
 
-    def _checked(self, case_id: str) -> tuple[Path, str]:
+    def _checked(self, case_id: str, archived: bool = False) -> tuple[Path, str]:
         rel = self.case_relpath(case_id)
         path = self.root / rel
         if path.is_symlink():
             raise StoreError(f"{rel}: is a symbolic link; case files must be regular files", hint="run `jiesu verify`")
         if not path.is_file():
+            from jiesu.store import archives
+
+            found = archives.case_file(self.root, rel)
+            if found and archived:
+                return found[1], f"{archives.FOLDER}/{found[0]}/{rel}"
+            if found:
+                raise InvalidInput(f"{case_id} is archived in {archives.FOLDER}/{found[0]}/ and cannot change there",
+                                   hint=f"bring it back first: jiesu unarchive {case_id}")
             raise CaseNotFound(f"no case {case_id} in this store", hint="list cases with `jiesu list`")
         if not path.resolve().is_relative_to(self.root):
             raise StoreError(f"{rel}: resolves outside the store; refusing to read it")
         return path, rel
 
+    def case_file(self, case_id: str) -> Path:
+        """The file of a case: in `cases/`, or in an archive store (`jiesu archive`)."""
+        return self._checked(case_id, archived=True)[0]
+
     def load_case(self, case_id: str) -> dict:
-        """A case as plain data, through the fast safe loader."""
-        path, rel = self._checked(case_id)
+        """A case as plain data, through the fast safe loader (archived cases too)."""
+        path, rel = self._checked(case_id, archived=True)
         data = yamlio.load_file(path, rel)
         if not isinstance(data, dict):
             raise StoreError(f"{rel}:1: a case file must be a mapping")

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 from jiesu import timeutil
-from jiesu.store import yamlio
+from jiesu.store import archives, yamlio
 from jiesu.summary import summarize
 
 VERSION = f"8/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
@@ -218,6 +218,7 @@ class Index:
             db = self._open(create=True)
             try:
                 self._refresh(db, progress_factory)
+                archives.refresh_index(self, db)  # cases moved to archive stores stay readable
                 return db
             except sqlite3.DatabaseError:
                 db.close()
