@@ -126,6 +126,7 @@ def archive(store, before: str, actor: str, ids=()) -> dict:
             if IGNORE_LINE not in text.splitlines():
                 tx.write(".gitignore", text + ("" if text.endswith("\n") or not text else "\n") + IGNORE_LINE + "\n")
             paths = [path for _, path, _ in chosen]
+            archives.adopt_rows(store, {path: path.split("/")[1] for path in paths}, commits)
             tx.paths.extend(paths)  # journaled once for the whole run, then removed
             tx._journal()
             for path in paths:
@@ -135,6 +136,7 @@ def archive(store, before: str, actor: str, ids=()) -> dict:
             sha = tx.commit(f"archive {len(chosen)} case(s) received before {before}\n\n{counts}\n\n"
                             f"Jiesu-Action: archive\nJiesu-Actor: {actor}\n{trailers}", actor)
         except BaseException:
+            (store.jiesu_dir / "index.sqlite").unlink(missing_ok=True)  # it may hold rows of the archives undone
             for folder in made:
                 shutil.rmtree(folder, ignore_errors=True)
             for year, head in reset.items():

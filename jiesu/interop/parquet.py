@@ -204,8 +204,7 @@ def events_of(root: str, env: dict, items: list) -> list[dict]:
     blobs = _Blobs(root, env)
     out = []
     try:
-        for path, blob in items:
-            data = blobs.read(blob)
+        for (path, _), data in zip(items, blobs.stream([blob for _, blob in items])):
             try:
                 case = yamlio.load((data or b"").decode("utf-8"), path)
             except (UnicodeDecodeError, yamlio.YamlProblem):

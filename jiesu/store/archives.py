@@ -68,3 +68,42 @@ def refresh_index(index, db) -> None:
             db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, head))
 
+
+
+def adopt_rows(store, moved: dict, heads: dict) -> None:
+    """Give the read index the rows of cases just moved into archives, copied from their rows in the
+    store (same blob, same row, new path), so the next read does not parse them again.
+
+    `moved`: store path → archive year; `heads`: year → the archive's new commit. Only an index
+    that reflects the store's HEAD is touched; any other is brought up to date by the next read.
+    """
+    import sqlite3
+
+    from jiesu.store.index import COLUMNS
+
+    path = store.jiesu_dir / "index.sqlite"
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            if meta.get("head") != (store.git.head() or "") or any(meta.get(f"archive:{y}", "") != _before(store, y)
+                                                                    for y in heads):
+                return
+            rest = ", ".join(COLUMNS[1:])
+            with db:
+                db.executemany(f"INSERT OR REPLACE INTO cases SELECT ? || path, {rest} FROM cases WHERE path = ?",
+                               [(f"{FOLDER}/{year}/", p) for p, year in moved.items()])
+                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(f"archive:{y}", sha) for y, sha in heads.items()])
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        path.unlink(missing_ok=True)
+
+
+def _before(store, year: str) -> str:
+    """The commit of an archive before this run (its parent), or "" for a new archive."""
+    git = Git(Path(store.root) / FOLDER / year)
+    proc = git.run("rev-parse", "-q", "--verify", "HEAD~1", check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else ""
