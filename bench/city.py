@@ -76,10 +76,14 @@ def a_day(root: Path, count: int, seed: int, notes: int = 0) -> None:
     path.write_text(json.dumps(requests), "utf-8")
     jiesu(root, "intake", "--from", path)
     if notes:
-        rows = json.loads(jiesu(root, "list", "--since", NOW[:8] + "01", "--format", "json", "--limit", str(notes),
-                                capture=True)["stdout"])
+        rows = json.loads(jiesu(root, "list", "--since", NOW[:8] + "01", "--status", "accepted", "--format", "json",
+                                "--limit", str(notes), capture=True)["stdout"])
         for row in rows[:notes]:
             jiesu(root, "note", row["id"], "Called again")
+
+
+def log(name: str, value) -> None:
+    print(f"{name}: {json.dumps(value)}", file=sys.stderr, flush=True)
 
 
 def median(runs, key="seconds"):
@@ -93,26 +97,35 @@ def bench_hub(base: Path, cases: int, members: int, day: int) -> dict:
     for i, name in enumerate(names):
         gen += generate(base / f"member-{name}", cases // members, f"D{i + 1:02d}", 1000 + i)
     out["generate_members_s"] = gen
+    log("generate_members_s", out["generate_members_s"])
     hub = base / "hub"
     shutil.rmtree(hub, ignore_errors=True)
     specs = [a for n in names for a in ("--member", f"{n}={base / f'member-{n}'}")]
     r = run_timed([*jiesu_cmd(), "hub", "init", str(hub), *specs], env_for(hub))
     out["hub_init"] = (r["seconds"], r["rss_mb"])
+    log("hub_init", out["hub_init"])
     r = jiesu(hub, "list", "--limit", "1", sample_tree=True)
     out["hub_cold_index"] = (r["seconds"], r.get("tree_rss_mb", r["rss_mb"]))
+    log("hub_cold_index", out["hub_cold_index"])
     runs = [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)]
     out["hub_rank"] = (median(runs), max(x["rss_mb"] for x in runs))
+    log("hub_rank", out["hub_rank"])
     runs = [jiesu(hub, "hub", "refresh") for _ in range(3)]
     out["hub_refresh_nothing"] = (median(runs), max(x["rss_mb"] for x in runs))
+    log("hub_refresh_nothing", out["hub_refresh_nothing"])
     for i, name in enumerate(names):
         a_day(base / f"member-{name}", day, seed=i)
     r = jiesu(hub, "hub", "refresh")
     out["hub_refresh_day"] = (r["seconds"], r["rss_mb"])
+    log("hub_refresh_day", out["hub_refresh_day"])
     r = jiesu(hub, "rank", "--month", "2025-05")
     out["hub_rank_after_day"] = (r["seconds"], r["rss_mb"])
+    log("hub_rank_after_day", out["hub_rank_after_day"])
     runs = [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)]
     out["hub_rank_warm_after_day"] = (median(runs), max(x["rss_mb"] for x in runs))
+    log("hub_rank_warm_after_day", out["hub_rank_warm_after_day"])
     out["hub_git_objects_bytes"] = du(hub / ".git" / "objects")
+    log("hub_git_objects_bytes", out["hub_git_objects_bytes"])
     return out
 
 
@@ -120,31 +133,43 @@ def bench_store(base: Path, cases: int, members: int, day: int) -> dict:
     out: dict = {}
     root = base / f"single-{cases}"
     out["generate_s"] = generate(root, cases, "HL", 12345)
+    log("generate_s", out["generate_s"])
     jiesu(root, "list", "--limit", "1")  # the index, built once, untimed here
     out["bytes_git"] = du(root / ".git" / "objects")
+    log("bytes_git", out["bytes_git"])
     out["bytes_worktree"] = du(root / "cases")
+    log("bytes_worktree", out["bytes_worktree"])
     out["bytes_index"] = (root / ".jiesu" / "index.sqlite").stat().st_size
+    log("bytes_index", out["bytes_index"])
     out["commits"] = int(subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=root, capture_output=True, text=True,
                                         check=True).stdout)
+    log("commits", out["commits"])
     export = base / f"parquet-{cases}"
     shutil.rmtree(export, ignore_errors=True)
     r = jiesu(root, "export", "--format", "parquet", "--out", export, sample_tree=True, capture=True)
     out["parquet_full"] = (r["seconds"], r.get("tree_rss_mb", r["rss_mb"]), r["stdout"].strip())
+    log("parquet_full", out["parquet_full"])
     out["parquet_bytes"] = du(export)
+    log("parquet_bytes", out["parquet_bytes"])
     r = jiesu(root, "export", "--format", "parquet", "--out", export, capture=True)
     out["parquet_nothing"] = (r["seconds"], r["rss_mb"], r["stdout"].strip())
+    log("parquet_nothing", out["parquet_nothing"])
     a_day(root, day * members, seed=99, notes=day)
     r = jiesu(root, "export", "--format", "parquet", "--out", export, sample_tree=True, capture=True)
     out["parquet_day"] = (r["seconds"], r.get("tree_rss_mb", r["rss_mb"]), r["stdout"].strip())
+    log("parquet_day", out["parquet_day"])
     copy = base / f"archive-{cases}"
     shutil.rmtree(copy, ignore_errors=True)
     subprocess.run(["cp", "-a", str(root), str(copy)], check=True)
     subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=copy, check=False)
     r = jiesu(copy, "archive", "--before", "2024-06-30", capture=True)
     out["archive"] = (r["seconds"], r["rss_mb"], r["stdout"].strip())
+    log("archive", out["archive"])
     out["archive_worktree_after"] = du(copy / "cases")
+    log("archive_worktree_after", out["archive_worktree_after"])
     r = jiesu(copy, "rank", "--month", "2024-03")
     out["rank_archived_month"] = (r["seconds"], r["rss_mb"])
+    log("rank_archived_month", out["rank_archived_month"])
     return out
 
 
