@@ -153,6 +153,10 @@ def test_rerun_rewrites_only_the_changed_month(demo, tmp_path):
     assert november.read_bytes() != before[2]
     events = ds.dataset(out / "events", partitioning="hive").to_table().to_pylist()
     assert [e["action"] for e in events if e["case_id"] == nov_case][-1] == "note"
+    # the rows kept from the earlier run and the rows read again make up every event, once
+    copied = Store(copy)
+    expected = sorted((c["id"], i) for c in listed(copied) for i in range(len(copied.load_case(c["id"])["events"])))
+    assert sorted((e["case_id"], e["seq"]) for e in events) == expected
 
 
 def test_refuses_a_folder_it_did_not_write(demo, tmp_path):

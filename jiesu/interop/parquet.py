@@ -85,6 +85,7 @@ CASE_COLUMNS = (
     ("assess_accepted_on_time", "bool", "accepted within its class's acceptance time"),
     ("assess_scheme", "string", "weight scheme"),
     ("assess_value", "double", "the case's composite value 0–1 (unit score = 100 × mean over reached cases)"),
+    ("blob", "string", "git blob id of the case file the row was read from (what a re-run compares)"),
 )
 EVENT_COLUMNS = (
     ("case_id", "string", "the case"),
@@ -264,10 +265,32 @@ def _partition(out: Path, dataset: str, month: str) -> Path:
     return out / dataset / f"year={int(year)}" / f"month={int(mon)}"
 
 
-def _write_table(pa, path: Path, rows: list[dict], schema) -> None:
+def _unchanged_events(pa, out: Path, month: str, items: list) -> tuple[object, list]:
+    """(the earlier export's event rows of the month's cases whose file did not change, or None;
+    the (path, blob) of the cases to read again): a re-run parses only what changed."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(rows, schema=schema)
+    cases_file = _partition(out, "cases", month) / "part-0.parquet"
+    events_file = _partition(out, "events", month) / "part-0.parquet"
+    try:
+        before = pq.read_table(cases_file, columns=["id", "blob"]).to_pydict()
+        events = pq.read_table(events_file)
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        return None, items
+    if events.schema != _schema(pa, EVENT_COLUMNS):
+        return None, items
+    known = set(zip(before["id"], before["blob"]))
+    same = [(p, b) for p, b in items if (p.rsplit("/", 1)[-1][:-5], b) in known]
+    changed = [(p, b) for p, b in items if (p.rsplit("/", 1)[-1][:-5], b) not in known]
+    keep = pa.array([p.rsplit("/", 1)[-1][:-5] for p, _ in same], pa.string())
+    return events.filter(pc.is_in(events["case_id"], value_set=keep)), changed
+
+
+def _write_table(pa, path: Path, rows, schema) -> None:
+    import pyarrow.parquet as pq
+
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
     path.mkdir(parents=True, exist_ok=True)
     tmp = path / ".part-0.parquet.tmp"
     pq.write_table(table, tmp, compression="zstd")
@@ -308,14 +331,17 @@ def export_parquet(store, out: str, progress=None) -> dict:
         lo = timeutil.local(datetime(year, mon, 1).date(), datetime.min.time(), tz).timestamp()
         ny, nm = (year + 1, 1) if mon == 12 else (year, mon + 1)
         hi = timeutil.local(datetime(ny, nm, 1).date(), datetime.min.time(), tz).timestamp()
-        rows = index.select("row, assess", "received_ts >= ? AND received_ts < ?", (lo, hi), order="received_ts, id")
-        cases = [case_record(marshal.loads(r), marshal.loads(a) if a else None, catalog, tz) for r, a in rows]
-        events = _read_events(store, months[month])
-        events.sort(key=lambda e: (e["case_id"], e["seq"]))
+        rows = index.select("row, assess, blob", "received_ts >= ? AND received_ts < ?", (lo, hi), order="received_ts, id")
+        cases = [dict(case_record(marshal.loads(r), marshal.loads(a) if a else None, catalog, tz), blob=b) for r, a, b in rows]
+        kept, changed = _unchanged_events(pa, target, month, months[month])
+        events = pa.Table.from_pylist(_read_events(store, changed), schema=event_schema)
+        if kept is not None:
+            events = pa.concat_tables([kept, events])
+        events = events.sort_by([("case_id", "ascending"), ("seq", "ascending")])
         _write_table(pa, _partition(target, "cases", month), cases, case_schema)
         _write_table(pa, _partition(target, "events", month), events, event_schema)
         written_cases += len(cases)
-        written_events += len(events)
+        written_events += events.num_rows
         if progress:
             progress(n, len(todo), month)
     for month in gone:
