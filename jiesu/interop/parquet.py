@@ -34,7 +34,7 @@ from jiesu.store.index import Index, _Blobs
 
 MARKER = "_jiesu_export.json"
 FORMAT = "jiesu-parquet"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cases carry their blob id
 INSTALL_HINT = "pip install 'jiesu[parquet]'"
 PARALLEL_FROM = 2000
 
