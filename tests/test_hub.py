@@ -122,3 +122,12 @@ def test_member_options_are_checked(tmp_path):
         with pytest.raises(Exception, match=match):
             init_hub(tmp_path / "hub", specs)
         assert not (tmp_path / "hub").exists()
+
+
+def test_a_member_with_an_unreadable_catalog_is_named(city, tmp_path):
+    a, b, _ = city
+    (b.store.root / "catalog" / "units.yaml").write_text("units: [unclosed\n", "utf-8")
+    git(b.store.root, "commit", "-qam", "broken catalog")
+    with pytest.raises(Exception, match="member xicheng: catalog/units.yaml is not readable YAML"):
+        init_hub(tmp_path / "hub", [f"dongcheng={a.store.root}", f"xicheng={b.store.root}"])
+    assert not (tmp_path / "hub").exists()

@@ -98,9 +98,12 @@ def _fetch(git: Git, member: dict) -> str:
     return git.out("rev-parse", ref).strip()
 
 
-def _units(git: Git, commit: str) -> dict:
+def _units(git: Git, commit: str, name: str) -> dict:
     data = git.show_file(commit, "catalog/units.yaml")
-    doc = yaml.safe_load(data.decode("utf-8")) if data else None
+    try:
+        doc = yaml.safe_load(data.decode("utf-8")) if data else None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise HubConflict(f"member {name}: catalog/units.yaml is not readable YAML; nothing was changed") from None
     entries = (doc or {}).get("units") if isinstance(doc, dict) else None
     return {str(u.get("id")): (u.get("kind"), u.get("parent")) for u in entries or [] if isinstance(u, dict)}
 
@@ -120,7 +123,7 @@ def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
     if problems:
         raise HubConflict(problems[0], hint="; ".join(problems[1:]) or None)
     first = next(iter(heads))
-    reference = _units(git, heads[first])
+    reference = _units(git, heads[first], first)
     blobs = {name: git.out("rev-parse", f"{commit}:catalog").strip() for name, commit in heads.items()}
     for name, commit in heads.items():
         if name == first:
@@ -129,7 +132,7 @@ def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
             problems.append(f"member {name}: time zone {zones[name]}, member {first}: {zones[first]}")
         if blobs[name] == blobs[first]:
             continue
-        mine = _units(git, commit)
+        mine = _units(git, commit, name)
         extra = sorted(set(mine) - set(reference))
         missing = sorted(set(reference) - set(mine))
         moved = sorted(u for u in set(mine) & set(reference) if mine[u] != reference[u])
