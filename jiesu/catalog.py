@@ -55,6 +55,7 @@ class Unit:
     name: dict
     population: int | None = None
     communities: dict = field(default_factory=dict)
+    code: str | None = None  # the official division code, where the catalog gives one
 
     @property
     def is_local(self) -> bool:
@@ -162,6 +163,7 @@ class Catalog:
     units: dict
     tags: dict
     assessment: Assessment
+    _local_names: dict | None = field(default=None, repr=False, compare=False)
 
     # --- lookups ---------------------------------------------------------------------------
     def unit(self, unit_id: str, field_name: str = "unit") -> Unit:
@@ -281,6 +283,24 @@ class Catalog:
         if entry is None:
             return code
         return entry.name.get(lang) or entry.name.get("en") or code
+
+    def unit_label(self, unit_id: str, lang: str = "en") -> str:
+        """A unit's name, followed by its district's when another street or town has the same name
+        (a city has two 八里庄街道), so that rankings of hundreds of units stay unambiguous."""
+        name = self.name("units", unit_id, lang)
+        unit = self.units.get(unit_id)
+        if unit is None or not unit.is_local:
+            return name
+        if self._local_names is None:
+            counts: dict = {}
+            for u in self.units.values():
+                if u.is_local:
+                    for value in u.name.values():
+                        counts[value] = counts.get(value, 0) + 1
+            self._local_names = counts
+        if self._local_names.get(name, 0) < 2:
+            return name
+        return f"{name} ({self.name('units', unit.parent, lang)})"
 
 
 def _prefixes(code: str) -> list[str]:
@@ -586,7 +606,8 @@ def load_catalog(directory: Path) -> Catalog:
             if c["id"] in communities:
                 problems.add(_file(e, "units"), _line(c), f"{e['id']}: duplicate community {c['id']!r}")
             communities[c["id"]] = _names(c, _file(e, "units"), problems)
-        units[e["id"]] = Unit(e["id"], kind, e.get("parent"), _names(e, _file(e, "units"), problems), pop, communities)
+        code = str(e["code"]) if e.get("code") is not None else None
+        units[e["id"]] = Unit(e["id"], kind, e.get("parent"), _names(e, _file(e, "units"), problems), pop, communities, code)
     for e in unit_entries:
         unit = units[e["id"]]
         if unit.parent is not None and unit.parent not in units:

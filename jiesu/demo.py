@@ -29,6 +29,11 @@ TITLES = {
 }
 
 
+# the Beijing demo: enough requests a day that each of 343 streets and towns has a month to rank
+CITY_PER_DAY = {"beijing": 300}
+CITY_NAMES = {"beijing": "Beijing 12345 city hotline (demo)"}
+
+
 @dataclass
 class Profile:
     """How a unit behaves in the simulation."""
@@ -212,8 +217,8 @@ class Simulation:
                  satisfaction=level, reason=reason)
 
 
-def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345, per_day: int = 30, reports: bool = True,
-               progress: bool = False, office: str = "HL") -> list[str]:
+def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345, per_day: int | None = None, reports: bool = True,
+               progress: bool = False, office: str = "HL", catalog: str = "default") -> list[str]:
     """Create the demo store in `directory`; return lines describing what was built.
 
     Traffic runs from the first day of the previous month (or `days` back) until now, so that the
@@ -221,7 +226,9 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
     """
     import click
 
-    store = ops.init_store(directory, office=office, name="Dragon Gate pilot office (demo)", actor="demo")
+    per_day = per_day or CITY_PER_DAY.get(catalog, 30)
+    name = CITY_NAMES.get(catalog, "Dragon Gate pilot office (demo)")
+    store = ops.init_store(directory, office=office, name=name, actor="demo", catalog=catalog)
     rng = random.Random(seed)
     now = store.now()
     end = now

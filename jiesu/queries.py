@@ -85,6 +85,12 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
         if with_clocks:
             item["clocks"] = clocks.row_clocks(marshal.loads(values[-1]), store.catalog, store.tz, now)
         out.append(item)
+    if store.settings.get("hub"):  # a hub shows the member store each case lives in
+        from jiesu.hub import member_of, offices
+
+        table = offices(store)
+        for item in out:
+            item["member"] = member_of(item["id"], table)
     return out
 
 

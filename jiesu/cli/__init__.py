@@ -34,6 +34,8 @@ COMMANDS = {
     "init": "admin", "demo": "admin", "merge-driver": "admin",
     # sharing and retention
     "sync": "sync", "renumber": "sync", "purge-private": "sync",
+    # city scale
+    "hub": "city", "archive": "city", "unarchive": "city",
 }
 SECTIONS = (
     ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
@@ -43,6 +45,7 @@ SECTIONS = (
     ("Governance", ("stats", "hotspots", "callers", "similar", "theme")),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
+    ("City scale", ("hub", "archive", "unarchive")),
 )
 
 

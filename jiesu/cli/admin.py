@@ -18,8 +18,10 @@ COMMANDS, command = command_registry()
 @click.option("--tz", default="Asia/Shanghai", show_default=True, help="Time zone of the office (IANA name).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of reports.")
 @click.option("--clone", "clone_url", metavar="URL", help="Join a shared store: clone it, with this office's own id prefix.")
+@click.option("--catalog", "catalog_name", type=click.Choice(["default", "beijing"]), default="default", show_default=True,
+              help="Units to start with: a fictional pilot city, or Beijing's 16 districts and 343 streets and towns.")
 @click.pass_context
-def init(ctx, directory, office, name, tz, lang, clone_url):
+def init(ctx, directory, office, name, tz, lang, clone_url, catalog_name):
     """Create a new store: git repository, default catalog, merge driver, private repository.
 
     With --clone URL, the store is a clone of a shared one (another office's, or a common remote):
@@ -30,6 +32,7 @@ def init(ctx, directory, office, name, tz, lang, clone_url):
     Examples:
       jiesu init office --office HL --name "Dragon Gate pilot office" --tz Asia/Shanghai
       jiesu init xicheng --office XC --clone ssh://hotline.example/cases.git
+      jiesu init city --office BJ --catalog beijing
     """
     import os
 
@@ -44,7 +47,7 @@ def init(ctx, directory, office, name, tz, lang, clone_url):
                  "give each desk or office its own code (--office) so that ids never collide")
         return
     actor = (ctx.find_root().obj or {}).get("actor") or os.environ.get("JIESU_ACTOR") or "jiesu"
-    store = ops.init_store(directory, office=office or "HL", name=name, tz=tz, lang=lang, actor=actor)
+    store = ops.init_store(directory, office=office or "HL", name=name, tz=tz, lang=lang, actor=actor, catalog=catalog_name)
     say(f"initialised store {store.office} in {store.root}")
 
 
@@ -52,18 +55,22 @@ def init(ctx, directory, office, name, tz, lang, clone_url):
 @click.argument("directory", default="demo-store", metavar="[DIR]")
 @click.option("--days", type=click.IntRange(1, 366), help="Days of traffic (default: from the 1st of last month to now).")
 @click.option("--seed", default=12345, show_default=True, type=int, help="Random seed (same seed, same store).")
-@click.option("--per-day", default=30, show_default=True, type=click.IntRange(1, 500), help="Requests per day.")
+@click.option("--per-day", type=click.IntRange(1, 5000), help="Requests per day (default 30; 300 with --catalog beijing).")
 @click.option("--no-reports", is_flag=True, help="Do not render reports.")
-def demo(directory, days, seed, per_day, no_reports):
+@click.option("--catalog", "catalog_name", type=click.Choice(["default", "beijing"]), default="default", show_default=True,
+              help="The city: the fictional pilot city, or Beijing's 343 streets and towns (default --per-day 300).")
+def demo(directory, days, seed, per_day, no_reports, catalog_name):
     """Build a complete demo store through the real operations.
 
     \b
-    Example:
+    Examples:
       jiesu demo /tmp/demo --days 30 --seed 7
+      jiesu demo /tmp/city --catalog beijing
     """
     from jiesu.demo import build_demo
 
-    summary = build_demo(directory, days=days, seed=seed, per_day=per_day, reports=not no_reports, progress=sys.stderr.isatty())
+    summary = build_demo(directory, days=days, seed=seed, per_day=per_day, reports=not no_reports, progress=sys.stderr.isatty(),
+                         catalog=catalog_name)
     for line in summary:
         say(line)
 

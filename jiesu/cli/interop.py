@@ -91,8 +91,9 @@ def _export_formats() -> list[str]:
 
 
 @command("export")
-@click.option("--format", "fmt", type=click.Choice(_export_formats()), default="csv", show_default=True,
-              help="csv: one row per case; jsonl: whole cases; open311 / open311-xml: GeoReport v2 requests and services.")
+@click.option("--format", "fmt", type=click.Choice(_export_formats() + ["parquet"]), default="csv", show_default=True,
+              help="csv: one row per case; jsonl: whole cases; open311 / open311-xml: GeoReport v2 requests and services; "
+                   "parquet: cases/ and events/ datasets in the --out folder.")
 @click.option("--since", metavar="DATE", help="Only cases received on or after this day (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only cases received on or before this day.")
 @click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder (created if "
@@ -112,10 +113,15 @@ def export(ctx, fmt, since, until, out, store_opt, actor_opt):
       jiesu export --format csv --since 2021-11-01 --until 2021-11-30 --out november.csv
       jiesu export --format open311 --out open311/
       jiesu export --format open311-xml --out georeport/
+      jiesu export --format parquet --out /data/hotline-parquet
     """
     from jiesu.interop.export import FORMATS, run_export
 
     store, _ = open_for(ctx, store_opt, actor_opt, need_actor=False)
+    if fmt == "parquet":
+        from jiesu.cli.city import export_parquet_command
+
+        return export_parquet_command(store, since, until, out)
     stdout = sys.stdout.buffer if FORMATS[fmt].binary else sys.stdout
     result = run_export(store, fmt, since, until, out, stdout=stdout)
     if out is None:

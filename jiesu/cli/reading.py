@@ -45,8 +45,15 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
     private = None
     if reveal:
         case, private = store.private.reveal(case)
+    member = None
+    if store.settings.get("hub"):  # a hub names the member store the case lives in
+        from jiesu.hub import member_of, offices
+
+        member = member_of(case_id, offices(store))
+        if fmt != "json":
+            click.echo(f"member: {member or '—'}")
     if fmt == "yaml":
-        text = store.case_path(case_id).read_text("utf-8")
+        text = store.case_file(case_id).read_text("utf-8")
         if reveal and store.private.texts(case_id):
             private = dict(private or {}, texts=store.private.texts(case_id))
         if private:
@@ -63,7 +70,7 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
         except views.SHAPE_ERRORS as exc:
             raise views.unshowable(store, case_id, case, exc) from None
         if fmt == "json":
-            emit_json(shown)
+            emit_json(dict(shown, **({"member": member} if member else {})))
         else:
             click.echo(safetext.block(shown), nl=False)
 
@@ -97,14 +104,16 @@ def list_(ctx, statuses, unit, district, category, since, until, overdue, limit,
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":
-        click.echo(csv_text(rows, list(queries.LIST_KEYS)), nl=False)
+        click.echo(csv_text(rows, list(queries.LIST_KEYS) + (["member"] if store.settings.get("hub") else [])), nl=False)
     else:
         from jiesu.textwidth import clip
 
+        hub = bool(store.settings.get("hub"))
         table = [[r["id"], r["status"] + (" !" if r["overdue"] else ""), clip(r["title"] or "", 40), r["lead"] or "—",
                   timeutil.display(timeutil.load(r["received"]), store.tz),
-                  timeutil.display(timeutil.load(r["due"]), store.tz)] for r in rows]
-        click.echo(table_text(table, ["id", "status", "title", "lead", "received", "due"]))
+                  timeutil.display(timeutil.load(r["due"]), store.tz)] + ([r.get("member") or "—"] if hub else [])
+                 for r in rows]
+        click.echo(table_text(table, ["id", "status", "title", "lead", "received", "due"] + (["member"] if hub else [])))
         click.echo(f"{len(rows)} case(s)" + ("; ! = overdue" if any(r["overdue"] for r in rows) else ""))
 
 

@@ -77,6 +77,10 @@ def get_actor(ctx: click.Context, store: Store, explicit: str | None = None) -> 
 
 def open_for(ctx, store_opt, actor_opt=None, need_actor=True):
     store = get_store(ctx, store_opt)
+    if need_actor and store.settings.get("hub"):  # a hub is read-only: name the member to write in
+        from jiesu.hub import refusal
+
+        raise refusal(store, [v for v in ctx.params.values() if isinstance(v, str) and v[:1].isupper() and "-" in v])
     actor = get_actor(ctx, store, actor_opt) if need_actor else None
     return store, actor
 

@@ -18,7 +18,7 @@ from jiesu.ops.common import (
     masked_note,
     refresh_state,
 )
-from jiesu.store import Store, yamlio
+from jiesu.store import Store, archives, yamlio
 
 FIELDS = (
     "title", "channel", "type", "category", "description", "district", "street", "community", "address",
@@ -191,7 +191,7 @@ def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None, take
     prefix = f"{store.office}-{year % 100:02d}{month:02d}-"
     folder = store.root / "cases" / f"{year:04d}" / f"{month:02d}"
     names = [entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml")] if folder.is_dir() else []
-    names += list(taken)
+    names += list(taken) + archives.names_in(store.root, year, month)  # never an archived case's id
     if tx is not None:
         names += list(tx.allocated)
     highest = 0

@@ -13,6 +13,7 @@ from jiesu.errors import InvalidInput, StoreError
 from jiesu.store import LANGS, OFFICE, SETTINGS, Store, leftovers, yamlio
 from jiesu.store.gitrepo import Git
 
+CATALOGS = ("default", "beijing")
 GITIGNORE = "/.jiesu/\n/private/\n/reports/out/\n"
 GITATTRIBUTES = "cases/**/*.yaml merge=jiesu\nthemes/**/*.yaml merge=jiesu\n"
 # settings that keep one commit cheap in a store of 100,000 files and `log ID` fast
@@ -46,9 +47,15 @@ def configure_git(git: Git) -> None:
 
 
 def init_store(directory: str | Path, office: str = "HL", name: str | None = None, tz: str = "Asia/Shanghai",
-               lang: str = "en", actor: str = "jiesu") -> Store:
-    """Create a store in `directory` (created if missing) and commit it."""
+               lang: str = "en", actor: str = "jiesu", catalog: str = "default") -> Store:
+    """Create a store in `directory` (created if missing) and commit it.
+
+    `catalog` picks the units: `default` (a fictional pilot city) or `beijing` (Beijing's 16
+    districts and 343 streets and towns); categories, tags and the rest are the default ones.
+    """
     root = Path(directory).expanduser()
+    if catalog not in CATALOGS:
+        raise InvalidInput(f"--catalog: {catalog!r}; allowed: {', '.join(CATALOGS)}")
     if not OFFICE.match(office or ""):
         raise InvalidInput(f"--office: {office!r} must be 1–10 capital letters or digits, starting with a letter (e.g. HL)")
     timeutil.zone(tz)
@@ -58,7 +65,7 @@ def init_store(directory: str | Path, office: str = "HL", name: str | None = Non
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     try:
-        return _populate(root, office, name, tz, lang, actor)
+        return _populate(root, office, name, tz, lang, actor, catalog)
     except BaseException:
         if created:
             shutil.rmtree(root, ignore_errors=True)
@@ -131,7 +138,7 @@ def _check_out_remote_branch(git: Git) -> None:
             return
 
 
-def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, actor: str) -> Store:
+def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, actor: str, catalog: str = "default") -> Store:
     git = Git(root.resolve())
     if not (root / ".git").exists():
         git.run("init", "-q", "-b", "main")
@@ -142,6 +149,9 @@ def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, act
     for path in (root / "catalog").glob("*"):
         if path.suffix != ".yaml":
             path.unlink()
+    if catalog != "default":  # a named catalog replaces some of the default files (Beijing: units.yaml)
+        for path in data_dir("catalogs").joinpath(catalog).glob("*.yaml"):
+            shutil.copyfile(path, root / "catalog" / path.name)
     (root / "reports").mkdir(exist_ok=True)
     (root / "reports" / "README.md").write_text(
         "# Report templates of this office\n\n"

@@ -370,7 +370,7 @@ def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyCont
     def named(rows):
         for r in rows:
             r = dict(r)
-            r["name"] = r["name"].get(lang) or r["name"]["en"]
+            r["name"] = store.catalog.unit_label(r["unit"], lang)
             yield r
 
     ranking = list(named(streets.ranked))

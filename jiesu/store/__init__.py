@@ -90,7 +90,10 @@ class Store:
         region = data.get("region", "CN")  # where phone numbers without a country code are from
         if not isinstance(region, str) or not re.fullmatch(r"[A-Z]{2}", region):
             raise StoreError(f"{SETTINGS}:{data.lines.get('region', 1)}: region {region!r}: expected a two-letter country code such as CN or US")
-        return {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office, "region": region}
+        settings = {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office, "region": region}
+        if isinstance(data.get("hub"), dict):  # a hub: a read-only view of member stores (jiesu.hub)
+            settings["hub"] = data["hub"]
+        return settings
 
     def _clone_office(self) -> str | None:
         """This clone's own office code (`git config jiesu.office`), when it differs from jiesu.yaml.
@@ -194,8 +197,19 @@ class Store:
             return True
         return self.case_path(case_id).is_file()
 
-    def _checked(self, case_id: str) -> tuple[Path, str]:
-        return self.checked_file(self.case_relpath(case_id), "case",
+    def _checked(self, case_id: str, archived: bool = False) -> tuple[Path, str]:
+        rel = self.case_relpath(case_id)
+        path = self.root / rel
+        if not path.is_file() and not path.is_symlink():
+            from jiesu.store import archives
+
+            found = archives.case_file(self.root, rel)
+            if found and archived:
+                return found[1], f"{archives.FOLDER}/{found[0]}/{rel}"
+            if found:
+                raise InvalidInput(f"{case_id} is archived in {archives.FOLDER}/{found[0]}/ and cannot change there",
+                                   hint=f"bring it back first: jiesu unarchive {case_id}")
+        return self.checked_file(rel, "case",
                                  CaseNotFound(f"no case {case_id} in this store", hint="list cases with `jiesu list`"))
 
     def checked_file(self, rel: str, kind: str, missing: Exception) -> tuple[Path, str]:
@@ -210,9 +224,13 @@ class Store:
             raise StoreError(f"{rel}: resolves outside the store; refusing to read it")
         return path, rel
 
+    def case_file(self, case_id: str) -> Path:
+        """The file of a case: in `cases/`, or in an archive store (`jiesu archive`)."""
+        return self._checked(case_id, archived=True)[0]
+
     def load_case(self, case_id: str) -> dict:
-        """A case as plain data, through the fast safe loader."""
-        path, rel = self._checked(case_id)
+        """A case as plain data, through the fast safe loader (archived cases too)."""
+        path, rel = self._checked(case_id, archived=True)
         data = yamlio.load_file(path, rel)
         if not isinstance(data, dict):
             raise StoreError(f"{rel}:1: a case file must be a mapping")
@@ -311,6 +329,10 @@ class Transaction:
         self._lock = store.lock(what)
 
     def __enter__(self):
+        if self.store.settings.get("hub"):
+            from jiesu.hub import refusal
+
+            raise refusal(self.store)
         self._lock.__enter__()
         try:
             if (self.store.root / ".git" / "MERGE_HEAD").exists():

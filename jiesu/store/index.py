@@ -21,7 +21,7 @@ import sys
 
 from jiesu import timeutil
 from jiesu.governance.columns import governance_columns
-from jiesu.store import yamlio
+from jiesu.store import archives, yamlio
 from jiesu.summary import summarize
 
 VERSION = f"10/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
@@ -148,6 +148,28 @@ class _Blobs:
         self.proc.stdout.read(1)
         return data
 
+    def stream(self, oids: list[str]):
+        """The contents of many blobs, in order; the names are written from a thread, so git never
+        waits for the reader (one round trip for all instead of one per blob)."""
+        import threading
+
+        def feed():
+            for oid in oids:
+                self.proc.stdin.write(oid.encode() + b"\n")
+            self.proc.stdin.flush()
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        for _ in oids:
+            header = self.proc.stdout.readline().split()
+            if len(header) < 3:
+                yield None
+                continue
+            data = self.proc.stdout.read(int(header[2]))
+            self.proc.stdout.read(1)
+            yield data
+        writer.join()
+
     def close(self):
         self.proc.stdin.close()
         self.proc.wait()
@@ -232,6 +254,7 @@ class Index:
                 return self._in_memory(exc, progress_factory)
             try:
                 self._refresh(db, progress_factory)
+                archives.refresh_index(self, db)  # cases moved to archive stores stay readable
                 return db
             except sqlite3.OperationalError as exc:
                 db.close()

@@ -1,0 +1,273 @@
+"""Making and refreshing a hub: fetch each member, check that they agree, compose one tree.
+
+All or nothing: every member is fetched into `refs/hub-incoming/<member>` first; if one does not
+answer, holds no store, or conflicts with the others (unit ids, time zone, an office code found in
+two members), the incoming refs are deleted, the objects they brought are pruned and the hub is
+left as it was. Then the changes of each member since the last refresh (`git diff-tree` of its
+previous and new commits, under `cases/`) are applied to the hub's composing index
+(`.git/jiesu-hub.index`), one tree is written and committed, and the work tree is moved to it
+with `git read-tree -m -u` — so a refresh costs what changed, not what exists.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from jiesu.errors import InvalidInput, StoreError
+from jiesu.hub import MEMBER, STATE, members
+from jiesu.store import SETTINGS, Store, treediff, yamlio
+from jiesu.store.gitrepo import Git
+
+INCOMING = "refs/hub-incoming"
+FETCHED = "refs/hub"
+INDEX = "jiesu-hub.index"
+GITIGNORE = "/.jiesu/\n/private/\n/reports/out/\n"
+ZERO = "0" * 40
+
+
+class HubConflict(StoreError):
+    """The members disagree (catalog, time zone, office codes); nothing was changed."""
+
+
+def parse_members(specs) -> list[dict]:
+    """`NAME=URL` options as [{name, url}], checked."""
+    out, seen = [], set()
+    for spec in specs:
+        name, sep, url = str(spec).partition("=")
+        name, url = name.strip(), url.strip()
+        if not sep or not url:
+            raise InvalidInput(f"--member: {spec!r} must be NAME=URL (e.g. dongcheng=ssh://hotline.example/dongcheng.git)")
+        if not MEMBER.match(name):
+            raise InvalidInput(f"--member: name {name!r} must be lowercase letters, digits and hyphens (e.g. dongcheng)")
+        if name in seen:
+            raise InvalidInput(f"--member: {name} is given twice")
+        seen.add(name)
+        out.append({"name": name, "url": url})
+    if not out:
+        raise InvalidInput("a hub needs at least one --member NAME=URL")
+    return out
+
+
+def init_hub(directory, specs, name: str | None = None, lang: str = "en") -> tuple[Store, dict]:
+    """Create the hub in `directory` (new or empty) and fetch its members; all or nothing."""
+    root = Path(directory).expanduser()
+    chosen = parse_members(specs)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise InvalidInput(f"{root} is not a new or empty folder; a hub needs one")
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        git = Git(root.resolve())
+        git.run("init", "-q", "-b", "main")
+        for key, value in (("core.splitIndex", "true"), ("core.untrackedCache", "true"), ("index.version", "4"),
+                           ("core.quotePath", "false")):
+            git.run("config", key, value)
+        settings = {"office": "HUB", "name": name or f"hub of {len(chosen)} member store(s)", "timezone": "Asia/Shanghai",
+                    "lang": lang, "hub": {"members": chosen}}
+        _write_settings(root, settings)
+        (root / ".gitignore").write_text(GITIGNORE, "utf-8")
+        summary = refresh(Store(root), first=True)
+        return Store(root), summary
+    except BaseException:
+        if created:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            for child in root.iterdir():
+                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+        raise
+
+
+def _write_settings(root: Path, settings: dict) -> None:
+    text = ("# jiesu hub: a read-only view of member stores (jiesu hub refresh fetches them)\n"
+            + yaml.safe_dump(settings, allow_unicode=True, sort_keys=False))
+    yamlio.atomic_write(root / SETTINGS, text)
+
+
+def _fetch(git: Git, member: dict) -> str:
+    ref = f"{INCOMING}/{member['name']}"
+    proc = git.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", member["url"], f"+HEAD:{ref}", check=False)
+    if proc.returncode != 0:
+        detail = next((ln.strip() for ln in proc.stderr.splitlines() if ln.startswith(("fatal:", "error:"))),
+                      proc.stderr.strip()[:200])
+        raise StoreError(f"member {member['name']}: cannot fetch {member['url']}: {detail}",
+                         hint="check the address, or that the member's remote is reachable; nothing was fetched")
+    return git.out("rev-parse", ref).strip()
+
+
+def _units(git: Git, commit: str, name: str) -> dict:
+    data = git.show_file(commit, "catalog/units.yaml")
+    try:
+        doc = yaml.safe_load(data.decode("utf-8")) if data else None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise HubConflict(f"member {name}: catalog/units.yaml is not readable YAML; nothing was changed") from None
+    entries = (doc or {}).get("units") if isinstance(doc, dict) else None
+    return {str(u.get("id")): (u.get("kind"), u.get("parent")) for u in entries or [] if isinstance(u, dict)}
+
+
+def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
+    """(the time zone, notes); raise HubConflict naming each member that disagrees with the first."""
+    problems, zones, notes = [], {}, []
+    for name, commit in heads.items():
+        data = git.show_file(commit, SETTINGS)
+        if data is None or git.show_file(commit, "catalog/units.yaml") is None:
+            problems.append(f"member {name}: holds no jiesu store (no {SETTINGS} or catalog/units.yaml)")
+            continue
+        try:
+            zones[name] = str((yaml.safe_load(data.decode("utf-8")) or {}).get("timezone", "Asia/Shanghai"))
+        except yaml.YAMLError:
+            problems.append(f"member {name}: {SETTINGS} is not readable YAML")
+    if problems:
+        raise HubConflict(problems[0], hint="; ".join(problems[1:]) or None)
+    first = next(iter(heads))
+    reference = _units(git, heads[first], first)
+    blobs = {name: git.out("rev-parse", f"{commit}:catalog").strip() for name, commit in heads.items()}
+    for name, commit in heads.items():
+        if name == first:
+            continue
+        if zones[name] != zones[first]:
+            problems.append(f"member {name}: time zone {zones[name]}, member {first}: {zones[first]}")
+        if blobs[name] == blobs[first]:
+            continue
+        mine = _units(git, commit, name)
+        extra = sorted(set(mine) - set(reference))
+        missing = sorted(set(reference) - set(mine))
+        moved = sorted(u for u in set(mine) & set(reference) if mine[u] != reference[u])
+        if extra or missing or moved:
+            parts = [f"{label} {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''} ({len(ids)})"
+                     for label, ids in (("units only here:", extra), ("units missing:", missing),
+                                        ("units with another kind or parent:", moved)) if ids]
+            problems.append(f"member {name}: catalog disagrees with member {first}'s: " + "; ".join(parts))
+        else:
+            notes.append(f"member {name}'s catalog differs from member {first}'s beyond unit ids; the hub uses {first}'s")
+    if problems:
+        raise HubConflict("members disagree, nothing was changed: " + problems[0],
+                          hint=" | ".join(problems[1:]) or "units must have the same ids, kinds and parents in every member")
+    return zones[first], notes
+
+
+def _office(path: str) -> str:
+    return path.rsplit("/", 1)[-1].split("-", 1)[0]
+
+
+def _load_state(root: Path) -> dict:
+    try:
+        state = json.loads((root / ".git" / STATE).read_text("utf-8"))
+        return state if isinstance(state, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _discard(git: Git, names) -> None:
+    """Drop the incoming refs and the objects only they reached: nothing half-fetched stays."""
+    for name in names:
+        git.run("update-ref", "-d", f"{INCOMING}/{name}", check=False)
+    git.run("prune", "--expire=now", check=False)
+
+
+def refresh(store: Store, first: bool = False, progress=None) -> dict:
+    """Fetch every member and bring the hub's tree and work tree up to date.
+
+    Returns {"members": {name: {"commit", "added", "changed", "removed"}}, "cases", "commit", "notes"}.
+    """
+    chosen = members(store)
+    if not chosen:
+        raise InvalidInput(f"{store.root} is not a hub (its {SETTINGS} names no members)",
+                           hint="make one with: jiesu hub init DIR --member NAME=URL …")
+    git = store.git
+    with store.lock("hub refresh"):
+        heads: dict = {}
+        try:
+            for member in chosen:
+                if progress:
+                    progress(f"fetching {member['name']}")
+                heads[member["name"]] = _fetch(git, member)
+            zone, notes = _check_members(git, heads)
+            state = _load_state(store.root)
+            known = state.get("members") or {}
+            index_file = store.root / ".git" / INDEX
+            if not index_file.exists():
+                known = {}  # compose from scratch
+            changes = {}
+            for name, commit in heads.items():
+                found, full = treediff.changes(git, (known.get(name) or {}).get("commit"), commit)
+                if full and known.get(name):
+                    raise StoreError(f"member {name}: its earlier commit cannot be compared with the new one "
+                                     "(was its history rewritten?)", hint="make the hub again with `jiesu hub init`")
+                changes[name] = found
+            owner = {}
+            for name in heads:
+                found = set((known.get(name) or {}).get("offices") or [])
+                found |= {_office(p) for p, b, _ in changes[name] if b}
+                for office in found:
+                    if office in owner and owner[office] != name:
+                        raise HubConflict(f"members {owner[office]} and {name} both hold cases of office {office}; "
+                                          "nothing was changed",
+                                          hint="each office's cases must live in one member store")
+                    owner[office] = name
+        except BaseException:
+            _discard(git, heads)
+            raise
+        settings_changed = _sync_timezone(store, zone)
+        env = {"GIT_INDEX_FILE": str(index_file)}
+        if not known:
+            git.run("read-tree", "--empty", env=env)
+        lines = []
+        counts = {}
+        for name, items in changes.items():
+            added = removed = 0
+            for path, blob, mode in items:
+                if blob is None:
+                    lines.append(f"0 {ZERO}\t{path}")
+                    removed += 1
+                else:
+                    lines.append(f"{mode} {blob}\t{path}")
+                    added += 1
+            counts[name] = {"commit": heads[name], "cases_changed": added, "cases_removed": removed}
+        first_member = next(iter(heads))
+        for entry in git.run("ls-tree", "-r", "-z", heads[first_member], "--", "catalog/").stdout.split("\0"):
+            if entry:
+                meta, path = entry.split("\t", 1)
+                mode, _, blob = meta.split()
+                lines.append(f"{mode} {blob}\t{path}")
+        for own in (SETTINGS, ".gitignore"):
+            blob = git.out("hash-object", "-w", "--", own).strip()
+            lines.append(f"100644 {blob}\t{own}")
+        git.run("update-index", "-z", "--index-info", input="".join(ln + "\0" for ln in lines), env=env)
+        tree = git.out("write-tree", env=env).strip()
+        head = git.head()
+        old_tree = git.out("rev-parse", f"{head}^{{tree}}").strip() if head else None
+        commit = head
+        if tree != old_tree:
+            summary = ", ".join(f"{n} {c[:10]}" for n, c in heads.items())
+            message = f"hub refresh: {summary}\n\nJiesu-Action: hub-refresh\nJiesu-Actor: hub\n"
+            args = ["commit-tree", tree, "-m", message] + (["-p", head] if head else [])
+            ident = {"GIT_AUTHOR_NAME": "jiesu hub", "GIT_AUTHOR_EMAIL": "hub@jiesu.invalid",
+                     "GIT_COMMITTER_NAME": "jiesu hub", "GIT_COMMITTER_EMAIL": "hub@jiesu.invalid"}
+            commit = git.out(*args, env=ident).strip()
+            if head:
+                git.run("read-tree", "-m", "-u", head, commit)
+            else:
+                git.run("read-tree", "-u", "--reset", commit)
+            git.run("update-ref", "HEAD", commit)
+        for name, sha in heads.items():
+            git.run("update-ref", f"{FETCHED}/{name}/head", sha)
+            git.run("update-ref", "-d", f"{INCOMING}/{name}", check=False)
+        state = {"members": {name: {"commit": sha, "offices": sorted(o for o, m in owner.items() if m == name)}
+                             for name, sha in heads.items()}}
+        yamlio.atomic_write(store.root / ".git" / STATE, json.dumps(state, indent=1) + "\n")
+    return {"members": counts, "commit": commit, "notes": notes, "changed": tree != old_tree or settings_changed,
+            "first": first}
+
+
+def _sync_timezone(store: Store, zone: str) -> bool:
+    """The hub takes its members' time zone (they all share one)."""
+    data = yaml.safe_load((store.root / SETTINGS).read_text("utf-8"))
+    if data.get("timezone") == zone:
+        return False
+    data["timezone"] = zone
+    _write_settings(store.root, data)
+    return True
