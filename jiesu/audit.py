@@ -36,7 +36,7 @@ from jiesu import skew, timeutil
 from jiesu.store import yamlio
 from jiesu.verify import CASE_PATH, Problem
 
-VERSION = 3
+VERSION = 4
 RS, US = "\x1e", "\x1f"
 NULL = "0" * 40
 FREE_ACTIONS = {"batch", "sync", "init"}  # commits that may add events of any action
@@ -108,21 +108,22 @@ def _commits(store, span: str):
     git numbers parents: `^1`, `^2`); the order is topological, so a commit with a wrong clock
     still comes after its parents.
     """
-    fmt = f"{RS}%H{US}%P{US}%an{US}%as{US}%cI{US}%(trailers:key=Jiesu-Action,valueonly,separator=%x2c)"
+    fmt = (f"{RS}%H{US}%P{US}%an{US}%as{US}%cI{US}%(trailers:key=Jiesu-Action,valueonly,separator=%x2c)"
+           f"{US}%(trailers:key=Jiesu-Archive,valueonly,separator=%x2c)")
     out = store.git.run("-c", "core.quotePath=false", "log", "--topo-order", "--no-renames", "--raw", "--no-abbrev",
                         f"--format={fmt}", span).stdout
     found = []
     for chunk in out.split(RS)[1:]:
         head, _, body = chunk.partition("\n")
-        sha, parents, author, date, committed, action = (head.split(US) + [""] * 6)[:6]
+        sha, parents, author, date, committed, action, archived = (head.split(US) + [""] * 7)[:7]
         parents = parents.split()
         if len(parents) <= 1:
-            found.append([sha, 1, len(parents), author, date, committed, action.strip(), _entries(body)])
+            found.append([sha, 1, len(parents), author, date, committed, action.strip(), _entries(body), archived.strip()])
             continue
         for number, parent in reversed(list(enumerate(parents, 1))):  # reversed below: parent order
             body = store.git.run("-c", "core.quotePath=false", "diff-tree", "-r", "--no-renames", "--raw", "--no-abbrev",
                                  parent, sha, "--", "cases/").stdout
-            found.append([sha, number, len(parents), author, date, committed, action.strip(), _entries(body)])
+            found.append([sha, number, len(parents), author, date, committed, action.strip(), _entries(body), ""])
     found.reverse()
     return found
 
@@ -193,7 +194,7 @@ class _Walk:
 
     def commit(self, rows: list) -> None:
         """All rows (one per parent) of one commit."""
-        sha, _, parents, author, date, committed, action, _ = rows[0]
+        sha, _, parents, author, date, committed, action, _, archived = rows[0]
         if not action and parents <= 1:
             for _, _, path in rows[0][7]:
                 seen = self.cache["outside"].get(path)
@@ -225,6 +226,9 @@ class _Walk:
                 for old, new, path in row[7]:
                     for e in after(new, path) or []:
                         moved[e["id"]] = _clean(e)
+            if action == "archive" and parents <= 1:
+                for e in self._archived(archived, [path for old, new, path in rows[0][7] if new == NULL]):
+                    moved[e["id"]] = _clean(e)
         kind = "merge" if parents > 1 else ("jiesu" if action else "outside jiesu")
         brought: dict = {}  # path -> {event id: count of parents lacking it}
         for row in rows:
@@ -261,6 +265,28 @@ class _Walk:
                     for eid, (count, event) in counts.items():
                         if count == parents:
                             self._forged(path, sha, eid, event, "appeared in merge commit", "which only unites its parents' events")
+
+    def _archived(self, trailers: str, paths: list) -> list:
+        """The events an `archive` commit's archive stores hold for the files it removed: an
+        archived event has moved, not gone (the archive commits are named by `Jiesu-Archive`)."""
+        from jiesu.store import archives
+        from jiesu.store.gitrepo import Git
+
+        events = []
+        for item in filter(None, (t.strip() for t in trailers.split(","))):
+            folder, _, commit = item.partition(" ")
+            year = folder.rpartition("/")[2]
+            if folder != f"{archives.FOLDER}/{year}" or not archives.YEAR.match(year) or not commit:
+                continue
+            root = self.store.root / folder
+            if not (root / ".git").exists():
+                continue
+            git = Git(root)
+            for path in paths:
+                shown = git.run("show", f"{commit}:{path}", check=False)
+                if shown.returncode == 0:
+                    events += _event_list(shown.stdout.encode("utf-8"), path) or []
+        return events
 
     def _ahead(self, path, sha, fresh, arrived) -> None:
         for e in fresh:

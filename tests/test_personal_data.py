@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 import unicodedata
+from pathlib import Path
 
 import pytest
 from conftest import ETERNAL, GARBAGE, git, load
@@ -218,11 +219,24 @@ def test_no_phone_id_or_name_reaches_any_shared_place(run, store, tmp_path):
 
 def test_imported_text_is_masked_and_kept_in_private(run, store, tmp_path):
     """An import goes through the same masking as a typed intake: descriptions and close summaries."""
+    import csv
+
+    import yaml
+
+    from jiesu.interop import mapping as mapping_module
+
+    spec = yaml.safe_load((Path(mapping_module.__file__).parent / "mappings" / "nyc311.yaml").read_text("utf-8"))
+    header = list(dict.fromkeys([*spec["columns"].values(), *(spec.get("description") or {}).values()]))
+    row = dict.fromkeys(header, "")
+    row.update({"Unique Key": "2001", "Created Date": "10/21/18 0:00", "Closed Date": "10/21/18 9:59", "Agency": "NYPD",
+                "Agency Name": "New York City Police Department", "Complaint Type": "Noise - Residential",
+                "Descriptor": "Caller at 212-555-4001 or 13970994099", "Status": "Closed",
+                "Resolution Description": "Called back 010-70984098.", "Borough": "BROOKLYN"})
     data = tmp_path / "311.csv"
-    data.write_text("Unique Key,Created Date,Closed Date,Agency,Agency Name,Complaint Type,Descriptor,Status,Due Date,"
-                    "Resolution Description,Borough\n"
-                    "2001,10/21/18 0:00,10/21/18 9:59,NYPD,New York City Police Department,Noise - Residential,"
-                    "Caller at 212-555-4001 or 13970994099,Closed,,Called back 010-70984098.,BROOKLYN\n", "utf-8")
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, header)
+        writer.writeheader()
+        writer.writerow(row)
     run("import", data, "--mapping", "nyc311")
     text = "".join(p.read_text("utf-8") for p in (store.root / "cases").rglob("*.yaml"))
     text += git(store.root, "log", "--format=%B")

@@ -26,7 +26,7 @@ from jiesu.interop.catalog_section import Section
 from jiesu.interop.mapping import Mapping, load_mapping
 from jiesu.interop.plans import CityRows, Plan, Skip, anomaly_kind
 from jiesu.interop.updates import Update, apply_update
-from jiesu.ops.common import commit_batch, event_node, make_event, state_node
+from jiesu.ops.common import commit_batch, event_node, make_event, shared_fields, state_node
 from jiesu.ops.intake import prepare, write_prepared
 from jiesu.store.index import Index
 
@@ -289,7 +289,10 @@ def _write_direct(store, tx, kept: list[Plan], results: list, summary: Summary) 
                     lead = fields["unit"]
                 elif action.op == "accept":
                     fields["unit"] = lead
+                fields, originals, _ = shared_fields(store, case, fields)  # phones and names masked, as typed ones
                 event = make_event(case, action.op, action.by, timeutil.load(action.at), fields)
+                if originals:
+                    store.private.keep_texts(tx, case_id, event=event["id"], event_fields=originals)
                 case["events"].append(event)
                 doc["events"].append(event_node(event))
                 tx.log.append((action.op, case_id))

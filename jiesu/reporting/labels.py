@@ -160,7 +160,7 @@ LABELS = {
     "newest": ("Newest cases", "最新工单"),
     "address": ("Address", "地址"),
     "requests": ("Requests", "诉求数"),
-    "open_cases": ("Open", "在办"),
+    "open_count": ("Open", "在办"),
     "caller": ("Caller", "来电人"),
     "streets": ("Streets", "街乡镇"),
     "weekly_title": ("Weekly summary", "12345热线周报"),
