@@ -82,16 +82,19 @@ def intake_check(store, phone: str | None, received: datetime, frequent_given: b
     return notes, rule
 
 
-def callers(store, days: int | None = None, minimum: int = 3, as_of=None, reveal: bool = False) -> dict:
+def callers(store, days: int | None = None, minimum: int = 3, as_of=None, reveal: bool = False, only=None) -> dict:
     """{as_of, days, min, rows}: callers with at least `minimum` requests in the `days` days up to
     `as_of`, most first: {caller (masked phone), ref, requests, open, categories, streets, cases}
-    (and `name` with `reveal`, read from private/ on this machine)."""
+    (and `name` with `reveal`, read from private/ on this machine); `only`: just these caller keys."""
     days = days or settings.load(store)["callers"]["window_days"]
     end = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     start = end - timedelta(days=days)
     index = Index(store)
-    found = index.select("caller, id, status, category, street, received_ts",
-                         "caller IS NOT NULL AND received_ts > ? AND received_ts <= ?", (start.timestamp(), end.timestamp()))
+    where, params = "caller IS NOT NULL AND received_ts > ? AND received_ts <= ?", [start.timestamp(), end.timestamp()]
+    if only is not None:
+        where += f" AND caller IN ({','.join('?' * len(only))})"
+        params += sorted(only)
+    found = index.select("caller, id, status, category, street, received_ts", where, params) if only != set() else []
     cache: dict = {}
     groups: dict = {}
     for caller, case_id, status, category, street, ts in found:
@@ -138,8 +141,17 @@ def _masked_phone_of(index, ids: list[str]) -> str | None:
 def day_callers(store, day_start: datetime, day_end: datetime, days: int, minimum: int) -> list[dict]:
     """Repeat callers who called on one day (for the daily report): callers of the `days` days up
     to the day's end with at least `minimum` requests and one of them received that day."""
-    listed = callers(store, days, minimum, timeutil.fmt(day_end))["rows"]
     index = Index(store)
-    today = {i for (i,) in index.select("id", "received_ts >= ? AND received_ts < ?",
-                                        (day_start.timestamp(), day_end.timestamp()), order="")}
-    return [row for row in listed if today & set(row["cases"])]
+    today = index.select("id, caller", "received_ts >= ? AND received_ts < ? AND caller IS NOT NULL",
+                         (day_start.timestamp(), day_end.timestamp()), order="")
+    cache: dict = {}
+    keys = set()
+    for _, caller in today:
+        key = canonical(store, caller, cache)
+        keys |= {caller, key}
+        if key.startswith("ref:"):  # the person's other phones may have earlier requests
+            person = (store.private.read(key[4:]) or {}) if store.private.exists() else {}
+            keys |= {"ph:" + privacy.phone_key(str(p)) for p in [person.get("phone"), *(person.get("other_phones") or [])] if p}
+    listed = callers(store, days, minimum, timeutil.fmt(day_end), only=keys)["rows"]
+    ids = {case_id for case_id, _ in today}
+    return [row for row in listed if ids & set(row["cases"])]

@@ -119,8 +119,9 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
     end = conf["as_of"]
     start, spans, factor = _spans(end, conf["window_days"], conf["baseline_weeks"])
     earliest = min(s for s, _ in spans)
-    columns = ["id", "received_ts", "title"] + sorted({_COLUMN.get(d, d) for d in dims})
-    found = Index(store).select(", ".join(columns), f"{COUNTED} AND received_ts > ? AND received_ts <= ?",
+    columns = ["id", "received_ts"] + sorted({_COLUMN.get(d, d) for d in dims})
+    index = Index(store)
+    found = index.select(", ".join(columns), f"{COUNTED} AND received_ts > ? AND received_ts <= ?",
                                 (earliest, end.timestamp()), order="")
     t0, t1 = start.timestamp(), end.timestamp()
     window: dict = {}
@@ -132,7 +133,7 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
             continue  # a request without a category or location cannot be placed
         ts = r["received_ts"]
         if t0 < ts <= t1:
-            window.setdefault(key, []).append((ts, r["id"], r["title"]))
+            window.setdefault(key, []).append((ts, r["id"]))
         elif any(s < ts <= e for s, e in spans):
             baseline[key] = baseline.get(key, 0) + 1
     keys = sorted(set(window) | set(baseline))
@@ -147,15 +148,23 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
     for row, qv in zip(rows, bh_qvalues([r["p_value"] for r in rows])):
         row["q_value"] = qv
         row["hot"] = row["count"] >= conf["min_count"] and qv <= conf["q"] and row["count"] > row["expected"]
-        newest = sorted(window.get(tuple(row["group"].values()), ()), reverse=True)[:NEWEST]
-        row["newest"] = [{"id": i, "title": title} for _, i, title in newest]
     rows.sort(key=lambda r: (r["q_value"], r["p_value"], -r["count"], r["key"]))
+    rows = rows if everything else [r for r in rows if r["hot"]]
+    newest = {row["key"]: [i for _, i in sorted(window.get(tuple(row["group"].values()), ()), reverse=True)[:NEWEST]]
+              for row in rows}
+    wanted = sorted({i for ids in newest.values() for i in ids})
+    titles = {}
+    for at in range(0, len(wanted), 500):
+        part = wanted[at:at + 500]
+        titles.update(index.select("id, title", f"id IN ({','.join('?' * len(part))})", part, order=""))
+    for row in rows:
+        row["newest"] = [{"id": i, "title": titles.get(i)} for i in newest[row["key"]]]
     return {
         "as_of": timeutil.fmt(end), "by": list(dims), "level": conf["level"],
         "window": {"start": timeutil.fmt(start), "end": timeutil.fmt(end), "days": conf["window_days"]},
         "baseline": {"weeks": conf["baseline_weeks"], "same_weekdays": conf["window_days"] <= 7},
-        "min_count": conf["min_count"], "q": conf["q"], "tested": len(rows),
-        "rows": rows if everything else [r for r in rows if r["hot"]],
+        "min_count": conf["min_count"], "q": conf["q"], "tested": len(window.keys() | baseline.keys()),
+        "rows": rows,
     }
 
 
