@@ -59,3 +59,18 @@ def test_misspelt_status_is_a_usage_mistake(run):
     result = run.raw("list", "--status", "dispached")
     assert result.exit_code == 2
     assert "--status" in result.stderr and "dispatched" in result.stderr
+
+
+def test_unknown_command_suggests_the_nearest(run):
+    result = run.raw("lsit")
+    assert result.exit_code == 2
+    assert "no such command 'lsit'; did you mean list" in result.stderr
+
+
+def test_export_out_is_silent_unless_verbose(run, tmp_path):
+    run("intake", "--type", "投诉", "--street", "永安镇", "--title", "垃圾", "--category", GARBAGE)
+    quiet = run("export", "--out", str(tmp_path / "a.csv"), check=False)
+    assert (quiet.stdout, quiet.stderr) == ("", "")
+    loud = run("export", "--out", str(tmp_path / "b.csv"), "-v", check=False)
+    assert loud.stdout == "" and loud.stderr == f"wrote {tmp_path / 'b.csv'} (1 case(s))\n"
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8").count("\n") == 2

@@ -9,7 +9,6 @@ import click
 from jiesu.cli.util import (
     command_registry,
     emit_json,
-    note,
     open_for,
     say,
     store_options,
@@ -83,10 +82,12 @@ def import_(ctx, file, mapping, batch, fmt, store_opt, actor_opt):
               help="csv: one row per case; jsonl: whole cases; open311: GeoReport v2 requests.json + services.json.")
 @click.option("--since", metavar="DATE", help="Only cases received on or after this day (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only cases received on or before this day.")
-@click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder gets every file.")
+@click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder gets every file. "
+              "Prints nothing on success.")
+@click.option("-v", "--verbose", is_flag=True, help="With --out: name the files written (on stderr).")
 @store_options
 @click.pass_context
-def export(ctx, fmt, since, until, out, store_opt, actor_opt):
+def export(ctx, fmt, since, until, out, verbose, store_opt, actor_opt):
     """Export cases for other tools, without personal data.
 
     CSV columns and the Open311 fields are listed in the README. Without --out the CSV, the
@@ -105,5 +106,5 @@ def export(ctx, fmt, since, until, out, store_opt, actor_opt):
     if result["text"] is not None:
         click.echo(result["text"], nl=False)
     else:
-        for path in result["files"]:
-            note(f"wrote {path} ({result['cases']} case(s))")
+        for path in result["files"] if verbose else ():
+            click.echo(f"wrote {path} ({result['cases']} case(s))", err=True)
