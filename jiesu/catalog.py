@@ -163,6 +163,12 @@ class Catalog:
     tags: dict
     assessment: Assessment
 
+    def __getstate__(self):
+        """Pickled (for worker processes) without the search index, which is rebuilt on use."""
+        state = dict(self.__dict__)
+        state.pop("_category_index", None)
+        return state
+
     # --- lookups ---------------------------------------------------------------------------
     def unit(self, unit_id: str, field_name: str = "unit") -> Unit:
         """The unit called `unit_id` (its id, or its English or Chinese name when that names one

@@ -136,3 +136,11 @@ def test_catalog_search_command_ranks_and_says_when_cut(run):
     whole = run("catalog", "categories", "--search", "KTV", check=False)
     assert "showing the best" not in whole.stderr
     assert run("catalog", "categories", "--search", "qqqxxx", check=False).stderr.startswith("note: no category matches")
+
+
+def test_a_searched_catalog_still_pickles_for_worker_processes(catalog):
+    import pickle
+
+    first = catalog.search_categories("垃圾")[0].code
+    clone = pickle.loads(pickle.dumps(catalog))
+    assert clone.search_categories("垃圾")[0].code == first == "env.garbage.unregulated-collection"
