@@ -74,3 +74,13 @@ def test_export_out_is_silent_unless_verbose(run, tmp_path):
     loud = run("export", "--out", str(tmp_path / "b.csv"), "-v", check=False)
     assert loud.stdout == "" and loud.stderr == f"wrote {tmp_path / 'b.csv'} (1 case(s))\n"
     assert (tmp_path / "a.csv").read_text(encoding="utf-8").count("\n") == 2
+
+
+def test_units_by_name_are_kept_as_ids_in_themes_and_reports(run):
+    theme = run("theme", "new", "--title", "门口垃圾", "--year", "2021", "--month", "11", "--lead", "永安镇",
+                "--co", "Dragon Gate District", "--scope", "category=env.garbage").stdout.strip()
+    doc = yaml.safe_load(next((run.store.root / "themes").rglob(f"{theme}.yaml")).read_text(encoding="utf-8"))
+    assert (doc["lead"], doc["co_units"]) == ("dragon-gate/eternal-town", ["dragon-gate"])
+    run("intake", "--type", "投诉", "--street", "永安镇", "--title", "垃圾", "--category", GARBAGE)
+    sheet = run("report", "unit", "--unit", "永安镇", "--format", "json", check=False).stdout
+    assert '"dragon-gate/eternal-town"' in sheet
