@@ -187,9 +187,13 @@ class Form:
         text = self.session.prompt(f"{label}{hint}: ", default=self.shown(field) or DEFAULTS.get(field, ""), completer=self.completer(field),
                                    complete_while_typing=field != "description", multiline=multiline,
                                    validator=Check(), validate_while_typing=False)
-        if field == "category" and text.strip() and text.strip() not in self.catalog.categories:
-            text = self.pick_category(text.strip())
-        value = self.checked(field, text)
+        try:
+            if field == "category" and text.strip() and text.strip() not in self.catalog.categories:
+                text = self.pick_category(text.strip())
+            value = self.checked(field, text)
+        except InvalidInput as exc:  # words that matched nothing after all: ask again, with why
+            click.echo(f"  {exc.message}", err=True)
+            return self.ask(field, label)
         if value in (None, [], ""):
             self.record.pop(field, None)
         else:
