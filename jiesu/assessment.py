@@ -327,7 +327,7 @@ def explain_unit(store, unit: str, month: str | None = None, months: int = 1, le
     from jiesu.store.index import Index
 
     catalog = store.catalog
-    catalog.unit(unit, "--explain")
+    unit = catalog.unit(unit, "--explain").id
     if level is not None and unit_at_level(catalog, unit, level) != unit:
         raise InvalidInput(f"--explain: {unit} is not ranked at {level} level; leave out --level or give its own")
     level = level or next((lvl for lvl in LEVELS if unit_at_level(catalog, unit, lvl) == unit), None)

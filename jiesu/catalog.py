@@ -165,11 +165,26 @@ class Catalog:
     assessment: Assessment
     _local_names: dict | None = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self):
+        """Pickled (for worker processes) without the search index, which is rebuilt on use."""
+        state = dict(self.__dict__)
+        state.pop("_category_index", None)
+        return state
+
     # --- lookups ---------------------------------------------------------------------------
     def unit(self, unit_id: str, field_name: str = "unit") -> Unit:
-        """The unit called `unit_id`, or an InvalidInput naming close matches."""
+        """The unit called `unit_id` (its id, or its English or Chinese name when that names one
+        unit), or an InvalidInput naming close matches or the candidates."""
         found = self.units.get(unit_id)
         if found is None:
+            from jiesu.resolve import candidates, label
+
+            named = candidates(str(unit_id), self.units)
+            if len(named) == 1:
+                return self.units[named[0]]
+            if named:
+                listing = ", ".join(label(u, self.units) for u in named[:8])
+                raise InvalidInput(f"{field_name}: {unit_id!r} is ambiguous; it names {listing}; give the id")
             raise InvalidInput(f"{field_name}: unknown unit {unit_id!r}; {self.suggest(unit_id, self.units)}")
         return found
 
@@ -208,19 +223,28 @@ class Catalog:
             raise InvalidInput(f"--category: {code!r} is not a leaf category; choose one of {', '.join(children)}")
         return found
 
-    def search_categories(self, text: str) -> list[Category]:
-        """Leaf categories whose code, names or keywords contain every word of `text`."""
-        words = [w.lower() for w in str(text).split() if w]
-        hits = []
-        for cat in self.categories.values():
-            if not cat.is_leaf:
-                continue
-            chain = [cat] + [self.categories[p] for p in _prefixes(cat.code)[:-1] if p in self.categories]
-            hay = " ".join(
-                [cat.code] + cat.keywords + [v for c in chain for v in c.name.values()]
-            ).lower()
-            if all(w in hay for w in words):
-                hits.append(cat)
+    def search_categories(self, text: str, limit: int | None = None) -> list[Category]:
+        """Leaf categories matching `text`, best first (see `category_hits`)."""
+        return self.category_hits(text, limit).keys
+
+    def category_hits(self, text: str, limit: int | None = None):
+        """Leaf categories ranked by BM25 over their names (weighted highest), keywords, code and
+        parents' names; a `search.Hits` of Category objects whose `total` says how many matched."""
+        index = self.__dict__.get("_category_index")
+        if index is None:
+            from jiesu.search import TextIndex
+
+            index = TextIndex({"name": 10.0, "keywords": 6.0, "code": 3.0, "parents": 1.5})
+            for cat in self.categories.values():
+                if not cat.is_leaf:
+                    continue
+                parents = [self.categories[p] for p in _prefixes(cat.code)[:-1] if p in self.categories]
+                index.add(cat.code, name=" ".join(cat.name.values()), keywords=" ".join(map(str, cat.keywords)),
+                          code=cat.code.replace(".", " ").replace("-", " "),
+                          parents=" ".join(v for p in parents for v in p.name.values()))
+            self.__dict__["_category_index"] = index
+        hits = index.search(text, limit)
+        hits.keys = [self.categories[k] for k in hits.keys]
         return hits
 
     def class_for(self, *, explicit: str | None, tags: list, case_type: str, category: str | None) -> tuple[str, str]:

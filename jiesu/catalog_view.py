@@ -5,8 +5,9 @@ from __future__ import annotations
 from jiesu import clock, timeutil
 
 
-def section(store, name: str, search: str | None, year: int | None):
-    """(json rows, table headers, table rows) of one catalog section."""
+def section(store, name: str, search: str | None, year: int | None, limit: int | None = None):
+    """(json rows, table headers, table rows) of one catalog section (categories found by a
+    ranked search, best first, at most `limit` of them)."""
     cat, lang = store.catalog, store.lang
     words = [w.lower() for w in (search or "").split()]
 
@@ -15,7 +16,7 @@ def section(store, name: str, search: str | None, year: int | None):
         return all(w in hay for w in words)
 
     if name == "categories":
-        items = cat.search_categories(search) if search else list(cat.categories.values())
+        items = cat.search_categories(search, limit) if search else list(cat.categories.values())
         rows = [{"code": c.code, "level": c.level, "parent": c.parent, "name": c.name, "time_limit": c.time_limit if c.is_leaf else None,
                  "dispatch": c.dispatch if c.is_leaf else None, "keywords": c.keywords, "regulations": c.regulations} for c in items]
         table = [["  " * (c.level - 1) + c.code, c.name.get(lang) or c.name["en"], c.time_limit if c.is_leaf else "",

@@ -5,11 +5,10 @@ from __future__ import annotations
 import marshal
 from datetime import datetime, time, timedelta
 
-from jiesu import clock, clocks, timeutil
+from jiesu import clock, clocks, resolve, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.store.index import OPEN, Index, scope_clause
 from jiesu.summary import status_at
-from jiesu.workflow import STATUSES
 
 LIST_KEYS = ("id", "status", "title", "type", "category", "district", "street", "lead", "received", "due", "closed", "overdue")
 
@@ -37,21 +36,20 @@ def received_between(store, since, until, where: list, params: list) -> None:
 def unit_scope(store, unit: str | None) -> set[str] | None:
     if not unit:
         return None
-    store.catalog.unit(unit, "--unit")
-    return store.catalog.units_under(unit)
+    return store.catalog.units_under(store.catalog.unit(unit, "--unit").id)
 
 
 def list_cases(store, statuses=(), unit=None, district=None, category=None, since=None, until=None,
                overdue=False, limit=None, with_clocks=False, progress_factory=None) -> list[dict]:
     """Cases matching every filter, oldest first, as LIST_KEYS dicts (plus clocks if asked)."""
-    for s in statuses:
-        if s not in STATUSES:
-            raise InvalidInput(f"--status: unknown status {s!r}; allowed: {', '.join(STATUSES)}")
+    statuses = [resolve.status(s) for s in statuses]
     if district:
         found = store.catalog.unit(district, "--district")
         if found.kind != "district":
             raise InvalidInput(f"--district: {district} is a {found.kind}, not a district")
+        district = found.id
     if category:
+        category = resolve.category(store.catalog, category)
         if category not in store.catalog.categories:
             raise InvalidInput(f"--category: unknown category {category!r}; see `jiesu catalog categories`")
     where, params = [], []
@@ -106,6 +104,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
         found = store.catalog.unit(district, "--district")
         if found.kind != "district":
             raise InvalidInput(f"--district: {district} is a {found.kind}, not a district")
+        district = found.id
     t = when.timestamp()
     index = Index(store)
     # open now and due by the end of the window, or changed since `as_of` (then it may have differed)

@@ -80,22 +80,3 @@ def test_list_and_commit_messages_never_show_a_full_phone(run, store):
     assert "15123456789" not in run("list", check=False).stdout
     assert "151****6789" in run("list", "--format", "csv", check=False).stdout
     assert "15123456789" not in run("log", case_id, check=False).stdout
-
-
-def test_interactive_intake_asks_with_category_search(run, store, monkeypatch):
-    monkeypatch.setenv("JIESU_INTERACTIVE", "1")
-    answers = "\n".join([
-        "Dumped rubbish behind the school",  # title
-        "complaint",                          # type
-        "garbage dumping",                    # category keywords
-        "1",                                  # first match
-        "eternal",                            # street search
-        "1",                                  # first match
-        "13912345678",                        # phone
-    ]) + "\n"
-    case_id = run("intake", input=answers).stdout.strip().splitlines()[-1]
-    case = load(store, case_id)
-    assert case["title"] == "Dumped rubbish behind the school"
-    assert case["category"] == "env.garbage.unregulated-collection"
-    assert case["location"]["street"] == "dragon-gate/eternal-town"
-    assert case["complainant"]["phone"] == "13912345678"

@@ -185,7 +185,11 @@ def test_rendering_changes_nothing_and_out_is_atomic(small, tmp_path):
     before = snapshot(small.root)
     target = tmp_path / "daily.html"
     out = run(small, "report", "daily", "--date", "2021-11-08", "--format", "html", "--out", str(target))
-    assert out.strip() == f"wrote {target}"
+    assert out == ""  # silent on success (cron mails every line)
+    loud = CliRunner().invoke(cli, ["--store", str(small.root), "report", "daily", "--date", "2021-11-08", "--out",
+                                    str(tmp_path / "d.md"), "-v"], env={"JIESU_NOW": NOW})
+    assert (loud.exit_code, loud.stdout, loud.stderr) == (0, "", f"wrote {tmp_path / 'd.md'}\n")
+    (tmp_path / "d.md").unlink()
     assert target.read_text("utf-8").startswith("<!doctype html>")
     assert [p.name for p in tmp_path.iterdir()] == ["daily.html"]  # no temporary file left
     assert snapshot(small.root) == before

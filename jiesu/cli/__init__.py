@@ -62,6 +62,17 @@ class LazyGroup(click.Group):
         mod = importlib.import_module(f"jiesu.cli.{module}")
         return getattr(mod, "COMMANDS")[name]
 
+    def resolve_command(self, ctx, args):
+        """An unknown command is a usage mistake (exit 2) that names the nearest commands."""
+        name = click.utils.make_str(args[0]) if args else None
+        if name is not None and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
+            near = difflib.get_close_matches(name, list(COMMANDS), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(near)}?" if near else "; see `jiesu --help`"
+            ctx.fail(f"no such command {name!r}{hint}")
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)

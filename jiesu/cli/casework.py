@@ -53,15 +53,17 @@ def _done(result, text: str) -> None:
 def intake(ctx, from_file, at, store_opt, actor_opt, **options):
     """Receive a request; prints the new case id.
 
-    On a terminal, asks for what is missing (with category search by keyword); in a script it
-    never asks, and a missing field is an error.
+    With a terminal on stdin, fills the rest of the form interactively (completion in Chinese or
+    English, ranked category search, a summary to commit, edit or abort; prompts go to stderr, so
+    ID=$(jiesu intake) works); without one it never asks, and a missing field is an error. Values
+    from the catalog are given by id or by English or Chinese name (--type 投诉 --street 永安镇).
 
     \b
     Examples:
       jiesu intake --type complaint --category env.garbage.unregulated-collection \\
         --title "Rubbish at the factory gate" --street dragon-gate/eternal-town \\
         --community hege-village --surname Wang --phone 15123456789
-      jiesu intake --type consultation --category policy.hukou.settlement \\
+      jiesu intake --type consultation --category policy.hukou.registration \\
         --title "How to register a newborn" --answered "Explained the documents needed"
       jiesu intake --from requests.yaml
     """
@@ -86,7 +88,7 @@ def intake(ctx, from_file, at, store_opt, actor_opt, **options):
         if interactive():
             from jiesu.cli.prompts import complete_intake
 
-            record = complete_intake(store, record)
+            record = complete_intake(store, record, actor)
         records = [record]
     results = ops.intake(store, records, actor)
     for result in results:

@@ -9,7 +9,6 @@ import click
 from jiesu.cli.util import (
     command_registry,
     emit_json,
-    note,
     open_for,
     say,
     store_options,
@@ -97,10 +96,11 @@ def _export_formats() -> list[str]:
 @click.option("--since", metavar="DATE", help="Only cases received on or after this day (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only cases received on or before this day.")
 @click.option("--out", metavar="PATH", help="Write here (atomically) instead of to standard output; a folder (created if "
-                                            "missing) gets every file of the format.")
+                                            "missing) gets every file of the format. Prints nothing on success.")
+@click.option("-v", "--verbose", is_flag=True, help="With --out: name the files written (on stderr).")
 @store_options
 @click.pass_context
-def export(ctx, fmt, since, until, out, store_opt, actor_opt):
+def export(ctx, fmt, since, until, out, verbose, store_opt, actor_opt):
     """Export cases for other tools, without personal data.
 
     CSV columns and the Open311 fields are listed in the README. Without --out the CSV, the
@@ -126,5 +126,5 @@ def export(ctx, fmt, since, until, out, store_opt, actor_opt):
     result = run_export(store, fmt, since, until, out, stdout=stdout)
     if out is None:
         stdout.flush()
-    for path in result["files"]:
-        note(f"wrote {path} ({result['cases']} case(s))")
+    for path in result["files"] if verbose else ():
+        click.echo(f"wrote {path} ({result['cases']} case(s))", err=True)

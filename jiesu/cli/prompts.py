@@ -1,86 +1,318 @@
-"""Questions `intake` asks on a terminal for what the operator did not give on the command line.
+"""The intake form an operator fills on a call, on a terminal (prompt_toolkit).
 
-Only used when both stdin and stdout are terminals (see `util.interactive`); a script never sees a
-prompt. The category is found by keyword: type words, pick a number from the matches.
+Asked only when stdin is a terminal (see `util.interactive`); a script never sees a prompt, and
+the prompts go to stderr, so `ID=$(jiesu intake)` captures just the new id. Every answer is
+checked as it is given, by the same library code that checks a command-line intake
+(`ops.intake.prepare`), and a refused answer stays in the line with the error under it. Values
+complete as they are typed, by id or by English or Chinese name; the category completes with
+the ranked search and, once chosen, shows its time limit, dispatch rule and regulations. The form
+ends with a summary and `commit`, `edit FIELD` or `abort`; Ctrl-C, Ctrl-D or abort write nothing.
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.output import create_output
+from prompt_toolkit.validation import ValidationError, Validator
 
 from jiesu.catalog import LOCAL_KINDS
+from jiesu.errors import InvalidInput, JiesuError
+
+FLAGS = {"confidential": ("保密", "confidential"), "frequent": ("多次来电", "frequent caller"),
+         "special_group": ("特殊群体", "special group")}
+# (field, label); the order an operator fills the form in
+FORM = (
+    ("type", "type 类型"), ("channel", "channel 渠道"), ("title", "title 标题"), ("description", "description 描述"),
+    ("category", "category 分类"), ("street", "street/town 街乡镇"), ("district", "district 区"),
+    ("community", "community 社区"), ("address", "address 地址"), ("kind", "complainant 诉求人类型"),
+    ("surname", "surname 姓"), ("phone", "phone 电话"), ("flags", "flags 标记"), ("tags", "tags 标签"),
+)
+EDITABLE = [name for name, _ in FORM]
+DEFAULTS = {"channel": "hotline", "kind": "individual"}  # what the library assumes when not given
 
 
-def _choose(label: str, table: dict, lang: str, default: str | None = None) -> str:
-    codes = list(table)
-    listing = ", ".join(f"{c} ({table[c].name.get(lang) or table[c].name['en']})" for c in codes)
-    click.echo(f"{label}: {listing}", err=True)
-    return click.prompt(label, type=click.Choice(codes), default=default, show_choices=False, err=True)
+class Aborted(JiesuError):
+    """The operator left the form; nothing was written."""
 
 
-def choose_category(store) -> str | None:
-    """Keyword search of leaf categories; returns a code, or None when the operator skips."""
-    catalog, lang = store.catalog, store.lang
-    while True:
-        words = click.prompt("category — keywords or code (blank to skip)", default="", show_default=False, err=True).strip()
-        if not words:
-            return None
-        if words in catalog.categories and catalog.categories[words].is_leaf:
-            return words
-        hits = catalog.search_categories(words)[:12]
-        if not hits:
-            click.echo(f"  no category matches {words!r}; try other words (English or Chinese)", err=True)
-            continue
-        for number, cat in enumerate(hits, 1):
-            parent = catalog.categories.get(cat.parent)
-            trail = f"{parent.name.get(lang) or parent.name['en']} › " if parent else ""
-            click.echo(f"  {number:>2}. {cat.code:<48} {trail}{cat.name.get(lang) or cat.name['en']} [{cat.time_limit}]", err=True)
-        pick = click.prompt("number (blank to search again)", default="", show_default=False, err=True).strip()
-        if pick.isdigit() and 1 <= int(pick) <= len(hits):
-            chosen = hits[int(pick) - 1]
-            if chosen.regulations:
-                click.echo(f"  regulations: {chosen.regulations}", err=True)
-            return chosen.code
+class _Names(Completer):
+    """Completes ids of a table by id or by any of their names (a word anywhere in it)."""
+
+    def __init__(self, rows):
+        self.rows = rows  # [(id, shown name)]
+
+    def get_completions(self, document, complete_event):
+        word = document.text_before_cursor.split(",")[-1].strip().casefold()
+        for code, name in self.rows:
+            if not word or word in code.casefold() or word in name.casefold():
+                yield Completion(code, start_position=-len(document.text_before_cursor.split(",")[-1].lstrip()),
+                                 display=code, display_meta=name)
 
 
-def choose_street(store) -> str | None:
-    catalog = store.catalog
-    while True:
-        text = click.prompt("street/town — name or id (blank to skip)", default="", show_default=False, err=True).strip()
+class _Categories(Completer):
+    """Completes a leaf category from the ranked search of what was typed."""
+
+    def __init__(self, catalog, lang):
+        self.catalog, self.lang = catalog, lang
+
+    def get_completions(self, document, complete_event):
+        text = document.text_before_cursor.strip()
         if not text:
+            return
+        for cat in self.catalog.search_categories(text, 12):
+            yield Completion(cat.code, start_position=-len(document.text_before_cursor), display=cat.code,
+                             display_meta=f"{_name(cat.name, self.lang)} [{cat.time_limit}]")
+
+
+def _name(names: dict, lang: str) -> str:
+    return names.get(lang) or names.get("en") or ""
+
+
+def _both(names: dict) -> str:
+    return " / ".join(n for n in (names.get("zh"), names.get("en")) if n)
+
+
+class Form:
+    """One intake form: the record so far, the questions, and the checks."""
+
+    def __init__(self, store, record: dict, actor: str):
+        self.store, self.catalog, self.lang = store, store.catalog, store.lang
+        self.record = dict(record)
+        self.actor = actor
+        self.session = PromptSession(output=create_output(stdout=sys.stderr))
+
+    # --- checks ---------------------------------------------------------------------------------
+    def probe(self, field: str, value) -> dict:
+        """The library's verdict on one answer: the prepared request, or InvalidInput."""
+        from jiesu.ops.intake import prepare
+
+        trial = {"title": "probe", "type": next(iter(self.catalog.types))}
+        for key in ("street", "district") if field in ("community", "street", "district") else ():
+            if key != field and self.record.get(key):
+                trial[key] = self.record[key]
+        if field == "flags":
+            for flag in value:
+                trial[flag] = True
+        else:
+            trial[field if field != "tags" else "tags"] = value
+        return prepare(self.store, trial, self.actor)
+
+    def checked(self, field: str, text: str):
+        """The value to keep for an answer (ids resolved); raises InvalidInput."""
+        text = text.strip()
+        if not text:
+            if field == "title":
+                raise InvalidInput("title: required; one line saying what the request is about")
+            if field == "type":
+                raise InvalidInput(f"type: required; allowed: {', '.join(self.catalog.types)}")
             return None
-        if text in catalog.units and catalog.units[text].kind in LOCAL_KINDS:
-            return text
-        words = text.lower().split()
-        hits = [u for u in catalog.units.values() if u.kind in LOCAL_KINDS
-                and all(w in " ".join([u.id, *u.name.values()]).lower() for w in words)][:12]
-        if not hits:
-            click.echo(f"  no street or town matches {text!r}", err=True)
-            continue
-        for number, unit in enumerate(hits, 1):
-            click.echo(f"  {number:>2}. {unit.id:<36} {unit.name.get(store.lang) or unit.name['en']}", err=True)
-        pick = click.prompt("number", default="", show_default=False, err=True).strip()
-        if pick.isdigit() and 1 <= int(pick) <= len(hits):
-            return hits[int(pick) - 1].id
+        if field == "flags":
+            value = self._flags(text)
+        elif field == "tags":
+            value = [t.strip() for t in text.replace("，", ",").split(",") if t.strip()]
+        else:
+            value = text
+        p = self.probe(field, value)
+        location, person = p["location"], p["complainant"]
+        resolved = {
+            "type": p["type"], "channel": p["channel"], "category": p["category"], "kind": person["kind"],
+            "street": location.get("street"), "district": location.get("district"), "community": location.get("community"),
+            "phone": person["phone"], "tags": p["tags"], "flags": value,
+        }
+        return resolved.get(field, value)
+
+    def _flags(self, text: str) -> list:
+        chosen = []
+        for word in text.replace("，", ",").replace(",", " ").split():
+            key = next((k for k, names in FLAGS.items() if word.casefold() in (k, k.replace("_", "-"), *names)), None)
+            if key is None:
+                raise InvalidInput(f"flags: unknown flag {word!r}; allowed: confidential, frequent, special-group (保密, 多次来电, 特殊群体)")
+            chosen.append(key)
+        return list(dict.fromkeys(chosen))
+
+    # --- questions ------------------------------------------------------------------------------
+    def completer(self, field: str):
+        cat, lang = self.catalog, self.lang
+        tables = {"type": cat.types, "channel": cat.channels, "kind": cat.kinds, "tags": cat.tags}
+        if field in tables:
+            return _Names([(k, _both(v.name)) for k, v in tables[field].items()])
+        if field == "street":
+            return _Names([(u.id, _both(u.name)) for u in cat.units.values() if u.kind in LOCAL_KINDS])
+        if field == "district":
+            return _Names([(u.id, _both(u.name)) for u in cat.units.values() if u.kind == "district"])
+        if field == "community" and self.record.get("street"):
+            return _Names([(k, _both(v)) for k, v in cat.units[self.record["street"]].communities.items()])
+        if field == "flags":
+            return _Names([(k.replace("_", "-"), " / ".join(v)) for k, v in FLAGS.items()])
+        if field == "category":
+            return _Categories(cat, lang)
+        return None
+
+    def shown(self, field: str) -> str:
+        value = self.record.get(field)
+        if value in (None, [], ""):
+            return ""
+        if field == "flags":
+            return " ".join(v.replace("_", "-") for v in value)
+        if field == "tags":
+            return ", ".join(value)
+        return str(value)
+
+    def ask(self, field: str, label: str) -> None:
+        """Ask one question until the answer passes its check; keep the answer in the record."""
+        if field == "community" and not (self.record.get("street") and self.catalog.units[self.record["street"]].communities):
+            return
+        if field == "district" and self.record.get("street"):
+            self.record.pop("district", None)
+            return
+        form = self
+
+        class Check(Validator):
+            def validate(self, document):
+                try:
+                    form.checked(field, document.text)
+                except InvalidInput as exc:
+                    if field == "category" and form.catalog.category_hits(document.text, 1).keys:
+                        return  # words to search by: the matches are listed next
+                    raise ValidationError(message=exc.message, cursor_position=len(document.text)) from None
+
+        multiline = field == "description"
+        hint = "  (Esc Enter to finish)" if multiline else ""
+        if field == "category":
+            hint = "  (code or words; Tab lists the best matches)"
+        text = self.session.prompt(f"{label}{hint}: ", default=self.shown(field) or DEFAULTS.get(field, ""), completer=self.completer(field),
+                                   complete_while_typing=field != "description", multiline=multiline,
+                                   validator=Check(), validate_while_typing=False)
+        try:
+            if field == "category" and text.strip() and text.strip() not in self.catalog.categories:
+                text = self.pick_category(text.strip())
+            value = self.checked(field, text)
+        except InvalidInput as exc:  # words that matched nothing after all: ask again, with why
+            click.echo(f"  {exc.message}", err=True)
+            return self.ask(field, label)
+        if value in (None, [], ""):
+            self.record.pop(field, None)
+        else:
+            self.record[field] = value
+        if field == "street" and value:
+            self.record.pop("district", None)
+        if field == "category" and value:
+            self.describe_category(value)
+
+    def pick_category(self, words: str) -> str:
+        """Words that are not a code: list the ranked matches and take a number (or a code)."""
+        try:
+            from jiesu import resolve
+
+            code = resolve.category(self.catalog, words)
+            if code in self.catalog.categories:
+                return code
+        except InvalidInput:
+            pass
+        hits = self.catalog.category_hits(words, 9)
+        if not hits.keys:
+            return words
+        for number, cat in enumerate(hits.keys, 1):
+            click.echo(f"  {number}. {cat.code}  {_both(cat.name)} [{cat.time_limit}]", err=True)
+        if hits.cut:
+            click.echo(f"  … {hits.total - len(hits.keys)} more; add words to narrow", err=True)
+
+        class Number(Validator):
+            def validate(self, document):
+                pick = document.text.strip()
+                if pick and not (pick.isdigit() and 1 <= int(pick) <= len(hits.keys)):
+                    raise ValidationError(message=f"a number from 1 to {len(hits.keys)}, or blank to search again")
+
+        pick = self.session.prompt("number 序号: ", validator=Number(), validate_while_typing=False).strip()
+        if not pick:
+            self.record.pop("category", None)
+            return self.ask_again_category()
+        return hits.keys[int(pick) - 1].code
+
+    def ask_again_category(self) -> str:
+        text = self.session.prompt("category 分类: ", completer=self.completer("category")).strip()
+        return self.pick_category(text) if text and text not in self.catalog.categories else text
+
+    def describe_category(self, code: str) -> None:
+        from jiesu.catalog_view import _dispatch
+
+        cat = self.catalog.categories[code]
+        tclass = self.catalog.classes.get(cat.time_limit)
+        from jiesu.timeutil import format_duration
+
+        limit = f"{cat.time_limit} ({_both(tclass.name)}, {format_duration(tclass.limit)})" if tclass else str(cat.time_limit)
+        click.echo(f"  {_both(cat.name)}", err=True)
+        click.echo(f"  time limit 时限: {limit}", err=True)
+        click.echo(f"  dispatch 派单: {_dispatch(cat.dispatch) or 'street'}", err=True)
+        if cat.regulations:
+            click.echo(f"  regulations 依据: {cat.regulations}", err=True)
+
+    def summary(self) -> str | None:
+        """Print the case as it would be written; return the library's objection, if any."""
+        from jiesu.ops.intake import prepare
+
+        click.echo("", err=True)
+        for field, label in FORM:
+            value = self.shown(field)
+            if value:
+                click.echo(f"  {label:<28} {value}", err=True)
+        try:
+            prepare(self.store, self.intake_record(), self.actor)
+        except InvalidInput as exc:
+            return exc.message
+        return None
+
+    def intake_record(self) -> dict:
+        record = {k: v for k, v in self.record.items() if k != "flags"}
+        for flag in self.record.get("flags") or ():
+            record[flag] = True
+        return record
+
+    def run(self) -> dict:
+        for field, label in FORM:
+            given = self.record.get(field)
+            if given not in (None, "", []):
+                try:  # what the command line gave, as ids; a wrong value is asked again
+                    text = ", ".join(given) if field == "tags" else " ".join(given) if field == "flags" else str(given)
+                    self.record[field] = self.checked(field, text)
+                    continue
+                except InvalidInput as exc:
+                    click.echo(f"error: {exc.message}", err=True)
+            self.ask(field, label)
+        choices = ["commit", "abort"] + [f"edit {f}" for f in EDITABLE]
+
+        class Choice(Validator):
+            def validate(self, document):
+                if document.text.strip() not in choices:
+                    raise ValidationError(message="commit, edit FIELD (" + ", ".join(EDITABLE) + ") or abort")
+
+        while True:
+            problem = self.summary()
+            if problem:
+                click.echo(f"error: {problem}", err=True)
+            answer = self.session.prompt("commit / edit FIELD / abort: ", completer=_Names([(c, "") for c in choices]),
+                                         validator=Choice(), validate_while_typing=False).strip()
+            if answer == "abort":
+                raise Aborted("intake aborted; nothing was written")
+            if answer == "commit":
+                if problem:
+                    click.echo("  fix the field named above first (edit FIELD)", err=True)
+                    continue
+                return self.intake_record()
+            field = answer.split(" ", 1)[1]
+            self.ask(field, dict(FORM)[field])
 
 
-def complete_intake(store, record: dict) -> dict:
-    """Ask for the missing title, type, category and location; return the completed record."""
-    record = dict(record)
-    if not record.get("title"):
-        record["title"] = click.prompt("title", err=True)
-    if not record.get("type"):
-        record["type"] = _choose("type", store.catalog.types, store.lang, default="complaint")
-    if not record.get("category"):
-        code = choose_category(store)
-        if code:
-            record["category"] = code
-    if not record.get("street") and not record.get("district"):
-        street = choose_street(store)
-        if street:
-            record["street"] = street
-    if not record.get("phone") and record.get("kind", "individual") != "anonymous":
-        phone = click.prompt("call-back phone (blank for none)", default="", show_default=False, err=True).strip()
-        if phone:
-            record["phone"] = phone
-    return record
+def complete_intake(store, record: dict, actor: str) -> dict:
+    """Fill the intake form on the terminal, starting from what the command line gave."""
+    flags = [k for k in FLAGS if record.pop(k, None)]
+    if flags:
+        record["flags"] = flags
+    try:
+        return Form(store, record, actor).run()
+    except (KeyboardInterrupt, EOFError):
+        raise Aborted("intake aborted; nothing was written") from None

@@ -75,8 +75,20 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
             click.echo(safetext.block(shown), nl=False)
 
 
+def _statuses(ctx, param, values):
+    """Statuses by id or name (已派单, Dispatched); a misspelt one is a usage mistake (exit 2)."""
+    from jiesu import resolve
+    from jiesu.errors import InvalidInput
+
+    try:
+        return tuple(resolve.status(v) for v in values)
+    except InvalidInput as exc:
+        raise click.BadParameter(exc.message.removeprefix("--status: ")) from None
+
+
 @command("list")
-@click.option("--status", "statuses", multiple=True, help="Only this status (repeatable).")
+@click.option("--status", "statuses", multiple=True, callback=_statuses,
+              help="Only this status (repeatable; id or name: dispatched, 已派单).")
 @click.option("--unit", help="Lead or co-unit is this unit (or a unit under it).")
 @click.option("--district", help="Located in this district.")
 @click.option("--category", help="In this category or under it (e.g. env).")
@@ -271,12 +283,14 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
 
 @command("catalog")
 @click.argument("section", type=click.Choice(["categories", "units", "tags", "limits", "types", "calendar", "assessment"]), default="categories")
-@click.option("--search", metavar="TEXT", help="Only entries matching these words (names, codes, keywords).")
+@click.option("--search", metavar="TEXT", help="Only entries matching these words (names, codes, keywords); "
+              "categories are ranked, best first, and typos are forgiven.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many categories found by --search.")
 @click.option("--year", type=int, help="For `calendar`: the year to show (default this year).")
 @_fmt_option(["table", "json"], "table")
 @store_options
 @click.pass_context
-def catalog(ctx, section, search, year, fmt, store_opt, actor_opt):
+def catalog(ctx, section, search, limit, year, fmt, store_opt, actor_opt):
     """Browse the catalog.
 
     JSON: units {id, kind, parent, name {en, zh}, population}; categories {code, level, parent,
@@ -285,13 +299,20 @@ def catalog(ctx, section, search, year, fmt, store_opt, actor_opt):
     \b
     Examples:
       jiesu catalog categories --search garbage
+      jiesu catalog categories --search 噪音扰民
       jiesu catalog units --format json
       jiesu catalog calendar --year 2026
     """
     from jiesu import catalog_view
 
     store = get_store(ctx, store_opt)
-    rows, headers, table = catalog_view.section(store, section, search, year)
+    rows, headers, table = catalog_view.section(store, section, search, year, limit)
+    if search and section == "categories":
+        total = store.catalog.category_hits(search).total
+        if total > len(rows):
+            note(f"showing the best {len(rows)} of {total} categories that match; add words or raise --limit")
+        elif not rows:
+            note(f"no category matches {search!r}; try other words (English or Chinese)")
     if fmt == "json":
         emit_json(rows)
     else:

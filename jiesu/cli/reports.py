@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiesu.cli.util import command_registry, get_store, say, store_options
+from jiesu.cli.util import command_registry, get_store, store_options
 
 COMMANDS, command = command_registry()
 
@@ -21,10 +21,11 @@ COMMANDS, command = command_registry()
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "txt", "csv", "json"]), default="md", show_default=True,
               help="md, html (one self-contained file), txt, csv (the main table) or json (the context).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and names (default from jiesu.yaml).")
-@click.option("--out", "out", metavar="PATH", help="Write here (atomically) instead of to stdout.")
+@click.option("--out", "out", metavar="PATH", help="Write here (atomically) instead of to stdout; prints nothing on success.")
+@click.option("-v", "--verbose", is_flag=True, help="With --out: name the file written (on stderr).")
 @store_options
 @click.pass_context
-def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lang, out, store_opt, actor_opt):
+def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lang, out, verbose, store_opt, actor_opt):
     """Render a report: daily, weekly summary, monthly (assessment), overdue list, a unit's work sheet, or a theme.
 
     Reports read the store and change nothing in it. A template in the store's reports/ folder
@@ -69,6 +70,7 @@ def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lan
             atomic_write(target, text)
         except OSError as exc:
             raise InvalidInput(f"--out: cannot write {out}: {exc.strerror}") from None
-        say(f"wrote {target}")
+        if verbose:
+            click.echo(f"wrote {target}", err=True)
     else:
         click.echo(text, nl=False)

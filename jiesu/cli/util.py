@@ -91,11 +91,11 @@ def is_terminal(stream=None) -> bool:
 
 
 def interactive() -> bool:
-    """May we ask questions? Only with a terminal on both ends (JIESU_INTERACTIVE=1 forces it)."""
-    forced = os.environ.get("JIESU_INTERACTIVE")
-    if forced is not None:
-        return forced == "1"
-    return is_terminal(sys.stdin) and is_terminal(sys.stdout)
+    """May we ask questions? Whenever stdin is a terminal (stdout may be captured:
+    `ID=$(jiesu intake)`), never without one; JIESU_INTERACTIVE=0 turns questions off."""
+    if os.environ.get("JIESU_INTERACTIVE") == "0":
+        return False
+    return is_terminal(sys.stdin)
 
 
 def say(result_line: str) -> None:

@@ -61,8 +61,9 @@ def assign(store: Store, case_id: str, actor: str, unit: str | None = None, co=(
 
 def _lead_unit(store, case_id, state, unit, what):
     lead = state.get("lead")
+    if unit:
+        unit = store.catalog.unit(unit, "--unit").id
     if unit and unit != lead:
-        store.catalog.unit(unit, "--unit")
         raise InvalidInput(f"--unit: {unit} is not the lead of {case_id} (the lead is {lead}); only the lead can {what}")
     return lead
 
@@ -162,8 +163,9 @@ def evaluate(store: Store, case_id: str, actor: str, reached: bool, contacted=No
         missing = [n for n, v in (("--contacted/--not-contacted", contacted), ("--resolved/--unresolved", resolved), ("--satisfaction", satisfaction)) if v is None]
         if missing:
             raise InvalidInput(f"a reached follow-up records all three answers; missing {', '.join(missing)}")
-        if satisfaction not in levels:
-            raise InvalidInput(f"--satisfaction: unknown level {satisfaction!r}; allowed: {', '.join(levels)}")
+        from jiesu.resolve import pick
+
+        satisfaction = pick(satisfaction, levels, "--satisfaction", what="level")
         if levels[satisfaction].score < 60 and not (reason and str(reason).strip()):
             raise InvalidInput(f"--reason: required when the complainant is {satisfaction} (record why)")
     elif contacted is not None or resolved is not None or satisfaction is not None:

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from jiesu import clock, model, privacy, textcheck, timeutil
+from jiesu import clock, model, privacy, resolve, textcheck, timeutil
 from jiesu.catalog import LOCAL_KINDS, SLUG
 from jiesu.errors import InvalidInput
 from jiesu.ops.common import (
@@ -51,9 +51,7 @@ def _choice(value, table: dict, field: str, required: bool = True):
         if required:
             raise InvalidInput(f"{field}: required; allowed: {', '.join(table)}")
         return None
-    if value not in table:
-        raise InvalidInput(f"{field}: unknown value {value!r}; allowed: {', '.join(table)}")
-    return value
+    return resolve.pick(value, table, field)
 
 
 def _source(value) -> dict | None:
@@ -81,27 +79,29 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     case_type = _choice(r.get("type"), catalog.types, "--type")
     category = r.get("category") or None
     if category is not None:
-        category = catalog.leaf(str(category)).code
+        category = catalog.leaf(resolve.category(catalog, category)).code
     description = textcheck.text(r.get("description"), "--description")
 
     # location
     district, street = r.get("district") or None, r.get("street") or None
     community = r.get("community") or None
     if street is not None:
-        unit = catalog.unit(str(street), "--street")
+        street = resolve.unit(catalog, street, "--street", LOCAL_KINDS)
+        unit = catalog.unit(street, "--street")
         if unit.kind not in LOCAL_KINDS:
             raise InvalidInput(f"--street: {street!r} is a {unit.kind}, not a street or town")
-        if district is not None and unit.parent != district:
+        if district is not None and unit.parent != resolve.unit(catalog, district, "--district", ("district",)):
             raise InvalidInput(f"--street: {street} lies in {unit.parent}, not in --district {district}")
         district = unit.parent
     if district is not None:
-        unit = catalog.unit(str(district), "--district")
+        district = resolve.unit(catalog, district, "--district", ("district",))
+        unit = catalog.unit(district, "--district")
         if unit.kind != "district":
             raise InvalidInput(f"--district: {district!r} is a {unit.kind}, not a district")
     if community is not None:
-        community = str(community)
         if street is None:
             raise InvalidInput("--community: give --street too (a community lies in a street or town)")
+        community = resolve.community(catalog, street, community)
         known = catalog.units[street].communities
         if known and community not in known:
             raise InvalidInput(f"--community: {community!r} is not in {street}; allowed: {', '.join(known)}")
@@ -127,10 +127,11 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     tags = [t for item in textcheck.text_list(r.get("tags"), "--tag") for t in re.split(r"[,\s]+", item) if t]
     seen = []
     for tag in tags:
-        _choice(tag, catalog.tags, "--tag")
+        tag = _choice(tag, catalog.tags, "--tag")
         if tag not in seen:
             seen.append(tag)
-    tclass, limit_from = catalog.class_for(explicit=r.get("time_limit"), tags=seen, case_type=case_type, category=category)
+    explicit = resolve.pick(r["time_limit"], catalog.classes, "--time-limit", what="class") if r.get("time_limit") else None
+    tclass, limit_from = catalog.class_for(explicit=explicit, tags=seen, case_type=case_type, category=category)
     due = None
     if r.get("due") not in (None, ""):
         # a due time the source system set (an import): kept as it is, and said where it came from

@@ -449,7 +449,7 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
     if not unit:
         raise InvalidInput("--unit: the unit report needs a unit, e.g. --unit dragon-gate/eternal-town")
     catalog = store.catalog
-    catalog.unit(unit, "--unit")
+    unit = catalog.unit(unit, "--unit").id
     when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     rows = Index(store).rows(f"status IN ({','.join('?' * len(OPEN))}) AND instr(units, ?) > 0", (*OPEN, f"|{unit}|"))
     cases = []

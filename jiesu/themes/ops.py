@@ -85,10 +85,10 @@ def change(store, theme_id: str, action: str, actor: str, at, build, label: str 
 
 def _units(store, lead: str, co) -> tuple[str, list[str]]:
     catalog = store.catalog
-    catalog.unit(lead, "--lead")
+    lead = catalog.unit(lead, "--lead").id
     out = []
     for unit in co or ():
-        catalog.unit(unit, "--co")
+        unit = catalog.unit(unit, "--co").id
         if unit != lead and unit not in out:
             out.append(unit)
     return lead, out
@@ -199,8 +199,7 @@ def add_item(store, actor: str, theme_id: str, list_name: str, text: str, owner=
         raise InvalidInput("--due: a task needs a due date (YYYY-MM-DD)")
 
     def build(theme, state, when):
-        unit = owner or theme.get("lead")
-        store.catalog.unit(unit, "--owner")
+        unit = store.catalog.unit(owner or theme.get("lead"), "--owner").id
         if due_day is not None:
             start = _start_day(theme, state, store.tz)
             if due_day < start:
