@@ -175,7 +175,8 @@ def test_monthly_report_at_city_size_has_top_bottom_and_district_table(city):
     ties = next(ln for ln in lines if ln.startswith("- ") and "(+" in ln)
     assert ties.count(", ") == 19
     district_head = next(i for i, ln in enumerate(lines) if ln.startswith("## Districts"))
-    table = [ln for ln in lines[district_head + 1:] if ln.startswith("|")]
+    section = next((i for i in range(district_head + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    table = [ln for ln in lines[district_head + 1:section] if ln.startswith("|")]
     # header, rule and one row per district, each named in full
     assert len(table) == 2 + 16
     assert all(any(f"{name}" in ln for ln in table) for name in ("Dongcheng District", "Yanqing District"))
