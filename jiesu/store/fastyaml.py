@@ -76,9 +76,10 @@ def _style(value, flow: bool, key: bool) -> str:
         return value
     if key:
         raise Unsupported("key")  # keys are plain words in case files
-    if "'" in value:
+    if "'" in value and value[0] not in _LEADING:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return "'" + value + "'"
+    # jiesu's representer (yamlio._represent_str) single-quotes every string that starts with an indicator
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _literal(value: str, indent: int) -> str:
