@@ -70,3 +70,10 @@ def test_what_it_does_not_handle_goes_to_ruamel():
     assert fastyaml.dump(commented) is None
     assert yamlio.dump_doc(commented) == "a: 1  # a comment\nb: x\n"
     assert fastyaml.dump(yamlio.cmap([("a", None)])) is None
+
+
+def test_a_string_starting_with_a_quote_is_single_quoted_like_ruamel():
+    for value in ("'", "'a'", "''", "\"it's\"", "@a'b"):
+        doc = yamlio.cmap([("id", value)])
+        assert fastyaml.dump(doc) == yamlio.rt_dump(doc)
+        assert yamlio.load(fastyaml.dump(doc)) == {"id": value}
