@@ -16,7 +16,7 @@ from jiesu.ops.common import commit_batch
 from jiesu.store import Store
 
 SOURCE = SHARED / "data" / "beijing_divisions"
-UNITS = REPO / "catalogs" / "beijing" / "units.yaml"
+UNITS = REPO / "catalog" / "beijing" / "units.yaml"
 # per district, from the source's SOURCE.md, less the development zones (大兴 4, 怀柔 1, 密云 1)
 PER_DISTRICT = {"东城区": 17, "西城区": 15, "朝阳区": 43, "丰台区": 26, "石景山区": 9, "海淀区": 29, "门头沟区": 13,
                 "房山区": 28, "通州区": 22, "顺义区": 25, "昌平区": 22, "大兴区": 22, "怀柔区": 16, "平谷区": 18,
@@ -36,7 +36,7 @@ def beijing(tmp_path_factory) -> Store:
 def test_the_catalog_file_is_what_the_script_builds_from_the_source(tmp_path):
     pytest.importorskip("pypinyin")
     out = tmp_path / "units.yaml"
-    proc = subprocess.run([sys.executable, str(REPO / "catalogs" / "beijing" / "build_units.py"), str(SOURCE), str(out)],
+    proc = subprocess.run([sys.executable, str(REPO / "catalog" / "beijing" / "build_units.py"), str(SOURCE), str(out)],
                           capture_output=True, text=True, check=True)
     assert "16 districts, 343 streets/towns/townships" in proc.stdout
     assert out.read_text("utf-8") == UNITS.read_text("utf-8")

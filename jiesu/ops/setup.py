@@ -145,12 +145,13 @@ def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, act
     elif not git.is_repo_root():
         raise StoreError(f"{root} holds a .git that is not a repository root")
     configure_git(git)
-    shutil.copytree(data_dir("catalog"), root / "catalog", dirs_exist_ok=True)
+    shutil.copytree(data_dir("catalog"), root / "catalog", dirs_exist_ok=True,  # named catalogs (beijing/) stay behind
+                    ignore=lambda folder, names: [n for n in names if (Path(folder) / n).is_dir()])
     for path in (root / "catalog").glob("*"):
         if path.suffix != ".yaml":
             path.unlink()
     if catalog != "default":  # a named catalog replaces some of the default files (Beijing: units.yaml)
-        for path in data_dir("catalogs").joinpath(catalog).glob("*.yaml"):
+        for path in data_dir("catalog").joinpath(catalog).glob("*.yaml"):
             shutil.copyfile(path, root / "catalog" / path.name)
     (root / "reports").mkdir(exist_ok=True)
     (root / "reports" / "README.md").write_text(
