@@ -27,6 +27,8 @@ COMMANDS = {
     "rank": "assess", "report": "reports",
     # governance
     "theme": "themes",
+    # answers on the call
+    "kb": "knowledge",
     # interchange
     "import": "interop", "export": "interop",
     # the store
@@ -40,6 +42,7 @@ SECTIONS = (
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
     ("Governance", ("theme",)),
+    ("Knowledge base", ("kb",)),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
 )
