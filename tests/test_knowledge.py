@@ -206,3 +206,48 @@ def test_search_of_nothing_useful_finds_nothing(run, store):
     add(run)
     assert run.json("kb", "search", "的") == []
     assert "0 match(es)" in run("kb", "search", "zzzz", check=False).stdout
+
+
+def test_usage_counts_repeat_calls_and_dissatisfaction_by_hand(run, store):
+    from jiesu import ops
+
+    a = add(run, "--valid-from", "2021-01-01")
+    b = add(run, "--valid-from", "2021-01-01", question="居住证签注在哪里办？")
+    answered = {}
+    for phone, day, entry in (("13800000001", "09-01", a), ("13800000002", "09-02", a), ("13800000003", "09-03", a),
+                              ("13800000004", "09-04", b)):
+        answered[phone] = consult(run, "--phone", phone, "--at", f"2021-{day}T10:00", "--kb", entry)
+    # P1 calls again about the same category 9 days later: came back
+    consult(run, "--phone", "13800000001", "--at", "2021-09-10T10:00", "--answered", "again")
+    # P2 calls again about it, but 40 days later: outside the 30 days
+    consult(run, "--phone", "13800000002", "--at", "2021-10-12T10:00", "--answered", "much later")
+    # P3 calls again within days, but about another category: not the same question
+    run("intake", "--type", "complaint", "--category", "env.garbage.unregulated-collection", "--title", "x",
+        "--street", "dragon-gate/eternal-town", "--phone", "13800000003", "--at", "2021-09-05T10:00")
+    # P4 was dissatisfied at follow-up
+    ops.evaluate(store, answered["13800000004"], "callback", True, True, False, "dissatisfied", reason="no help",
+                 at="2021-09-06T10:00")
+    figures = run.json("kb", "usage", "--since", "2021-09-01", "--until", "2021-09-30")
+    rows = {r["id"]: r for r in figures["entries"]}
+    assert {k: rows[a][k] for k in ("answered", "repeat", "repeat_rate", "dissatisfied", "evaluated")} == \
+        {"answered": 3, "repeat": 1, "repeat_rate": 0.3333, "dissatisfied": 0, "evaluated": 0}
+    assert {k: rows[b][k] for k in ("answered", "repeat", "repeat_rate", "dissatisfied", "evaluated")} == \
+        {"answered": 1, "repeat": 0, "repeat_rate": 0.0, "dissatisfied": 1, "evaluated": 1}
+    assert [r["id"] for r in figures["entries"]] == [a, b]  # worst repeat rate first
+    # the period counts calls by the day they were received
+    assert {r["id"]: r["answered"] for r in run.json("kb", "usage", "--since", "2021-09-02", "--until", "2021-09-03")["entries"]} == {a: 2, b: 0}
+
+
+def test_theme_report_lists_its_policy_qa(run, store):
+    theme = run("theme", "new", "--title", "Residence permits", "--year", "2021", "--month", "11", "--lead", "public-security",
+                "--scope", f"category={RP}").stdout.strip()
+    answer = "签注 [在此](javascript:alert(1)) <b>办理</b>"
+    entry_id = add(run, "--theme", theme, answer=answer)
+    add(run, question="与专题无关？")
+    report = run("report", "theme", theme, "--format", "md", check=False).stdout
+    assert "## Policy Q&amp;A" in report and f"({entry_id} v1)" in report and "与专题无关" not in report
+    from jiesu import safetext
+
+    assert safetext.markdown(answer) in report and "<b>" not in report  # inert Markdown
+    assert [r["id"] for r in run.json("kb", "list", "--theme", theme)] == [entry_id]
+    assert json.loads(run("report", "theme", theme, "--format", "json", check=False).stdout)["qa"][0]["id"] == entry_id

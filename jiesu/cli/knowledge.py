@@ -263,3 +263,44 @@ def search(ctx, text, category, limit, every, fmt, store_opt, actor_opt):
     click.echo(table_text([[h["id"], h["version"], f"{h['score']:.2f}", clip(h["question"], 70)] for h in hits],
                           ["id", "v", "score", "question"]))
     click.echo(f"{len(hits)} match(es)")
+
+
+@kb.command("usage")
+@click.option("--since", metavar="DATE", help="Calls received from this day (default: all).")
+@click.option("--until", metavar="DATE", help="Calls received up to this day, inclusive (default: all).")
+@FORMAT
+@store_options
+@click.pass_context
+def usage(ctx, since, until, fmt, store_opt, actor_opt):
+    """Whether answers work: per entry, the calls it answered and how many came back.
+
+    A call came back when the same caller called again about the same category within 30 days;
+    dissatisfied counts follow-ups rated dissatisfied or very dissatisfied. Worst repeat rate
+    first; then the entries past their review date.
+
+    JSON: {since, until, entries: [{id, question, status, review_by, answered, repeat,
+    dissatisfied, evaluated, repeat_rate}], past_review: [kb list rows]}.
+
+    \b
+    Examples:
+      jiesu kb usage --since 2026-01-01 --until 2026-03-31
+      jiesu kb usage --format json
+    """
+    from jiesu import timeutil
+    from jiesu.knowledge import usage as figures
+
+    store = get_store(ctx, store_opt)
+    data = figures.usage(store, timeutil.parse_date(since, "--since") if since else None,
+                         timeutil.parse_date(until, "--until") if until else None)
+    data["past_review"] = figures.past_review(store)
+    if fmt == "json":
+        emit_json(data)
+        return
+    from jiesu.textwidth import clip
+
+    rate = lambda r: "-" if r["repeat_rate"] is None else f"{r['repeat_rate']:.0%}"  # noqa: E731
+    click.echo(table_text([[r["id"], r["answered"], r["repeat"], rate(r), f"{r['dissatisfied']}/{r['evaluated']}",
+                            clip(r["question"], 50)] for r in data["entries"]],
+                          ["id", "answered", "came back", "rate", "dissatisfied/rated", "question"]))
+    for r in data["past_review"]:
+        click.echo(f"review due: {r['id']} ({r['stale']}; review by {r['review_by']}): {clip(r['question'], 60)}")
