@@ -11,3 +11,17 @@ def example_entries() -> list[dict]:
     path = data_dir("knowledge") / "examples.yaml"
     data = yamlio.load_file(path, "knowledge/examples.yaml")
     return [dict(item, example=True) for item in data["entries"]]
+
+
+def add_for_demo(store, start) -> dict[str, str]:
+    """Add the examples to a demo store, valid from the demo's first day (committed at `start`);
+    return the entry that answers each category (the first entry naming it)."""
+    from jiesu.knowledge import ops
+
+    day = start.astimezone(store.tz).date().isoformat()
+    items = [dict(item, valid_from=day) for item in example_entries()]
+    answers: dict[str, str] = {}
+    for result, item in zip(ops.add(store, "demo", items, at=start), items):
+        for code in item.get("categories") or []:
+            answers.setdefault(code, result.case_id)
+    return answers
