@@ -8,7 +8,8 @@ The store `<dir>/kb-<N>` is made once if missing: `jiesu init`, then N entries a
 commit through the library (`jiesu.knowledge.ops.add`), each a variation of one of the shipped
 examples (its questions and answer with a district, a year and a number woven in, so that the
 vocabulary and the index grow like a real base). Every measured command is the installed `jiesu`
-run as a subprocess, as an operator runs it; the index refresh rows time the library alone.
+run as a subprocess, as an operator runs it; the index rows time the library alone. The intake
+rows add consultations to the store (answered with a note, or from an entry) and so change it.
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ def main(argv=None) -> int:
                                                      for i in range(args.repeat)]))
     rows.append(("`jiesu kb search TEXT --format json` (command)",
                  [timed(jiesu() + ["kb", "search", QUERIES[i % len(QUERIES)], "--format", "json"], e) for i in range(args.repeat)]))
+    consult = ["intake", "--type", "consultation", "--category", "policy.residence.residence-permit",
+               "--title", "居住证签注", "--street", "dragon-gate/eternal-town"]
+    rows.append(("`jiesu intake … --answered TEXT` (command, writes)",
+                 [timed(jiesu() + consult + ["--answered", "Explained the endorsement"], e) for _ in range(args.repeat)]))
+    rows.append(("`jiesu intake … --kb HL-K0006` (command, writes)",
+                 [timed(jiesu() + consult + ["--kb", "HL-K0006"], e) for _ in range(args.repeat)]))
     rows.append(("`jiesu --help` (interpreter and click start-up)", [timed(jiesu() + ["--help"], e) for _ in range(args.repeat)]))
     print(f"| scenario ({args.entries:,} entries) | median | min | max |")
     print("|---|---|---|---|")

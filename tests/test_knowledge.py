@@ -3,10 +3,12 @@ refusals, verify, and the quality of `kb search` on questions phrased as callers
 
 from __future__ import annotations
 
+import copy
 import json
 
 from conftest import git, load
 
+from jiesu.knowledge import record
 from jiesu.store import Store, yamlio
 
 RP = "policy.residence.residence-permit"
@@ -251,3 +253,40 @@ def test_theme_report_lists_its_policy_qa(run, store):
     assert safetext.markdown(answer) in report and "<b>" not in report  # inert Markdown
     assert [r["id"] for r in run.json("kb", "list", "--theme", theme)] == [entry_id]
     assert json.loads(run("report", "theme", theme, "--format", "json", check=False).stdout)["qa"][0]["id"] == entry_id
+
+
+def test_merge_driver_orders_two_edits_and_supersedes_an_edit_after_retirement(tmp_path):
+    from jiesu.store.merge import kind_for, merge_files
+
+    content = {"questions": ["Q?"], "answer": "A0", "sources": [{"title": "T"}], "owner": "housing", "valid_from": "2026-01-01"}
+
+    def entry(*events):
+        body = {"id": "HL-K0001", "schema": 1, "events": [copy.deepcopy(e) for e in events]}
+        body["state"] = record.state_block(body)
+        return yamlio.rt_dump(body)
+
+    new = {"id": "aaaaa1", "at": "2026-03-01T09:00:00+08:00", "by": "a", "action": "new", **content}
+    ours = {"id": "bbbbb1", "at": "2026-03-02T09:00:00+08:00", "by": "a", "action": "edit", **dict(content, answer="A-ours")}
+    theirs = {"id": "ccccc1", "at": "2026-03-03T09:00:00+08:00", "by": "b", "action": "edit", **dict(content, answer="A-theirs")}
+    retire = {"id": "ddddd1", "at": "2026-03-02T10:00:00+08:00", "by": "a", "action": "retire", "reason": "gone"}
+    kind = kind_for("knowledge/HL-K0001.yaml")
+    assert kind is record.KIND
+    for ours_events, expect in (([new, ours], (3, "A-theirs", "active", [])), ([new, ours, retire], (2, "A-ours", "retired", ["ccccc1"]))):
+        paths = {}
+        for name, events in (("base", [new]), ("ours", ours_events), ("theirs", [new, theirs])):
+            paths[name] = tmp_path / name
+            paths[name].write_text(entry(*events), "utf-8")
+        clean, _ = merge_files(str(paths["base"]), str(paths["ours"]), str(paths["theirs"]), kind=kind)
+        merged = yamlio.load(paths["ours"].read_text("utf-8"))
+        state = merged["state"]
+        assert clean and (state["version"], state["answer"], state["status"],
+                          [e["id"] for e in merged["events"] if e.get("superseded")]) == expect
+
+
+def test_every_kb_command_has_help_with_an_example(run):
+    from jiesu.cli.knowledge import kb
+
+    for name in kb.commands:
+        out = run("kb", name, "--help", check=False).stdout
+        assert "Example" in out and f"jiesu kb {name}" in out, f"kb {name} help has no example"
+    assert sorted(kb.commands) == ["add", "edit", "list", "retire", "search", "show", "usage"]

@@ -6,6 +6,7 @@ one, and version N is the content of the N-th (superseded events skipped).
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 
@@ -95,7 +96,7 @@ def apply(s: dict, event: dict) -> None:
     """Apply one event (already checked) to a projection in place."""
     action = event["action"]
     if action in ("new", "edit"):
-        content = {k: _plain(event.get(k)) for k in CONTENT}
+        content = {k: _plain(copy.deepcopy(event.get(k))) for k in CONTENT}  # never shared with the event
         s["version"] += 1
         s["versions"].append({"version": s["version"], "event": event.get("id"), "at": event.get("at"),
                               "by": event.get("by"), **content})

@@ -99,28 +99,33 @@ def _load_rows(store, rels) -> tuple[list[tuple], list[str]]:
 
 
 def connect(store) -> sqlite3.Connection:
-    """The search index, brought up to date with the committed entries."""
+    """The search index, brought up to date with the committed entries (in memory when the
+    store's index cannot be written, or is busy beyond the wait)."""
     tree = _tree(store)
     try:
         store.jiesu_dir.mkdir(exist_ok=True)
         db = sqlite3.connect(store.jiesu_dir / "knowledge.sqlite", timeout=30)
-        _create(db)
-    except (OSError, sqlite3.Error):  # a store that cannot be written: an index in memory
+        _update(store, db, tree)
+        return db
+    except (OSError, sqlite3.Error):
         db = sqlite3.connect(":memory:")
-        _create(db)
+        _update(store, db, tree)
+        return db
+
+
+def _update(store, db, tree: str) -> None:
+    _create(db)
     known = dict(db.execute("SELECT key, value FROM meta").fetchall())
     if known.get("schema") != str(SCHEMA):
         db.executescript("DROP TABLE entries; DROP TABLE fts; DELETE FROM meta;")
         _create(db)
         known = {}
     if known.get("tree") == tree and tree:
-        return db
-    old = known.get("tree")
+        return
+    old, rels = known.get("tree"), None
     if old and tree:
         out = store.git.run("diff-tree", "-r", "--name-only", old, tree, check=False)
         rels = [f"knowledge/{n}" for n in out.stdout.split() if n.endswith(".yaml")] if out.returncode == 0 else None
-    else:
-        rels = None
     with db:
         if rels is None:
             db.execute("DELETE FROM entries")
@@ -129,7 +134,6 @@ def connect(store) -> sqlite3.Connection:
         rows, gone = _load_rows(store, rels)
         _put(db, rows, gone)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
-    return db
 
 
 def search(store, text: str, limit: int = 5, on: date | None = None, category: str | None = None,
