@@ -79,6 +79,7 @@ class Simulation:
         self.actions: list = []  # (time, order, case_key, op, kwargs)
         self.order = 0
         self.open_recent: list = []
+        self.answers: dict = {}  # category → knowledge entry that answers it
 
     def plan(self) -> None:
         day = self.start
@@ -142,7 +143,10 @@ class Simulation:
             record["confidential"] = True
         operator = rng.choice(OPERATORS)
         if kind == "consultation" and rng.random() < 0.65:
-            record["answered"] = "Answered on the call with the applicable policy"
+            if category.code in self.answers:
+                record["kb"] = self.answers[category.code]
+            else:
+                record["answered"] = "Answered on the call with the applicable policy"
             self.add(t0, key, "intake", actor=operator, record=record)
             if rng.random() < 0.7:
                 self.evaluate(key, t0 + timedelta(hours=rng.uniform(20, 50)), self.profiles[self.streets[0].id], contacted=True)
@@ -241,6 +245,9 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
     days = (today - start_day).days
     start = timeutil.local(start_day, time(0), store.tz)
     sim = Simulation(store, rng, start, end, per_day)
+    from jiesu.knowledge.examples import add_for_demo
+
+    sim.answers = add_for_demo(store, start)  # consultations answered on the call quote these entries
     sim.plan()
     sim.actions.sort(key=lambda a: (a[0], a[1]))
     ids: dict = {}

@@ -36,7 +36,7 @@ EVENT_FIELDS = {
     "note": ("text",),
     "escalate": ("to", "reason"),
     "extend": ("until", "reason"),
-    "close": ("resolved", "summary"),
+    "close": ("resolved", "summary", "kb", "kb_version"),  # kb: the knowledge entry (and version) answered with
     "evaluate": ("reached", "contacted", "resolved", "satisfaction", "reason"),
     "reopen": ("reason", "due"),
     "reject": ("reason",),

@@ -414,6 +414,9 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
     from jiesu.themes.check import check_themes
 
     problems += check_themes(store, catalog)
+    from jiesu.knowledge.check import check_knowledge
+
+    problems += check_knowledge(store)
     from jiesu import audit
 
     problems += audit.audit(store)

@@ -32,6 +32,11 @@ def case_json(case: dict, store, private: dict | None = None) -> dict:
 
     data["clocks"] = clocks.case_clocks(case, store.catalog, store.tz, store.now())
     data["assessment"] = explain(store, case)
+    from jiesu.knowledge.views import answered_from
+
+    given = answered_from(store, case)
+    if given:
+        data["answered_from"] = given
     if private is not None:
         data["private"] = private
     return data
@@ -77,6 +82,10 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
     if original and timeutil.load(original) != due:
         due_text += f"  (originally {timeutil.display(timeutil.load(original), tz)})"
     row("due", due_text)
+    from jiesu.knowledge.views import answered_from
+
+    for given in answered_from(store, case):
+        row("answered", f"from {given['id']} version {given['version']}: {given['question']}")
     if state.get("lead"):
         lead = state["lead"]
         row("lead", f"{lead} — {catalog.name('units', lead, lang)}")

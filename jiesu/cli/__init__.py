@@ -28,6 +28,8 @@ COMMANDS = {
     # governance
     "theme": "themes",
     "stats": "governance", "hotspots": "governance", "callers": "governance", "similar": "governance",
+    # answers on the call
+    "kb": "knowledge",
     # interchange
     "import": "interop", "export": "interop",
     # the store
@@ -43,6 +45,7 @@ SECTIONS = (
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
     ("Governance", ("stats", "hotspots", "callers", "similar", "theme")),
+    ("Knowledge base", ("kb",)),
     ("Interchange", ("import", "export")),
     ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
     ("City scale", ("hub", "archive", "unarchive")),

@@ -46,6 +46,7 @@ def _done(result, text: str) -> None:
 @click.option("--tag", "tags", multiple=True, help="Policy tag (repeatable).")
 @click.option("--time-limit", help="Force a time-limit class (urgent, utility, standard, complex).")
 @click.option("--answered", metavar="SUMMARY", help="Answered on the call: close at once with this summary.")
+@click.option("--kb", metavar="ENTRY", help="Answered on the call from a knowledge entry (e.g. HL-K0042): close at once, recording the entry and its version; --answered beside it adds a note.")
 @click.option("--from", "from_file", metavar="FILE|-", help="Read one or many requests (YAML or JSON) from a file or stdin.")
 @at_option
 @store_options
@@ -65,6 +66,8 @@ def intake(ctx, from_file, at, store_opt, actor_opt, **options):
         --community hege-village --surname Wang --phone 15123456789
       jiesu intake --type consultation --category policy.hukou.registration \\
         --title "How to register a newborn" --answered "Explained the documents needed"
+      jiesu intake --type consultation --category policy.residence.residence-permit \
+        --title "Residence permit renewal" --kb HL-K0003
       jiesu intake --from requests.yaml
     """
     store, actor = open_for(ctx, store_opt, actor_opt)
@@ -82,7 +85,7 @@ def intake(ctx, from_file, at, store_opt, actor_opt, **options):
             "kind": options["kind"], "surname": options["surname"], "name": options["full_name"],
             "phone": options["phone"], "confidential": options["confidential"], "frequent": options["frequent"],
             "special_group": options["special_group"], "tags": list(options["tags"]),
-            "time_limit": options["time_limit"], "answered": options["answered"], "at": at,
+            "time_limit": options["time_limit"], "answered": options["answered"], "kb": options["kb"], "at": at,
         }
         record = {k: v for k, v in record.items() if v not in (None, [], "")}
         if interactive():

@@ -212,21 +212,26 @@ def _overdue_tasks(store, as_of, unit, district, fmt) -> None:
 @store_options
 @click.pass_context
 def log(ctx, case_id, fmt, store_opt, actor_opt):
-    """The history of a case (or a theme) from git: commit, author, time, action, what changed.
+    """The history of a case (or a theme, or a knowledge entry) from git: commit, author, time,
+    action, what changed.
 
     \b
     Examples:
       jiesu log HL-2111-0069
       jiesu log HL-T26-01
+      jiesu log HL-K0042
     """
     from jiesu import history
     from jiesu.errors import StoreError
+    from jiesu.knowledge import files as entry_files
+    from jiesu.knowledge import record as entry_record
     from jiesu.themes import files, record
 
     store = get_store(ctx, store_opt)
     theme = record.is_theme_id(case_id)
-    if theme:
-        _path, rel = files.theme_path(store, case_id)
+    entry = entry_record.is_entry_id(case_id)
+    if theme or entry:
+        _path, rel = files.theme_path(store, case_id) if theme else entry_files.entry_path(store, case_id)
         entries = history.record_history(store, rel)
     else:
         try:
@@ -237,7 +242,7 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
     if fmt == "json":
         emit_json(entries)
     else:
-        click.echo(safetext.block(history.history_text(entries, store.tz, "theme" if theme else "case")), nl=False)
+        click.echo(safetext.block(history.history_text(entries, store.tz, "theme" if theme else "knowledge entry" if entry else "case")), nl=False)
 
 
 @command("verify")

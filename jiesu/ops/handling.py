@@ -142,13 +142,16 @@ def extend(store: Store, case_id: str, actor: str, reason: str, until: str | Non
     return change(store, case_id, "extend", actor, at, build, lambda ev: f"due moved to {ev['until']}", tx=tx)
 
 
-def close(store: Store, case_id: str, actor: str, resolved: bool, summary: str, at=None, tx=None) -> Result:
-    """Record the handling result."""
+def close(store: Store, case_id: str, actor: str, resolved: bool, summary: str, at=None, tx=None,
+          kb: str | None = None, kb_version: int | None = None) -> Result:
+    """Record the handling result (`kb`, `kb_version`: the knowledge entry it was answered with,
+    as an imported close event records it)."""
     if resolved is None:
         raise InvalidInput("say whether the problem was solved: --resolved or --unresolved")
 
     def build(case, state, when):
-        return {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True)}
+        return {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True),
+                "kb": kb, "kb_version": kb_version}
 
     return change(store, case_id, "close", actor, at, build, lambda ev: "resolved" if ev["resolved"] else "not resolved", tx=tx)
 

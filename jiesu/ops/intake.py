@@ -24,7 +24,7 @@ FIELDS = (
     "title", "channel", "type", "category", "description", "district", "street", "community", "address",
     "kind", "surname", "name", "phone", "other_phones", "id_document", "home_address", "confidential",
     "frequent", "special_group", "tags", "time_limit", "answered", "at", "source", "anomalies",
-    "lat", "long", "due", "limit_from",
+    "lat", "long", "due", "limit_from", "kb",
 )
 _CJK = re.compile(r"^[\u4e00-\u9fff\u3400-\u4dbf]{2,4}$")
 
@@ -140,6 +140,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     if r.get("limit_from"):
         limit_from = textcheck.text(r["limit_from"], "limit_from", multiline=False)
     answered = textcheck.text(r.get("answered"), "--answered")
+    kb = _knowledge(store, r.get("kb"), case_type, received)
     # the shared file carries no phone number, ID number or full name in free text: the full
     # text goes to private/ (for show --reveal)
     forms = privacy.name_forms(name)
@@ -160,11 +161,23 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
         "location": {k: v for k, v in (("district", district), ("street", street), ("community", community), ("address", address),
                                        *point) if v is not None},
         "complainant": {"kind": kind, "surname": surname, "phone": phone, **flags},
-        "tags": seen, "time_limit": tclass, "limit_from": limit_from, "due": due, "answered": answered, "private": private,
+        "tags": seen, "time_limit": tclass, "limit_from": limit_from, "due": due, "answered": answered, "kb": kb, "private": private,
         "frequent_given": r.get("frequent") is not None,
         "source": _source(r.get("source")), "anomalies": textcheck.text_list(r.get("anomalies"), "anomalies") or None, "actor": actor, "masked": masked,
         "masked_kinds": kinds, "originals": originals, "name_forms": forms,
     }
+
+
+def _knowledge(store: Store, entry_id, case_type: str, received) -> dict | None:
+    """The knowledge entry (id, version, question) a consultation is answered with on the call."""
+    entry_id = textcheck.scalar(entry_id, "--kb")
+    if not entry_id:
+        return None
+    if case_type != "consultation":
+        raise InvalidInput(f"--kb: answers a consultation on the call; this request is a {case_type}")
+    from jiesu.knowledge.ops import answer_for
+
+    return answer_for(store, entry_id.strip(), received)
 
 
 def _point(lat, long) -> tuple:
@@ -244,9 +257,12 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
         fields["frequent_from"] = p["frequent_from"]
     intake_event = make_event(case, "intake", p["actor"], p["received"], fields)
     events = [intake_event]
-    if p["answered"]:
+    if p["answered"] or p["kb"]:
         case["events"].append(intake_event)
-        events.append(make_event(case, "close", p["actor"], p["received"], {"resolved": True, "summary": p["answered"]}))
+        kb = p["kb"] or {}
+        summary = p["answered"] or (f"Answered from {kb['id']} (version {kb['version']}): {kb['question']}" if kb else None)
+        events.append(make_event(case, "close", p["actor"], p["received"],
+                                 {"resolved": True, "summary": summary, "kb": kb.get("id"), "kb_version": kb.get("version")}))
     case["events"] = events
     for event in events:
         doc["events"].append(event_node(event))
@@ -280,7 +296,7 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
         first = results[0]
         if len(results) == 1:
             p = prepared[0]
-            detail = f"{p['type']} via {p['channel']}" + (f", {p['category']}" if p["category"] else "") + (", answered on the call" if p["answered"] else "")
+            detail = f"{p['type']} via {p['channel']}" + (f", {p['category']}" if p["category"] else "") + (", answered on the call" if p["answered"] or p["kb"] else "") + (f" from {p['kb']['id']}" if p["kb"] else "")
             message = commit_message("intake", first.case_id, privacy.scrub(p["title"], names, store.region), actor, detail)
         else:
             span = f"{results[0].case_id}..{results[-1].case_id}"

@@ -15,7 +15,7 @@ from jiesu.store.gitrepo import Git
 
 CATALOGS = ("default", "beijing")
 GITIGNORE = "/.jiesu/\n/private/\n/reports/out/\n"
-GITATTRIBUTES = "cases/**/*.yaml merge=jiesu\nthemes/**/*.yaml merge=jiesu\n"
+GITATTRIBUTES = "cases/**/*.yaml merge=jiesu\nthemes/**/*.yaml merge=jiesu\nknowledge/*.yaml merge=jiesu\n"
 # settings that keep one commit cheap in a store of 100,000 files and `log ID` fast
 GIT_SETTINGS = {
     "core.splitIndex": "true",

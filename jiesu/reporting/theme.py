@@ -34,6 +34,8 @@ class ThemeContext:
         in_scope: requests of the theme (scope and links) received since the window began (the sum of `series`).
         linked: [{id, title, status, category, street, received}] cases linked by hand.
         newest: [{id, title, status, category, street, received}] the newest cases in scope.
+        qa: [{id, version, question, answer}] the theme's policy Q&A: active knowledge entries
+            that name the theme (`jiesu kb add --theme ID`).
     """
 
     header: object
@@ -51,6 +53,7 @@ class ThemeContext:
     in_scope: int = 0
     linked: list = field(default_factory=list)
     newest: list = field(default_factory=list)
+    qa: list = field(default_factory=list)
 
 
 def theme_context(store, theme_id: str | None, as_of: str | None, lang: str) -> ThemeContext:
@@ -85,7 +88,22 @@ def theme_context(store, theme_id: str | None, as_of: str | None, lang: str) -> 
         items=[{k: i.get(k) for k in ("id", "list", "text", "owner", "due", "status", "overdue", "evidence", "reason")}
                for i in progress["items"]],
         in_scope=measured["in_scope"], linked=measured["linked"], newest=measured["newest"],
+        qa=_policy_qa(store, theme["id"]),
     )
+
+
+def _policy_qa(store, theme_id: str) -> list[dict]:
+    """The active knowledge entries that name the theme: its published policy Q&A."""
+    from jiesu.knowledge import files as knowledge
+    from jiesu.knowledge import record
+
+    out = []
+    for entry in knowledge.all_entries(store):
+        state = record.project(entry)
+        if state["status"] == "active" and theme_id in (state.get("themes") or []):
+            out.append({"id": entry["id"], "version": state["version"], "question": state["questions"][0],
+                        "answer": state["answer"]})
+    return out
 
 
 def monthly_lines(store, start, end, lang: str) -> list[dict]:

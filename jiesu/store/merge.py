@@ -35,12 +35,11 @@ def _usec(event: dict) -> int:
 
 
 def kind_for(path: str):
-    """The record kind of a file git asks to merge: a theme under `themes/`, else None (a case)."""
-    if str(path).replace("\\", "/").startswith("themes/"):
-        from jiesu.themes.record import KIND
+    """The record kind of a file git asks to merge: a theme under `themes/`, a knowledge entry
+    under `knowledge/`, else None (a case)."""
+    from jiesu.store.records import kind_for as kind
 
-        return KIND
-    return None
+    return kind(path)
 
 
 def merge_events(ours: list, theirs: list, kind=None) -> list:

@@ -56,15 +56,37 @@ def check_theme(root: Path, path: str, theme, catalog, tz) -> list[Problem]:
                 bad(f"unknown unit {unit!r} (lead or co-unit)", "lead" if unit == theme["lead"] else "co_units")
     for message in scope.check_stored(theme["scope"], catalog):
         bad(message, "scope")
+    for i, e, action in check_events(theme["events"], record.TABLE, record.EVENT_FIELDS, bad):
+        if action == "add":
+            if catalog is not None and e.get("owner") not in catalog.units:
+                bad(f"event {i + 1} (add): unknown owner unit {e.get('owner')!r}", "events", i)
+            if e.get("due") is not None:
+                try:
+                    date.fromisoformat(str(e["due"]))
+                except ValueError:
+                    bad(f"event {i + 1} (add): due {e['due']!r} is not a date YYYY-MM-DD", "events", i)
+        if action in ("link", "unlink") and (not isinstance(e.get("cases"), list)
+                                             or not all(isinstance(c, str) and model.parse_id(c) for c in e["cases"])):
+            bad(f"event {i + 1} ({action}): `cases` must be a list of case ids", "events", i)
+    if not theme["events"] or not isinstance(theme["events"][0], dict) or theme["events"][0].get("action") != "new":
+        bad("the first event must be `new`", "events")
+    if not any(p.severity == "error" for p in problems):
+        check_projection(theme, record, bad)
+    return problems
+
+
+def check_events(events: list, table: dict, event_fields: dict, bad):
+    """What every record's event list must be (ids, actor, time order, known actions and fields);
+    yields (index, event, action) of each event fit for the kind's own checks."""
     seen: dict = {}
     previous = None
-    for i, e in enumerate(theme["events"]):
+    for i, e in enumerate(events):
         if not isinstance(e, dict):
             bad(f"event {i + 1} is not a mapping", "events", i)
             continue
         action = e.get("action")
-        if action not in record.TABLE:
-            bad(f"event {i + 1}: unknown action {action!r}; allowed: {', '.join(record.TABLE)}", "events", i)
+        if action not in table:
+            bad(f"event {i + 1}: unknown action {action!r}; allowed: {', '.join(table)}", "events", i)
             continue
         eid = e.get("id")
         if not isinstance(eid, str) or not model.EVENT_ID.match(eid):
@@ -73,7 +95,7 @@ def check_theme(root: Path, path: str, theme, catalog, tz) -> list[Problem]:
             bad(f"event {i + 1}: duplicate event id {eid} (also event {seen[eid]})", "events", i)
         else:
             seen[eid] = i + 1
-        extra = [k for k in e if k not in (*model.EVENT_KEYS, *record.EVENT_FIELDS[action], "superseded")]
+        extra = [k for k in e if k not in (*model.EVENT_KEYS, *event_fields[action], "superseded")]
         if extra:
             bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
         if not isinstance(e.get("by"), str) or not e.get("by"):
@@ -90,34 +112,25 @@ def check_theme(root: Path, path: str, theme, catalog, tz) -> list[Problem]:
         previous = previous if e.get("superseded") else when
         if e.get("superseded"):
             bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
-        if action == "add":
-            if catalog is not None and e.get("owner") not in catalog.units:
-                bad(f"event {i + 1} (add): unknown owner unit {e.get('owner')!r}", "events", i)
-            if e.get("due") is not None:
-                try:
-                    date.fromisoformat(str(e["due"]))
-                except ValueError:
-                    bad(f"event {i + 1} (add): due {e['due']!r} is not a date YYYY-MM-DD", "events", i)
-        if action in ("link", "unlink") and (not isinstance(e.get("cases"), list)
-                                             or not all(isinstance(c, str) and model.parse_id(c) for c in e["cases"])):
-            bad(f"event {i + 1} ({action}): `cases` must be a list of case ids", "events", i)
-    if not theme["events"] or not isinstance(theme["events"][0], dict) or theme["events"][0].get("action") != "new":
+        yield i, e, action
+    if not events or not isinstance(events[0], dict) or events[0].get("action") != "new":
         bad("the first event must be `new`", "events")
-    if any(p.severity == "error" for p in problems):
-        return problems
+
+
+def check_projection(data: dict, kind_module, bad) -> None:
+    """The events replay through the kind's table and the `state` block is what they give."""
     try:
-        record.project(theme, strict=True)
-    except record.ReplayError as exc:
+        kind_module.project(data, strict=True)
+    except kind_module.ReplayError as exc:
         bad(f"event {exc.index + 1}: {exc}", "events", exc.index)
-        return problems
-    expected = record.state_block(theme)
-    actual = theme.get("state") or {}
+        return
+    expected = kind_module.state_block(data)
+    actual = data.get("state") or {}
     if _normal(actual) != _normal(expected):
         diffs = [k for k in dict.fromkeys([*expected, *actual]) if _normal(expected.get(k)) != _normal(actual.get(k))]
         first = diffs[0] if diffs else "?"
         bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
             "state", first if first in actual else "status")
-    return problems
 
 
 def check_themes(store, catalog) -> list[Problem]:
@@ -138,29 +151,35 @@ def check_themes(store, catalog) -> list[Problem]:
             problems.append(Problem(exc.path, exc.line, exc.problem))
             continue
         problems += check_theme(store.root, rel, theme, catalog, store.tz)
-    if (store.root / "themes").exists():
-        problems += changed_outside(store)
-        out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "themes/").stdout
-        for entry in out.split("\0"):
-            if len(entry) < 4:
-                continue
-            code, rel = entry[:2], entry[3:]
-            if code == "??" and rel.endswith(".tmp"):
-                problems.append(Problem(rel, 1, "temporary file of an interrupted write; the next write removes it"))
-            elif code == "??":
-                problems.append(Problem(rel, 1, "untracked file in themes/ (not committed by jiesu)"))
-            elif "U" in code or code in ("AA", "DD"):
-                problems.append(Problem(rel, 1, "unresolved merge conflict"))
-            else:
-                problems.append(Problem(rel, 1, "theme file differs from the last commit (uncommitted change)"))
+    return problems + folder_in_git(store, "themes", "theme")
+
+
+def folder_in_git(store, folder: str, kind: str) -> list[Problem]:
+    """Files of a record folder that git does not have as they are, and those changed outside jiesu."""
+    if not (store.root / folder).exists():
+        return []
+    problems = changed_outside(store, folder)
+    out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", f"{folder}/").stdout
+    for entry in out.split("\0"):
+        if len(entry) < 4:
+            continue
+        code, rel = entry[:2], entry[3:]
+        if code == "??" and rel.endswith(".tmp"):
+            problems.append(Problem(rel, 1, "temporary file of an interrupted write; the next write removes it"))
+        elif code == "??":
+            problems.append(Problem(rel, 1, f"untracked file in {folder}/ (not committed by jiesu)"))
+        elif "U" in code or code in ("AA", "DD"):
+            problems.append(Problem(rel, 1, "unresolved merge conflict"))
+        else:
+            problems.append(Problem(rel, 1, f"{kind} file differs from the last commit (uncommitted change)"))
     return problems
 
 
-def changed_outside(store) -> list[Problem]:
-    """Theme files changed by commits without jiesu's trailers (merges aside): one warning per file."""
+def changed_outside(store, folder: str = "themes") -> list[Problem]:
+    """Record files changed by commits without jiesu's trailers (merges aside): one warning per file."""
     if not store.git.head():
         return []
-    out = store.git.run("log", "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", "--", "themes/").stdout
+    out = store.git.run("log", "--no-merges", "--format=%x1e%H%x1f%B%x1f", "--name-only", "--", f"{folder}/").stdout
     found: dict = {}
     for entry in out.split("\x1e")[1:]:
         sha, body, names = (entry.split("\x1f") + ["", ""])[:3]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jiesu.errors import CaseNotFound, StoreError
-from jiesu.store import yamlio
+from jiesu.errors import CaseNotFound
+from jiesu.store import records, yamlio
 from jiesu.themes import record
 
 
@@ -15,18 +15,17 @@ class ThemeNotFound(CaseNotFound):
 
 def theme_path(store, theme_id: str) -> tuple[Path, str]:
     """(path, store-relative path) of an existing theme file."""
-    rel = record.relpath(record.validate_id(theme_id))
-    missing = ThemeNotFound(f"no theme {theme_id} in this store", hint="list themes with `jiesu theme list`")
-    return store.checked_file(rel, "theme", missing)
+    return store.checked_file(record.relpath(record.validate_id(theme_id)), "theme", _missing(theme_id))
+
+
+def _missing(theme_id: str) -> ThemeNotFound:
+    return ThemeNotFound(f"no theme {theme_id} in this store", hint="list themes with `jiesu theme list`")
 
 
 def load_theme(store, theme_id: str) -> dict:
     """A theme as plain data, through the fast safe loader."""
-    path, rel = theme_path(store, theme_id)
-    data = yamlio.load_file(path, rel)
-    if not isinstance(data, dict):
-        raise StoreError(f"{rel}:1: a theme file must be a mapping")
-    return data
+    rel = record.relpath(record.validate_id(theme_id))
+    return records.load_plain(store, rel, "theme", _missing(theme_id))
 
 
 def edit_theme(store, theme_id: str):
@@ -37,26 +36,12 @@ def edit_theme(store, theme_id: str):
 
 def theme_files(root: Path) -> list[str]:
     """Store-relative paths of every file under themes/ (sorted)."""
-    base = root / "themes"
-    if not base.is_dir():
-        return []
-    return sorted(p.relative_to(root).as_posix() for p in base.rglob("*") if (p.is_file() or p.is_symlink()) and p.name != ".gitkeep")
+    return records.record_files(root, "themes")
 
 
 def all_themes(store) -> list[dict]:
     """Every readable theme of the store (unreadable files are `verify`'s business)."""
-    out = []
-    for rel in theme_files(store.root):
-        path = store.root / rel
-        if path.is_symlink() or not rel.endswith(".yaml"):
-            continue
-        try:
-            data = yamlio.load_file(path, rel)
-        except (yamlio.YamlProblem, UnicodeDecodeError):
-            continue
-        if isinstance(data, dict) and record.is_theme_id(data.get("id")) and isinstance(data.get("events"), list):
-            out.append(data)
-    return sorted(out, key=lambda t: t["id"])
+    return records.readable_records(store, "themes", record.is_theme_id)
 
 
 def state_node(state: dict):
@@ -79,7 +64,4 @@ def state_node(state: dict):
 
 def refresh_state(doc, theme: dict) -> dict:
     """Recompute the projection from the events and put it into the document."""
-    state = record.state_block(theme)
-    theme["state"] = state
-    doc["state"] = state_node(state)
-    return state
+    return records.refresh_state(doc, theme, record.state_block, state_node)

@@ -18,7 +18,7 @@ from jiesu.ops.common import (
     event_time,
     last_event_time,
 )
-from jiesu.store import yamlio
+from jiesu.store import records, yamlio
 from jiesu.themes import files, record, scope
 
 TRAILER = "Jiesu-Theme"
@@ -107,11 +107,7 @@ def next_id(store, year: int) -> str:
 
 def _attributes(store) -> str | None:
     """`.gitattributes` with the theme line added, or None when it is there already."""
-    path = store.root / ".gitattributes"
-    text = path.read_text("utf-8") if path.is_file() else ""
-    if any(line.strip() == ATTRIBUTES_LINE for line in text.splitlines()):
-        return None
-    return text + ("" if not text or text.endswith("\n") else "\n") + ATTRIBUTES_LINE + "\n"
+    return records.attributes_with(store, ATTRIBUTES_LINE)
 
 
 def new_theme(store, actor: str, title: str, year: int, month: int | None, lead: str, co=(), scope_specs=(),

@@ -12,7 +12,8 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from jiesu import timeutil
-from jiesu.errors import InvalidInput
+from jiesu.store import records
+from jiesu.store.records import ReplayError  # noqa: F401 — named by verify as record.ReplayError
 
 SCHEMA = 1
 ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-T(\d{2})-(\d{2,4})$")
@@ -64,11 +65,7 @@ def is_theme_id(text) -> bool:
 
 def validate_id(theme_id: str) -> str:
     """A theme id checked against the strict pattern before it touches a path."""
-    text = str(theme_id).strip()
-    if not parse_id(text):
-        shown = text if len(text) < 60 and text.isprintable() else repr(text[:60])
-        raise InvalidInput(f"theme id {shown!r}: expected OFFICE-TYY-NN such as HL-T26-03")
-    return text
+    return records.checked_id(theme_id, parse_id, "theme", "OFFICE-TYY-NN such as HL-T26-03")
 
 
 def relpath(theme_id: str) -> str:
@@ -146,30 +143,9 @@ def apply(s: dict, event: dict) -> None:
 
 
 def project(theme: dict, strict: bool = False) -> dict:
-    """The state that the theme's events produce (superseded events skipped).
-
-    With `strict`, an event that cannot apply raises ValueError naming it (for `verify`);
-    otherwise it is skipped.
-    """
-    s = new_state()
-    for index, event in enumerate(theme.get("events") or []):
-        if not isinstance(event, dict) or event.get("superseded"):
-            continue
-        problem = check(s, event)
-        if problem:
-            if strict:
-                raise ReplayError(index, problem)
-            continue
-        apply(s, event)
-    return s
-
-
-class ReplayError(ValueError):
-    """An event that cannot apply at its place in the list (index, reason)."""
-
-    def __init__(self, index: int, message: str):
-        super().__init__(message)
-        self.index = index
+    """The state that the theme's events produce (superseded events skipped; with `strict`, an
+    event that cannot apply raises ReplayError naming it, for `verify`)."""
+    return records.replay(theme, new_state, check, apply, strict)
 
 
 def state_block(theme: dict) -> dict:
@@ -199,33 +175,10 @@ def items(state: dict) -> list[dict]:
 
 # --- the generic record layer: what the merge driver and the writer need to know -------------
 
-class Kind:
-    """Theme files for the record layer (the merge driver): first action, replay, state."""
+def _state_node(state: dict):
+    from jiesu.themes.files import state_node
 
-    name = "theme"
-    first_action = "new"
-
-    @staticmethod
-    def new_state() -> dict:
-        return new_state()
-
-    @staticmethod
-    def step(state: dict, event: dict) -> bool:
-        """Apply `event` if it may follow `state`; False when it may not (then it is superseded)."""
-        if check(state, event) is not None:
-            return False
-        apply(state, event)
-        return True
-
-    @staticmethod
-    def state_block(theme: dict, store=None) -> dict:
-        return state_block(theme)
-
-    @staticmethod
-    def state_node(state: dict):
-        from jiesu.themes.files import state_node
-
-        return state_node(state)
+    return state_node(state)
 
 
-KIND = Kind()
+KIND = records.Kind("theme", new_state, check, apply, state_block, _state_node)

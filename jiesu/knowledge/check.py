@@ -1,0 +1,102 @@
+"""What `verify` finds wrong in knowledge files: each problem as `path:line: message`.
+
+Beside the checks every record gets (events, replay, state), an entry's references must resolve
+(categories, owner unit, themes, the replacement of a retired entry), and an active entry past
+its `valid_until` or its `review_by` date is flagged (a warning: it needs a person).
+"""
+
+from __future__ import annotations
+
+import re
+
+from jiesu.knowledge import files, record
+from jiesu.store import yamlio
+from jiesu.themes.check import check_events, check_projection, folder_in_git
+from jiesu.verify import Problem, _Lines
+
+ENTRY_PATH = re.compile(r"^knowledge/([^/]+)\.yaml$")
+
+
+def check_entry(store, path: str, entry, today=None) -> list[Problem]:
+    """Every problem of one loaded entry file (with `today`: also validity and review dates)."""
+    problems: list[Problem] = []
+    at = _Lines(store.root, path)
+
+    def bad(message, *keys, severity="error"):
+        problems.append(Problem(path, at(*keys), message, severity))
+
+    if not isinstance(entry, dict):
+        return [Problem(path, 1, "a knowledge file must be a mapping")]
+    for key, kind in (("id", str), ("schema", int), ("state", dict), ("events", list)):
+        if not isinstance(entry.get(key), kind) or isinstance(entry.get(key), bool):
+            bad(f"missing field `{key}`" if key not in entry else f"`{key}` must be {kind.__name__}", key)
+    if problems:
+        return problems
+    extra = [k for k in entry if k not in record.ENTRY_KEYS]
+    if extra:
+        bad(f"unexpected field(s) {', '.join(map(str, extra))}; allowed: {', '.join(record.ENTRY_KEYS)}", extra[0])
+    m = ENTRY_PATH.match(path)
+    if not record.parse_id(entry["id"]):
+        bad(f"id {entry['id']!r} is not OFFICE-KNNNN", "id")
+    elif m and m.group(1) != entry["id"]:
+        bad(f"id {entry['id']} does not match the file name {m.group(1)}.yaml", "id")
+    if entry["schema"] != record.SCHEMA:
+        bad(f"schema {entry['schema']} is not supported (expected {record.SCHEMA})", "schema")
+    catalog = store.catalog
+    for i, e, action in check_events(entry["events"], record.TABLE, record.EVENT_FIELDS, bad):
+        if action in ("new", "edit"):
+            if not e.get("questions") or not e.get("answer"):
+                bad(f"event {i + 1} ({action}): an entry needs a question and an answer", "events", i)
+            for code in e.get("categories") or []:
+                if code not in catalog.categories:
+                    bad(f"event {i + 1} ({action}): unknown category {code!r}", "events", i)
+            if e.get("owner") not in catalog.units:
+                bad(f"event {i + 1} ({action}): unknown owner unit {e.get('owner')!r}", "events", i)
+    if not any(p.severity == "error" for p in problems):
+        check_projection(entry, record, bad)
+    if any(p.severity == "error" for p in problems):
+        return problems
+    state = record.project(entry)
+    for theme_id in state.get("themes") or []:
+        if not (store.root / _theme_rel(theme_id)).is_file():
+            bad(f"theme {theme_id!r} named by the entry does not exist", "state", "themes")
+    replacement = state.get("replaced_by")
+    if replacement and not (record.is_entry_id(replacement) and (store.root / record.relpath(replacement)).is_file()):
+        bad(f"replacement {replacement!r} of the retired entry does not exist", "state", "replaced_by")
+    if today is not None and state["status"] == "active":
+        until, review = record.day(state.get("valid_until")), record.day(state.get("review_by"))
+        if until and until < today:
+            bad(f"{entry['id']} is past its valid_until {until}: retire it or edit it to a current answer",
+                "state", "valid_until", severity="warning")
+        elif review and review < today:
+            bad(f"{entry['id']} is past its review_by {review}: check it against the policy and edit it",
+                "state", "review_by", severity="warning")
+    return problems
+
+
+def _theme_rel(theme_id: str) -> str:
+    from jiesu.themes import record as theme_record
+
+    return theme_record.relpath(theme_id) if theme_record.is_theme_id(theme_id) else "themes/-"
+
+
+def check_knowledge(store) -> list[Problem]:
+    """Every problem of every file under knowledge/, and entry files git does not have as they are."""
+    problems: list[Problem] = []
+    today = store.now().date()
+    for rel in files.entry_files(store.root):
+        path = store.root / rel
+        if path.is_symlink():
+            problems.append(Problem(rel, 1, "symbolic link in knowledge/; entry files must be regular files"))
+            continue
+        if not ENTRY_PATH.match(rel):
+            if not path.name.startswith("."):
+                problems.append(Problem(rel, 1, "not a knowledge file (expected knowledge/<OFFICE>-KNNNN.yaml)"))
+            continue
+        try:
+            entry = yamlio.load_file(path, rel)
+        except yamlio.YamlProblem as exc:
+            problems.append(Problem(exc.path, exc.line, exc.problem))
+            continue
+        problems += check_entry(store, rel, entry, today)
+    return problems + folder_in_git(store, "knowledge", "knowledge")
