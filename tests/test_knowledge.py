@@ -238,6 +238,12 @@ def test_usage_counts_repeat_calls_and_dissatisfaction_by_hand(run, store):
     assert [r["id"] for r in figures["entries"]] == [a, b]  # worst repeat rate first
     # the period counts calls by the day they were received
     assert {r["id"]: r["answered"] for r in run.json("kb", "usage", "--since", "2021-09-02", "--until", "2021-09-03")["entries"]} == {a: 2, b: 0}
+    # the weekly summary of 30 Aug – 5 Sep names the entries whose callers came back (calls of the
+    # four weeks to its end): A alone, 1 of its 3; none is past its review date (2022-01-01)
+    week = run.json("report", "weekly", "--week", "2021-W35", "--format", "json")
+    assert [(r["id"], r["answered"], r["repeat"], r["repeat_rate"]) for r in week["kb_worst"]] == [(a, 3, 1, 0.3333)]
+    assert week["kb_stale"] == []
+    assert a in run("report", "weekly", "--week", "2021-W35", "--format", "md").stdout
 
 
 def test_theme_report_lists_its_policy_qa(run, store):

@@ -78,7 +78,19 @@ def weekly(store, week: str | None, lang: str) -> dict:
                        for c in spots.clusters(store, as_of=last, days=7)["rows"]]
     out["callers"] = _callers(callers_mod.callers(store, 7, 2, last)["rows"], 10)
     out["overdue"] = len(queries.overdue(store, as_of=last)["overdue"])
+    out.update(_knowledge(store, monday))
     return out
+
+
+def _knowledge(store, monday) -> dict:
+    """The knowledge base's entries to review and those whose answers bring callers back."""
+    from jiesu.knowledge import usage
+
+    figures = usage.usage(store, since=monday - timedelta(days=21), until=monday + timedelta(days=6))
+    stale = [{k: r[k] for k in ("id", "version", "question", "review_by", "valid_until")} for r in usage.past_review(store)]
+    worst = [{k: r[k] for k in ("id", "question", "answered", "repeat", "repeat_rate", "dissatisfied")}
+             for r in usage.worst(figures) if r["repeat"]]
+    return {"kb_stale": stale, "kb_worst": worst}
 
 
 def _office_month(store, index, year: int, month: int) -> dict:

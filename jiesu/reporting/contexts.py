@@ -175,6 +175,11 @@ class WeeklyContext:
         callers: [{caller (masked phone), requests, open, categories, streets}] the ten callers
             with most requests in the week (at least two).
         overdue: open cases past due at the end of the week.
+        kb_stale: [{id, version, question, review_by, valid_until}] knowledge-base entries in force
+            that are past their review date (or their validity) — to be checked.
+        kb_worst: [{id, question, answered, repeat, repeat_rate, dissatisfied}] the five entries
+            whose callers most often called again about the same category within 30 days, over the
+            calls they answered in the four weeks ending with this one.
     """
 
     header: Header
@@ -190,6 +195,8 @@ class WeeklyContext:
     clusters: list = field(default_factory=list)
     callers: list = field(default_factory=list)
     overdue: int = 0
+    kb_stale: list = field(default_factory=list)
+    kb_worst: list = field(default_factory=list)
 
 
 @dataclass

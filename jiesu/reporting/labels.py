@@ -178,6 +178,13 @@ LABELS = {
     "dissatisfied_share": ("Share of dissatisfied", "不满意占比"),
     "volume_dissatisfaction": ("Volume and dissatisfaction", "诉求量与不满意占比"),
     "tag": ("Tag", "标签"),
+    "kb_stale": ("Knowledge base: answers past their review date", "知识库：已过复核日期的答复"),
+    "kb_worst": ("Knowledge base: answers whose callers called again", "知识库：来电人再次来电最多的答复"),
+    "kb_entry": ("Entry", "条目"),
+    "review_by": ("Review by", "复核日期"),
+    "answered_calls": ("Answered", "答复次数"),
+    "called_again": ("Called again", "再次来电"),
+    "repeat_rate": ("Repeat rate", "再次来电率"),
     "tag_note": ("A case with several tags counts under each.", "一件多标签的诉求在每个标签下各计一次。"),
 }
 
