@@ -261,7 +261,7 @@ class Catalog:
                 where = "street/town" if target == "street" else "district"
                 raise InvalidInput(
                     f"category {category} is dispatched to the {where} of the location, but the case has no {target}",
-                    hint="give the unit explicitly: jiesu assign ID UNIT",
+                    hint=f"give the unit explicitly: jiesu assign ID UNIT, or correct the location: jiesu amend ID --{target} UNIT --reason TEXT",
                 )
             return location[target]
 

@@ -83,4 +83,8 @@ def complete_intake(store, record: dict) -> dict:
         phone = click.prompt("call-back phone (blank for none)", default="", show_default=False, err=True).strip()
         if phone:
             record["phone"] = phone
+    missing = [w for w, have in (("category", record.get("category")), ("location", record.get("street") or record.get("district"))) if not have]
+    if missing:
+        click.echo(f"note: no {' and no '.join(missing)} given; correct it later with "
+                   "`jiesu amend ID --category CODE --street UNIT --reason TEXT`", err=True)
     return record

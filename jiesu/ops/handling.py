@@ -43,7 +43,8 @@ def assign(store: Store, case_id: str, actor: str, unit: str | None = None, co=(
             rule_co = []
         else:
             if not case.get("category"):
-                raise InvalidInput(f"{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT")
+                raise InvalidInput(f"{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT",
+                                  hint=f"or correct the case first: jiesu amend {case_id} --category CODE --reason TEXT")
             lead, rule_co = store.catalog.dispatch(case["category"], case.get("location") or {})
             lead = _unit(store, lead, "dispatch rule")
         cos = []
