@@ -83,3 +83,49 @@ def test_amend_refusals(run, store):
     run.fails("amend", case_id, "--reason", "x", match="nothing to amend")
     run.fails("amend", case_id, "--category", GARBAGE, "--reason", "x", match="already has")
     run.fails("amend", case_id, "--category", NOISE, "--reason", "x", "--statistics-only", match="not closed")
+
+
+# --- the centre's review ------------------------------------------------------------------------
+
+def _complex_complaint(run, at="2021-11-02T09:00"):
+    case_id = new_case(run, at=at, time_limit="complex")
+    run("assign", case_id, ETERNAL, "--at", "2021-11-02T09:10")
+    run("accept", case_id, "--at", "2021-11-02T09:20")
+    return case_id
+
+
+def test_review_round_trip(run, store):
+    case_id = _complex_complaint(run)
+    out = run("close", case_id, "--resolved", "--summary", "Cleared", "--at", "2021-11-03T10:00").stdout
+    assert "handled" in out and "review" in out
+    state = load(store, case_id)["state"]
+    assert state["status"] == "handled"
+    assert state["review_by"] == "2021-11-04T10:00:00+08:00"  # review_within 24h after the unit's close
+    assert run.json("overdue", "--as-of", "2021-12-30T00:00")["overdue"] == []  # handled is not overdue
+    run("review", case_id, "--send-back", "--reason", "The recording shows nobody called back", "--at", "2021-11-03T12:00")
+    state = load(store, case_id)["state"]
+    assert state["status"] == "accepted" and state["sent_back"] == 1 and "closed" not in state
+    sheet = run("report", "unit", "--unit", ETERNAL).stdout
+    assert "Sent back" in sheet and case_id in sheet
+    run("close", case_id, "--resolved", "--summary", "Called back and cleared", "--at", "2021-11-04T09:00")
+    run("review", case_id, "--approve", "--at", "2021-11-05T09:00")
+    state = load(store, case_id)["state"]
+    assert state["status"] == "closed"
+    assert state["closed"] == "2021-11-04T09:00:00+08:00"  # the unit's close time
+    assert state["reviewed"] == "2021-11-05T09:00:00+08:00"
+    assert [e["decision"] for e in load(store, case_id)["events"] if e["action"] == "review"] == ["sent-back", "approved"]
+    run("evaluate", case_id, "--reached", "--contacted", "--resolved", "--satisfaction", "satisfied")
+
+
+def test_review_refusals_and_unreviewed_classes(run, store):
+    plain = new_case(run)  # standard class: closes without review
+    run("assign", plain, ETERNAL)
+    run("accept", plain)
+    run("close", plain, "--resolved", "--summary", "Done")
+    assert load(store, plain)["state"]["status"] == "closed"
+    run.fails("review", plain, "--approve", match="cannot review")
+    case_id = _complex_complaint(run)
+    run.fails("review", case_id, "--approve", match="cannot review")
+    run("close", case_id, "--resolved", "--summary", "Cleared", "--at", "2021-11-03T10:00")
+    run.fails("review", case_id, "--send-back", match="--reason")
+    run.fails("review", case_id, code=2)

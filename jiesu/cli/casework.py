@@ -247,6 +247,10 @@ def close(ctx, case_id, resolved, summary, at, store_opt, actor_opt):
     """
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.close(store, case_id, actor, resolved, summary, at=at)
+    if r.status == "handled":
+        _done(r, f"{r.case_id}: handled, {'resolved' if r.event['resolved'] else 'not resolved'}; awaiting the centre's "
+                 f"review by {r.event['review_by']} (jiesu review {r.case_id} --approve)")
+        return
     _done(r, f"{r.case_id}: closed, {'resolved' if r.event['resolved'] else 'not resolved'}")
 
 

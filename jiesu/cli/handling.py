@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import click
 
-from jiesu.cli.casework import at_option
-from jiesu.cli.util import command_registry, note, open_for, say, store_options
+from jiesu.cli.casework import _done, at_option
+from jiesu.cli.util import command_registry, open_for, store_options
 
 COMMANDS, command = command_registry()
-
-
-def _done(result, text: str) -> None:
-    for message in result.notes:
-        note(message)
-    say(text)
 
 
 @command("amend")
@@ -59,3 +53,31 @@ def amend(ctx, case_id, case_type, tags, reason, recompute_limit, statistics_onl
     if r.event.get("recompute_limit"):
         parts.append(f"due {r.event['due']}")
     _done(r, f"{r.case_id}: amended " + "; ".join(parts) + (" (for the record only)" if statistics_only else ""))
+
+
+@command("review")
+@click.argument("case_id", metavar="ID")
+@click.option("--approve", "decision", flag_value="approve", help="The handling is complete: the case is closed.")
+@click.option("--send-back", "decision", flag_value="send-back", help="Back to the unit (accepted again), with --reason.")
+@click.option("--reason", help="What the unit must still do (required with --send-back).")
+@at_option
+@store_options
+@click.pass_context
+def review(ctx, case_id, decision, reason, at, store_opt, actor_opt):
+    """The centre's review of a handled case (a close that the catalog has reviewed).
+
+    Approving closes the case at the unit's close time and records the review time; sending it
+    back returns it to the unit as accepted and counts against the unit in its sheet.
+
+    \b
+    Examples:
+      jiesu review HL-2111-0070 --approve
+      jiesu review HL-2111-0070 --send-back --reason "The recording shows the caller was never contacted"
+    """
+    if decision is None:
+        raise click.UsageError("say --approve or --send-back --reason TEXT")
+    from jiesu import ops
+
+    store, actor = open_for(ctx, store_opt, actor_opt)
+    r = ops.review(store, case_id, actor, decision == "approve", reason, at=at)
+    _done(r, f"{r.case_id}: review approved, closed" if decision == "approve" else f"{r.case_id}: sent back to the unit (accepted)")

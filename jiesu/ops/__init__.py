@@ -20,6 +20,7 @@ from jiesu.ops.handling import (
     reject,
     reopen,
     return_case,
+    review,
 )
 from jiesu.ops.intake import intake, read_requests
 from jiesu.ops.setup import init_store
@@ -27,4 +28,5 @@ from jiesu.ops.setup import init_store
 __all__ = [
     "Result", "commit_batch", "intake", "read_requests", "init_store", "assign", "accept", "return_case", "contact", "note",
     "escalate", "extend", "close", "evaluate", "reopen", "reject", "exempt", "decide_exemption", "merge",
+    "review",
 ]

@@ -148,9 +148,32 @@ def close(store: Store, case_id: str, actor: str, resolved: bool, summary: str, 
         raise InvalidInput("say whether the problem was solved: --resolved or --unresolved")
 
     def build(case, state, when):
-        return {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True)}
+        fields = {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True)}
+        if state["status"] == "accepted" and store.catalog.needs_review(case.get("type"), case.get("time_limit")):
+            tclass = store.catalog.classes[case["time_limit"]]
+            fields["review_by"] = timeutil.fmt(when + tclass.review_within)  # handled: the centre reviews
+        return fields
 
-    return change(store, case_id, "close", actor, at, build, lambda ev: "resolved" if ev["resolved"] else "not resolved", tx=tx)
+    def detail(ev):
+        return ("resolved" if ev["resolved"] else "not resolved") + ("; awaiting the centre's review" if ev.get("review_by") else "")
+
+    return change(store, case_id, "close", actor, at, build, detail, tx=tx)
+
+
+def review(store: Store, case_id: str, actor: str, approve: bool, reason: str | None = None, at=None, tx=None) -> Result:
+    """The centre's review of a handled case: approve (it is closed at the unit's close time) or
+    send it back to the unit (accepted again, with the reason)."""
+    if not approve and not (reason and str(reason).strip()):
+        raise InvalidInput("--reason: required with --send-back (say what the unit must still do)")
+
+    def build(case, state, when):
+        fields = {"decision": "approved" if approve else "sent-back"}
+        if reason and str(reason).strip():
+            fields["reason"] = _reason(reason)
+        return fields
+
+    return change(store, case_id, "review", actor, at, build,
+                  lambda ev: "approved" if ev["decision"] == "approved" else "sent back to the unit", tx=tx)
 
 
 def evaluate(store: Store, case_id: str, actor: str, reached: bool, contacted=None, resolved=None,
@@ -273,5 +296,5 @@ def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -
 
 __all__ = [
     "assign", "accept", "return_case", "contact", "note", "escalate", "extend", "close", "evaluate",
-    "reopen", "reject", "exempt", "decide_exemption", "merge", "commit_message", "event_time",
+    "reopen", "reject", "exempt", "decide_exemption", "merge", "review", "commit_message", "event_time",
 ]

@@ -180,6 +180,10 @@ class UnitContext:
             `since`, whose record has a contact while the caller said nobody contacted them.
         exemptions: [{id, title, status (pending | approved | denied), type, requested, reason}]
             the unit's exemption requests: every pending one, and those requested since `since`.
+        sent_back: [{id, title, status, times}] cases the unit leads that the centre's review sent
+            back (counts against the unit).
+        cases also carry `supervised` (the reason, or None) and `whistle` (met | missed | running
+        when the unit was called to assist, else None); supervised cases come first.
     """
 
     header: Header
@@ -192,6 +196,7 @@ class UnitContext:
     since: str = ""
     discrepancies: list = field(default_factory=list)
     exemptions: list = field(default_factory=list)
+    sent_back: list = field(default_factory=list)
 
 
 def header(store, lang: str) -> Header:
@@ -383,7 +388,12 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
     catalog.unit(unit, "--unit")
     when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     rows = Index(store).rows(f"status IN ({','.join('?' * len(OPEN))}) AND instr(units, ?) > 0", (*OPEN, f"|{unit}|"))
+    from jiesu import priority
+
     cases = []
+    sent_back = [{"id": row["id"], "title": row.get("title"), "status": row.get("status"), "times": row.get("sent_back")}
+                 for row in Index(store).rows("instr(units, ?) > 0", (f"|{unit}|",), order="id")
+                 if row.get("sent_back") and row.get("lead") == unit]
     for row in rows:
         due = timeutil.load(row.get("due"))
         left = (due - when).total_seconds() / 3600 if due else None
@@ -395,14 +405,16 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
             "hours_left": round(left, 1) if left is not None else None,
             "accepted": bool(row.get("accepted")), "contacted": bool(row.get("first_contact")),
             "contact": row.get("contact"),
+            "supervised": (priority.supervised(row, when) or {}).get("reason"), "whistle": priority.whistle_for(row, unit, when),
+            "order": priority.rank(row, catalog, when),
         })
-    cases.sort(key=lambda c: (c["hours_left"] if c["hours_left"] is not None else 1e9, c["id"]))
+    cases.sort(key=lambda c: (c["order"], c["hours_left"] if c["hours_left"] is not None else 1e9, c["id"]))
     since = assessment.month_range(store, *assessment.previous_month(*_year_month(when, store.tz)))[0]
     discrepancies, exemptions = _unit_checks(store, unit, since)
     return UnitContext(
         header=header(store, lang), as_of=timeutil.fmt(when), unit=unit, unit_name=_name(catalog, "units", unit, lang),
         count=len(cases), overdue=sum(1 for c in cases if c["overdue"]), cases=cases,
-        since=timeutil.fmt(since), discrepancies=discrepancies, exemptions=exemptions,
+        since=timeutil.fmt(since), discrepancies=discrepancies, exemptions=exemptions, sent_back=sent_back,
     )
 
 
