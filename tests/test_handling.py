@@ -129,3 +129,64 @@ def test_review_refusals_and_unreviewed_classes(run, store):
     run("close", case_id, "--resolved", "--summary", "Cleared", "--at", "2021-11-03T10:00")
     run.fails("review", case_id, "--send-back", match="--reason")
     run.fails("review", case_id, code=2)
+
+
+# --- supervision ----------------------------------------------------------------------------------
+
+def test_supervised_and_high_priority_cases_come_first(run, store):
+    first = new_case(run, at="2021-11-01T09:00", title="Oldest")
+    second = new_case(run, at="2021-11-02T09:00", title="Middle")
+    third = new_case(run, at="2021-11-03T09:00", title="Newest", tag="prioritize")
+    assert [r["id"] for r in run.json("list")] == [third, first, second]  # priority: high first
+    run("supervise", second, "--reason", "Third complaint this month", "--level", "district")
+    rows = run.json("list")
+    assert [r["id"] for r in rows] == [second, third, first]
+    assert rows[0]["supervised"] == "Third complaint this month"
+    assert load(store, second)["state"]["supervised"]["level"] == "district"
+    overdue = run.json("overdue", "--as-of", "2021-11-20T00:00")
+    assert [r["id"] for r in overdue["overdue"]][0] == second
+    assert "Supervised" in run("overdue", "--as-of", "2021-11-20T00:00").stdout
+    daily = json.loads(run("report", "daily", "--date", "2021-11-10", "--format", "json", check=False).stdout)
+    assert [c["id"] for c in daily["supervised"]] == [second]
+    run("assign", second, ETERNAL)
+    sheet = json.loads(run("report", "unit", "--unit", ETERNAL, "--format", "json", check=False).stdout)
+    assert sheet["cases"][0]["id"] == second and sheet["cases"][0]["supervised"] == "Third complaint this month"
+    assert "supervised" in run("show", second).stdout
+    run("supervise", second, "--clear")
+    assert "supervised" not in load(store, second)["state"]
+    assert [r["id"] for r in run.json("list")] == [third, first, second]
+
+
+def test_supervise_refusals(run, store):
+    case_id = new_case(run)
+    run.fails("supervise", case_id, match="--reason")
+    run.fails("supervise", case_id, "--clear", match="not supervised")
+    run.fails("supervise", case_id, "--reason", "x", "--until", "2021-11-01T00:00", match="--until")
+    run("reject", case_id, "--reason", "Invalid call")
+    run.fails("supervise", case_id, "--reason", "x", match="cannot supervise")
+
+
+# --- the whistle's clock ------------------------------------------------------------------------
+
+def test_whistle_met_and_missed(run, store):
+    case_id = new_case(run, at="2021-11-10T08:00")
+    run("assign", case_id, ETERNAL, "--at", "2021-11-10T08:10")
+    run("accept", case_id, "--at", "2021-11-10T08:20")
+    out = run("escalate", case_id, "--to", "urban-management", "--reason", "Needs law enforcement", "--at", "2021-11-10T09:00").stdout
+    assert "2021-11-10T09:30:00+08:00" in out  # respond_within 30m by default
+    run("escalate", case_id, "--to", "housing", "--reason", "Building owner", "--at", "2021-11-10T09:05")
+    state = load(store, case_id)["state"]
+    assert [c["unit"] for c in state["whistle"]] == ["urban-management", "housing"]
+    run.fails("respond", case_id, "--unit", SPRING, match="was not called")
+    run("--as", "urban-management", "respond", case_id, "--unit", "urban-management", "--at", "2021-11-10T09:20")
+    run.fails("respond", case_id, "--unit", "urban-management", match="already reported")
+    run("--as", "urban-management", "note", case_id, "On site")
+    shown = run("show", case_id).stdout  # now is 12:00: housing missed its 09:35 clock
+    assert "urban-management: met" in shown and "housing: missed" in shown
+    calls = {w["unit"]: w["outcome"] for w in run.json("overdue")["whistle"]}
+    assert calls == {"urban-management": "met", "housing": "missed"}
+    sheet = json.loads(run("report", "unit", "--unit", "housing", "--format", "json", check=False).stdout)
+    assert sheet["cases"][0]["whistle"] == "missed"
+    run("--as", "housing", "respond", case_id, "--unit", "housing", "--at", "2021-11-10T12:00")
+    assert load(store, case_id)["state"]["whistle"][1]["responded"] == "2021-11-10T12:00:00+08:00"
+    assert "housing: missed" in run("show", case_id).stdout  # late stays missed

@@ -20,7 +20,7 @@ COMMANDS = {
     "contact": "casework", "note": "casework", "escalate": "casework", "extend": "casework",
     "close": "casework", "evaluate": "casework", "reopen": "casework", "reject": "casework",
     "exempt": "casework", "merge": "casework",
-    "amend": "handling", "review": "handling",
+    "amend": "handling", "review": "handling", "supervise": "handling", "respond": "handling",
     # reading
     "show": "reading", "list": "reading", "overdue": "reading", "log": "reading", "verify": "reading",
     "catalog": "reading",
@@ -36,7 +36,7 @@ COMMANDS = {
 SECTIONS = (
     ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
                    "evaluate", "reopen", "reject", "exempt", "merge")),
-    ("Handling: corrections, supervision, review", ("amend", "review")),
+    ("Handling: corrections, supervision, review", ("amend", "review", "supervise", "respond")),
     ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
     ("Assessment and reports", ("rank", "report")),
     ("Interchange", ("import", "export")),

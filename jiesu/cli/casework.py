@@ -207,7 +207,8 @@ def escalate(ctx, case_id, to, reason, at, store_opt, actor_opt):
     """
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.escalate(store, case_id, actor, to, reason, at=at)
-    _done(r, f"{r.case_id}: {r.event['to']} called in")
+    _done(r, f"{r.case_id}: {r.event['to']} called in; reports for duty by {r.event['respond_by']} "
+             f"(jiesu respond {r.case_id} --unit {r.event['to']})")
 
 
 @command("extend")

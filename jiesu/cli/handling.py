@@ -81,3 +81,47 @@ def review(ctx, case_id, decision, reason, at, store_opt, actor_opt):
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.review(store, case_id, actor, decision == "approve", reason, at=at)
     _done(r, f"{r.case_id}: review approved, closed" if decision == "approve" else f"{r.case_id}: sent back to the unit (accepted)")
+
+
+@command("supervise")
+@click.argument("case_id", metavar="ID")
+@click.option("--reason", help="Why the case is supervised (required unless --clear).")
+@click.option("--level", type=click.Choice(["city", "district"]), help="Who supervises (default city).")
+@click.option("--until", metavar="TIME", help="The supervision ends at this time (default: until cleared).")
+@click.option("--clear", is_flag=True, help="End the supervision.")
+@at_option
+@store_options
+@click.pass_context
+def supervise(ctx, case_id, reason, level, until, clear, at, store_opt, actor_opt):
+    """A leader's supervision (督办): the case comes first in list, overdue, the unit sheet and the daily report.
+
+    \b
+    Examples:
+      jiesu supervise HL-2111-0069 --reason "Third complaint this month" --level district
+      jiesu supervise HL-2111-0069 --clear
+    """
+    from jiesu import ops
+
+    store, actor = open_for(ctx, store_opt, actor_opt)
+    r = ops.supervise(store, case_id, actor, reason, level=level, until=until, clear=clear, at=at)
+    _done(r, f"{r.case_id}: supervision cleared" if clear else f"{r.case_id}: supervised ({r.event['level']} level)")
+
+
+@command("respond")
+@click.argument("case_id", metavar="ID")
+@click.option("--unit", required=True, help="The unit called by `escalate` that reports for duty.")
+@at_option
+@store_options
+@click.pass_context
+def respond(ctx, case_id, unit, at, store_opt, actor_opt):
+    """A unit called to assist (吹哨报到) reports for duty; stops its report-for-duty clock.
+
+    \b
+    Example:
+      jiesu --as urban-management respond HL-2111-0069 --unit urban-management
+    """
+    from jiesu import ops
+
+    store, actor = open_for(ctx, store_opt, actor_opt)
+    r = ops.respond(store, case_id, actor, unit, at=at)
+    _done(r, f"{r.case_id}: {r.event['unit']} reported for duty")

@@ -65,6 +65,8 @@ class DailyContext:
             cases still open and past due at the end of the day, by lead unit.
         new_overdue: [{id, title, lead, due}] cases whose due time fell in the day and that were open at its end.
         due_soon: [{id, title, lead, due, hours_left}] open cases due within 24 hours after the day.
+        supervised: [{id, title, lead, level, reason, until}] open cases under supervision (督办) at
+            the end of the day (the section is left out when there are none).
     """
 
     header: Header
@@ -81,6 +83,7 @@ class DailyContext:
     overdue: dict = field(default_factory=dict)
     new_overdue: list = field(default_factory=list)
     due_soon: list = field(default_factory=list)
+    supervised: list = field(default_factory=list)
 
 
 @dataclass
@@ -285,7 +288,21 @@ def daily(store, day: str | None, lang: str) -> DailyContext:
         overdue={"count": len(at_end["overdue"]), "units": units},
         new_overdue=new,
         due_soon=[{k: c[k] for k in ("id", "title", "lead", "due", "hours_left")} for c in at_end["due_soon"]],
+        supervised=_supervised(store, index, end),
     )
+
+
+def _supervised(store, index, end) -> list:
+    """Open cases under supervision at `end`."""
+    from jiesu import priority
+
+    out = []
+    for row in index.rows(f"status IN ({','.join('?' * len(OPEN))}, 'handled')", OPEN, order="id"):
+        sup = priority.supervised(row, end)
+        if sup and timeutil.load(sup["since"]) <= end:
+            out.append({"id": row["id"], "title": row.get("title"), "lead": row.get("lead"), "level": sup.get("level"),
+                        "reason": sup.get("reason"), "until": sup.get("until")})
+    return out
 
 
 def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyContext:
