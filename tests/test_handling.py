@@ -190,3 +190,7 @@ def test_whistle_met_and_missed(run, store):
     run("--as", "housing", "respond", case_id, "--unit", "housing", "--at", "2021-11-10T12:00")
     assert load(store, case_id)["state"]["whistle"][1]["responded"] == "2021-11-10T12:00:00+08:00"
     assert "housing: missed" in run("show", case_id).stdout  # late stays missed
+    ranking = json.loads(run("rank", "--month", "2021-11", "--level", "department", "--format", "json", check=False).stdout)
+    rows = {r["unit"]: r for r in ranking["ranked"] + ranking["not_ranked"]}
+    assert (rows["urban-management"]["whistle_calls"], rows["urban-management"]["whistle_on_time_rate"]) == (1, 1.0)
+    assert (rows["housing"]["whistle_calls"], rows["housing"]["whistle_on_time_rate"]) == (1, 0.0)
