@@ -411,6 +411,9 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
                 progress(1)
     problems += check_git(store)
     problems += check_private_refs(store)
+    from jiesu.ops.attach import verify_all
+
+    problems += verify_all(store, files)
     from jiesu import audit
 
     problems += audit.audit(store)

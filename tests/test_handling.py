@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import ETERNAL, GARBAGE, git, load, new_case
 
 from jiesu.store import yamlio
@@ -194,3 +196,86 @@ def test_whistle_met_and_missed(run, store):
     rows = {r["unit"]: r for r in ranking["ranked"] + ranking["not_ranked"]}
     assert (rows["urban-management"]["whistle_calls"], rows["urban-management"]["whistle_on_time_rate"]) == (1, 1.0)
     assert (rows["housing"]["whistle_calls"], rows["housing"]["whistle_on_time_rate"]) == (1, 0.0)
+
+
+# --- attachments ----------------------------------------------------------------------------------
+
+def test_attachments_shared_private_extract_verify(run, store, tmp_path):
+    case_id = new_case(run)
+    photo = tmp_path / "site.jpg"
+    photo.write_bytes(b"\xff\xd8photo bytes")
+    call = tmp_path / "callback.wav"
+    call.write_bytes(b"RIFF recording")
+    run("attach", case_id, photo)
+    run("attach", case_id, call)
+    events = [e for e in load(store, case_id)["events"] if e["action"] == "attach"]
+    import hashlib
+
+    photo_hash = hashlib.sha256(photo.read_bytes()).hexdigest()
+    call_hash = hashlib.sha256(call.read_bytes()).hexdigest()
+    assert events[0] == dict(events[0], name="site.jpg", kind="photo", size=len(photo.read_bytes()), sha256=photo_hash)
+    assert "private" not in events[0] and events[1]["private"] is True and events[1]["kind"] == "audio"
+    shared = f"attachments/{photo_hash[:2]}/{photo_hash}"
+    assert git(store.root, "ls-files", "attachments").split() == [shared]
+    assert (store.root / "private" / f"attachments/{call_hash[:2]}/{call_hash}").read_bytes() == call.read_bytes()
+    shown = run("show", case_id).stdout
+    assert "site.jpg (photo" in shown and "callback.wav (audio" in shown and "private" in shown
+    out = tmp_path / "out.jpg"
+    run("attachment", case_id, "site.jpg", "--out", out)
+    assert out.read_bytes() == photo.read_bytes()
+    run.fails("attachment", case_id, "nothing.jpg", "--out", tmp_path / "x", match="no attachment")
+    exported = run("export", "--format", "jsonl", check=False).stdout
+    assert "site.jpg" not in exported and photo_hash not in exported
+    # an altered file is reported by verify
+    (store.root / shared).write_bytes(b"tampered")
+    result = run.raw("verify")
+    assert result.exit_code == 1 and "was altered" in result.stdout + result.stderr
+
+
+def test_attach_refusals(run, store, tmp_path):
+    case_id = new_case(run)
+    run.fails("attach", case_id, tmp_path / "missing.pdf", match="no such file")
+    run.fails("attach", case_id, tmp_path, match="directory")
+    target = tmp_path / "real.pdf"
+    target.write_bytes(b"%PDF")
+    link = tmp_path / "link.pdf"
+    link.symlink_to(target)
+    run.fails("attach", case_id, link, match="symbolic link")
+    settings = store.root / "jiesu.yaml"
+    settings.write_text(settings.read_text("utf-8") + "max_attachment_mb: 0.001\n", "utf-8")
+    git(store.root, "commit", "-qam", "smaller cap")
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"x" * 2000)
+    run.fails("attach", case_id, big, match="over the cap")
+
+
+@pytest.mark.slow
+def test_attachments_travel_with_sync_but_private_ones_stay(tmp_path, store, run):
+    import subprocess
+
+    from click.testing import CliRunner
+    from conftest import Cli
+
+    from jiesu.cli import cli
+    from jiesu.store import Store
+
+    bare = tmp_path / "shared.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(store.root, "remote", "add", "origin", str(bare))
+    case_id = new_case(run)
+    photo, call = tmp_path / "site.jpg", tmp_path / "callback.wav"
+    photo.write_bytes(b"photo")
+    call.write_bytes(b"recording")
+    run("attach", case_id, photo)
+    run("attach", case_id, call)
+    run("sync")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "other"), "--clone", str(bare), "--office", "XC"])
+    assert result.exit_code == 0, result.output
+    other = Cli(Store(tmp_path / "other"))
+    out = tmp_path / "copy.jpg"
+    other("attachment", case_id, "site.jpg", "--out", out)
+    assert out.read_bytes() == b"photo"
+    other.fails("attachment", case_id, "callback.wav", "--out", tmp_path / "copy.wav", match="missing")
+    assert not list((tmp_path / "other").rglob("*.wav"))
+    verify = other.raw("verify")
+    assert verify.exit_code == 0 and "private attachments" in verify.stdout + verify.stderr

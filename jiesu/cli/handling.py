@@ -125,3 +125,52 @@ def respond(ctx, case_id, unit, at, store_opt, actor_opt):
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.respond(store, case_id, actor, unit, at=at)
     _done(r, f"{r.case_id}: {r.event['unit']} reported for duty")
+
+
+@command("attach")
+@click.argument("case_id", metavar="ID")
+@click.argument("file", metavar="FILE")
+@click.option("--kind", type=click.Choice(["audio", "photo", "document"]), help="Default: from the file's extension.")
+@click.option("--private/--shared", "private", default=None,
+              help="Keep it in private/ (never synced) — the default for audio — or in the shared store.")
+@click.option("--name", help="The attachment's name in the case (default: the file's name).")
+@at_option
+@store_options
+@click.pass_context
+def attach(ctx, case_id, file, kind, private, name, at, store_opt, actor_opt):
+    """Keep a call recording, photo or document with a case (content-addressed, hash recorded).
+
+    \b
+    Examples:
+      jiesu attach HL-2111-0069 site.jpg
+      jiesu attach HL-2111-0069 callback.wav            # audio is private by default
+      jiesu attach HL-2111-0069 report.pdf --kind document --name unit-report.pdf
+    """
+    from jiesu.ops.attach import attach as run
+
+    store, actor = open_for(ctx, store_opt, actor_opt)
+    r = run(store, case_id, actor, file, kind=kind, private=private, name=name, at=at)
+    e = r.event
+    _done(r, f"{r.case_id}: attached {e['name']} ({e['kind']}, {e['size']} bytes, {'private' if e.get('private') else 'shared'}, "
+             f"sha256 {e['sha256'][:12]}…)")
+
+
+@command("attachment")
+@click.argument("case_id", metavar="ID")
+@click.argument("name", metavar="NAME")
+@click.option("--out", required=True, metavar="PATH", help="Where to write it (must not exist).")
+@store_options
+@click.pass_context
+def attachment(ctx, case_id, name, out, store_opt, actor_opt):
+    """Extract one attachment of a case to a file (its hash is checked first).
+
+    \b
+    Example:
+      jiesu attachment HL-2111-0069 site.jpg --out /tmp/site.jpg
+    """
+    from jiesu.cli.util import get_store, say
+    from jiesu.ops.attach import extract
+
+    store = get_store(ctx, store_opt)
+    target = extract(store, case_id, name, out)
+    say(f"{target}")
