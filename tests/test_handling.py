@@ -279,3 +279,49 @@ def test_attachments_travel_with_sync_but_private_ones_stay(tmp_path, store, run
     assert not list((tmp_path / "other").rglob("*.wav"))
     verify = other.raw("verify")
     assert verify.exit_code == 0 and "private attachments" in verify.stdout + verify.stderr
+
+
+# --- who may act for whom -----------------------------------------------------------------------
+
+ACTORS = """actors:
+  operator: {roles: [operator]}
+  reviewer: {roles: [reviewer]}
+  admin: {roles: [admin]}
+  eternal-town: {units: [dragon-gate/eternal-town]}
+  spring-town: {units: [dragon-gate/dragon-spring]}
+"""
+
+
+def _with_actors(store, text=ACTORS):
+    (store.root / "actors.yaml").write_text(text, "utf-8")
+    git(store.root, "add", "actors.yaml")
+    git(store.root, "-c", "user.name=admin", "-c", "user.email=a@b", "commit", "-qm", "who may act for whom")
+
+
+def test_actors_refuse_a_wrong_unit_and_verify_audits_plain_git(run, store):
+    assert "anyone may act as any unit" in run("verify").stdout
+    case_id = new_case(run)
+    _with_actors(store)
+    run("--as", "operator", "assign", case_id, ETERNAL)
+    result = run.fails("--as", "spring-town", "accept", case_id, match="spring-town")
+    assert "lead" in result.stderr
+    run.fails("--as", "eternal-town", "intake", "--type", "complaint", "--title", "x", "--street", ETERNAL, match="operator")
+    run.fails("--as", "nobody", "note", case_id, "hi", match="not in actors.yaml")
+    run("--as", "eternal-town", "accept", case_id)
+    out = run("verify").stdout
+    assert "anyone may act" not in out and "ok: every case" in out
+    # a commit made with plain git under the wrong name: jiesu writes the contact, the commit is
+    # redone by hand as spring-town (not the lead's staff); verify names it
+    run("--as", "eternal-town", "contact", case_id, "--note", "called")
+    git(store.root, "reset", "-q", "--soft", "HEAD~1")
+    git(store.root, "-c", "user.name=spring-town", "-c", "user.email=s@t", "commit", "-qm", "contact by hand")
+    result = run.raw("verify")
+    assert result.exit_code == 1 and "by spring-town" in result.stdout
+
+
+def test_broken_actors_file_refuses_writes(run, store):
+    case_id = new_case(run)
+    _with_actors(store, "actors:\n  operator: {roles: [operator]}\n  boss: {roles: [emperor]}\n")
+    run.fails("note", case_id, "hi", match="actors.yaml:3: boss: unknown role 'emperor'")
+    _with_actors(store, "actors:\n  operator: {roles: [operator], units: [atlantis]}\n")
+    run.fails("note", case_id, "hi", match="actors.yaml:2: operator: unknown unit 'atlantis'")

@@ -227,7 +227,9 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
     else:
         for p in problems:
             click.echo(safetext.block(str(p)))
-        if not problems:
+        from jiesu.actors import FILE as ACTORS
+
+        if not [p for p in problems if not (p.path == ACTORS and p.severity == "warning")]:
             click.echo("ok: every case is valid and committed")
     if errors:
         ctx.exit(1)

@@ -174,6 +174,9 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     workflow.check(case_id, action, state["status"])
     when = event_time(store, at, after=last_event_time(case, now))
     fields = build(case, state, when)
+    from jiesu.actors import permit
+
+    permit(store, actor, action, case_id, state, fields)  # who may act for whom (actors.yaml)
     notes = list(tx.notes)
     fields, originals, kinds = shared_fields(store, case, fields)
     if originals:

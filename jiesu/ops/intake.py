@@ -259,6 +259,9 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
 
     With `tx` (a batch transaction) the cases join the batch and nothing is committed here.
     """
+    from jiesu.actors import permit
+
+    permit(store, actor, "intake", "intake", {}, {})  # who may act for whom (actors.yaml)
     prepared = []
     for number, record in enumerate(records, 1):
         if not isinstance(record, dict):
