@@ -233,6 +233,25 @@ def approved_exemptions(store, index, year, month, level, months: int = 1) -> di
     return counts
 
 
+def whistle_rates(store, index, year, month, level, months: int = 1) -> dict:
+    """{unit: [met, calls]}: calls for assistance (吹哨报到) made in the period to each unit, and how
+    many it answered within its report-for-duty clock. Reported beside the score; weight 0."""
+    from jiesu.handling_view import whistle_calls
+
+    start, end = period_range(store, year, month, months)
+    counts: dict = {}
+    for row in index.rows("changed_ts >= ?", (start.timestamp(),), order=""):
+        for call in whistle_calls({"whistle": row.get("whistle") or []}, min(end, store.now())):
+            called = timeutil.load(call["called"])
+            unit = unit_at_level(store.catalog, call.get("unit"), level)
+            if unit is None or not start <= called < end or call["outcome"] == "running":
+                continue
+            entry = counts.setdefault(unit, [0, 0])
+            entry[0] += call["outcome"] == "met"
+            entry[1] += 1
+    return counts
+
+
 def _period(store, month, months) -> tuple[int, int]:
     if not isinstance(months, int) or months < 1 or months > 12:
         raise InvalidInput(f"--months: {months!r}; allowed: a whole number from 1 to 12")
@@ -260,6 +279,7 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
     tied_with, groups = metrics.ties(rows)
     volume = volumes(store, index, year, mon, level, months)
     exempted = approved_exemptions(store, index, year, mon, level, months)
+    whistle = whistle_rates(store, index, year, mon, level, months)
     out = Ranking(f"{year:04d}-{mon:02d}", level, a.min_cases, previous_month=f"{py:04d}-{pm:02d}", tie_groups=groups,
                   months=months, period=period_label(year, mon, months), previous_period=period_label(py, pm, months),
                   evidence=a.evidence, bootstrap=dict(a.bootstrap))
@@ -300,6 +320,8 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
             "volume": volume.get(s.unit, 0), "population": unit.population,
             "volume_per_10k": metrics.per_10k(volume.get(s.unit, 0), unit.population),
             "schemes": s.schemes,
+            "whistle_calls": whistle.get(s.unit, [0, 0])[1],
+            "whistle_on_time_rate": (whistle[s.unit][0] / whistle[s.unit][1]) if whistle.get(s.unit) else None,
         })
     for s in not_ranked:
         unit = catalog.units[s.unit]
@@ -310,6 +332,8 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
             "why": "no reached follow-up" if s.reached == 0 else f"n = {s.reached} < {a.min_cases}",
             "discrepancies": s.discrepancies, "exemptions_pending": s.exemptions_pending,
             "exemptions_approved": exempted.get(s.unit, 0),
+            "whistle_calls": whistle.get(s.unit, [0, 0])[1],
+            "whistle_on_time_rate": (whistle[s.unit][0] / whistle[s.unit][1]) if whistle.get(s.unit) else None,
         })
     out.funnel = plot
     out.significant = {"above": [r["unit"] for r in out.ranked if r["signal"] == "above"],

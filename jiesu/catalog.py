@@ -43,6 +43,7 @@ class Item:
     name: dict
     description: str = ""
     score: float | None = None
+    review: bool = False
 
 
 @dataclass
@@ -89,6 +90,9 @@ class TimeClass:
     extendable_to: timedelta | None = None
     days: str = "calendar"
     used_for: str = ""
+    review: bool | tuple = False  # the centre reviews closes: True, or the types it reviews
+    review_within: timedelta = timedelta(hours=24)
+    respond_within: timedelta = timedelta(minutes=30)  # a unit called by `escalate` reports for duty
 
 
 @dataclass
@@ -275,6 +279,14 @@ class Catalog:
                     best, length = scheme.code, len(prefix)
         return best
 
+    def needs_review(self, case_type: str | None, time_limit: str | None) -> bool:
+        """Whether the centre reviews a close of this type and class before the case counts as done."""
+        item, tclass = self.types.get(case_type), self.classes.get(time_limit)
+        if item is not None and item.review:
+            return True
+        review = tclass.review if tclass else False
+        return review is True or (isinstance(review, tuple) and case_type in review)
+
     def dispatch(self, category: str, location: dict) -> tuple[str, list[str]]:
         """The lead unit and co-units the category's rule names for this location."""
         cat = self.leaf(category)
@@ -287,7 +299,7 @@ class Catalog:
                 where = "street/town" if target == "street" else "district"
                 raise InvalidInput(
                     f"category {category} is dispatched to the {where} of the location, but the case has no {target}",
-                    hint="give the unit explicitly: jiesu assign ID UNIT",
+                    hint=f"give the unit explicitly: jiesu assign ID UNIT, or correct the location: jiesu amend ID --{target} UNIT --reason TEXT",
                 )
             return location[target]
 
@@ -392,6 +404,18 @@ def _coded(entries, file, problems, key="code", pattern=SLUG) -> list:
 
 
 NO_LIMIT = "none"  # a class whose cases have no due time (an import whose source set none)
+
+
+def _review(entry, file, problems, types):
+    """`review: true|false`, or (time-limit classes) a list of the types whose closes are reviewed."""
+    value = entry.get("review", False)
+    if isinstance(value, bool):
+        return value
+    if types is not None and isinstance(value, list) and all(v in types for v in value):
+        return tuple(value)
+    allowed = "true, false or a list of types" if types is not None else "true or false"
+    problems.add(file, _line(entry, "review"), f"{entry.get('code')}: review must be {allowed}, not {value!r}")
+    return False
 
 
 def _duration(entry, key, file, problems, required=True):
@@ -576,7 +600,8 @@ def load_catalog(directory: Path) -> Catalog:
             merged.append(e)
         return merged
 
-    types = {e["code"]: Item(e["code"], _names(e, "types", problems), str(e.get("description", ""))) for e in items("types", "types")}
+    types = {e["code"]: Item(e["code"], _names(e, "types", problems), str(e.get("description", "")),
+                             review=_review(e, "types", problems, None) is True) for e in items("types", "types")}
     channels = {e["code"]: Item(e["code"], _names(e, "types", problems)) for e in items("types", "channels")}
     kinds = {e["code"]: Item(e["code"], _names(e, "types", problems)) for e in items("types", "complainant_kinds")}
     for required in ("consultation", "complaint", "suggestion", "emergency"):
@@ -602,7 +627,9 @@ def load_catalog(directory: Path) -> Catalog:
 
         classes[e["code"]] = TimeClass(
             e["code"], _names(e, "time-limits", problems), given(limit, timedelta(days=7)), given(acc, timedelta(hours=2)),
-            given(con, timedelta(hours=24)), ext, days, str(e.get("used_for", "")),
+            given(con, timedelta(hours=24)), ext, days, str(e.get("used_for", "")), _review(e, "time-limits", problems, types),
+            _duration(e, "review_within", "time-limits", problems, required=False) or timedelta(hours=24),
+            _duration(e, "respond_within", "time-limits", problems, required=False) or timedelta(minutes=30),
         )
     default_class = (docs["time-limits"] or {}).get("default", "standard") if isinstance(docs["time-limits"], dict) else "standard"
     if classes and default_class not in classes:

@@ -94,13 +94,12 @@ def _state(case) -> dict:
 
 
 def _describe_event(e: dict, names=()) -> str:
+    from jiesu.handling_view import value_text
+
     fields = {k: v for k, v in e.items() if k not in ("id", "at", "usec", "by", "action", "limit_from", "due", "superseded")}
     parts = []
     for k, v in fields.items():
-        if isinstance(v, bool):
-            v = "yes" if v else "no"
-        elif isinstance(v, list):
-            v = ", ".join(map(str, v))
+        v = value_text(v)
         parts.append(f"{k} {privacy.scrub(str(v), names)[:120]}")
     return f"{e.get('action')} by {e.get('by')} at {e.get('at')}" + (f": {'; '.join(parts)}" if parts else "")
 

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 
 from jiesu import clock, timeutil
-from jiesu.workflow import REOPENED, SAME, TABLE, is_allowed
+from jiesu.workflow import CLOSED_OR_HANDLED, REOPENED, REVIEWED, SAME, TABLE, is_allowed
 
 SCHEMA = 1
 ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-(\d{2})(\d{2})-(\d{4,6})$")
@@ -26,6 +26,7 @@ CASE_KEYS = (
 STATE_KEYS = (
     "status", "lead", "co_units", "due", "dispatched", "accepted", "contacted", "closed", "resolved",
     "evaluation", "exempt", "exemption", "merged_into",
+    "review_by", "reviewed", "sent_back", "supervised", "whistle", "amended",
 )
 EVENT_FIELDS = {
     "intake": ("limit_from", "due", "frequent_from"),
@@ -34,14 +35,19 @@ EVENT_FIELDS = {
     "return": ("unit", "reason"),
     "contact": ("note",),
     "note": ("text",),
-    "escalate": ("to", "reason"),
+    "escalate": ("to", "reason", "respond_by"),
     "extend": ("until", "reason"),
-    "close": ("resolved", "summary", "kb", "kb_version"),  # kb: the knowledge entry (and version) answered with
+    "close": ("resolved", "summary", "kb", "kb_version", "review_by"),  # kb: the knowledge entry (and version) answered with
     "evaluate": ("reached", "contacted", "resolved", "satisfaction", "reason"),
     "reopen": ("reason", "due"),
     "reject": ("reason",),
     "exempt": ("reason", "type", "decision"),
     "merge": ("into",),
+    "amend": ("changes", "reason", "statistics_only", "recompute_limit", "time_limit", "due"),
+    "supervise": ("level", "reason", "until", "clear"),
+    "respond": ("unit",),
+    "review": ("decision", "reason"),
+    "attach": ("name", "kind", "size", "sha256", "private"),
 }
 EVENT_KEYS = ("id", "at", "usec", "by", "action")  # usec: sub-second part of `at`, when the clock gave one
 
@@ -96,7 +102,7 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
             if strict:
                 raise ReplayError(index, f"unknown action {action!r}")
             continue
-        if not is_allowed(action, s["status"]):
+        if not is_allowed(action, s["status"], event):
             if strict:
                 raise ReplayError(index, f"{action} is not allowed when the case is {s['status'] or 'new'}")
             continue
@@ -131,11 +137,42 @@ def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
         co = s.setdefault("co_units", [])
         if ev.get("to") and ev.get("to") not in co and ev.get("to") != s.get("lead"):
             co.append(ev.get("to"))
+        if ev.get("respond_by"):  # the report-for-duty clock of the called unit (吹哨报到)
+            s.setdefault("whistle", []).append({"unit": ev.get("to"), "called": at, "respond_by": timeutil.load(ev["respond_by"])})
+    elif action == "respond":
+        for call in s.get("whistle") or []:
+            if call["unit"] == ev.get("unit") and "responded" not in call:
+                call["responded"] = at
+                break
     elif action == "extend":
         s["due"] = timeutil.load(ev.get("until"))
     elif action == "close":
         s["closed"] = at
         s["resolved"] = bool(ev.get("resolved"))
+        target = "closed"
+        if ev.get("review_by"):  # the centre reviews the handling before the case counts as done
+            target = "handled"
+            s["review_by"] = timeutil.load(ev["review_by"])
+    elif action == "review":
+        s.pop("review_by", None)
+        if ev.get("decision") == "approved":
+            target = "closed"
+            s["reviewed"] = at
+        else:
+            target = "accepted"
+            for key in ("closed", "resolved", "reviewed"):
+                s.pop(key, None)
+            s["sent_back"] = (s.get("sent_back") or 0) + 1
+    elif action == "supervise":
+        if ev.get("clear"):
+            s.pop("supervised", None)
+        else:
+            s["supervised"] = {k: v for k, v in (("level", ev.get("level")), ("reason", ev.get("reason")),
+                                                 ("since", timeutil.fmt(at)), ("until", ev.get("until"))) if v is not None}
+    elif action == "amend":
+        s["amended"] = (s.get("amended") or 0) + 1
+        if ev.get("due"):
+            s["due"] = timeutil.load(ev["due"])
     elif action == "evaluate":
         evaluation = {"reached": bool(ev.get("reached"))}
         if ev.get("reached"):
@@ -146,7 +183,7 @@ def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
                 evaluation["satisfaction"] = ev["satisfaction"]
         s["evaluation"] = evaluation
     elif action == "reopen":
-        for key in ("closed", "resolved", "evaluation", "accepted"):
+        for key in ("closed", "resolved", "evaluation", "accepted", "reviewed", "review_by"):
             s.pop(key, None)
         if s.get("lead") and s["status"] != "rejected":
             target = "dispatched"
@@ -166,7 +203,7 @@ def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
             s["exempt"] = True  # an exemption recorded without a request (older files, imports)
     elif action == "merge":
         s["merged_into"] = ev.get("into")
-    if target not in (SAME, REOPENED):
+    if target not in (SAME, REOPENED, CLOSED_OR_HANDLED, REVIEWED):
         s["status"] = target
 
 
@@ -191,6 +228,8 @@ def format_state(s: dict) -> dict:
             continue
         if isinstance(value, datetime):
             value = timeutil.fmt(value)
+        elif key == "whistle":
+            value = [{k: timeutil.fmt(v) if isinstance(v, datetime) else v for k, v in call.items()} for call in value]
         out[key] = value
     if "lead" in out and "co_units" not in out:
         out["co_units"] = []

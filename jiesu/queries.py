@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta
 
 from jiesu import clock, clocks, resolve, timeutil
 from jiesu.errors import InvalidInput
+from jiesu import priority
+from jiesu.handling_view import whistle_calls
 from jiesu.store.index import OPEN, Index, scope_clause
 from jiesu.summary import status_at
 
@@ -72,17 +74,24 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
         where.append(f"status IN ({','.join('?' * len(OPEN))}) AND due_ts < ?")
         params += list(OPEN) + [now.timestamp()]
     columns = [k for k in LIST_KEYS if k != "overdue"]
-    found = Index(store).select(", ".join(columns) + ", due_ts" + (", row" if with_clocks else ""), " AND ".join(where),
+    found = Index(store).select(", ".join(columns) + ", due_ts, row", " AND ".join(where),
                                 params, limit=limit, progress_factory=progress_factory)
     t = now.timestamp()
-    out = []
+    out, order = [], []
     for values in found:
         item = dict(zip(columns, values))
         due_ts = values[len(columns)]
         item["overdue"] = bool(item["status"] in OPEN and due_ts is not None and t > due_ts)
+        row = marshal.loads(values[-1]) if values[-1] is not None else {}
+        sup = priority.supervised(row, now) if item["status"] in OPEN or item["status"] == "handled" else None
+        if sup:
+            item["supervised"] = sup.get("reason")
         if with_clocks:
-            item["clocks"] = clocks.row_clocks(marshal.loads(values[-1]), store.catalog, store.tz, now)
+            item["clocks"] = clocks.row_clocks(row, store.catalog, store.tz, now)
+        order.append(priority.rank(row, store.catalog, now) if item["status"] in OPEN or item["status"] == "handled" else 2)
         out.append(item)
+    # supervised cases first, then those a tag marks priority: high; otherwise the order found
+    out = [item for _, _, item in sorted(zip(order, range(len(out)), out), key=lambda x: (x[0], x[1]))]
     if store.settings.get("hub"):  # a hub shows the member store each case lives in
         from jiesu.hub import member_of, offices
 
@@ -137,7 +146,11 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
             "id": row["id"], "lead": lead, "status": status, "due": timeutil.fmt(due),
             "title": row.get("title"), "district": row.get("district"), "street": row.get("street"),
             "category": row.get("category"), "time_limit": row.get("time_limit"), "contact": row.get("contact"),
+            "order": priority.rank(row, store.catalog, when),
         }
+        sup = priority.supervised(row, when)
+        if sup:
+            item["supervised"] = sup.get("reason")
         if due < when:
             item["hours_late"] = round((when - due).total_seconds() / 3600, 1)
             item["working_days_late"] = round(clock.working_days_between(due, when, cal, store.tz), 2)
@@ -145,6 +158,15 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
         elif (due - when).total_seconds() <= soon_hours * 3600:
             item["hours_left"] = round((due - when).total_seconds() / 3600, 1)
             soon.append(item)
-    late.sort(key=lambda r: (-r["hours_late"], r["id"]))
-    soon.sort(key=lambda r: (r["hours_left"], r["id"]))
-    return {"as_of": timeutil.fmt(when), "overdue": late, "due_soon": soon, "closed_late": closed_late}
+    late.sort(key=lambda r: (r["order"], -r["hours_late"], r["id"]))
+    soon.sort(key=lambda r: (r["order"], r["hours_left"], r["id"]))
+    for item in late + soon:
+        del item["order"]
+    whistle = []
+    for row in index.rows(f"status IN ({','.join('?' * len(OPEN))})", OPEN, order="id"):
+        for call in whistle_calls({"whistle": row.get("whistle") or []}, when):
+            if scope is not None and call["unit"] not in scope:
+                continue
+            whistle.append({"id": row["id"], "unit": call["unit"], "called": call["called"], "respond_by": call["respond_by"],
+                            "responded": call.get("responded"), "outcome": call["outcome"], "title": row.get("title")})
+    return {"as_of": timeutil.fmt(when), "overdue": late, "due_soon": soon, "closed_late": closed_late, "whistle": whistle}

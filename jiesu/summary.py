@@ -118,6 +118,11 @@ def summarize(case: dict, catalog=None, tz=None) -> dict:
         "source": case.get("source"),
         "timeline": timeline,
         "changed": timeline[-1][0] if timeline else None,
+        # DESIGN §9: supervision, the whistle's clock, the centre's review
+        "supervised": state.get("supervised"),
+        "whistle": model.format_state({"whistle": state["whistle"]})["whistle"] if state.get("whistle") else [],
+        "sent_back": state.get("sent_back") or 0,
+        "review_by": _t(state.get("review_by")),
     }
     return row
 

@@ -417,6 +417,12 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
     from jiesu.knowledge.check import check_knowledge
 
     problems += check_knowledge(store)
+    from jiesu.ops.attach import verify_all
+
+    problems += verify_all(store, files)
+    from jiesu.actors import audit as audit_actors
+
+    problems += audit_actors(store)
     from jiesu import audit
 
     problems += audit.audit(store)

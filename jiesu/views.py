@@ -118,6 +118,10 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
                 value = private[key]
                 row(f"  {key.replace('_', ' ')}", ", ".join(value) if isinstance(value, list) else value)
     row("tags", ", ".join(case.get("tags") or []))
+    from jiesu.handling_view import case_rows, value_text
+
+    for label, text in case_rows(case, tz, store.now()):
+        row(label, text)
     if state.get("evaluation"):
         ev = state["evaluation"]
         if ev.get("reached"):
@@ -153,7 +157,7 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
             continue
         when = timeutil.display(timeutil.load(e.get("at")), tz)
         fields = {k: v for k, v in e.items() if k not in ("id", "at", "usec", "by", "action", "superseded", "limit_from", "due")}
-        text = "; ".join(f"{k} {'yes' if v is True else 'no' if v is False else (', '.join(v) if isinstance(v, list) else v)}" for k, v in fields.items())
+        text = "; ".join(f"{k} {value_text(v)}" for k, v in fields.items())
         mark = "  [superseded]" if e.get("superseded") else ""
         out.append(f"  {when}  {e.get('action'):<9} by {e.get('by')}{'  ' + text if text else ''}{mark}")
     return "\n".join(out) + "\n"

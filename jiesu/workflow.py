@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from jiesu.errors import IllegalTransition
 
-STATUSES = ("received", "dispatched", "accepted", "closed", "evaluated", "rejected", "merged")
+STATUSES = ("received", "dispatched", "accepted", "handled", "closed", "evaluated", "rejected", "merged")
 OPEN = frozenset({"received", "dispatched", "accepted"})
 SAME = "(same)"
 REOPENED = "dispatched (same lead) or received"
+CLOSED_OR_HANDLED = "closed, or handled when review is required"
+REVIEWED = "closed (approve) or accepted (send back)"
 _ALL_BUT_MERGED = frozenset(STATUSES) - {"merged"}
 
 # action: (statuses it may follow, status it leads to)
@@ -24,13 +26,21 @@ TABLE: dict[str, tuple[frozenset, str]] = {
     "note": (_ALL_BUT_MERGED, SAME),
     "escalate": (frozenset({"dispatched", "accepted"}), SAME),
     "extend": (frozenset({"received", "dispatched", "accepted"}), SAME),
-    "close": (frozenset({"accepted", "received"}), "closed"),
+    "close": (frozenset({"accepted", "received"}), CLOSED_OR_HANDLED),
     "evaluate": (frozenset({"closed"}), "evaluated"),
     "reopen": (frozenset({"closed", "evaluated", "rejected"}), REOPENED),
     "reject": (frozenset({"received"}), "rejected"),
     "exempt": (_ALL_BUT_MERGED, SAME),
     "merge": (frozenset({"received", "dispatched", "accepted"}), "merged"),
+    # DESIGN §9: corrections, supervision, the whistle's clock, the centre's review, attachments
+    "amend": (frozenset({"received", "dispatched", "accepted", "handled", "closed", "evaluated"}), SAME),
+    "supervise": (frozenset({"received", "dispatched", "accepted", "handled"}), SAME),
+    "respond": (frozenset({"dispatched", "accepted"}), SAME),
+    "review": (frozenset({"handled"}), REVIEWED),
+    "attach": (_ALL_BUT_MERGED, SAME),
 }
+# amend after close only as a correction for the record (`statistics_only`)
+AFTER_CLOSE = frozenset({"closed", "evaluated"})
 ACTIONS = tuple(TABLE)
 
 
@@ -39,9 +49,12 @@ def allowed_next(status: str | None) -> list[str]:
     return [a for a, (sources, _) in TABLE.items() if status in sources and a != "intake"]
 
 
-def is_allowed(action: str, status: str | None) -> bool:
+def is_allowed(action: str, status: str | None, event: dict | None = None) -> bool:
+    """Whether `action` may follow `status` (with `event`: also its fields' conditions)."""
     if action == "intake":
         return status is None
+    if action == "amend" and status in AFTER_CLOSE and event is not None and not event.get("statistics_only"):
+        return False
     return action in TABLE and status in TABLE[action][0]
 
 

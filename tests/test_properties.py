@@ -28,6 +28,11 @@ action = st.one_of(
     st.tuples(st.just("reject"), st.sampled_from(["invalid", ""])),
     st.tuples(st.just("exempt"), st.just("unreasonable")),
     st.tuples(st.just("merge"), st.sampled_from(["other", "self", "HL-2111-0999"])),
+    st.tuples(st.just("amend"), st.sampled_from([("category", "env.noise.commercial-noise"), ("street", "dragon-gate/dragon-spring"),
+                                                 ("tags", ["+livability"]), ("category", "nope"), ("stats", "env.garbage.sorting")])),
+    st.tuples(st.just("supervise"), st.sampled_from(["urgent", "", None])),
+    st.tuples(st.just("respond"), st.sampled_from(["housing", "urban-management", ETERNAL])),
+    st.tuples(st.just("review"), st.sampled_from([True, False])),
 )
 
 
@@ -59,16 +64,27 @@ def apply(store, case_id, other, name, arg, actor="tester"):
         return ops.reject(store, case_id, actor, arg)
     if name == "exempt":
         return ops.exempt(store, case_id, actor, arg)
+    if name == "amend":
+        field, value = arg
+        if field == "stats":
+            return ops.amend(store, case_id, actor, "for the record", {"category": value}, statistics_only=True)
+        return ops.amend(store, case_id, actor, "wrong at intake", {field: value}, recompute_limit=field == "category")
+    if name == "supervise":
+        return ops.supervise(store, case_id, actor, clear=True) if arg is None else ops.supervise(store, case_id, actor, arg)
+    if name == "respond":
+        return ops.respond(store, case_id, actor, arg)
+    if name == "review":
+        return ops.review(store, case_id, actor, arg, None if arg else "not done")
     target = {"other": other, "self": case_id}.get(arg, arg)
     return ops.merge(store, case_id, actor, target)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(action, min_size=1, max_size=8),
-       category=st.sampled_from([GARBAGE, "property.owners-committee.disputes"]))
-def test_any_sequence_is_refused_cleanly_or_valid(store, steps, category):
+       category=st.sampled_from([GARBAGE, "property.owners-committee.disputes"]), time_limit=st.sampled_from([None, "complex"]))
+def test_any_sequence_is_refused_cleanly_or_valid(store, steps, category, time_limit):
     store = Store(store.root)
-    record = {"title": "Property test", "type": "complaint", "category": category, "street": ETERNAL}
+    record = {"title": "Property test", "type": "complaint", "category": category, "street": ETERNAL, "time_limit": time_limit}
     case_id, other = (r.case_id for r in ops.intake(store, [record, dict(record, title="Other")], "tester"))
     for name, arg in steps:
         before = snapshot(store.root)

@@ -17,7 +17,8 @@ COMMANDS, command = command_registry()
 CSV_COLUMNS = ["rank", "rank_low", "rank_high", "unit", "name", "score", "score_low", "score_high", "response_rate",
                "contact_confirmed_rate", "discrepancies", "resolution_rate", "satisfaction_rate", "on_time_rate",
                "acceptance_on_time_rate", "assessed", "reached", "prev_rank", "change", "signal", "band", "band_note",
-               "tied_with", "exemptions_pending", "exemptions_approved", "volume", "volume_per_10k"]
+               "tied_with", "exemptions_pending", "exemptions_approved", "volume", "volume_per_10k",
+               "whistle_calls", "whistle_on_time_rate"]
 
 
 def pct(value) -> str:
@@ -142,10 +143,11 @@ def _table(result, rows, lang) -> None:
         table.append([rank_text(r), r["unit"], r["name"].get(lang) or r["name"]["en"], num(r["score"]), f"{low:.1f}–{high:.1f}",
                       pct(r["response_rate"]), pct(r["contact_confirmed_rate"]), r["discrepancies"] or "",
                       pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["on_time_rate"]),
+                      pct(r["whistle_on_time_rate"]) if r.get("whistle_calls") else "—",
                       f"{r['reached']}/{r['assessed']}", r["prev_rank"] or "—", arrow(r["change"]),
                       {"above": "▲", "below": "▼"}.get(r["signal"], ""), r["band"] or "", "≈" if r["tied_with"] else ""])
     click.echo(table_text(table, ["rank (95%)", "unit", "name", "score", "95% CI", "response", "confirmed", "≠",
-                                  "resolution", "satisfaction", "on time", "n", "prev", "change", "funnel", "band", "tie"]))
+                                  "resolution", "satisfaction", "on time", "whistle", "n", "prev", "change", "funnel", "band", "tie"]))
     notes = [r for r in rows if r["band_note"]]
     if notes:
         click.echo("\nNo band for want of evidence:")

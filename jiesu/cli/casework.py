@@ -212,7 +212,8 @@ def escalate(ctx, case_id, to, reason, at, store_opt, actor_opt):
     """
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.escalate(store, case_id, actor, to, reason, at=at)
-    _done(r, f"{r.case_id}: {r.event['to']} called in")
+    _done(r, f"{r.case_id}: {r.event['to']} called in; reports for duty by {r.event['respond_by']} "
+             f"(jiesu respond {r.case_id} --unit {r.event['to']})")
 
 
 @command("extend")
@@ -252,6 +253,10 @@ def close(ctx, case_id, resolved, summary, at, store_opt, actor_opt):
     """
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.close(store, case_id, actor, resolved, summary, at=at)
+    if r.status == "handled":
+        _done(r, f"{r.case_id}: handled, {'resolved' if r.event['resolved'] else 'not resolved'}; awaiting the centre's "
+                 f"review by {r.event['review_by']} (jiesu review {r.case_id} --approve)")
+        return
     _done(r, f"{r.case_id}: closed, {'resolved' if r.event['resolved'] else 'not resolved'}")
 
 

@@ -313,6 +313,11 @@ def complete_intake(store, record: dict, actor: str) -> dict:
     if flags:
         record["flags"] = flags
     try:
-        return Form(store, record, actor).run()
+        record = Form(store, record, actor).run()
     except (KeyboardInterrupt, EOFError):
         raise Aborted("intake aborted; nothing was written") from None
+    missing = [w for w, have in (("category", record.get("category")), ("location", record.get("street") or record.get("district"))) if not have]
+    if missing:
+        click.echo(f"note: no {' and no '.join(missing)} given; correct it later with "
+                   "`jiesu amend ID --category CODE --street UNIT --reason TEXT`", err=True)
+    return record

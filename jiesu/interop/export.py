@@ -131,6 +131,8 @@ def public_case(case: dict) -> dict:
         data["location"] = dict(data["location"], address=privacy.scrub(data["location"]["address"]))
     events = []
     for event in case.get("events") or []:
+        if isinstance(event, dict) and event.get("action") == "attach":
+            continue  # attachments (call recordings, photos) stay in the store: exports omit them
         if isinstance(event, dict):
             event = {k: privacy.scrub(v) if k in TEXT_FIELDS and isinstance(v, str) else v for k, v in event.items()}
         events.append(event)

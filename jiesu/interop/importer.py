@@ -36,6 +36,9 @@ OPS = {
     "assign": ops.assign, "accept": ops.accept, "return": ops.return_case, "contact": ops.contact, "note": ops.note,
     "escalate": ops.escalate, "extend": ops.extend, "close": ops.close, "evaluate": ops.evaluate,
     "reopen": ops.reopen, "reject": ops.reject, "exempt": ops.exempt, "merge": ops.merge,
+    "supervise": ops.supervise, "respond": ops.respond,
+    "review": lambda store, case_id, actor, decision=None, reason=None, **kw: ops.review(
+        store, case_id, actor, decision == "approved", reason, **kw),
 }
 
 

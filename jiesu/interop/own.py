@@ -100,7 +100,11 @@ class OwnRows:
                 continue
             if action == "note" and MERGE_NOTE.match(str(event.get("text") or "")):
                 continue
-            args = {k: event[k] for k in model.EVENT_FIELDS[action] if k in event and k != "due"}
+            if action in ("amend", "attach"):  # the header carries the corrected values; exports omit attachments
+                anomalies.append(f"{action}-event: {action} at {event.get('at')} left out")
+                continue
+            # due times and clocks the importing store works out again from its own catalog
+            args = {k: event[k] for k in model.EVENT_FIELDS[action] if k in event and k not in ("due", "review_by", "respond_by")}
             actions.append(Action(action, str(event.get("at")), str(event.get("by") or IMPORTER), args))
         self._catalog_entries(record, actions, anomalies, case.get("names") if isinstance(case.get("names"), dict) else {})
         key = self.key(row)

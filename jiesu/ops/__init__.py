@@ -4,6 +4,7 @@ Each changing operation validates its input, then writes one case file (or a bat
 one commit, under the store lock; on any failure the store is left exactly as it was.
 """
 
+from jiesu.ops.amend import amend
 from jiesu.ops.common import Result, commit_batch
 from jiesu.ops.handling import (
     accept,
@@ -20,6 +21,9 @@ from jiesu.ops.handling import (
     reject,
     reopen,
     return_case,
+    respond,
+    review,
+    supervise,
 )
 from jiesu.ops.intake import intake, read_requests
 from jiesu.ops.setup import init_store
@@ -27,4 +31,5 @@ from jiesu.ops.setup import init_store
 __all__ = [
     "Result", "commit_batch", "intake", "read_requests", "init_store", "assign", "accept", "return_case", "contact", "note",
     "escalate", "extend", "close", "evaluate", "reopen", "reject", "exempt", "decide_exemption", "merge",
+    "review", "supervise", "respond", "amend",
 ]

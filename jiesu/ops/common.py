@@ -85,6 +85,8 @@ def event_node(event: dict):
     for key, value in event.items():
         if isinstance(value, list):
             value = yamlio.cseq(value, flow=True)
+        elif isinstance(value, dict):  # an amendment's changes: field -> [old, new]
+            value = yamlio.cmap([(k, yamlio.cseq(v, flow=True) if isinstance(v, list) else v) for k, v in value.items()], flow=True)
         elif isinstance(value, str) and not flow:
             value = yamlio.block_text(value)
         pairs.append((key, value))
@@ -96,8 +98,10 @@ def state_node(state: dict):
     for key, value in state.items():
         if key == "co_units":
             value = yamlio.cseq(value, flow=True)
-        elif key == "evaluation":
+        elif key in ("evaluation", "supervised"):
             value = yamlio.cmap(value.items(), flow=True)
+        elif key == "whistle":
+            value = yamlio.cseq([yamlio.cmap(call.items(), flow=True) for call in value])
         pairs.append((key, value))
     return yamlio.cmap(pairs)
 
@@ -172,6 +176,9 @@ def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Resul
     workflow.check(case_id, action, state["status"])
     when = event_time(store, at, after=last_event_time(case, now))
     fields = build(case, state, when)
+    from jiesu.actors import permit
+
+    permit(store, actor, action, case_id, state, fields)  # who may act for whom (actors.yaml)
     notes = list(tx.notes)
     fields, originals, kinds = shared_fields(store, case, fields)
     if originals:

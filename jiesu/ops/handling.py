@@ -43,7 +43,8 @@ def assign(store: Store, case_id: str, actor: str, unit: str | None = None, co=(
             rule_co = []
         else:
             if not case.get("category"):
-                raise InvalidInput(f"{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT")
+                raise InvalidInput(f"{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT",
+                                  hint=f"or correct the case first: jiesu amend {case_id} --category CODE --reason TEXT")
             lead, rule_co = store.catalog.dispatch(case["category"], case.get("location") or {})
             lead = _unit(store, lead, "dispatch rule")
         cos = []
@@ -103,7 +104,9 @@ def escalate(store: Store, case_id: str, actor: str, to: str, reason: str, at=No
         target = _unit(store, to, "--to")
         if target == state.get("lead") or target in (state.get("co_units") or []):
             raise InvalidInput(f"--to: {target} already works on {case_id}")
-        return {"to": target, "reason": _reason(reason)}
+        tclass = store.catalog.classes.get(case.get("time_limit")) or store.catalog.classes[store.catalog.default_class]
+        # the called unit's report-for-duty clock (吹哨报到): respond_within of the class
+        return {"to": target, "reason": _reason(reason), "respond_by": timeutil.fmt(when + tclass.respond_within)}
 
     return change(store, case_id, "escalate", actor, at, build, lambda ev: f"escalated to {ev['to']}", tx=tx)
 
@@ -150,10 +153,33 @@ def close(store: Store, case_id: str, actor: str, resolved: bool, summary: str, 
         raise InvalidInput("say whether the problem was solved: --resolved or --unresolved")
 
     def build(case, state, when):
-        return {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True),
-                "kb": kb, "kb_version": kb_version}
+        fields = {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True),
+                  "kb": kb, "kb_version": kb_version}
+        if state["status"] == "accepted" and store.catalog.needs_review(case.get("type"), case.get("time_limit")):
+            tclass = store.catalog.classes[case["time_limit"]]
+            fields["review_by"] = timeutil.fmt(when + tclass.review_within)  # handled: the centre reviews
+        return fields
 
-    return change(store, case_id, "close", actor, at, build, lambda ev: "resolved" if ev["resolved"] else "not resolved", tx=tx)
+    def detail(ev):
+        return ("resolved" if ev["resolved"] else "not resolved") + ("; awaiting the centre's review" if ev.get("review_by") else "")
+
+    return change(store, case_id, "close", actor, at, build, detail, tx=tx)
+
+
+def review(store: Store, case_id: str, actor: str, approve: bool, reason: str | None = None, at=None, tx=None) -> Result:
+    """The centre's review of a handled case: approve (it is closed at the unit's close time) or
+    send it back to the unit (accepted again, with the reason)."""
+    if not approve and not (reason and str(reason).strip()):
+        raise InvalidInput("--reason: required with --send-back (say what the unit must still do)")
+
+    def build(case, state, when):
+        fields = {"decision": "approved" if approve else "sent-back"}
+        if reason and str(reason).strip():
+            fields["reason"] = _reason(reason)
+        return fields
+
+    return change(store, case_id, "review", actor, at, build,
+                  lambda ev: "approved" if ev["decision"] == "approved" else "sent back to the unit", tx=tx)
 
 
 def evaluate(store: Store, case_id: str, actor: str, reached: bool, contacted=None, resolved=None,
@@ -277,5 +303,51 @@ def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -
 
 __all__ = [
     "assign", "accept", "return_case", "contact", "note", "escalate", "extend", "close", "evaluate",
-    "reopen", "reject", "exempt", "decide_exemption", "merge", "commit_message", "event_time",
+    "reopen", "reject", "exempt", "decide_exemption", "merge", "review", "supervise", "respond", "commit_message", "event_time",
 ]
+
+
+SUPERVISION_LEVELS = ("city", "district")
+
+
+def supervise(store: Store, case_id: str, actor: str, reason: str | None = None, level: str | None = None,
+              until: str | None = None, clear: bool = False, at=None, tx=None) -> Result:
+    """A leader's supervision (督办): the case comes first in every working list; `clear` ends it."""
+    if clear and (level or until):
+        raise InvalidInput("--clear ends a supervision; it takes no --level or --until")
+    if not clear and not (reason and str(reason).strip()):
+        raise InvalidInput("--reason: required (say why the case is supervised)")
+    if level is not None and level not in SUPERVISION_LEVELS:
+        raise InvalidInput(f"--level: {level!r}; allowed: {', '.join(SUPERVISION_LEVELS)}")
+
+    def build(case, state, when):
+        if clear:
+            if not state.get("supervised"):
+                raise InvalidInput(f"{case_id} is not supervised; nothing to clear")
+            return {"clear": True, "reason": textcheck.text(reason, "--reason")}
+        fields = {"level": level or "city", "reason": _reason(reason)}
+        if until:
+            end = timeutil.parse_time(until, store.tz, "--until")
+            if end <= when:
+                raise InvalidInput(f"--until: {timeutil.fmt(end)} is not after the supervision starts ({timeutil.fmt(when)})")
+            fields["until"] = timeutil.fmt(end)
+        return fields
+
+    return change(store, case_id, "supervise", actor, at, build,
+                  lambda ev: "supervision cleared" if ev.get("clear") else f"supervised ({ev['level']} level)", tx=tx)
+
+
+def respond(store: Store, case_id: str, actor: str, unit: str, at=None, tx=None) -> Result:
+    """A unit called by `escalate` reports for duty (stops its report-for-duty clock)."""
+
+    def build(case, state, when):
+        target = store.catalog.unit(str(unit), "--unit").id
+        calls = [c for c in state.get("whistle") or [] if c.get("unit") == target]
+        if not calls:
+            called = sorted({c.get("unit") for c in state.get("whistle") or []})
+            raise InvalidInput(f"--unit: {target} was not called to assist on {case_id}; called: {', '.join(called) or 'none'}")
+        if all("responded" in c for c in calls):
+            raise InvalidInput(f"--unit: {target} already reported for duty on {case_id}")
+        return {"unit": target}
+
+    return change(store, case_id, "respond", actor, at, build, lambda ev: f"{ev['unit']} reported for duty", tx=tx)

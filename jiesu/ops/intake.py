@@ -63,28 +63,8 @@ def _source(value) -> dict | None:
     return value
 
 
-def prepare(store: Store, record: dict, actor: str) -> dict:
-    """Validate one request; return everything needed to write it (nothing is written here)."""
-    catalog = store.catalog
-    r = _flatten(record)
-    unknown = sorted(set(r) - set(FIELDS))
-    if unknown:
-        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
-    for key in ("at", "channel", "type", "category", "district", "street", "community", "kind", "phone", "time_limit"):
-        r[key] = textcheck.scalar(r.get(key), f"--{key.replace('_', '-')}")
-    received = event_time(store, r.get("at"), field_name="--at")
-    model.id_month(received, store.tz)
-    title = textcheck.text(r.get("title"), "--title", required=True, multiline=False)
-    channel = _choice(r.get("channel") or "hotline", catalog.channels, "--channel")
-    case_type = _choice(r.get("type"), catalog.types, "--type")
-    category = r.get("category") or None
-    if category is not None:
-        category = catalog.leaf(resolve.category(catalog, category)).code
-    description = textcheck.text(r.get("description"), "--description")
-
-    # location
-    district, street = r.get("district") or None, r.get("street") or None
-    community = r.get("community") or None
+def check_location(catalog, district, street, community) -> tuple:
+    """(district, street, community) checked against the catalog; a street implies its district."""
     if street is not None:
         street = resolve.unit(catalog, street, "--street", LOCAL_KINDS)
         unit = catalog.unit(street, "--street")
@@ -107,6 +87,31 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
             raise InvalidInput(f"--community: {community!r} is not in {street}; allowed: {', '.join(known)}")
         if not SLUG.match(community):
             raise InvalidInput(f"--community: {community!r} must be a code of lowercase letters, digits and -")
+    return district, street, community
+
+
+def prepare(store: Store, record: dict, actor: str) -> dict:
+    """Validate one request; return everything needed to write it (nothing is written here)."""
+    catalog = store.catalog
+    r = _flatten(record)
+    unknown = sorted(set(r) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+    for key in ("at", "channel", "type", "category", "district", "street", "community", "kind", "phone", "time_limit"):
+        r[key] = textcheck.scalar(r.get(key), f"--{key.replace('_', '-')}")
+    received = event_time(store, r.get("at"), field_name="--at")
+    model.id_month(received, store.tz)
+    title = textcheck.text(r.get("title"), "--title", required=True, multiline=False)
+    channel = _choice(r.get("channel") or "hotline", catalog.channels, "--channel")
+    case_type = _choice(r.get("type"), catalog.types, "--type")
+    category = r.get("category") or None
+    if category is not None:
+        category = catalog.leaf(resolve.category(catalog, category)).code
+    description = textcheck.text(r.get("description"), "--description")
+
+    # location
+    district, street, community = check_location(catalog, r.get("district") or None, r.get("street") or None,
+                                                 r.get("community") or None)
     address = textcheck.text(r.get("address"), "--address", multiline=False)
     point = _point(r.get("lat"), r.get("long"))
 
@@ -275,6 +280,9 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
 
     With `tx` (a batch transaction) the cases join the batch and nothing is committed here.
     """
+    from jiesu.actors import permit
+
+    permit(store, actor, "intake", "intake", {}, {})  # who may act for whom (actors.yaml)
     prepared = []
     for number, record in enumerate(records, 1):
         if not isinstance(record, dict):

@@ -71,6 +71,8 @@ class DailyContext:
             day's end that were not at the end of the day before, clusters: [{address, count, open,
             streets}] address clusters with a request that day, callers: [{caller (masked phone),
             requests, open, categories, streets}] repeat callers who called that day}.
+        supervised: [{id, title, lead, level, reason, until}] open cases under supervision (督办) at
+            the end of the day (the section is left out when there are none).
     """
 
     header: Header
@@ -88,6 +90,7 @@ class DailyContext:
     new_overdue: list = field(default_factory=list)
     due_soon: list = field(default_factory=list)
     early_warning: dict = field(default_factory=dict)
+    supervised: list = field(default_factory=list)
 
 
 @dataclass
@@ -246,6 +249,10 @@ class UnitContext:
             the unit's exemption requests: every pending one, and those requested since `since`.
         tasks: [{theme, theme_title, list, item, text, owner, due, overdue, days_late}] open
             checklist items of themes (每月一题) the unit owns, overdue first.
+        sent_back: [{id, title, status, times}] cases the unit leads that the centre's review sent
+            back (counts against the unit).
+        cases also carry `supervised` (the reason, or None) and `whistle` (met | missed | running
+        when the unit was called to assist, else None); supervised cases come first.
     """
 
     header: Header
@@ -259,6 +266,7 @@ class UnitContext:
     discrepancies: list = field(default_factory=list)
     exemptions: list = field(default_factory=list)
     tasks: list = field(default_factory=list)
+    sent_back: list = field(default_factory=list)
 
 
 def header(store, lang: str) -> Header:
@@ -348,7 +356,21 @@ def daily(store, day: str | None, lang: str) -> DailyContext:
         new_overdue=new,
         due_soon=[{k: c[k] for k in ("id", "title", "lead", "due", "hours_left")} for c in at_end["due_soon"]],
         early_warning=governance_reports.early_warning(store, start, end),
+        supervised=_supervised(store, index, end),
     )
+
+
+def _supervised(store, index, end) -> list:
+    """Open cases under supervision at `end`."""
+    from jiesu import priority
+
+    out = []
+    for row in index.rows(f"status IN ({','.join('?' * len(OPEN))}, 'handled')", OPEN, order="id"):
+        sup = priority.supervised(row, end)
+        if sup and timeutil.load(sup["since"]) <= end:
+            out.append({"id": row["id"], "title": row.get("title"), "lead": row.get("lead"), "level": sup.get("level"),
+                        "reason": sup.get("reason"), "until": sup.get("until")})
+    return out
 
 
 def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyContext:
@@ -459,7 +481,12 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
     unit = catalog.unit(unit, "--unit").id
     when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     rows = Index(store).rows(f"status IN ({','.join('?' * len(OPEN))}) AND instr(units, ?) > 0", (*OPEN, f"|{unit}|"))
+    from jiesu import priority
+
     cases = []
+    sent_back = [{"id": row["id"], "title": row.get("title"), "status": row.get("status"), "times": row.get("sent_back")}
+                 for row in Index(store).rows("instr(units, ?) > 0", (f"|{unit}|",), order="id")
+                 if row.get("sent_back") and row.get("lead") == unit]
     for row in rows:
         due = timeutil.load(row.get("due"))
         left = (due - when).total_seconds() / 3600 if due else None
@@ -471,14 +498,16 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
             "hours_left": round(left, 1) if left is not None else None,
             "accepted": bool(row.get("accepted")), "contacted": bool(row.get("first_contact")),
             "contact": row.get("contact"),
+            "supervised": (priority.supervised(row, when) or {}).get("reason"), "whistle": priority.whistle_for(row, unit, when),
+            "order": priority.rank(row, catalog, when),
         })
-    cases.sort(key=lambda c: (c["hours_left"] if c["hours_left"] is not None else 1e9, c["id"]))
+    cases.sort(key=lambda c: (c["order"], c["hours_left"] if c["hours_left"] is not None else 1e9, c["id"]))
     since = assessment.month_range(store, *assessment.previous_month(*_year_month(when, store.tz)))[0]
     discrepancies, exemptions = _unit_checks(store, unit, since)
     return UnitContext(
         header=header(store, lang), as_of=timeutil.fmt(when), unit=unit, unit_name=_name(catalog, "units", unit, lang),
         count=len(cases), overdue=sum(1 for c in cases if c["overdue"]), cases=cases,
-        since=timeutil.fmt(since), discrepancies=discrepancies, exemptions=exemptions,
+        since=timeutil.fmt(since), discrepancies=discrepancies, exemptions=exemptions, sent_back=sent_back,
         tasks=theme_report.unit_items(store, unit, when),
     )
 

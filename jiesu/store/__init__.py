@@ -90,7 +90,11 @@ class Store:
         region = data.get("region", "CN")  # where phone numbers without a country code are from
         if not isinstance(region, str) or not re.fullmatch(r"[A-Z]{2}", region):
             raise StoreError(f"{SETTINGS}:{data.lines.get('region', 1)}: region {region!r}: expected a two-letter country code such as CN or US")
-        settings = {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office, "region": region}
+        cap = data.get("max_attachment_mb", 20)  # the largest file `jiesu attach` takes
+        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap <= 0:
+            raise StoreError(f"{SETTINGS}:{data.lines.get('max_attachment_mb', 1)}: max_attachment_mb {cap!r}: expected a positive number of megabytes")
+        settings = {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office, "region": region,
+                    "max_attachment_mb": cap}
         if isinstance(data.get("hub"), dict):  # a hub: a read-only view of member stores (jiesu.hub)
             settings["hub"] = data["hub"]
         return settings

@@ -61,7 +61,7 @@ def merge_events(ours: list, theirs: list, kind=None) -> list:
     status = None
     probe = {"events": []}
     for e in union:
-        if workflow.is_allowed(e.get("action"), status):
+        if workflow.is_allowed(e.get("action"), status, e):
             probe["events"].append(e)
             status = model.replay(probe, strict=False)["status"]
         else:

@@ -1,0 +1,202 @@
+"""Who may act for whom: the optional `actors.yaml` at the store's top level.
+
+```yaml
+actors:
+  '123456': {roles: [operator]}
+  dispatcher: {roles: [dispatcher]}
+  eternal-town: {units: [dragon-gate/eternal-town]}
+  lead-reviewer: {roles: [reviewer, assessor]}
+  admin: {roles: [admin]}
+```
+
+Roles: operator, dispatcher, reviewer, assessor, admin. Units: catalog units whose staff the actor
+is (a district's staff act for its streets and towns too). When the file exists, every write is
+checked (`permit`); without it anyone may act as any unit, and `verify` says so once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jiesu.errors import StoreError
+from jiesu.store import yamlio
+
+FILE = "actors.yaml"
+ROLES = ("operator", "dispatcher", "reviewer", "assessor", "admin")
+CENTRE = {"intake": ("operator",), "assign": ("operator", "dispatcher"), "evaluate": ("operator",),
+          "reject": ("operator",), "amend": ("operator", "dispatcher"), "supervise": ("operator", "reviewer"),
+          "reopen": ("operator",), "merge": ("operator", "dispatcher")}
+LEAD = ("accept", "return", "close", "extend", "escalate")  # the lead's staff
+WORKERS = ("contact", "note", "attach")  # lead or co-unit staff, or the centre's operators
+
+
+@dataclass
+class Actor:
+    name: str
+    roles: set = field(default_factory=set)
+    units: set = field(default_factory=set)
+    keys: list = field(default_factory=list)
+
+
+def parse(text: str, catalog) -> dict[str, Actor]:
+    """The actors of an actors.yaml text; StoreError `actors.yaml:line: message` when it is wrong."""
+    try:
+        data = yamlio.load(text, FILE, lines=True)
+    except yamlio.YamlProblem as exc:
+        raise StoreError(str(exc.message) if hasattr(exc, "message") else str(exc),
+                         hint="fix actors.yaml: the store refuses writes until then") from None
+    if not isinstance(data, dict) or not isinstance(data.get("actors"), dict):
+        raise StoreError(f"{FILE}:1: expected `actors:` mapping each actor to roles and units",
+                         hint="fix actors.yaml: the store refuses writes until then")
+    table = data["actors"]
+    lines = getattr(table, "lines", {}) or {}
+    out = {}
+    for name, entry in table.items():
+        line = lines.get(name, 1)
+
+        def bad(message):
+            return StoreError(f"{FILE}:{line}: {name}: {message}", hint="fix actors.yaml: the store refuses writes until then")
+
+        if not isinstance(entry, dict):
+            raise bad("expected {roles: [...], units: [...]}")
+        unknown_keys = set(entry) - {"roles", "units", "keys"}
+        if unknown_keys:
+            raise bad(f"unknown key(s) {', '.join(sorted(map(str, unknown_keys)))}; allowed: roles, units, keys")
+        roles, units = entry.get("roles") or [], entry.get("units") or []
+        if not isinstance(roles, list) or not isinstance(units, list):
+            raise bad("roles and units are lists")
+        for role in roles:
+            if role not in ROLES:
+                raise bad(f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
+        for unit in units:
+            if unit not in catalog.units:
+                raise bad(f"unknown unit {unit!r}; see `jiesu catalog units`")
+        out[str(name)] = Actor(str(name), set(roles), set(units), list(entry.get("keys") or []))
+    return out
+
+
+def load(store) -> dict[str, Actor] | None:
+    """The store's actors, or None when it has no actors.yaml."""
+    path = store.root / FILE
+    if not path.is_file():
+        return None
+    return parse(path.read_text("utf-8"), store.catalog)
+
+
+def _staff(actor: Actor, unit: str | None, catalog) -> bool:
+    """Whether the actor works for `unit` (or for a unit above it)."""
+    while unit:
+        if unit in actor.units:
+            return True
+        found = catalog.units.get(unit)
+        unit = found.parent if found else None
+    return False
+
+
+def refusal(actors: dict, catalog, name: str, action: str, state: dict, fields: dict) -> str | None:
+    """Why `name` may not do `action` on a case in `state` (None when allowed)."""
+    actor = actors.get(name)
+    if actor is None:
+        return f"{name} is not in {FILE}; allowed actors: {', '.join(sorted(actors)) or 'none'}"
+    if "admin" in actor.roles:
+        return None
+    lead = state.get("lead")
+    units = ", ".join(sorted(actor.units)) or "no unit"
+    if action in CENTRE:
+        need = CENTRE[action]
+        if actor.roles & set(need):
+            return None
+        return f"{name} (unit {units}) may not {action}: needs role {' or '.join(need)} at the centre"
+    if action == "review" or (action == "exempt" and fields.get("decision")):
+        if "reviewer" in actor.roles:
+            return None
+        return f"{name} (unit {units}) may not {'review' if action == 'review' else 'decide an exemption'}: needs role reviewer"
+    if action in LEAD or action == "exempt":
+        if _staff(actor, lead, catalog):
+            return None
+        return f"{name} (unit {units}) may not {action}: only the lead's staff may (lead: {lead or 'none'})"
+    if action == "respond":
+        if _staff(actor, fields.get("unit"), catalog):
+            return None
+        return f"{name} (unit {units}) may not respond for {fields.get('unit')}: needs to be its staff"
+    if action in WORKERS:
+        if actor.roles & {"operator", "dispatcher", "reviewer"} or any(_staff(actor, u, catalog) for u in [lead, *(state.get("co_units") or [])]):
+            return None
+        return f"{name} (unit {units}) may not {action}: only the lead's or a co-unit's staff or the centre may"
+    return None
+
+
+def permit(store, name: str, action: str, case_id: str, state: dict, fields: dict) -> None:
+    """Refuse (StoreError) unless actors.yaml, when present, lets `name` do `action`."""
+    actors = load(store)
+    if actors is None:
+        return
+    why = refusal(actors, store.catalog, name, action, state, fields)
+    if why:
+        raise StoreError(f"{case_id}: {why}", hint=f"see {FILE}; act as someone allowed with --as ACTOR")
+
+
+def audit(store) -> list:
+    """Every commit checked against actors.yaml as it stood then: an author acting outside their
+    role is an error. Without the file: one warning that anyone may act as any unit."""
+    import subprocess
+
+    from jiesu import model
+    from jiesu.verify import Problem
+
+    git = store.git.env
+
+    def run(*args) -> str:
+        return subprocess.run(["git", *args], cwd=store.root, env=git, capture_output=True, text=True).stdout
+
+    ever = run("log", "--format=%H", "-1", "--", FILE).strip()
+    if not ever:
+        return [Problem(FILE, 1, f"no {FILE}: anyone may act as any unit (add one to say who acts for whom)", "warning")]
+    problems, cache = [], {}
+
+    def actors_at(rev: str):
+        blob = run("rev-parse", "--verify", "--quiet", f"{rev}:{FILE}").strip()
+        if not blob:
+            return None
+        if blob not in cache:
+            try:
+                cache[blob] = parse(run("cat-file", "blob", blob), store.catalog)
+            except StoreError as exc:
+                problems.append(Problem(FILE, 1, f"at {rev[:10]}: {exc.message}"))
+                cache[blob] = None
+        return cache[blob]
+
+    def events_at(rev: str, path: str) -> list:
+        text = run("show", f"{rev}:{path}")
+        try:
+            case = yamlio.load(text, path) if text else None
+        except yamlio.YamlProblem:
+            return []
+        return [e for e in (case or {}).get("events") or [] if isinstance(e, dict)] if isinstance(case, dict) else []
+
+    log = run("log", "--no-merges", "--format=%x1e%H%x1f%an%x1f%P", "--name-only", "--", "cases/", "catalog/", FILE)
+    for chunk in log.split("\x1e")[1:]:
+        head, _, names = chunk.partition("\n")
+        sha, author, parents = head.split("\x1f")
+        parent = parents.split()[0] if parents.split() else None
+        paths = [p for p in names.split("\n") if p.strip()]
+        actors = actors_at(sha)
+        before = actors_at(parent) if parent else None
+        for path in paths:
+            if path == FILE or path.startswith("catalog/"):
+                table = before or actors
+                if table is not None and "admin" not in getattr(table.get(author), "roles", set()):
+                    problems.append(Problem(path, 1, f"commit {sha[:10]} by {author} changed {path}: needs role admin"))
+                continue
+            if actors is None or not path.startswith("cases/"):
+                continue
+            old_ids = {e.get("id") for e in events_at(parent, path)} if parent else set()
+            events = events_at(sha, path)
+            for index, event in enumerate(events):
+                if event.get("id") in old_ids or event.get("superseded"):
+                    continue
+                state = model.replay({"events": events[:index]}, strict=False)
+                why = refusal(actors, store.catalog, author, str(event.get("action")), state, event)
+                if why:
+                    problems.append(Problem(path, 1, f"commit {sha[:10]} by {author}: {why}"))
+    return problems
