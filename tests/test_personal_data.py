@@ -10,6 +10,7 @@ the full text, and `show --reveal` shows it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import unicodedata
@@ -294,14 +295,25 @@ def _branch(root) -> str:
     return git(root, "symbolic-ref", "--short", "HEAD").strip()
 
 
+@contextlib.contextmanager
+def _live_git(folder):
+    """A git process working in `folder` for the duration (as one holding a lock would be)."""
+    holder = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        holder.communicate(b"")
+
+
 def test_a_failed_private_commit_leaves_both_repositories_as_they_were(run, store):
     _intake(run, "张三", "张")
     private = store.root / "private"
     private_head = git(private, "rev-parse", "HEAD")
     lock = private / ".git" / "refs" / "heads" / f"{_branch(private)}.lock"
     lock.write_text("")  # another git process holds private/'s branch
-    result = run.fails("intake", "--type", "complaint", "--category", GARBAGE, "--street", ETERNAL, "--title", "Noise",
-                       "--name", "李四", "--phone", "13800005555")
+    with _live_git(private):  # so the lock is held, not stale (jiesu clears stale ones)
+        result = run.fails("intake", "--type", "complaint", "--category", GARBAGE, "--street", ETERNAL, "--title", "Noise",
+                           "--name", "李四", "--phone", "13800005555")
     assert "git update-ref failed" in result.stderr
     assert git(private, "rev-parse", "HEAD") == private_head
     assert git(private, "status", "--porcelain") == "" and not (private / "people" / "P-000002.yaml").exists()
@@ -316,8 +328,9 @@ def test_a_failed_store_commit_takes_the_private_commit_back(run, store):
     private_head = git(private, "rev-parse", "HEAD")
     lock = store.root / ".git" / "refs" / "heads" / f"{_branch(store.root)}.lock"
     lock.write_text("")
-    run.fails("intake", "--type", "complaint", "--category", GARBAGE, "--street", ETERNAL, "--title", "Noise at 13970553055",
-              "--name", "李四", "--phone", "13800005555")
+    with _live_git(store.root):  # so the lock is held, not stale (jiesu clears stale ones)
+        run.fails("intake", "--type", "complaint", "--category", GARBAGE, "--street", ETERNAL, "--title", "Noise at 13970553055",
+                  "--name", "李四", "--phone", "13800005555")
     assert git(private, "rev-parse", "HEAD") == private_head  # no record of a case that does not exist
     assert git(private, "status", "--porcelain", "--untracked-files=all") == ""
     assert not (private / "texts").exists() or not list((private / "texts").iterdir())

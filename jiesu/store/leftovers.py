@@ -47,7 +47,10 @@ def merge_copies(root: Path) -> list[Path]:
 
 
 def live_git(root: Path) -> bool | None:
-    """Is a git process working in `root` (or a folder inside it)? None when it cannot be told."""
+    """Is a git process working in `root` (or a folder inside it)? None when it cannot be told.
+
+    A `git cat-file --batch` only reads (jiesu keeps such readers open for a whole command), so it
+    holds no lock and does not count."""
     proc = Path("/proc")
     if not (proc / "self" / "cwd").exists():
         return None
@@ -60,6 +63,8 @@ def live_git(root: Path) -> bool | None:
             if not comm.startswith("git"):
                 continue
             cwd = Path(os.readlink(entry / "cwd"))
+            if b"cat-file" in (entry / "cmdline").read_bytes().split(b"\0")[1:3]:
+                continue
         except OSError:
             continue
         if cwd == root or root in cwd.parents:
