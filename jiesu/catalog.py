@@ -420,7 +420,7 @@ def _review(entry, file, problems, types):
 
 def _duration(entry, key, file, problems, required=True):
     value = entry.get(key)
-    if str(value).strip().lower() == NO_LIMIT and key != "extendable_to":
+    if isinstance(value, str) and value.strip().lower() == NO_LIMIT and key != "extendable_to":
         return NO_LIMIT
     if value is None:
         if required:

@@ -295,8 +295,11 @@ def _apply(store, tx, ids, key, at, op, kw):
         return
     func = {"assign": ops.assign, "accept": ops.accept, "return": ops.return_case, "contact": ops.contact,
             "extend": ops.extend, "close": ops.close, "evaluate": ops.evaluate, "reject": ops.reject}[op]
-    if tx.case(case_id)[1]["state"]["status"] == "merged":
+    status = tx.case(case_id)[1]["state"]["status"]
+    if status == "merged":
         return
+    if op == "evaluate" and status == "handled":  # the centre's review comes before the follow-up call
+        ops.review(store, case_id, "centre-reviewer", approve=True, at=timeutil.fmt(at - timedelta(minutes=30)), tx=tx)
     func(store, case_id, actor, at=when, tx=tx, **kw)
 
 
