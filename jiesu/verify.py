@@ -63,6 +63,23 @@ class _Lines:
         return line
 
 
+def check_fields(doc: dict, required: dict, optional: dict, bad) -> None:
+    """Report the record's missing fields and fields of the wrong type (`bad(message, key)`); a
+    boolean is never taken for a number. Cases, themes and knowledge entries share this."""
+    for key, kind in required.items():
+        if key not in doc:
+            bad(f"missing field `{key}`")
+        elif not _typed(doc[key], kind):
+            bad(f"`{key}` must be {kind.__name__}", key)
+    for key, kind in optional.items():
+        if doc.get(key) is not None and not _typed(doc[key], kind):
+            bad(f"`{key}` must be {kind.__name__}", key)
+
+
+def _typed(value, kind) -> bool:
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
 def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
     """Every problem of one loaded case file."""
     problems: list[Problem] = []
@@ -73,14 +90,7 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
 
     if not isinstance(case, dict):
         return [Problem(path, 1, "a case file must be a mapping")]
-    for key, kind in REQUIRED.items():
-        if key not in case:
-            bad(f"missing field `{key}`")
-        elif not isinstance(case[key], kind) or (kind is int and isinstance(case[key], bool)):
-            bad(f"`{key}` must be {kind.__name__}", key)
-    for key, kind in OPTIONAL.items():
-        if case.get(key) is not None and not isinstance(case[key], kind):
-            bad(f"`{key}` must be {kind.__name__}", key)
+    check_fields(case, REQUIRED, OPTIONAL, bad)
     if problems:
         return problems
     m = CASE_PATH.match(path)

@@ -12,7 +12,7 @@ import re
 from jiesu.knowledge import files, record
 from jiesu.store import yamlio
 from jiesu.themes.check import check_events, check_projection, folder_in_git
-from jiesu.verify import Problem, _Lines
+from jiesu.verify import Problem, _Lines, check_fields
 
 ENTRY_PATH = re.compile(r"^knowledge/([^/]+)\.yaml$")
 
@@ -27,9 +27,7 @@ def check_entry(store, path: str, entry, today=None) -> list[Problem]:
 
     if not isinstance(entry, dict):
         return [Problem(path, 1, "a knowledge file must be a mapping")]
-    for key, kind in (("id", str), ("schema", int), ("state", dict), ("events", list)):
-        if not isinstance(entry.get(key), kind) or isinstance(entry.get(key), bool):
-            bad(f"missing field `{key}`" if key not in entry else f"`{key}` must be {kind.__name__}", key)
+    check_fields(entry, {"id": str, "schema": int, "state": dict, "events": list}, {}, bad)
     if problems:
         return problems
     extra = [k for k in entry if k not in record.ENTRY_KEYS]

@@ -9,7 +9,7 @@ from pathlib import Path
 from jiesu import model, timeutil
 from jiesu.store import yamlio
 from jiesu.themes import files, record, scope
-from jiesu.verify import Problem, _Lines, _normal
+from jiesu.verify import Problem, _Lines, _normal, check_fields
 
 THEME_PATH = re.compile(r"^themes/(\d{4})/([^/]+)\.yaml$")
 REQUIRED = {"id": str, "schema": int, "title": str, "year": int, "lead": str, "scope": dict, "state": dict, "events": list}
@@ -26,14 +26,7 @@ def check_theme(root: Path, path: str, theme, catalog, tz) -> list[Problem]:
 
     if not isinstance(theme, dict):
         return [Problem(path, 1, "a theme file must be a mapping")]
-    for key, kind in REQUIRED.items():
-        if key not in theme:
-            bad(f"missing field `{key}`")
-        elif not isinstance(theme[key], kind) or (kind is int and isinstance(theme[key], bool)):
-            bad(f"`{key}` must be {kind.__name__}", key)
-    for key, kind in OPTIONAL.items():
-        if theme.get(key) is not None and (not isinstance(theme[key], kind) or isinstance(theme[key], bool)):
-            bad(f"`{key}` must be {kind.__name__}", key)
+    check_fields(theme, REQUIRED, OPTIONAL, bad)
     if problems:
         return problems
     m = THEME_PATH.match(path)
