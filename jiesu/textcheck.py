@@ -85,3 +85,19 @@ def boolean(value, field: str) -> bool:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     raise InvalidInput(f"{field}: {value!r} is not true or false")
+
+
+def each_checked(items: list, noun: str, check) -> list:
+    """`check(item)` for every item of a list, all before anything is written; with several, a
+    refusal names the item by its number (`request 3: …`)."""
+    out = []
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{noun} {number}: expected a mapping of fields")
+        try:
+            out.append(check(item))
+        except InvalidInput as exc:
+            if len(items) > 1:
+                raise InvalidInput(f"{noun} {number}: {exc.message}", exc.hint) from None
+            raise
+    return out

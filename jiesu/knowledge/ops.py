@@ -136,16 +136,7 @@ def add(store, actor: str, items: list[dict], at=None) -> list[Result]:
     if not items:
         raise InvalidInput("kb add: no entries to add")
     today = store.now().date()
-    checked = []
-    for number, given in enumerate(items, 1):
-        if not isinstance(given, dict):
-            raise InvalidInput(f"entry {number}: expected a mapping of fields")
-        try:
-            checked.append(content(store, given, today))
-        except InvalidInput as exc:
-            if len(items) > 1:
-                raise InvalidInput(f"entry {number}: {exc.message}", exc.hint) from None
-            raise
+    checked = textcheck.each_checked(items, "entry", lambda given: content(store, given, today))
     results = []
     with store.transaction("kb add") as tx:
         when = event_time(store, at)

@@ -283,16 +283,7 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
     from jiesu.actors import permit
 
     permit(store, actor, "intake", "intake", {}, {})  # who may act for whom (actors.yaml)
-    prepared = []
-    for number, record in enumerate(records, 1):
-        if not isinstance(record, dict):
-            raise InvalidInput(f"request {number}: expected a mapping of fields")
-        try:
-            prepared.append(prepare(store, record, actor))
-        except InvalidInput as exc:
-            if len(records) > 1:
-                raise InvalidInput(f"request {number}: {exc.message}", exc.hint) from None
-            raise
+    prepared = textcheck.each_checked(records, "request", lambda record: prepare(store, record, actor))
     if not prepared:
         raise InvalidInput("no requests to receive")
     if tx is not None:
