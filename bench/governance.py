@@ -30,7 +30,7 @@ def main() -> None:
     os.environ["JIESU_NOW"] = meta["now"]
     from jiesu.governance import hotspots, stats
     from jiesu.governance.intake import look
-    from jiesu.ops.intake import prepare
+    from jiesu.ops.new_cases import prepare
     from jiesu.store import Store
 
     root = str(args.store)

@@ -13,7 +13,7 @@ import marshal
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from jiesu import clock, evidence, metrics, timeutil
+from jiesu import evidence, metrics, timeutil, working_time
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import InvalidInput
 
@@ -59,7 +59,7 @@ def _within(start, end, limit, tclass, catalog, tz) -> bool:
     """Did `end` come within `limit` of `start` (working time when the class counts it)?"""
     if start is None or end is None or tclass is None:
         return False
-    return clock.elapsed(timeutil.load(start), timeutil.load(end), tclass, catalog.calendar, tz) <= limit
+    return working_time.elapsed(timeutil.load(start), timeutil.load(end), tclass, catalog.calendar, tz) <= limit
 
 
 def record(row: dict, catalog, tz) -> dict | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from jiesu import clock, timeutil
+from jiesu import timeutil, working_time
 from jiesu.summary import summarize
 
 
@@ -23,7 +23,7 @@ def _clock(start, end, limit: timedelta | None, tclass, calendar, tz, now: datet
     if start is None:
         return {"start": None, "end": None, "limit_s": limit.total_seconds() if limit else None, "elapsed_s": None, "met": None, "running": False}
     until = end or now
-    spent = clock.elapsed(start, until, tclass, calendar, tz) if tclass else until - start
+    spent = working_time.elapsed(start, until, tclass, calendar, tz) if tclass else until - start
     if end is not None and not stopped:
         met = spent <= limit if limit is not None else None
     else:
@@ -69,7 +69,7 @@ def row_clocks(row: dict, catalog, tz, now: datetime) -> dict:
     final = status in ("rejected", "merged")
     resolution = _clock(received, closed, None, tclass, cal, tz, now, stopped=final and closed is None)
     if due is not None and received is not None:
-        resolution["limit_s"] = (clock.elapsed(received, due, tclass, cal, tz) if tclass else due - received).total_seconds()
+        resolution["limit_s"] = (working_time.elapsed(received, due, tclass, cal, tz) if tclass else due - received).total_seconds()
         resolution["due"] = timeutil.fmt(due)
         if closed is not None:
             resolution["met"] = closed <= due

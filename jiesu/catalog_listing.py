@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jiesu import clock, timeutil
+from jiesu import timeutil, working_time
 
 
 def section(store, name: str, search: str | None, year: int | None, limit: int | None = None):
@@ -56,7 +56,7 @@ def section(store, name: str, search: str | None, year: int | None, limit: int |
         return rows, ["kind", "code", "value"], [[r["kind"], r["code"], r["value"]] for r in rows]
     # calendar
     year = year or store.now().year
-    days = clock.year_table(year, cat.calendar)
+    days = working_time.year_table(year, cat.calendar)
     rows = days
     table = []
     for d in days:

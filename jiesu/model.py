@@ -11,7 +11,7 @@ import re
 import secrets
 from datetime import datetime
 
-from jiesu import clock, timeutil
+from jiesu import timeutil, working_time
 from jiesu.workflow import CLOSED_OR_HANDLED, REOPENED, REVIEWED, SAME, TABLE, is_allowed
 
 SCHEMA = 1
@@ -76,7 +76,7 @@ def _due(case: dict, start: datetime, ctx) -> datetime | None:
     tclass = catalog.classes.get(case.get("time_limit")) if catalog else None
     if tclass is None or start is None:
         return None
-    return clock.deadline(start, tclass.limit, tclass, catalog.calendar, tz)
+    return working_time.deadline(start, tclass.limit, tclass, catalog.calendar, tz)
 
 
 def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list | None = None) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshal
 from datetime import datetime, time, timedelta
 
-from jiesu import clock, clocks, resolve, timeutil
+from jiesu import case_clocks, resolve, timeutil, working_time
 from jiesu.errors import InvalidInput
 from jiesu import priority
 from jiesu.handling_view import whistle_calls
@@ -87,7 +87,7 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
         if sup:
             item["supervised"] = sup.get("reason")
         if with_clocks:
-            item["clocks"] = clocks.row_clocks(row, store.catalog, store.tz, now)
+            item["clocks"] = case_clocks.row_clocks(row, store.catalog, store.tz, now)
         order.append(priority.rank(row, store.catalog, now) if item["status"] in OPEN or item["status"] == "handled" else 2)
         out.append(item)
     # supervised cases first, then those a tag marks priority: high; otherwise the order found
@@ -153,7 +153,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
             item["supervised"] = sup.get("reason")
         if due < when:
             item["hours_late"] = round((when - due).total_seconds() / 3600, 1)
-            item["working_days_late"] = round(clock.working_days_between(due, when, cal, store.tz), 2)
+            item["working_days_late"] = round(working_time.working_days_between(due, when, cal, store.tz), 2)
             late.append(item)
         elif (due - when).total_seconds() <= soon_hours * 3600:
             item["hours_left"] = round((due - when).total_seconds() / 3600, 1)

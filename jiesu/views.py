@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jiesu import clocks, timeutil
+from jiesu import case_clocks, timeutil
 from jiesu.errors import StoreError
 
 # what a case file of the wrong shape (a list where text belongs, a time that is no time) raises
@@ -30,7 +30,7 @@ def case_json(case: dict, store, private: dict | None = None) -> dict:
     data = dict(case)
     from jiesu.assessment import explain
 
-    data["clocks"] = clocks.case_clocks(case, store.catalog, store.tz, store.now())
+    data["clocks"] = case_clocks.case_clocks(case, store.catalog, store.tz, store.now())
     data["assessment"] = explain(store, case)
     from jiesu.knowledge.views import answered_from
 
@@ -134,10 +134,10 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
     for anomaly in case.get("anomalies") or []:
         row("anomaly", anomaly)
 
-    cl = clocks.case_clocks(case, catalog, tz, store.now())
+    cl = case_clocks.case_clocks(case, catalog, tz, store.now())
     out.append("")
     out.append("clocks")
-    for line in clocks.describe(cl):
+    for line in case_clocks.describe(cl):
         out.append(f"  {line}")
     from jiesu.assessment import explain
 

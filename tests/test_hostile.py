@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from jiesu import ops, queries, verify
 from jiesu.errors import JiesuError
-from jiesu.ops.intake import FIELDS, prepare
+from jiesu.ops.new_cases import FIELDS, prepare
 from jiesu.repair import repair
 from jiesu.store import Store, yamlio
 

@@ -15,7 +15,7 @@ from conftest import ETERNAL, GARBAGE, git, load, new_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jiesu import clock, ops
+from jiesu import ops, working_time
 from jiesu.catalog import Calendar, TimeClass
 from jiesu.store import Store
 
@@ -45,42 +45,42 @@ def test_make_up_days_and_holidays():
 
 def test_seven_working_days_from_the_friday_before_the_holiday_week():
     # Fri 26 Sep 15:00 → Sun 28 (1), Mon 29 (2), Tue 30 (3), Thu 9 Oct (4), Fri 10 (5), Sat 11 (6), Mon 13 (7)
-    due = clock.deadline(T("2025-09-26T15:00"), timedelta(days=7), working(timedelta(days=7)), CAL, SH)
+    due = working_time.deadline(T("2025-09-26T15:00"), timedelta(days=7), working(timedelta(days=7)), CAL, SH)
     assert due == T("2025-10-13T15:00")
 
 
 def test_a_deadline_that_would_land_on_a_holiday_moves_past_it():
     # calendar time does not care: 7 days from 24 Sep 10:00 is 1 Oct 10:00, a holiday
     calendar_class = TimeClass("c", {"en": "c"}, timedelta(days=7), timedelta(hours=2), timedelta(days=1))
-    assert clock.deadline(T("2025-09-24T10:00"), timedelta(days=7), calendar_class, CAL, SH) == T("2025-10-01T10:00")
+    assert working_time.deadline(T("2025-09-24T10:00"), timedelta(days=7), calendar_class, CAL, SH) == T("2025-10-01T10:00")
     # working time: Mon 29 Sep 10:00 + 2 working days → Tue 30 (1) … then the holiday … Thu 9 Oct 10:00 (2)
-    assert clock.deadline(T("2025-09-29T10:00"), timedelta(days=2), working(timedelta(days=2)), CAL, SH) == T("2025-10-09T10:00")
+    assert working_time.deadline(T("2025-09-29T10:00"), timedelta(days=2), working(timedelta(days=2)), CAL, SH) == T("2025-10-09T10:00")
 
 
 def test_make_up_saturday_counts():
-    assert clock.deadline(T("2025-10-10T09:00"), timedelta(days=1), working(timedelta(days=1)), CAL, SH) == T("2025-10-11T09:00")
+    assert working_time.deadline(T("2025-10-10T09:00"), timedelta(days=1), working(timedelta(days=1)), CAL, SH) == T("2025-10-11T09:00")
     # received on the holiday: the clock starts with the next working day
-    assert clock.deadline(T("2025-10-03T16:00"), timedelta(days=1), working(timedelta(days=1)), CAL, SH) == T("2025-10-09T23:59:59")
+    assert working_time.deadline(T("2025-10-03T16:00"), timedelta(days=1), working(timedelta(days=1)), CAL, SH) == T("2025-10-09T23:59:59")
 
 
 def test_office_hours():
     # Fri 26 Sep 15:00, 7 working days of 8 h = 56 h: Fri 2 h, Sun 28 8 h, Mon 8, Tue 8, Thu 9 8, Fri 10 8, Sat 11 8 → 50 h,
     # Mon 13 6 h → 15:00
-    due = clock.deadline(T("2025-09-26T15:00"), timedelta(days=7), working(timedelta(days=7)), OFFICE, SH)
+    due = working_time.deadline(T("2025-09-26T15:00"), timedelta(days=7), working(timedelta(days=7)), OFFICE, SH)
     assert due == T("2025-10-13T15:00")
     # 2 working hours from Friday 16:30 → 30 min on Friday, 90 min on Sunday the 28th (make-up day)
-    assert clock.deadline(T("2025-09-26T16:30"), timedelta(hours=2), working(timedelta(hours=2)), OFFICE, SH) == T("2025-09-28T10:30")
+    assert working_time.deadline(T("2025-09-26T16:30"), timedelta(hours=2), working(timedelta(hours=2)), OFFICE, SH) == T("2025-09-28T10:30")
     # elapsed working time over a weekend and a holiday week
-    assert clock.working_between(T("2025-09-30T16:00"), T("2025-10-09T10:00"), OFFICE, SH) == timedelta(hours=2)
+    assert working_time.working_between(T("2025-09-30T16:00"), T("2025-10-09T10:00"), OFFICE, SH) == timedelta(hours=2)
 
 
 def test_working_hours_crossing_midnight():
     # night shift 22:00–06:00 belongs to the day it starts
-    assert clock.deadline(T("2025-10-10T23:00"), timedelta(hours=2), working(timedelta(hours=2)), NIGHT, SH) == T("2025-10-11T01:00")
+    assert working_time.deadline(T("2025-10-10T23:00"), timedelta(hours=2), working(timedelta(hours=2)), NIGHT, SH) == T("2025-10-11T01:00")
     # 8 h from Fri 10 Oct 23:00: 7 h until Sat 06:00, then Saturday's (make-up) shift from 22:00 → 23:00
-    assert clock.deadline(T("2025-10-10T23:00"), timedelta(hours=8), working(timedelta(hours=8)), NIGHT, SH) == T("2025-10-11T23:00")
+    assert working_time.deadline(T("2025-10-10T23:00"), timedelta(hours=8), working(timedelta(hours=8)), NIGHT, SH) == T("2025-10-11T23:00")
     # Sun 12 Oct 03:00 lies in Saturday's shift: 3 h there, then Monday 13 from 22:00 → 5 h → Tue 14 03:00
-    assert clock.deadline(T("2025-10-12T03:00"), timedelta(hours=8), working(timedelta(hours=8)), NIGHT, SH) == T("2025-10-14T03:00")
+    assert working_time.deadline(T("2025-10-12T03:00"), timedelta(hours=8), working(timedelta(hours=8)), NIGHT, SH) == T("2025-10-14T03:00")
 
 
 def test_extension_crossing_a_holiday_in_a_store(tmp_path, monkeypatch):
@@ -113,7 +113,7 @@ def test_a_working_deadline_never_falls_on_rest_time(start, days, hours, minutes
     limit = timedelta(days=days, hours=hours, minutes=minutes)
     if limit == timedelta(0):
         return
-    due = clock.deadline(start.replace(tzinfo=SH), limit, working(limit), cal, SH)
+    due = working_time.deadline(start.replace(tzinfo=SH), limit, working(limit), cal, SH)
     if cal.working_hours is None:
         assert cal.is_working_day(due.astimezone(SH).date()), due
     else:
@@ -122,7 +122,7 @@ def test_a_working_deadline_never_falls_on_rest_time(start, days, hours, minutes
         inside = False
         for d in (day - timedelta(days=1), day):
             if cal.is_working_day(d):
-                seg_start, seg_end = clock._segment(d, cal, SH)
+                seg_start, seg_end = working_time._segment(d, cal, SH)
                 inside |= seg_start < due <= seg_end
         assert inside, due
 
@@ -133,11 +133,11 @@ def test_a_working_deadline_never_falls_on_rest_time(start, days, hours, minutes
        cal=st.sampled_from([CAL, OFFICE, NIGHT]), tz=st.sampled_from([SH, NY]))
 def test_working_time_over_long_spans_equals_the_sum_of_working_periods(a, span, cal, tz):
     """Long spans take whole days from running totals; the answer is the period-by-period sum."""
-    start = clock.fixed(a.replace(tzinfo=tz))
-    end = clock.fixed((start + span).astimezone(tz))
-    expected = clock._working_by_segments(start, end, cal, tz)
-    assert clock.working_between(start, end, cal, tz) == expected
-    assert clock.working_between(end, start, cal, tz) == -expected
+    start = working_time.fixed(a.replace(tzinfo=tz))
+    end = working_time.fixed((start + span).astimezone(tz))
+    expected = working_time._working_by_segments(start, end, cal, tz)
+    assert working_time.working_between(start, end, cal, tz) == expected
+    assert working_time.working_between(end, start, cal, tz) == -expected
 
 
 def test_working_days_late_by_hand_across_the_holiday():
@@ -145,19 +145,19 @@ def test_working_days_late_by_hand_across_the_holiday():
     # Sep 26 pm (0.5), Sep 28 make-up, 29, 30 (3), Oct 9, 10, 11 make-up (3), Oct 13-17, 20-24, 27-30 (14),
     # Oct 31 am (0.5) = 21 working days
     due, now = T("2025-09-26T12:00"), T("2025-10-31T12:00")
-    assert clock.working_days_between(due, now, CAL, SH) == 21
+    assert working_time.working_days_between(due, now, CAL, SH) == 21
     # office hours 9-17: Sep 26 12-17 (5 h) + 20 days x 8 h + Oct 31 9-12 (3 h) = 168 h = 21 days of 8 h
-    assert clock.working_between(due, now, OFFICE, SH) == timedelta(hours=168)
+    assert working_time.working_between(due, now, OFFICE, SH) == timedelta(hours=168)
 
 
 def test_dst_zone_calendar_days_keep_the_wall_time_and_elapsed_is_real():
     # New York springs forward on 14 March 2021 at 02:00
     before = datetime(2021, 3, 13, 12, 0, tzinfo=NY)
     cls = TimeClass("c", {"en": "c"}, timedelta(days=7), timedelta(hours=2), timedelta(days=1))
-    due = clock.deadline(before, timedelta(days=7), cls, CAL, NY)
+    due = working_time.deadline(before, timedelta(days=7), cls, CAL, NY)
     assert due.isoformat() == "2021-03-20T12:00:00-04:00"
-    assert clock.elapsed(before, due, cls, CAL, NY) == timedelta(days=7) - timedelta(hours=1)
-    two_hours = clock.deadline(datetime(2021, 3, 14, 1, 30, tzinfo=NY), timedelta(hours=2), cls, CAL, NY)
+    assert working_time.elapsed(before, due, cls, CAL, NY) == timedelta(days=7) - timedelta(hours=1)
+    two_hours = working_time.deadline(datetime(2021, 3, 14, 1, 30, tzinfo=NY), timedelta(hours=2), cls, CAL, NY)
     assert two_hours.isoformat() == "2021-03-14T04:30:00-04:00"
 
 

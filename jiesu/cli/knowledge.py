@@ -108,7 +108,7 @@ def add(ctx, questions, answer, sources, categories, themes, owner, valid_from, 
 
 def _read_file(source: str) -> list:
     from jiesu.errors import InvalidInput
-    from jiesu.ops.intake import read_requests
+    from jiesu.ops.new_cases import read_requests
 
     try:
         return read_requests(source, click.get_text_stream("stdin").read() if source == "-" else None)

@@ -3,7 +3,7 @@
 Asked only when stdin is a terminal (see `util.interactive`); a script never sees a prompt, and
 the prompts go to stderr, so `ID=$(jiesu intake)` captures just the new id. Every answer is
 checked as it is given, by the same library code that checks a command-line intake
-(`ops.intake.prepare`), and a refused answer stays in the line with the error under it. Values
+(`ops.new_cases.prepare`), and a refused answer stays in the line with the error under it. Values
 complete as they are typed, by id or by English or Chinese name; the category completes with
 the ranked search and, once chosen, shows its time limit, dispatch rule and regulations. The form
 ends with a summary and `commit`, `edit FIELD` or `abort`; Ctrl-C, Ctrl-D or abort write nothing.
@@ -88,7 +88,7 @@ class Form:
     # --- checks ---------------------------------------------------------------------------------
     def probe(self, field: str, value) -> dict:
         """The library's verdict on one answer: the prepared request, or InvalidInput."""
-        from jiesu.ops.intake import prepare
+        from jiesu.ops.new_cases import prepare
 
         trial = {"title": "probe", "type": next(iter(self.catalog.types))}
         for key in ("street", "district") if field in ("community", "street", "district") else ():
@@ -238,7 +238,7 @@ class Form:
         return self.pick_category(text) if text and text not in self.catalog.categories else text
 
     def describe_category(self, code: str) -> None:
-        from jiesu.catalog_view import _dispatch
+        from jiesu.catalog_listing import _dispatch
 
         cat = self.catalog.categories[code]
         tclass = self.catalog.classes.get(cat.time_limit)
@@ -253,7 +253,7 @@ class Form:
 
     def summary(self) -> str | None:
         """Print the case as it would be written; return the library's objection, if any."""
-        from jiesu.ops.intake import prepare
+        from jiesu.ops.new_cases import prepare
 
         click.echo("", err=True)
         for field, label in FORM:

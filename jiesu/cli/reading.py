@@ -320,10 +320,10 @@ def catalog(ctx, section, search, limit, year, fmt, store_opt, actor_opt):
       jiesu catalog units --format json
       jiesu catalog calendar --year 2026
     """
-    from jiesu import catalog_view
+    from jiesu import catalog_listing
 
     store = get_store(ctx, store_opt)
-    rows, headers, table = catalog_view.section(store, section, search, year, limit)
+    rows, headers, table = catalog_listing.section(store, section, search, year, limit)
     if search and section == "categories":
         total = store.catalog.category_hits(search).total
         if total > len(rows):

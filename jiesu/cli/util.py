@@ -9,7 +9,7 @@ import sys
 import click
 
 from jiesu import textcheck
-from jiesu.csvio import csv_text, safe_cell  # noqa: F401 — re-exported for the commands
+from jiesu.safecsv import csv_text, safe_cell  # noqa: F401 — re-exported for the commands
 from jiesu.store import Store
 
 

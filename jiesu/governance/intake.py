@@ -15,7 +15,7 @@ from jiesu.store.index import Index
 
 
 def look(store, p: dict):
-    """Check one prepared request (see `jiesu.ops.intake.prepare`); return a function that gives
+    """Check one prepared request (see `jiesu.ops.new_cases.prepare`); return a function that gives
     its notes once its case id is known."""
     comp = p["complainant"]
     db = Index(store).connect()  # one freshness check for both questions

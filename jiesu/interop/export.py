@@ -1,7 +1,7 @@
 """`jiesu export`: cases out as CSV, JSONL or Open311 GeoReport v2 (JSON or XML), never with
 personal data.
 
-- CSV: one row per case, the columns of `csvio.COLUMNS`; formula-like cells neutralised.
+- CSV: one row per case, the columns of `jiesu_csv.COLUMNS`; formula-like cells neutralised.
 - JSONL: one case per line, as stored, minus the complainant's surname, phone and private
   reference, with phone numbers in free text masked, plus the names of the units and the
   category it refers to (so that an import elsewhere names them alike).
@@ -23,9 +23,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from jiesu import model, privacy, timeutil
-from jiesu.csvio import safe_cell
+from jiesu.safecsv import safe_cell
 from jiesu.errors import InvalidInput
-from jiesu.interop.csvio import NAMES, NUMBERS, case_names, case_row, last_event, number
+from jiesu.interop.jiesu_csv import NAMES, NUMBERS, case_names, case_row, last_event, number
 from jiesu.interop.mapping import FROM_SOURCE, SOURCE_NONE
 from jiesu.queries import received_between
 from jiesu.safetext import json_text

@@ -157,7 +157,7 @@ def _name(catalog, table: str, code) -> str | None:
 
 
 def unguard(cell: str) -> str:
-    """A cell as written before `csvio.safe_cell` guarded it against spreadsheet formulas."""
+    """A cell as written before `safecsv.safe_cell` guarded it against spreadsheet formulas."""
     if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
         return cell[1:]
     return cell

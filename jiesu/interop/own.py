@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from jiesu import model, timeutil
-from jiesu.interop.csvio import unguard
+from jiesu.interop.jiesu_csv import unguard
 from jiesu.interop.plans import Action, Plan, Skip
 from jiesu.interop.readers import SourceRow
 from jiesu.ops import handling

@@ -25,7 +25,7 @@ from jiesu.ops.handling import (
     review,
     supervise,
 )
-from jiesu.ops.intake import intake, read_requests
+from jiesu.ops.new_cases import intake, read_requests
 from jiesu.ops.setup import init_store
 
 __all__ = [

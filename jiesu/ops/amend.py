@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from jiesu import clock, model, privacy, textcheck, timeutil, workflow
+from jiesu import model, privacy, textcheck, timeutil, workflow, working_time
 from jiesu.errors import InvalidInput
 from jiesu.handling_view import value_text
 from jiesu.ops.common import Result, change
-from jiesu.ops.intake import check_location
+from jiesu.ops.new_cases import check_location
 from jiesu.store import Store, yamlio
 
 FIELDS = ("title", "channel", "type", "category", "kind", "district", "street", "community", "address", "tags")
@@ -166,7 +166,7 @@ def amend(store: Store, case_id: str, actor: str, reason: str, values: dict, rec
             tclass, _ = store.catalog.class_for(explicit=None, tags=probe.get("tags") or [], case_type=probe.get("type"),
                                                 category=probe.get("category"))
             cls = store.catalog.classes[tclass]
-            due = clock.deadline(timeutil.load(case["received"]), cls.limit, cls, store.catalog.calendar, store.tz)
+            due = working_time.deadline(timeutil.load(case["received"]), cls.limit, cls, store.catalog.calendar, store.tz)
             if tclass != case.get("time_limit"):
                 changes["time_limit"] = [case.get("time_limit"), tclass]
                 new["time_limit"] = tclass

@@ -6,7 +6,7 @@ Each function validates its input against the catalog and the case, then hands o
 
 from __future__ import annotations
 
-from jiesu import clock, model, skew, textcheck, timeutil
+from jiesu import model, skew, textcheck, timeutil, working_time
 from jiesu.errors import InvalidInput
 from jiesu.ops.common import (
     Result,
@@ -130,9 +130,9 @@ def extend(store: Store, case_id: str, actor: str, reason: str, until: str | Non
         if until is not None:
             new_due = timeutil.parse_time(until, tz, "--until")
         else:
-            new_due = clock.deadline(current, timeutil.parse_duration(by, "--by"), tclass, catalog.calendar, tz)
+            new_due = working_time.deadline(current, timeutil.parse_duration(by, "--by"), tclass, catalog.calendar, tz)
         received = timeutil.load(case["received"])
-        cap = clock.deadline(received, tclass.extendable_to, tclass, catalog.calendar, tz)
+        cap = working_time.deadline(received, tclass.extendable_to, tclass, catalog.calendar, tz)
         if new_due <= current:
             raise InvalidInput(f"--until: {timeutil.fmt(new_due)} is not after the current due time {timeutil.fmt(current)}")
         if new_due > cap:
@@ -214,7 +214,7 @@ def reopen(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None
 
     def build(case, state, when):
         tclass = store.catalog.classes.get(case.get("time_limit")) or store.catalog.classes[store.catalog.default_class]
-        due = clock.deadline(when, tclass.limit, tclass, store.catalog.calendar, store.tz)
+        due = working_time.deadline(when, tclass.limit, tclass, store.catalog.calendar, store.tz)
         return {"reason": _reason(reason), "due": timeutil.fmt(due) if due else None}
 
     return change(store, case_id, "reopen", actor, at, build, tx=tx)

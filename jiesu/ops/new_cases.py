@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from jiesu import clock, model, privacy, resolve, textcheck, timeutil
+from jiesu import model, privacy, resolve, textcheck, timeutil, working_time
 from jiesu.catalog import LOCAL_KINDS, SLUG
 from jiesu.errors import InvalidInput
 from jiesu.ops.common import (
@@ -256,7 +256,7 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
     due = p.get("due")
     if due is None:
         tclass = store.catalog.classes[p["time_limit"]]
-        due = clock.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
+        due = working_time.deadline(p["received"], tclass.limit, tclass, store.catalog.calendar, store.tz)
     fields = {"limit_from": p["limit_from"], "due": timeutil.fmt(due) if due else None}
     if p.get("frequent_from"):
         fields["frequent_from"] = p["frequent_from"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from jiesu import model, timeutil
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.ops.common import commit_message
-from jiesu.ops.intake import next_ids
+from jiesu.ops.new_cases import next_ids
 from jiesu.store import Store
 
 

@@ -19,7 +19,7 @@ from jiesu.ops.common import (
     event_time,
     last_event_time,
 )
-from jiesu.ops.intake import next_ids
+from jiesu.ops.new_cases import next_ids
 from jiesu.store import Store, validate_id, yamlio
 
 

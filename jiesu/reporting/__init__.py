@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from jiesu import safetext, timeutil
-from jiesu.csvio import csv_text
+from jiesu.safecsv import csv_text
 from jiesu.errors import InvalidInput
 from jiesu.reporting import contexts
 

@@ -1,0 +1,17 @@
+"""The office's catalog: the model (`model.py`) and its loading from `catalog/*.yaml` (`load.py`).
+
+Importers use the names re-exported here; each loader module reads one catalog file.
+"""
+
+from jiesu.catalog.model import (  # noqa: F401
+    CATEGORY_CODE,
+    IMPORT_FILE,
+    LOCAL_KINDS,
+    NO_LIMIT,
+    SLUG,
+    UNIT_ID,
+    Calendar,
+    Catalog,
+    TimeClass,
+    load_catalog,
+)
