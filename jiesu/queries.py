@@ -5,9 +5,8 @@ from __future__ import annotations
 import marshal
 from datetime import datetime, time, timedelta
 
-from jiesu import case_clocks, resolve, timeutil, working_time
+from jiesu import case_clocks, priority, resolve, timeutil, working_time
 from jiesu.errors import InvalidInput
-from jiesu import priority
 from jiesu.handling_view import whistle_calls
 from jiesu.store.index import OPEN, Index, scope_clause
 from jiesu.summary import status_at

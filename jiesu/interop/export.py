@@ -23,11 +23,18 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from jiesu import model, privacy, timeutil
-from jiesu.safecsv import safe_cell
 from jiesu.errors import InvalidInput
-from jiesu.interop.jiesu_csv import NAMES, NUMBERS, case_names, case_row, last_event, number
+from jiesu.interop.jiesu_csv import (
+    NAMES,
+    NUMBERS,
+    case_names,
+    case_row,
+    last_event,
+    number,
+)
 from jiesu.interop.mapping import FROM_SOURCE, SOURCE_NONE
 from jiesu.queries import received_between
+from jiesu.safecsv import safe_cell
 from jiesu.safetext import json_text
 from jiesu.store.index import Index
 

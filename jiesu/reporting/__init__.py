@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 from jiesu import safetext, timeutil
-from jiesu.safecsv import csv_text
 from jiesu.errors import InvalidInput
 from jiesu.reporting import contexts
+from jiesu.safecsv import csv_text
 
 KINDS = ("daily", "weekly", "monthly", "overdue", "unit", "theme")
 FORMATS = ("md", "html", "txt", "csv", "json")
