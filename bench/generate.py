@@ -45,8 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fastyaml  # noqa: E402
 import gitpack  # noqa: E402
 
-from jiesu import clock, model, timeutil  # noqa: E402
-from jiesu.demo import CALLBACK, LEVELS, OPERATORS, SURNAMES, TITLES, profiles  # noqa: E402
+from jiesu import model, timeutil, working_time  # noqa: E402
+from jiesu.catalog import SATISFACTION_LEVELS  # noqa: E402
+from jiesu.demo import CALLBACK, OPERATORS, SURNAMES, TITLES, profiles  # noqa: E402
 from jiesu.ops import init_store  # noqa: E402
 from jiesu.ops.common import commit_message  # noqa: E402
 from jiesu.store import yamlio  # noqa: E402
@@ -144,7 +145,7 @@ class Generator:
         return datetime.fromtimestamp(ts, self.tz).isoformat()
 
     def deadline(self, ts: int, limit: timedelta, tclass) -> int:
-        due = clock.deadline(datetime.fromtimestamp(ts, self.tz), limit, tclass, self.cat.calendar, self.tz)
+        due = working_time.deadline(datetime.fromtimestamp(ts, self.tz), limit, tclass, self.cat.calendar, self.tz)
         return int(due.timestamp())
 
     def event_id(self, case: Case) -> str:
@@ -383,7 +384,7 @@ class Generator:
         weights = list(mood)
         if not resolved:
             weights = [w * f for w, f in zip(weights, (0.2, 0.5, 1, 2.5, 3))]
-        level = rng.choices(LEVELS, weights)[0]
+        level = rng.choices(SATISFACTION_LEVELS, weights)[0]
         reason = rng.choice(DISLIKE) if level in ("dissatisfied", "very-dissatisfied") else None
         ops.append((at, "evaluate", rng.choice(CALLBACK), {"reached": True, "contacted": contacted, "resolved": resolved,
                                                            "satisfaction": level, "reason": reason}))

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from jiesu import evidence, metrics, timeutil, working_time
-from jiesu.catalog import LOCAL_KINDS
+from jiesu.catalog import LOCAL_KINDS, UNIT_LEVELS
 from jiesu.errors import InvalidInput
 
-LEVELS = ("street", "district", "department")
 EXCLUDED = ("rejected", "merged")
 
 
@@ -266,8 +265,8 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
     catalog = store.catalog
     a = catalog.assessment
     level = level or a.level
-    if level not in LEVELS:
-        raise InvalidInput(f"--level: {level!r}; allowed: {', '.join(LEVELS)}")
+    if level not in UNIT_LEVELS:
+        raise InvalidInput(f"--level: {level!r}; allowed: {', '.join(UNIT_LEVELS)}")
     year, mon = _period(store, month, months)
     index = Index(store)
     scores, by_unit = _scores(store, index, year, mon, level, months)
@@ -354,7 +353,7 @@ def explain_unit(store, unit: str, month: str | None = None, months: int = 1, le
     unit = catalog.unit(unit, "--explain").id
     if level is not None and unit_at_level(catalog, unit, level) != unit:
         raise InvalidInput(f"--explain: {unit} is not ranked at {level} level; leave out --level or give its own")
-    level = level or next((lvl for lvl in LEVELS if unit_at_level(catalog, unit, lvl) == unit), None)
+    level = level or next((lvl for lvl in UNIT_LEVELS if unit_at_level(catalog, unit, lvl) == unit), None)
     if level is None:
         raise InvalidInput(f"--explain: {unit} is not assessed at any level (the centre is not ranked)")
     year, mon = _period(store, month, months)
@@ -400,7 +399,7 @@ def explain(store, case: dict) -> list[str]:
     lead = rec["lead"]
     if not lead:
         return [f"not assessed: no handling unit (answered by the centre); evaluated {month}"]
-    units = [u for u in (unit_at_level(catalog, lead, lvl) for lvl in LEVELS) if u]
+    units = [u for u in (unit_at_level(catalog, lead, lvl) for lvl in UNIT_LEVELS) if u]
     lines = [f"assessed in {month} for {lead}" + (f" (and {', '.join(u for u in units if u != lead)})" if len(units) > 1 else "")]
     if not rec["reached"]:
         lines.append("complainant not reached: counts in the assessed cases, not in the rates")

@@ -15,12 +15,13 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from jiesu import ops, timeutil
+from jiesu.catalog import SATISFACTION_LEVELS
 from jiesu.ops.common import commit_batch
+from jiesu.workflow import OPEN
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 OPERATORS = ["op-101", "op-102", "op-103", "op-104", "op-105"]
 CALLBACK = ["callback-201", "callback-202"]
-LEVELS = ["very-satisfied", "satisfied", "basically-satisfied", "dissatisfied", "very-dissatisfied"]
 TITLES = {
     "complaint": ["{} near {}", "Repeated problem: {} at {}", "{} — residents of {} complain"],
     "suggestion": ["Suggestion about {} in {}", "Please improve {} around {}"],
@@ -41,7 +42,7 @@ class Profile:
     accept_minutes: float
     late: float
     resolve: float
-    mood: list = field(default_factory=list)  # weights over LEVELS
+    mood: list = field(default_factory=list)  # weights over SATISFACTION_LEVELS
     kind: str = "normal"
 
 
@@ -215,7 +216,7 @@ class Simulation:
         mood = list(profile.mood) or [40, 35, 17, 6, 2]
         if not resolved:
             mood = [w * f for w, f in zip(mood, (0.2, 0.5, 1, 2.5, 3))]
-        level = rng.choices(LEVELS, mood)[0]
+        level = rng.choices(SATISFACTION_LEVELS, mood)[0]
         reason = "Problem came back / slow handling" if level in ("dissatisfied", "very-dissatisfied") else None
         self.add(at, key, "evaluate", actor=rng.choice(CALLBACK), reached=True, contacted=contacted, resolved=resolved,
                  satisfaction=level, reason=reason)
@@ -259,7 +260,7 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
     with store.transaction("demo", batch=True) as tx:
         for day, actions in sorted(by_day.items()):
             for at, _, key, op, kw in actions:
-                _apply(store, tx, ids, key, at, op, dict(kw))
+                _run_step(store, tx, ids, key, at, op, dict(kw))
                 done += 1
             if bar:
                 bar.update(len(actions))
@@ -275,7 +276,7 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
     return lines
 
 
-def _apply(store, tx, ids, key, at, op, kw):
+def _run_step(store, tx, ids, key, at, op, kw):
     actor = kw.pop("actor")
     when = timeutil.fmt(at)
     if op == "intake":
@@ -288,7 +289,7 @@ def _apply(store, tx, ids, key, at, op, kw):
     if op == "merge":
         target = ids.get(kw["into"])
         status = tx.case(target)[1]["state"]["status"] if target else None
-        if target and status in ("received", "dispatched", "accepted"):
+        if target and status in OPEN:
             ops.merge(store, case_id, actor, target, at=when, tx=tx)
         else:  # the earlier report is already closed: the duplicate is not dispatched again
             ops.reject(store, case_id, actor, f"Duplicate of {target}, already handled", at=when, tx=tx)

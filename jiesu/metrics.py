@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 Z95 = 1.959963984540054
+# the indicators a scheme may weigh (assessment.yaml `weights`); the one definition
 INDICATORS = ("response", "resolution", "satisfaction", "on_time", "acceptance_on_time")
 
 

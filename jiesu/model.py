@@ -214,11 +214,6 @@ def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
         s["status"] = target
 
 
-def new_projection() -> dict:
-    """An empty projection, to which `apply_event` adds one event at a time."""
-    return {"status": None}
-
-
 def apply_event(s: dict, event: dict, case: dict, catalog=None, tz=None) -> None:
     """Apply one event to a projection in place, without the state machine's check (see `replay`)."""
     _apply(s, event["action"], event, timeutil.load(event.get("at")), case, (catalog, tz))
@@ -247,10 +242,6 @@ def format_state(s: dict) -> dict:
 def state_block(case: dict, catalog, tz) -> dict:
     """The `state` mapping to write: the replay, in file key order, times as text."""
     return format_state(replay(case, catalog, tz, strict=False))
-
-
-def event_order_key(event: dict):
-    return timeutil.load(event.get("at"))
 
 
 def parse_id(case_id: str):

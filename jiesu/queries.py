@@ -8,8 +8,9 @@ from datetime import datetime, time, timedelta
 from jiesu import case_clocks, priority, resolve, timeutil, working_time
 from jiesu.errors import InvalidInput
 from jiesu.handling_view import whistle_calls
-from jiesu.store.index import OPEN, Index, scope_clause
+from jiesu.store.index import Index, scope_clause
 from jiesu.summary import status_at
+from jiesu.workflow import OPEN
 
 LIST_KEYS = ("id", "status", "title", "type", "category", "district", "street", "lead", "received", "due", "closed", "overdue")
 

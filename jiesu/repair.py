@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime
 
 from jiesu.ops.refile import refile
 from jiesu.ops.setup import configure_git
@@ -58,7 +57,7 @@ def repair(store) -> list[str]:
             store.git.restore(restore)
             notes.append(f"restored {len(restore)} case file(s) to the last commit: {', '.join(restore[:5])}")
         if rescue:
-            stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+            stamp = store.now().strftime("%Y%m%dT%H%M%S")  # JIESU_NOW pins it, as every stamp
             target = store.jiesu_dir / "rescued" / stamp
             for path in rescue:
                 dest = target / path

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jiesu.errors import InvalidInput
 
+# the time zone of a store whose settings name none, and of a new store unless told otherwise
+DEFAULT_ZONE = "Asia/Shanghai"
+
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
 
 

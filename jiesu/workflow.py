@@ -9,7 +9,7 @@ from __future__ import annotations
 from jiesu.errors import IllegalTransition
 
 STATUSES = ("received", "dispatched", "accepted", "handled", "closed", "evaluated", "rejected", "merged")
-OPEN = frozenset({"received", "dispatched", "accepted"})
+OPEN = ("received", "dispatched", "accepted")  # the statuses of a case still being handled; the one definition
 SAME = "(same)"
 REOPENED = "dispatched (same lead) or received"
 CLOSED_OR_HANDLED = "closed, or handled when review is required"
@@ -19,22 +19,22 @@ _ALL_BUT_MERGED = frozenset(STATUSES) - {"merged"}
 # action: (statuses it may follow, status it leads to)
 TABLE: dict[str, tuple[frozenset, str]] = {
     "intake": (frozenset(), "received"),
-    "assign": (frozenset({"received", "dispatched", "accepted"}), "dispatched"),
+    "assign": (frozenset(OPEN), "dispatched"),
     "accept": (frozenset({"dispatched"}), "accepted"),
     "return": (frozenset({"dispatched", "accepted"}), "received"),
     "contact": (frozenset({"dispatched", "accepted"}), SAME),
     "note": (_ALL_BUT_MERGED, SAME),
     "escalate": (frozenset({"dispatched", "accepted"}), SAME),
-    "extend": (frozenset({"received", "dispatched", "accepted"}), SAME),
+    "extend": (frozenset(OPEN), SAME),
     "close": (frozenset({"accepted", "received"}), CLOSED_OR_HANDLED),
     "evaluate": (frozenset({"closed"}), "evaluated"),
     "reopen": (frozenset({"closed", "evaluated", "rejected"}), REOPENED),
     "reject": (frozenset({"received"}), "rejected"),
     "exempt": (_ALL_BUT_MERGED, SAME),
-    "merge": (frozenset({"received", "dispatched", "accepted"}), "merged"),
+    "merge": (frozenset(OPEN), "merged"),
     # DESIGN §9: corrections, supervision, the whistle's clock, the centre's review, attachments
-    "amend": (frozenset({"received", "dispatched", "accepted", "handled", "closed", "evaluated"}), SAME),
-    "supervise": (frozenset({"received", "dispatched", "accepted", "handled"}), SAME),
+    "amend": (frozenset({*OPEN, "handled", "closed", "evaluated"}), SAME),
+    "supervise": (frozenset({*OPEN, "handled"}), SAME),
     "respond": (frozenset({"dispatched", "accepted"}), SAME),
     "review": (frozenset({"handled"}), REVIEWED),
     "attach": (_ALL_BUT_MERGED, SAME),

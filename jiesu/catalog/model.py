@@ -14,6 +14,7 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 from jiesu.errors import CatalogError, InvalidInput
+from jiesu.metrics import INDICATORS
 from jiesu.store import yamlio
 from jiesu.timeutil import parse_duration
 
@@ -27,7 +28,10 @@ UNIT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)?$"
 CATEGORY_CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*){0,2}$")
 UNIT_KINDS = ("centre", "district", "street", "town", "township", "department")
 LOCAL_KINDS = ("street", "town", "township")
-INDICATORS = ("response", "resolution", "satisfaction", "on_time", "acceptance_on_time")
+# the levels at which units are assessed and ranked (assessment.yaml `level`, `jiesu assess --level`)
+UNIT_LEVELS = ("street", "district", "department")
+# the satisfaction codes of the packaged catalog, best first (the demo and the generator draw from them)
+SATISFACTION_LEVELS = ("very-satisfied", "satisfied", "basically-satisfied", "dissatisfied", "very-dissatisfied")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("high", "normal")
 BAND_RULES = ("top", "bottom", "improved_by", "score_below", "score_at_least")
@@ -716,8 +720,8 @@ def load_catalog(directory: Path) -> Catalog:
         problems.add("assessment", _line(tags_cat_assess, "min_cases"), "min_cases must be a whole number ≥ 1")
         min_cases = 5
     level = tags_cat_assess.get("level", "street")
-    if level not in ("street", "district", "department"):
-        problems.add("assessment", _line(tags_cat_assess, "level"), f"level {level!r}: allowed street, district, department")
+    if level not in UNIT_LEVELS:
+        problems.add("assessment", _line(tags_cat_assess, "level"), f"level {level!r}: allowed {', '.join(UNIT_LEVELS)}")
     top = tags_cat_assess.get("top", 10)
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         problems.add("assessment", _line(tags_cat_assess, "top"), "top must be a whole number ≥ 1")

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from jiesu import timeutil
 from jiesu.cli.util import command_registry, note, say
 
 COMMANDS, command = command_registry()
@@ -15,7 +16,7 @@ COMMANDS, command = command_registry()
 @click.argument("directory", default=".", metavar="[DIR]")
 @click.option("--office", help="Office code: the case-id prefix (default HL; with --clone, the shared store's).")
 @click.option("--name", help="The office's name.")
-@click.option("--tz", default="Asia/Shanghai", show_default=True, help="Time zone of the office (IANA name).")
+@click.option("--tz", default=timeutil.DEFAULT_ZONE, show_default=True, help="Time zone of the office (IANA name).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of reports.")
 @click.option("--clone", "clone_url", metavar="URL", help="Join a shared store: clone it, with this office's own id prefix.")
 @click.option("--catalog", "catalog_name", type=click.Choice(["default", "beijing"]), default="default", show_default=True,

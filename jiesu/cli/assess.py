@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from jiesu.catalog import UNIT_LEVELS
 from jiesu.cli.util import (
     command_registry,
     csv_text,
@@ -75,7 +76,7 @@ def _explain(store, unit, month, months, level, fmt):
 @command("rank")
 @click.option("--month", metavar="YYYY-MM", help="The month assessed, or the last month of a pooled period (default: the last complete month).")
 @click.option("--months", type=click.IntRange(1, 12), default=1, show_default=True, help="Pool this many months ending with --month.")
-@click.option("--level", type=click.Choice(["street", "district", "department"]), help="Units ranked (default from assessment.yaml: street).")
+@click.option("--level", type=click.Choice(UNIT_LEVELS), help="Units ranked (default from assessment.yaml: street).")
 @click.option("--top", "top", type=click.IntRange(min=1), help="Show only the best N and the worst N.")
 @click.option("--explain", "explain_unit", metavar="UNIT", help="List every assessed case of UNIT with its values and contribution.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Output format.")

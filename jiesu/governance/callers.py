@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from jiesu import privacy, timeutil
 from jiesu.governance import settings
-from jiesu.store.index import OPEN, Index
+from jiesu.store.index import Index
+from jiesu.workflow import OPEN
 
 
 def _ref_of_phone_key(store, key: str) -> str | None:

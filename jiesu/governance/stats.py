@@ -17,7 +17,8 @@ from datetime import datetime
 from jiesu import metrics
 from jiesu.errors import UsageMistake
 from jiesu.governance import periods
-from jiesu.store.index import NOT_ASSESSED, OPEN, Index
+from jiesu.store.index import NOT_ASSESSED, Index
+from jiesu.workflow import OPEN
 
 DIMENSIONS = ("category", "district", "street", "community", "lead", "type", "channel", "kind", "tag", "limit",
               "status", "flag", "weekday", "hour")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from jiesu import timeutil
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.hub import MEMBER, STATE, members
 from jiesu.store import SETTINGS, Store, treediff, yamlio
@@ -66,7 +67,7 @@ def init_hub(directory, specs, name: str | None = None, lang: str = "en") -> tup
         for key, value in (("core.splitIndex", "true"), ("core.untrackedCache", "true"), ("index.version", "4"),
                            ("core.quotePath", "false")):
             git.run("config", key, value)
-        settings = {"office": "HUB", "name": name or f"hub of {len(chosen)} member store(s)", "timezone": "Asia/Shanghai",
+        settings = {"office": "HUB", "name": name or f"hub of {len(chosen)} member store(s)", "timezone": timeutil.DEFAULT_ZONE,
                     "lang": lang, "hub": {"members": chosen}}
         _write_settings(root, settings)
         (root / ".gitignore").write_text(GITIGNORE, "utf-8")
@@ -117,7 +118,7 @@ def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
             problems.append(f"member {name}: holds no jiesu store (no {SETTINGS} or catalog/units.yaml)")
             continue
         try:
-            zones[name] = str((yaml.safe_load(data.decode("utf-8")) or {}).get("timezone", "Asia/Shanghai"))
+            zones[name] = str((yaml.safe_load(data.decode("utf-8")) or {}).get("timezone", timeutil.DEFAULT_ZONE))
         except yaml.YAMLError:
             problems.append(f"member {name}: {SETTINGS} is not readable YAML")
     if problems:

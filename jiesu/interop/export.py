@@ -37,6 +37,7 @@ from jiesu.queries import received_between
 from jiesu.safecsv import safe_cell
 from jiesu.safetext import json_text
 from jiesu.store.index import Index
+from jiesu.workflow import OPEN
 
 REQUEST_FIELDS = (
     "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
@@ -44,7 +45,6 @@ REQUEST_FIELDS = (
     "address", "address_id", "zipcode", "lat", "long", "media_url",
 )
 SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type", "keywords", "group")
-OPEN = ("received", "dispatched", "accepted")
 PUBLIC_COMPLAINANT = ("kind", "confidential", "frequent", "special_group")
 TEXT_FIELDS = ("note", "text", "summary", "reason")
 

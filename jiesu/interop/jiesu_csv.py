@@ -9,6 +9,7 @@ a spreadsheet would run as a formula are neutralised by the writer, and the impo
 from __future__ import annotations
 
 from jiesu import model, privacy, timeutil
+from jiesu.workflow import OPEN
 
 COLUMNS = (
     ("id", "case id (OFFICE-YYMM-NNNN)"),
@@ -117,7 +118,7 @@ def case_row(case: dict, catalog=None, tz=None) -> dict:
     close, evaluation = last_event(case, "close"), last_event(case, "evaluate")
     live = [e for e in case.get("events") or [] if isinstance(e, dict) and not e.get("superseded")]
     closed, due = state.get("closed"), state.get("due")
-    open_now = state.get("status") in ("received", "dispatched", "accepted")
+    open_now = state.get("status") in OPEN
     return {
         "id": case.get("id"), "received": case.get("received"), "title": _text(case.get("title")),
         "type": case.get("type"), "channel": case.get("channel"), "category": case.get("category"),

@@ -16,8 +16,7 @@ from datetime import datetime
 from jiesu import timeutil
 from jiesu.interop.plans import Action
 from jiesu.store import yamlio
-
-OPEN = ("received", "dispatched", "accepted")
+from jiesu.workflow import OPEN
 
 
 @dataclass

@@ -164,7 +164,7 @@ def add(store, actor: str, items: list[dict], at=None) -> list[Result]:
 def change(store, entry_id: str, action: str, actor: str, at, build) -> Result:
     """Apply one action to one entry: lock, read, check, build the event, write, commit."""
     entry_id = record.validate_id(entry_id)
-    store.catalog  # a broken catalog refuses every write
+    store.check_catalog()  # a broken catalog refuses every write
     with store.transaction(f"kb {action} {entry_id}") as tx:
         doc, entry, rel = files.edit_entry(store, entry_id)
         from jiesu.knowledge.check import check_entry

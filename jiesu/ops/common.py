@@ -158,14 +158,14 @@ def change(store: Store, case_id: str, action: str, actor: str, at, build, detai
     With `tx` (a batch transaction) nothing is committed here: the batch commits once.
     """
     case_id = validate_id(case_id)
-    store.catalog  # a broken catalog refuses every write
+    store.check_catalog()  # a broken catalog refuses every write
     if tx is not None:
-        return _apply(store, tx, case_id, action, actor, at, build, detail, extra)
+        return _change_in(store, tx, case_id, action, actor, at, build, detail, extra)
     with store.transaction(f"{action} {case_id}") as own:
-        return _apply(store, own, case_id, action, actor, at, build, detail, extra)
+        return _change_in(store, own, case_id, action, actor, at, build, detail, extra)
 
 
-def _apply(store, tx, case_id, action, actor, at, build, detail, extra) -> Result:
+def _change_in(store, tx, case_id, action, actor, at, build, detail, extra) -> Result:
     rel = store.case_relpath(case_id)
     doc, case = tx.case(case_id)
     check_case_consistent(store, rel, case)

@@ -34,7 +34,7 @@ def _intake_id(case: dict):
 def renumber(store: Store, case_id: str, actor: str, at=None) -> Result:
     """Move `case_id` to a new id; refused when a fetched remote branch already has this case."""
     case_id = validate_id(case_id)
-    store.catalog  # noqa: B018 — a broken catalog refuses every write
+    store.check_catalog()  # a broken catalog refuses every write
     with store.transaction(f"renumber {case_id}") as tx:
         old_rel = store.case_relpath(case_id)
         doc, case = tx.case(case_id)

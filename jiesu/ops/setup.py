@@ -46,7 +46,7 @@ def configure_git(git: Git) -> None:
     leftovers.ensure_excluded(git.root)
 
 
-def init_store(directory: str | Path, office: str = "HL", name: str | None = None, tz: str = "Asia/Shanghai",
+def init_store(directory: str | Path, office: str = "HL", name: str | None = None, tz: str = timeutil.DEFAULT_ZONE,
                lang: str = "en", actor: str = "jiesu", catalog: str = "default") -> Store:
     """Create a store in `directory` (created if missing) and commit it.
 
@@ -113,7 +113,7 @@ def clone_store(url: str, directory: str | Path, office: str | None = None) -> S
         if office and office != store.office:
             git.run("config", "jiesu.office", office)
             store = Store(root)
-        store.catalog  # a clone with a broken catalog is refused like a fresh store
+        store.check_catalog()  # a clone with a broken catalog is refused like a fresh store
         store.private.ensure()
         return store
     except BaseException:
@@ -173,7 +173,7 @@ def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, act
     (root / ".gitignore").write_text(GITIGNORE, "utf-8")
     (root / ".gitattributes").write_text(GITATTRIBUTES, "utf-8")
     store = Store(root)
-    store.catalog  # validate the copied catalog before committing it
+    store.check_catalog()  # validate the copied catalog before committing it
     store.private.ensure()
     with store.transaction("init") as tx:
         paths = [SETTINGS, ".gitignore", ".gitattributes", "cases/.gitkeep", "reports/README.md"]

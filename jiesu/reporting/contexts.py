@@ -14,7 +14,8 @@ from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.governance import reports as governance_reports
 from jiesu.reporting import theme as theme_report
-from jiesu.store.index import OPEN, Index
+from jiesu.store.index import Index
+from jiesu.workflow import OPEN
 
 
 def _name(catalog, table, code, lang):

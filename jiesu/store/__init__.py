@@ -79,7 +79,7 @@ class Store:
         office = data.get("office")
         if not isinstance(office, str) or not OFFICE.match(office):
             raise StoreError(f"{SETTINGS}:{data.lines.get('office', 1)}: office {office!r} must be 1–10 capital letters/digits, starting with a letter")
-        tz = data.get("timezone", "Asia/Shanghai")
+        tz = data.get("timezone", timeutil.DEFAULT_ZONE)
         try:
             timeutil.zone(str(tz))
         except InvalidInput as exc:
@@ -120,6 +120,11 @@ class Store:
             raise StoreError(f".git/config: jiesu.office {office!r} must be 1–10 capital letters/digits, starting with a letter",
                              hint="fix it with: git config jiesu.office CODE")
         return office
+
+    def check_catalog(self) -> None:
+        """Validate the catalog now, so that a broken one refuses a write before anything is read
+        or changed (raises CatalogError listing every problem)."""
+        self.catalog  # noqa: B018 — loading is validating; the result is kept
 
     @cached_property
     def catalog(self):

@@ -100,7 +100,7 @@ def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None, ki
     if kind is not None:
         ours_doc["state"] = kind.state_node(kind.state_block(merged))
     else:
-        catalog, tz = (store.catalog, store.tz) if store is not None else (None, timeutil.zone("Asia/Shanghai"))
+        catalog, tz = (store.catalog, store.tz) if store is not None else (None, timeutil.zone(timeutil.DEFAULT_ZONE))
         ours_doc["state"] = state_node(model.state_block(merged, catalog, tz))
     yamlio.atomic_write(Path(ours_path), yamlio.rt_dump(ours_doc))
     superseded = sum(1 for e in events if e.get("superseded"))
@@ -114,7 +114,7 @@ def run(base: str, ours: str, theirs: str, path: str) -> int:
         from jiesu.store import Store
 
         store = Store(Path.cwd())
-        store.catalog
+        store.check_catalog()
     except Exception:  # noqa: BLE001 — a merge must work even with a broken catalog
         store = None
     faults.point("merge-driver")

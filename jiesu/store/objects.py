@@ -23,11 +23,6 @@ def object_id(kind: str, data: bytes) -> str:
     return hashlib.sha1(f"{kind} {len(data)}\0".encode() + data).hexdigest()
 
 
-def blob_id(data: bytes) -> str:
-    """The id git gives a file with this content."""
-    return object_id("blob", data)
-
-
 class ObjectWriter:
     """Reads trees through one `git cat-file --batch` and writes loose objects."""
 

@@ -57,7 +57,7 @@ def change(store, theme_id: str, action: str, actor: str, at, build, label: str 
     `label` is the action named in the commit (e.g. `task-add` for the event `add`).
     """
     theme_id = record.validate_id(theme_id)
-    store.catalog  # a broken catalog refuses every write
+    store.check_catalog()  # a broken catalog refuses every write
     with store.transaction(f"{label or action} {theme_id}") as tx:
         doc, theme, rel = files.edit_theme(store, theme_id)
         _check_consistent(store, rel, theme)
