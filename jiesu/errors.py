@@ -35,13 +35,15 @@ class StoreError(JiesuError):
 
 
 class CatalogError(StoreError):
-    """The catalog failed validation; `problems` holds every `file:line: message`."""
+    """The catalog failed validation; `found` holds every problem (`jiesu.problems.Problem`
+    values), `problems` the same as `file:line: message` lines."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, found: list):
+        problems = [str(p) for p in found]
         first = problems[0] if problems else "catalog is invalid"
         more = f" (and {len(problems) - 1} more problem(s); run `jiesu verify`)" if len(problems) > 1 else ""
         super().__init__(f"catalog: {first}{more}")
-        self.problems = problems
+        self.found, self.problems = list(found), problems
 
 
 class UsageMistake(InvalidInput):

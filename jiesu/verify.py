@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from jiesu import model, privacy, safetext, timeutil
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import CatalogError, InvalidInput
+from jiesu.problems import Problem
 from jiesu.store import yamlio
 from jiesu.workflow import TABLE
 
@@ -24,18 +25,6 @@ REQUIRED = {"id": str, "schema": int, "title": str, "received": str, "channel": 
             "time_limit": str, "state": dict, "events": list}
 OPTIONAL = {"category": str, "description": str, "location": dict, "complainant": dict, "tags": list,
             "source": dict, "anomalies": list, "attachments": list}
-
-
-@dataclass
-class Problem:
-    path: str
-    line: int
-    message: str
-    severity: str = "error"
-
-    def __str__(self):
-        prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
 
 
 class _Lines:
@@ -250,11 +239,7 @@ def check_catalog(store) -> tuple[object, list[Problem]]:
     try:
         return store.catalog, []
     except CatalogError as exc:
-        out = []
-        for text in exc.problems:
-            path, line, message = (text.split(":", 2) + ["", ""])[:3]
-            out.append(Problem(path, int(line) if line.isdigit() else 1, message.strip()))
-        return None, out
+        return None, list(exc.found)
 
 
 TEMP_FILE = re.compile(r"(^|/)\.[^/]+\.tmp$")

@@ -3,6 +3,7 @@
 Importers use the names re-exported here; each loader module reads one catalog file.
 """
 
+from jiesu.catalog.load import load_catalog  # noqa: F401
 from jiesu.catalog.model import (  # noqa: F401
     CATEGORY_CODE,
     IMPORT_FILE,
@@ -15,5 +16,4 @@ from jiesu.catalog.model import (  # noqa: F401
     Calendar,
     Catalog,
     TimeClass,
-    load_catalog,
 )

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from jiesu import timeutil
-from jiesu.catalog import SLUG
+from jiesu.catalog import NO_LIMIT, SLUG
 from jiesu.errors import InvalidInput
 from jiesu.store import yamlio
 
@@ -39,7 +39,6 @@ KEYS = (
 )
 # limit_from of imported cases: where their due time came from
 FROM_SOURCE, SOURCE_NONE, RULES = "source", "source:none", "rules:"
-NO_LIMIT = "none"  # the catalog's class without a time limit
 
 
 @dataclass
