@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime
 
 from jiesu import timeutil, working_time
+from jiesu.store.case_layout import ID_PATTERN, case_relpath, parse_id  # noqa: F401 — the id rules live with the file layout
 from jiesu.workflow import (
     CLOSED_OR_HANDLED,
     REOPENED,
@@ -22,7 +23,6 @@ from jiesu.workflow import (
 )
 
 SCHEMA = 1
-ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-(\d{2})(\d{2})-(\d{4,6})$")
 EVENT_ID = re.compile(r"^[0-9a-f]{6,12}$")
 
 # key order of a case file (DESIGN §2); unknown keys keep their place after these
@@ -244,17 +244,6 @@ def state_block(case: dict, catalog, tz) -> dict:
     return format_state(replay(case, catalog, tz, strict=False))
 
 
-def parse_id(case_id: str):
-    """(office, yy, mm, seq) of a valid case id, or None."""
-    m = ID_PATTERN.match(case_id or "")
-    if not m:
-        return None
-    office, yy, mm, seq = m.groups()
-    if not 1 <= int(mm) <= 12:
-        return None
-    return office, int(yy), int(mm), int(seq)
-
-
 # A case id carries the year received in two digits (HL-2111-0069): read as 20YY, each id names
 # one month, and its folder cases/20YY/MM/ follows from it. So a case is received in 2000–2099.
 FIRST_YEAR, LAST_YEAR = 2000, 2099
@@ -275,9 +264,3 @@ def id_month(received: datetime, tz) -> tuple[int, int]:
     return local.year, local.month
 
 
-def case_relpath(case_id: str) -> str:
-    """`cases/YYYY/MM/<ID>.yaml` for a valid id (century 20xx)."""
-    parsed = parse_id(case_id)
-    assert parsed, case_id
-    _, yy, mm, _ = parsed
-    return f"cases/{2000 + yy:04d}/{mm:02d}/{case_id}.yaml"

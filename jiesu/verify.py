@@ -412,9 +412,9 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
     from jiesu.knowledge.check import check_knowledge
 
     problems += check_knowledge(store)
-    from jiesu.ops.attach import verify_all
+    from jiesu.attachments import check_all as check_attachments
 
-    problems += verify_all(store, files)
+    problems += check_attachments(store, files)
     from jiesu.actors import audit as audit_actors
 
     problems += audit_actors(store)

@@ -15,18 +15,14 @@ import stat
 from pathlib import Path
 
 from jiesu import textcheck
-from jiesu.errors import InvalidInput, StoreError
+from jiesu.attachments import content, find, relpath  # noqa: F401 — the reading side, used here and re-exported
+from jiesu.errors import InvalidInput
 from jiesu.ops.common import Result, change
 from jiesu.store import Store, yamlio
 
 KINDS = ("audio", "photo", "document")
 SUFFIXES = {"audio": (".wav", ".mp3", ".m4a", ".amr", ".ogg", ".aac", ".flac"),
             "photo": (".jpg", ".jpeg", ".png", ".gif", ".heic", ".webp", ".bmp")}
-
-
-def relpath(sha256: str, private: bool) -> str:
-    """Where an attachment's content lives: in the store, or (private) in private/."""
-    return f"attachments/{sha256[:2]}/{sha256}"
 
 
 def guess_kind(name: str) -> str:
@@ -92,30 +88,6 @@ def attach(store: Store, case_id: str, actor: str, path: str, kind: str | None =
                   extra, tx=tx)
 
 
-def find(case: dict, name: str) -> dict:
-    events = [e for e in case.get("events") or [] if isinstance(e, dict) and e.get("action") == "attach" and not e.get("superseded")]
-    for event in events:
-        if event.get("name") == name:
-            return event
-    have = ", ".join(str(e.get("name")) for e in events) or "none"
-    raise InvalidInput(f"NAME: {case.get('id')} has no attachment {name!r}; its attachments: {have}")
-
-
-def content(store: Store, event: dict) -> bytes:
-    """An attachment's bytes, checked against its recorded hash."""
-    rel = relpath(str(event.get("sha256")), bool(event.get("private")))
-    base = store.private.root if event.get("private") else store.root
-    path = base / rel
-    if not path.is_file():
-        where = "private/ (private attachments stay in this office's private repository)" if event.get("private") else "the store"
-        raise StoreError(f"attachment {event.get('name')}: {rel} is missing from {where}")
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != event.get("sha256"):
-        raise StoreError(f"attachment {event.get('name')}: {rel} was altered (its sha256 no longer matches the event)",
-                         hint="run `jiesu verify`")
-    return data
-
-
 def extract(store: Store, case_id: str, name: str, out: str) -> Path:
     """Write one attachment to `out` (refused if `out` exists)."""
     from jiesu.store import validate_id
@@ -130,39 +102,3 @@ def extract(store: Store, case_id: str, name: str, out: str) -> Path:
         raise InvalidInput(f"--out: folder {target.parent} does not exist")
     yamlio.atomic_write(target, data)
     return target
-
-
-def check(store: Store, case: dict, rel: str) -> list[tuple[str, str]]:
-    """(severity, message) for every attachment of a case whose content is missing or altered."""
-    out = []
-    for event in case.get("events") or []:
-        if not isinstance(event, dict) or event.get("action") != "attach" or event.get("superseded"):
-            continue
-        try:
-            content(store, event)
-        except StoreError as exc:
-            private_absent = event.get("private") and not (store.private.root / relpath(str(event.get("sha256")), True)).exists()
-            out.append(("warning" if private_absent else "error", f"{rel}: {exc.message}"))
-    return out
-
-
-def verify_all(store: Store, files: list[str]) -> list:
-    """Problems of every attachment in the store: a missing or altered shared file is an error; a
-    private one absent from this clone (private data is never synced) is a warning."""
-    from jiesu.verify import Problem
-
-    problems = []
-    for rel in files:
-        try:
-            text = (store.root / rel).read_text("utf-8", "replace")
-        except OSError:
-            continue
-        if "action: attach" not in text:
-            continue
-        try:
-            case = yamlio.load(text, rel)
-        except yamlio.YamlProblem:
-            continue
-        if isinstance(case, dict):
-            problems += [Problem(rel, 1, message.split(": ", 1)[1], severity) for severity, message in check(store, case, rel)]
-    return problems

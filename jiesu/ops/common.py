@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from jiesu import model, privacy, skew, timeutil, workflow
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.store import Store, validate_id, yamlio
+from jiesu.store.case_layout import FLOW_WIDTH, event_node, state_node  # noqa: F401 — re-exported for the writers
 
 FUTURE_SLACK = timedelta(minutes=5)
-FLOW_WIDTH = 220
 FREE_TEXT = ("note", "text", "reason", "summary")  # event fields anyone may type anything into
 
 
@@ -74,36 +74,6 @@ def make_event(case: dict, action: str, actor: str, at: datetime, fields: dict, 
         if fields.get(key) is not None:
             event[key] = fields[key]
     return event
-
-
-def event_node(event: dict):
-    """An event for the file: one flow line when short and single-line, else a block."""
-    single = all("\n" not in str(v) for v in event.values())
-    length = sum(len(str(k)) + len(str(v)) + 4 for k, v in event.items())
-    flow = single and length <= FLOW_WIDTH
-    pairs = []
-    for key, value in event.items():
-        if isinstance(value, list):
-            value = yamlio.cseq(value, flow=True)
-        elif isinstance(value, dict):  # an amendment's changes: field -> [old, new]
-            value = yamlio.cmap([(k, yamlio.cseq(v, flow=True) if isinstance(v, list) else v) for k, v in value.items()], flow=True)
-        elif isinstance(value, str) and not flow:
-            value = yamlio.block_text(value)
-        pairs.append((key, value))
-    return yamlio.cmap(pairs, flow=flow)
-
-
-def state_node(state: dict):
-    pairs = []
-    for key, value in state.items():
-        if key == "co_units":
-            value = yamlio.cseq(value, flow=True)
-        elif key in ("evaluation", "supervised"):
-            value = yamlio.cmap(value.items(), flow=True)
-        elif key == "whistle":
-            value = yamlio.cseq([yamlio.cmap(call.items(), flow=True) for call in value])
-        pairs.append((key, value))
-    return yamlio.cmap(pairs)
 
 
 def refresh_state(store: Store, doc, case: dict) -> dict:

@@ -46,7 +46,7 @@ def find_root(explicit: str | None = None, start: Path | None = None) -> Path:
 
 def validate_id(case_id: str, field: str = "case id") -> str:
     """A case id checked against the strict pattern before it touches a path."""
-    from jiesu.model import parse_id
+    from jiesu.store.case_layout import parse_id
 
     text = str(case_id).strip()
     if not parse_id(text):
@@ -194,7 +194,7 @@ class Store:
 
     # --- cases ------------------------------------------------------------------------------
     def case_relpath(self, case_id: str) -> str:
-        from jiesu.model import case_relpath
+        from jiesu.store.case_layout import case_relpath
 
         return case_relpath(validate_id(case_id))
 

@@ -71,7 +71,7 @@ def merge_events(ours: list, theirs: list, kind=None) -> list:
 
 def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None, kind=None) -> tuple[bool, str]:
     """Merge into `ours_path`; return (clean, message). `kind` as for `merge_events`."""
-    from jiesu.ops.common import event_node, state_node
+    from jiesu.store.case_layout import event_node, state_node
 
     base_doc, base = _load(base_path)
     ours_doc, ours = _load(ours_path)

@@ -46,7 +46,7 @@ def all_themes(store) -> list[dict]:
 
 def state_node(state: dict):
     """The `state` block for the file: checklist items one flow line each, links in a flow list."""
-    from jiesu.ops.common import event_node
+    from jiesu.store.case_layout import event_node
 
     pairs = []
     for key, value in state.items():
