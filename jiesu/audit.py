@@ -93,7 +93,7 @@ def _describe(event: dict) -> str:
 
 def _marks(events: list) -> dict:
     """{event id: superseded?} as the merge rule gives it for this order of events."""
-    from jiesu.store.merge import merge_events
+    from jiesu.merge_driver import merge_events
 
     try:
         return {e.get("id"): bool(e.get("superseded")) for e in merge_events(events, [])}

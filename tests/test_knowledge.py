@@ -262,7 +262,7 @@ def test_theme_report_lists_its_policy_qa(run, store):
 
 
 def test_merge_driver_orders_two_edits_and_supersedes_an_edit_after_retirement(tmp_path):
-    from jiesu.store.merge import kind_for, merge_files
+    from jiesu.merge_driver import kind_for, merge_files
 
     content = {"questions": ["Q?"], "answer": "A0", "sources": [{"title": "T"}], "owner": "housing", "valid_from": "2026-01-01"}
 

@@ -11,7 +11,7 @@ from conftest import new_case
 
 from jiesu.ops.common import make_event
 from jiesu.store import Store
-from jiesu.store.merge import merge_events
+from jiesu.merge_driver import merge_events
 from jiesu.timeutil import load
 
 T = "2021-11-10T12:00:00+08:00"

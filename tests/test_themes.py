@@ -259,7 +259,7 @@ def test_two_clones_add_tasks_and_sync_without_conflict(tmp_path, store, run, mo
 
 
 def test_merge_driver_supersedes_a_second_completion(tmp_path):
-    from jiesu.store.merge import kind_for, merge_files
+    from jiesu.merge_driver import kind_for, merge_files
     from jiesu.themes import record
 
     def theme(*events):

@@ -17,3 +17,6 @@ from jiesu.catalog.model import (  # noqa: F401
     Catalog,
     TimeClass,
 )
+from jiesu.store import use_catalog_loader
+
+use_catalog_loader(load_catalog)  # the store reads its catalog through the rules' loader

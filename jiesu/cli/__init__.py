@@ -11,6 +11,7 @@ import sys
 
 import click
 
+import jiesu.catalog  # noqa: F401 — registers the catalog loader with the store
 from jiesu import __version__
 from jiesu.errors import JiesuError
 

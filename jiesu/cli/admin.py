@@ -88,7 +88,7 @@ def merge_driver(base, ours, theirs, path):
     Example (git runs it for you; init configures it as):
       git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P'
     """
-    from jiesu.store.merge import run
+    from jiesu.merge_driver import run
 
     code = run(base, ours, theirs, path)
     if code:

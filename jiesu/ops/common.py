@@ -191,7 +191,7 @@ def add_event(store, tx, case_id, doc, case, action, actor, when, fields, place:
     event = make_event(case, action, actor, when, fields, usec)
     events = case.setdefault("events", [])
     if place is not None and place < len(events):
-        from jiesu.store.merge import merge_events
+        from jiesu.merge_driver import merge_events
 
         events.insert(place, event)
         case["events"] = merge_events(events, [])

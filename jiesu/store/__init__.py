@@ -44,6 +44,17 @@ def find_root(explicit: str | None = None, start: Path | None = None) -> Path:
     )
 
 
+# The store sits below the rules and does not import them: `jiesu.catalog` registers how a catalog
+# folder is loaded and validated when it is imported, and `Store.catalog` calls that.
+_catalog_loader = None
+
+
+def use_catalog_loader(load) -> None:
+    """Register the function that reads and validates a catalog folder (see `Store.catalog`)."""
+    global _catalog_loader
+    _catalog_loader = load
+
+
 def validate_id(case_id: str, field: str = "case id") -> str:
     """A case id checked against the strict pattern before it touches a path."""
     from jiesu.store.case_layout import parse_id
@@ -139,8 +150,10 @@ class Store:
         import sys
 
         from jiesu import __version__
-        from jiesu.catalog import load_catalog
 
+        load_catalog = _catalog_loader
+        if load_catalog is None:  # nothing imported the rules: a program error, not a user's
+            raise RuntimeError("no catalog loader registered: import jiesu.catalog before reading a store's catalog")
         folder = self.root / "catalog"
         key = self.catalog_key
         if key is None:
