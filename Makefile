@@ -31,7 +31,7 @@ test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check --select E,F,W,I --ignore E501 jiesu tests bench
+	$(BIN)/ruff check --select E,F,W,I --ignore E501 jiesu tests bench tools
 
 example: $(BIN)/.installed
 	$(BIN)/python tests/make_example.py

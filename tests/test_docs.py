@@ -1,0 +1,39 @@
+"""Docs that cannot drift: the README's generated tables match their sources, and every file the
+README's "Where things are" section names exists."""
+
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+
+import readme_tables  # noqa: E402
+
+
+def readme() -> str:
+    return (REPO / "README.md").read_text("utf-8")
+
+
+def test_generated_tables_match_their_sources():
+    text = readme()
+    assert text.count("<!-- generated: ") == 2
+    assert readme_tables.render(text) == text, "README tables are stale: run `python tools/readme_tables.py`"
+
+
+def test_the_state_table_names_every_action():
+    table = readme_tables.state_table()
+    from jiesu.workflow import TABLE
+
+    named = {a.strip() for row in table.splitlines()[2:] for a in row.split("|")[1].split(",")}
+    assert named == set(TABLE)
+
+
+def test_every_path_in_where_things_are_exists():
+    text = readme()
+    section = text[text.index("### Where things are"):]
+    section = section[: section.index("\n#", 1)] if "\n#" in section[1:] else section
+    paths = set(re.findall(r"`([\w./-]+\.(?:py|j2|yaml))`", section))
+    assert len(paths) >= 15
+    missing = sorted(p for p in paths if not (REPO / p).exists())
+    assert not missing, f"named in 'Where things are' but missing: {missing}"
