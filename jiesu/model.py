@@ -1,8 +1,13 @@
 """Cases and events: the event list is the truth, `state` is its projection.
 
-A case is a plain dict as loaded from its file. `project` replays the events and returns the
-state block; it is the one function that writes `state`, and `verify` checks that the file's
-state equals it. Events marked `superseded` (by a merge) are kept but skipped.
+A case is a plain dict as loaded from its file. `replay` applies the events in order and returns
+the state; `state_block` formats it for the file, and `verify` checks that the file's state equals
+it. Events marked `superseded` (by a merge) are kept but skipped.
+
+Each action has one apply function in `APPLY`, beside `workflow.TABLE`: the transition table says
+*which* status an action may follow, the apply table *what* it does to the state. Adding an action
+is one row in each table (and its event fields in `EVENT_FIELDS`) and one apply function here,
+then the operation that writes it (`jiesu/ops/handling.py`).
 """
 
 from __future__ import annotations
@@ -13,14 +18,7 @@ from datetime import datetime
 
 from jiesu import timeutil, working_time
 from jiesu.store.case_layout import ID_PATTERN, case_relpath, parse_id  # noqa: F401 — the id rules live with the file layout
-from jiesu.workflow import (
-    CLOSED_OR_HANDLED,
-    REOPENED,
-    REVIEWED,
-    SAME,
-    TABLE,
-    is_allowed,
-)
+from jiesu.workflow import STATUSES, TABLE, is_allowed
 
 SCHEMA = 1
 EVENT_ID = re.compile(r"^[0-9a-f]{6,12}$")
@@ -121,97 +119,195 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
     return s
 
 
-def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
-    target = TABLE[action][1]
-    if action == "intake":
-        if ev.get("due"):
-            s["due"] = timeutil.load(ev["due"])
-    elif action == "assign":
-        s["lead"] = ev.get("unit")
-        s["co_units"] = list(ev.get("co") or [])
-        s["dispatched"] = at
-        s.pop("accepted", None)
-    elif action == "accept":
-        s["accepted"] = at
-    elif action == "return":
-        s.pop("lead", None)
-        s.pop("co_units", None)
-        s.pop("accepted", None)
-        s.pop("dispatched", None)
-    elif action == "contact":
-        s.setdefault("contacted", at)
-    elif action == "escalate":
-        co = s.setdefault("co_units", [])
-        if ev.get("to") and ev.get("to") not in co and ev.get("to") != s.get("lead"):
-            co.append(ev.get("to"))
-        if ev.get("respond_by"):  # the report-for-duty clock of the called unit (吹哨报到)
-            s.setdefault("whistle", []).append({"unit": ev.get("to"), "called": at, "respond_by": timeutil.load(ev["respond_by"])})
-    elif action == "respond":
-        for call in s.get("whistle") or []:
-            if call["unit"] == ev.get("unit") and "responded" not in call:
-                call["responded"] = at
-                break
-    elif action == "extend":
-        s["due"] = timeutil.load(ev.get("until"))
-    elif action == "close":
-        s["closed"] = at
-        s["resolved"] = bool(ev.get("resolved"))
-        target = "closed"
-        if ev.get("review_by"):  # the centre reviews the handling before the case counts as done
-            target = "handled"
-            s["review_by"] = timeutil.load(ev["review_by"])
-    elif action == "review":
-        s.pop("review_by", None)
-        if ev.get("decision") == "approved":
-            target = "closed"
-            s["reviewed"] = at
-        else:
-            target = "accepted"
-            for key in ("closed", "resolved", "reviewed"):
-                s.pop(key, None)
-            s["sent_back"] = (s.get("sent_back") or 0) + 1
-    elif action == "supervise":
-        if ev.get("clear"):
-            s.pop("supervised", None)
-        else:
-            s["supervised"] = {k: v for k, v in (("level", ev.get("level")), ("reason", ev.get("reason")),
-                                                 ("since", timeutil.fmt(at)), ("until", ev.get("until"))) if v is not None}
-    elif action == "amend":
-        s["amended"] = (s.get("amended") or 0) + 1
-        if ev.get("due"):
-            s["due"] = timeutil.load(ev["due"])
-    elif action == "evaluate":
-        evaluation = {"reached": bool(ev.get("reached"))}
-        if ev.get("reached"):
-            for key in ("contacted", "resolved"):
-                if key in ev:
-                    evaluation[key] = bool(ev[key])
-            if ev.get("satisfaction") is not None:
-                evaluation["satisfaction"] = ev["satisfaction"]
-        s["evaluation"] = evaluation
-    elif action == "reopen":
-        for key in ("closed", "resolved", "evaluation", "accepted", "reviewed", "review_by"):
+def _intake(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """A recorded due time replaces the catalog's."""
+    if ev.get("due"):
+        s["due"] = timeutil.load(ev["due"])
+    return None
+
+
+def _assign(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The unit leads (co-units assist); a new assignment starts a new acceptance clock."""
+    s["lead"] = ev.get("unit")
+    s["co_units"] = list(ev.get("co") or [])
+    s["dispatched"] = at
+    s.pop("accepted", None)
+    return None
+
+
+def _accept(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The lead accepts: the acceptance clock stops."""
+    s["accepted"] = at
+    return None
+
+
+def _return(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The unit disputes the assignment: the case is undispatched."""
+    s.pop("lead", None)
+    s.pop("co_units", None)
+    s.pop("accepted", None)
+    s.pop("dispatched", None)
+    return None
+
+
+def _contact(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The first contact with the complainant stops the contact clock."""
+    s.setdefault("contacted", at)
+    return None
+
+
+def _escalate(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """A unit called to assist joins the co-units; with `respond_by`, its report-for-duty clock starts."""
+    co = s.setdefault("co_units", [])
+    if ev.get("to") and ev.get("to") not in co and ev.get("to") != s.get("lead"):
+        co.append(ev.get("to"))
+    if ev.get("respond_by"):  # the report-for-duty clock of the called unit (吹哨报到)
+        s.setdefault("whistle", []).append({"unit": ev.get("to"), "called": at, "respond_by": timeutil.load(ev["respond_by"])})
+    return None
+
+
+def _respond(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The called unit reports for duty: its report-for-duty clock stops."""
+    for call in s.get("whistle") or []:
+        if call["unit"] == ev.get("unit") and "responded" not in call:
+            call["responded"] = at
+            break
+    return None
+
+
+def _extend(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """A new due time."""
+    s["due"] = timeutil.load(ev.get("until"))
+    return None
+
+
+def _close(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """Closed, or handled when the centre reviews the close first."""
+    s["closed"] = at
+    s["resolved"] = bool(ev.get("resolved"))
+    status = "closed"
+    if ev.get("review_by"):  # the centre reviews the handling before the case counts as done
+        status = "handled"
+        s["review_by"] = timeutil.load(ev["review_by"])
+    return status
+
+
+def _review(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The centre approves the close, or sends the case back to the unit."""
+    s.pop("review_by", None)
+    if ev.get("decision") == "approved":
+        status = "closed"
+        s["reviewed"] = at
+    else:
+        status = "accepted"
+        for key in ("closed", "resolved", "reviewed"):
             s.pop(key, None)
-        if s.get("lead") and s["status"] != "rejected":
-            target = "dispatched"
-            s["dispatched"] = at
-        else:
-            target = "received"
-            s.pop("dispatched", None)
-        s["due"] = timeutil.load(ev["due"]) if ev.get("due") else (_due(case, at, ctx) or s.get("due"))
-    elif action == "exempt":
-        decision = ev.get("decision")
-        if decision in ("approved", "denied"):
-            s["exemption"] = decision
-            s["exempt"] = True if decision == "approved" else None
-        elif ev.get("type"):
-            s["exemption"] = "pending"  # a unit's request: the case stays assessed
-        else:
-            s["exempt"] = True  # an exemption recorded without a request (older files, imports)
-    elif action == "merge":
-        s["merged_into"] = ev.get("into")
-    if target not in (SAME, REOPENED, CLOSED_OR_HANDLED, REVIEWED):
-        s["status"] = target
+        s["sent_back"] = (s.get("sent_back") or 0) + 1
+    return status
+
+
+def _supervise(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """A leader's supervision starts (or is cleared)."""
+    if ev.get("clear"):
+        s.pop("supervised", None)
+    else:
+        s["supervised"] = {k: v for k, v in (("level", ev.get("level")), ("reason", ev.get("reason")),
+                                             ("since", timeutil.fmt(at)), ("until", ev.get("until"))) if v is not None}
+    return None
+
+
+def _amend(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """A correction; it may recompute the due time."""
+    s["amended"] = (s.get("amended") or 0) + 1
+    if ev.get("due"):
+        s["due"] = timeutil.load(ev["due"])
+    return None
+
+
+def _evaluate(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The follow-up call's answers."""
+    evaluation = {"reached": bool(ev.get("reached"))}
+    if ev.get("reached"):
+        for key in ("contacted", "resolved"):
+            if key in ev:
+                evaluation[key] = bool(ev[key])
+        if ev.get("satisfaction") is not None:
+            evaluation["satisfaction"] = ev["satisfaction"]
+    s["evaluation"] = evaluation
+    return None
+
+
+def _reopen(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """Back to the lead (same unit, new time limit), or to reception when there is none."""
+    for key in ("closed", "resolved", "evaluation", "accepted", "reviewed", "review_by"):
+        s.pop(key, None)
+    if s.get("lead") and s["status"] != "rejected":
+        status = "dispatched"
+        s["dispatched"] = at
+    else:
+        status = "received"
+        s.pop("dispatched", None)
+    s["due"] = timeutil.load(ev["due"]) if ev.get("due") else (_due(case, at, ctx) or s.get("due"))
+    return status
+
+
+def _exempt(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """An exemption request, its decision, or an exemption recorded outright."""
+    decision = ev.get("decision")
+    if decision in ("approved", "denied"):
+        s["exemption"] = decision
+        s["exempt"] = True if decision == "approved" else None
+    elif ev.get("type"):
+        s["exemption"] = "pending"  # a unit's request: the case stays assessed
+    else:
+        s["exempt"] = True  # an exemption recorded without a request (older files, imports)
+    return None
+
+
+def _merge(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """The case is a duplicate of another."""
+    s["merged_into"] = ev.get("into")
+    return None
+
+
+def _fields_unchanged(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
+    """A note, an attachment, a rejection: recorded in the events, no field of the state changes
+    (a rejection's status comes from the transition table)."""
+    return None
+
+
+# action: what it does to the projection (`workflow.TABLE` says which status it may follow).
+# Each function changes the state in place and returns the new status when it decides it
+# (close, review, reopen), else None: the table's target applies, or the status stays.
+APPLY = {
+    "intake": _intake,
+    "assign": _assign,
+    "accept": _accept,
+    "return": _return,
+    "contact": _contact,
+    "escalate": _escalate,
+    "respond": _respond,
+    "extend": _extend,
+    "close": _close,
+    "review": _review,
+    "supervise": _supervise,
+    "amend": _amend,
+    "evaluate": _evaluate,
+    "reopen": _reopen,
+    "exempt": _exempt,
+    "merge": _merge,
+    "note": _fields_unchanged,
+    "attach": _fields_unchanged,
+    "reject": _fields_unchanged,
+}
+
+
+def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
+    status = APPLY[action](s, ev, at, case, ctx)
+    if status is None and TABLE[action][1] in STATUSES:
+        status = TABLE[action][1]
+    if status is not None:
+        s["status"] = status
 
 
 def apply_event(s: dict, event: dict, case: dict, catalog=None, tz=None) -> None:

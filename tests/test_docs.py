@@ -37,3 +37,10 @@ def test_every_path_in_where_things_are_exists():
     assert len(paths) >= 15
     missing = sorted(p for p in paths if not (REPO / p).exists())
     assert not missing, f"named in 'Where things are' but missing: {missing}"
+
+
+def test_every_action_has_one_apply_function():
+    from jiesu.model import APPLY, EVENT_FIELDS
+    from jiesu.workflow import TABLE
+
+    assert set(APPLY) == set(TABLE) == set(EVENT_FIELDS)
