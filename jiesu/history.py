@@ -7,22 +7,22 @@ jiesu's trailers is flagged as a change made outside jiesu.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from jiesu import privacy, timeutil
 from jiesu.errors import JiesuError
 from jiesu.store import yamlio
-from jiesu.store.gitrepo import _DROP
+from jiesu.store.gitrepo import pinned_overrides
 
 
 def open_repo(root):
-    """A gitpython Repo pinned to `root` (inherited GIT_DIR and friends are dropped first)."""
-    for key in _DROP:
-        os.environ.pop(key, None)
+    """A gitpython Repo pinned to `root`: its git commands run with this repository's settings in
+    place of any inherited GIT_DIR and friends; the process environment is left as it is."""
     import git
 
-    return git.Repo(str(root))
+    repo = git.Repo(str(root))
+    repo.git.update_environment(**pinned_overrides(root))
+    return repo
 
 
 def _blob_data(commit, path: str) -> bytes | None:

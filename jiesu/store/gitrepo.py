@@ -25,6 +25,19 @@ _DROP = (
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
+def pinned_overrides(root: Path) -> dict:
+    """Values for a tool that adds to the process environment instead of replacing it (gitpython):
+    each repository setting git could inherit is set to this repository's own, or to empty."""
+    git_dir = Path(root).resolve() / ".git"
+    own = {"GIT_DIR": git_dir, "GIT_WORK_TREE": Path(root).resolve(), "GIT_INDEX_FILE": git_dir / "index",
+           "GIT_OBJECT_DIRECTORY": git_dir / "objects", "GIT_COMMON_DIR": git_dir, "GIT_CONFIG_COUNT": "0",
+           "GIT_REPLACE_REF_BASE": "refs/replace/", "GIT_GRAFT_FILE": git_dir / "info" / "grafts",
+           "GIT_SHALLOW_FILE": git_dir / "shallow", "GIT_LITERAL_PATHSPECS": "0", "GIT_DISCOVERY_ACROSS_FILESYSTEM": "0"}
+    env = {k: str(own.get(k, "")) for k in _DROP if k in os.environ}
+    env.update({k: v for k, v in pinned_env(root).items() if k.startswith(("GIT_", "LC_"))})
+    return env
+
+
 def pinned_env(root: Path) -> dict:
     """The environment for git in `root`: no inherited repository settings, no prompts, C locale."""
     env = {k: v for k, v in os.environ.items() if k not in _DROP and not k.startswith("GIT_TRACE")}
