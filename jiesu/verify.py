@@ -82,6 +82,13 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
     check_fields(case, REQUIRED, OPTIONAL, bad)
     if problems:
         return problems
+    for check in CASE_CHECKS:
+        check(case, path, catalog, tz, bad)
+    return problems
+
+
+def _header(case: dict, path: str, catalog, tz, bad) -> None:
+    """Id, schema, received time (its month and folder), title."""
     m = CASE_PATH.match(path)
     parsed = model.parse_id(case["id"])
     if not parsed:
@@ -108,31 +115,39 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
                 bad(f"id {case['id']} does not carry the month received ({local:%y%m}){refile}", "id")
     if not case["title"].strip():
         bad("title is empty", "title")
-    # catalog references
-    if catalog is not None:
-        for key, table, name in (("type", catalog.types, "type"), ("channel", catalog.channels, "channel"),
-                                 ("time_limit", catalog.classes, "time-limit class")):
-            if case[key] not in table:
-                bad(f"unknown {name} {case[key]!r}; allowed: {', '.join(table)}", key)
-        if case.get("category") is not None:
-            cat = catalog.categories.get(case["category"])
-            if cat is None or not cat.is_leaf:
-                bad(f"unknown leaf category {case['category']!r}", "category")
-        loc = case.get("location") or {}
-        if loc.get("district") and (not _known(loc["district"], catalog.units) or catalog.units[loc["district"]].kind != "district"):
-            bad(f"location.district {loc['district']!r} is not a district of the catalog", "location", "district")
-        if loc.get("street"):
-            unit = catalog.units.get(loc["street"]) if isinstance(loc["street"], str) else None
-            if unit is None or unit.kind not in LOCAL_KINDS:
-                bad(f"location.street {loc['street']!r} is not a street/town of the catalog", "location", "street")
-            elif loc.get("district") and unit.parent != loc["district"]:
-                bad(f"location.street {loc['street']} is not in district {loc['district']}", "location", "street")
-        for i, tag in enumerate(case.get("tags") or []):
-            if not _known(tag, catalog.tags):
-                bad(f"unknown tag {tag!r}", "tags")
-        comp = case.get("complainant") or {}
-        if comp.get("kind") is not None and not _known(comp["kind"], catalog.kinds):
-            bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
+
+
+def _references(case: dict, path: str, catalog, tz, bad) -> None:
+    """Every code the case names is in the catalog: type, channel, class, category, units, tags."""
+    if catalog is None:
+        return
+    for key, table, name in (("type", catalog.types, "type"), ("channel", catalog.channels, "channel"),
+                             ("time_limit", catalog.classes, "time-limit class")):
+        if case[key] not in table:
+            bad(f"unknown {name} {case[key]!r}; allowed: {', '.join(table)}", key)
+    if case.get("category") is not None:
+        cat = catalog.categories.get(case["category"])
+        if cat is None or not cat.is_leaf:
+            bad(f"unknown leaf category {case['category']!r}", "category")
+    loc = case.get("location") or {}
+    if loc.get("district") and (not _known(loc["district"], catalog.units) or catalog.units[loc["district"]].kind != "district"):
+        bad(f"location.district {loc['district']!r} is not a district of the catalog", "location", "district")
+    if loc.get("street"):
+        unit = catalog.units.get(loc["street"]) if isinstance(loc["street"], str) else None
+        if unit is None or unit.kind not in LOCAL_KINDS:
+            bad(f"location.street {loc['street']!r} is not a street/town of the catalog", "location", "street")
+        elif loc.get("district") and unit.parent != loc["district"]:
+            bad(f"location.street {loc['street']} is not in district {loc['district']}", "location", "street")
+    for i, tag in enumerate(case.get("tags") or []):
+        if not _known(tag, catalog.tags):
+            bad(f"unknown tag {tag!r}", "tags")
+    comp = case.get("complainant") or {}
+    if comp.get("kind") is not None and not _known(comp["kind"], catalog.kinds):
+        bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
+
+
+def _personal_data(case: dict, path: str, catalog, tz, bad) -> None:
+    """Control characters, and no surname or phone in a confidential case's shared file."""
     hit = safetext.first_control(case)
     if hit:
         where, char = hit
@@ -147,7 +162,10 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
         except InvalidInput:  # the message would repeat the number: verify output lands in cron logs
             bad(f"complainant.phone {privacy.mask_phone(str(comp['phone']))!r} is not a phone number "
                 "(Chinese mobile, landline with area code, or + international)", "complainant", "phone")
-    # events
+
+
+def _events(case: dict, path: str, catalog, tz, bad) -> None:
+    """Each event's id, action, fields, actor, time and the units it names."""
     seen_ids, previous = {}, None
     for i, e in enumerate(case["events"]):
         if not isinstance(e, dict):
@@ -198,6 +216,10 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
                     bad(f"event {i + 1} ({action}): unknown co-unit {unit!r}", "events", i)
             if action == "evaluate" and e.get("satisfaction") is not None and not _known(e["satisfaction"], catalog.assessment.satisfaction):
                 bad(f"event {i + 1} (evaluate): unknown satisfaction level {e['satisfaction']!r}", "events", i)
+
+
+def _projection(case: dict, path: str, catalog, tz, bad) -> None:
+    """The events replay from the intake, and the state block is what they produce."""
     if not case["events"] or not isinstance(case["events"][0], dict) or case["events"][0].get("action") != "intake":
         bad("the first event must be the intake", "events")
     try:
@@ -214,7 +236,10 @@ def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
             first = diffs[0] if diffs else "?"
             bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
                 "state", first if first in actual else "status")
-    return problems
+
+
+# what `verify` checks of each case file, in this order, once its fields have the right types
+CASE_CHECKS = (_header, _references, _personal_data, _events, _projection)
 
 
 def _known(value, table) -> bool:
@@ -381,48 +406,107 @@ def _check_one(args):
     return check_case(Path(root), path, case, catalog, tz)
 
 
-def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
-    """All problems of the store (errors and warnings), sorted by path and line.
+class _Run:
+    """What the store's checks share: the store, its catalog (None when broken), its case files."""
 
-    Includes the audit of the history (jiesu/audit.py); with `signatures`, every commit's
-    signature is checked too (slow: git asks gpg or ssh-keygen about each one).
-    """
-    catalog, problems = check_catalog(store)
-    files, tree_problems = case_files(store.root)
-    problems += tree_problems
-    jobs = [(str(store.root), p, catalog, store.settings["timezone"]) for p in files]
+    def __init__(self, store, progress, signatures):
+        self.store, self.progress, self.signatures = store, progress, signatures
+        self.catalog, self.files = None, []
+
+
+def _catalog(run: _Run) -> list[Problem]:
+    run.catalog, found = check_catalog(run.store)
+    return found
+
+
+def _tree(run: _Run) -> list[Problem]:
+    run.files, found = case_files(run.store.root)
+    return found
+
+
+def _cases(run: _Run) -> list[Problem]:
+    """Each case file: header, references, personal data, events, projection (`CASE_CHECKS`)."""
+    problems: list[Problem] = []
+    jobs = [(str(run.store.root), p, run.catalog, run.store.settings["timezone"]) for p in run.files]
     if len(jobs) > 2000:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8)) as pool:
             for found in pool.map(_check_one, jobs, chunksize=200):
                 problems += found
-                if progress:
-                    progress(1)
+                if run.progress:
+                    run.progress(1)
     else:
         for job in jobs:
             problems += _check_one(job)
-            if progress:
-                progress(1)
-    problems += check_git(store)
-    problems += check_private_refs(store)
+            if run.progress:
+                run.progress(1)
+    return problems
+
+
+def _themes(run: _Run) -> list[Problem]:
     from jiesu.themes.check import check_themes
 
-    problems += check_themes(store, catalog)
+    return check_themes(run.store, run.catalog)
+
+
+def _knowledge(run: _Run) -> list[Problem]:
     from jiesu.knowledge.check import check_knowledge
 
-    problems += check_knowledge(store)
-    from jiesu.attachments import check_all as check_attachments
+    return check_knowledge(run.store)
 
-    problems += check_attachments(store, files)
+
+def _attachments(run: _Run) -> list[Problem]:
+    from jiesu.attachments import check_all
+
+    return check_all(run.store, run.files)
+
+
+def _actors(run: _Run) -> list[Problem]:
     from jiesu.actors import audit as audit_actors
 
-    problems += audit_actors(store)
+    return audit_actors(run.store)
+
+
+def _audit(run: _Run) -> list[Problem]:
     from jiesu import audit
 
-    problems += audit.audit(store)
-    if signatures:
-        problems += audit.signatures(store)
+    return audit.audit(run.store)
+
+
+def _signatures(run: _Run) -> list[Problem]:
+    from jiesu import audit
+
+    return audit.signatures(run.store) if run.signatures else []
+
+
+# what `verify` checks, in this order (the catalog and the file tree first: the others use them)
+CHECKS = (
+    ("catalog", _catalog),
+    ("tree", _tree),
+    ("cases", _cases),
+    ("git state and merge driver", lambda run: check_git(run.store)),
+    ("private references", lambda run: check_private_refs(run.store)),
+    ("themes", _themes),
+    ("knowledge base", _knowledge),
+    ("attachments", _attachments),
+    ("actors", _actors),
+    ("audit", _audit),
+    ("signatures", _signatures),
+)
+
+
+def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
+    """All problems of the store (errors and warnings), sorted by path and line: every check of
+    `CHECKS` runs, none stops the others.
+
+    Includes the audit of the history (jiesu/audit.py); with `signatures`, every commit's
+    signature is checked too (slow: git asks gpg or ssh-keygen about each one).
+    """
+    run = _Run(store, progress, signatures)
+    problems: list[Problem] = []
+    for _, check in CHECKS:
+        problems += check(run)
     problems.sort(key=lambda p: (p.path, p.line))
     return problems
 
