@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jiesu import model, verify
-from jiesu.store import Store, yamlio
 from jiesu.merge_driver import merge_events, merge_files
+from jiesu.store import Store, yamlio
 
 T0 = datetime(2021, 11, 1, 10, 0, tzinfo=timezone(timedelta(hours=8)))
 FIELDS = {

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from conftest import new_case
 
+from jiesu.merge_driver import merge_events
 from jiesu.ops.common import make_event
 from jiesu.store import Store
-from jiesu.merge_driver import merge_events
 from jiesu.timeutil import load
 
 T = "2021-11-10T12:00:00+08:00"
