@@ -21,7 +21,7 @@ from pathlib import Path
 TYPES = {"commit": 1, "tree": 2, "blob": 3, "tag": 4}
 
 
-def _entry_header(kind: int, size: int) -> bytes:
+def entry_header(kind: int, size: int) -> bytes:
     """An object's header in a pack: type and size, seven bits at a time after the first four."""
     byte = (kind << 4) | (size & 15)
     size >>= 4
@@ -45,7 +45,7 @@ def write_pack(objects_dir: Path, objects: dict) -> str | None:
     entries = []  # (binary id, crc32, offset)
     for oid, (kind, data) in objects.items():
         offset = len(body)
-        chunk = _entry_header(TYPES[kind], len(data)) + zlib.compress(data, 1)
+        chunk = entry_header(TYPES[kind], len(data)) + zlib.compress(data, 1)
         body += chunk
         entries.append((bytes.fromhex(oid), zlib.crc32(chunk), offset))
     checksum = hashlib.sha1(body).digest()
