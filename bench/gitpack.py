@@ -29,21 +29,11 @@ from bisect import bisect_left
 from itertools import accumulate
 from pathlib import Path
 
+from jiesu.store.packs import entry_header as _obj_header
+
 OBJ_COMMIT, OBJ_TREE, OBJ_BLOB, OBJ_OFS_DELTA = 1, 2, 3, 6
 _TYPE_NAME = {OBJ_COMMIT: b"commit", OBJ_TREE: b"tree", OBJ_BLOB: b"blob"}
 MAX_DEPTH = 50  # longest delta chain (git's pack.depth default)
-
-
-def _obj_header(kind: int, size: int) -> bytes:
-    byte = (kind << 4) | (size & 15)
-    size >>= 4
-    out = bytearray()
-    while size:
-        out.append(byte | 0x80)
-        byte = size & 0x7F
-        size >>= 7
-    out.append(byte)
-    return bytes(out)
 
 
 def _ofs(distance: int) -> bytes:

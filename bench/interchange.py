@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Time import and export on the real 311 files, and export's memory on the generated stores.
 
-    python bench/interchange.py [--repeat N] [--data ../shared/data] [--stores /work/benchstores] [--json OUT]
+    python bench/interchange.py [--repeat N] [--files la311,sf311,baltimore311] [--skip-generated]
+                                [--data ../shared/data] [--stores /work/benchstores] [--json OUT]
 
 For each real 10,000-row file: a fresh store (`jiesu init` in a temporary folder) takes the import
 (`--batch 2000`), then the first read after it (`list --limit 1`: the index is brought up to date
 incrementally, not rebuilt), then every export format into a folder. On the generated stores
 (bench/generate.py, 1,000 and 100,000 cases), `export --format csv` and `--format jsonl` are
 timed with the peak resident memory of the whole process tree (the exporter and its readers), to
-show that memory stays flat in the number of cases. Medians of N runs; the machine is named.
+show that memory stays flat in the number of cases. Medians of N runs of the wall time and of the
+user + system CPU seconds (the machine may be shared: CPU time says more than wall time then), with
+the load average around each run; the machine is named.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ def env_for(root: Path, now: str = NOW) -> dict:
 def real_files(args, jiesu) -> dict:
     results = {}
     for mapping, rel, tz in FILES:
+        if args.files and mapping not in args.files.split(","):
+            continue
         path = Path(args.data) / rel
         if not path.is_file():
             print(f"skipped {mapping}: {path} is absent", file=sys.stderr)
@@ -91,14 +96,22 @@ def median(runs, key="seconds"):
     return statistics.median(r[key] for r in runs)
 
 
+def loads(runs) -> str:
+    values = [v for r in runs for v in r.get("load", ())]
+    return f"{min(values):.1f}–{max(values):.1f}" if values else "?"
+
+
 def table(real: dict, gen: dict) -> str:
-    lines = ["| file (10,000 rows) | import | rows/s | first read after | " + " | ".join(f"export {f}" for f in FORMATS) + " |",
-             "|---|---|---|---|" + "---|" * len(FORMATS)]
+    """Per file and command: median wall seconds, rows/s, median user + system CPU seconds, the
+    load average seen around the runs."""
+    lines = ["| file (10,000 rows) | command | wall (median) | rows/s | CPU user+sys (median) | load average |",
+             "|---|---|---|---|---|---|"]
     for mapping, runs in real.items():
-        imp = median(runs["import"])
-        cells = [f"{mapping}", f"{imp:.1f} s", f"{10000 / imp:,.0f}", f"{median(runs['first_read']):.2f} s"]
-        cells += [f"{median(runs[f'export {f}']):.1f} s ({10000 / median(runs[f'export {f}']):,.0f}/s)" for f in FORMATS]
-        lines.append("| " + " | ".join(cells) + " |")
+        for key in ("import", "first_read", *(f"export {f}" for f in FORMATS)):
+            wall = median(runs[key])
+            rate = "" if key == "first_read" else f"{10000 / wall:,.0f}"
+            name = "first `list --limit 1` after the import" if key == "first_read" else key
+            lines.append(f"| {mapping} | {name} | {wall:.2f} s | {rate} | {median(runs[key], 'cpu_s'):.2f} s | {loads(runs[key])} |")
     if gen:
         lines += ["", "| generated store | export | seconds | rows/s | peak memory (process tree) |", "|---|---|---|---|---|"]
         for key, runs in gen.items():
@@ -115,6 +128,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"), help="the real 311 files")
     ap.add_argument("--stores", default="/work/benchstores", help="where bench/generate.py keeps its stores")
     ap.add_argument("--skip-generated", action="store_true", help="only the real files")
+    ap.add_argument("--files", help="comma-separated: only these of " + ", ".join(m for m, _, _ in FILES))
     ap.add_argument("--json", help="also write every run here")
     args = ap.parse_args(argv)
     jiesu = jiesu_cmd()

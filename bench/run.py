@@ -72,8 +72,10 @@ def _limit():
 
 
 def run_timed(argv, env, cwd=None, capture=False, sample_tree=False) -> dict:
-    """Run one command; wall seconds, peak RSS in MB (wait4), optionally the sampled RSS of the whole tree."""
+    """Run one command; wall seconds, peak RSS in MB and user + system CPU seconds (wait4), the load
+    average before and after, optionally the sampled RSS of the whole tree."""
     peak_tree = [0]
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
                             stderr=subprocess.PIPE, preexec_fn=_limit if MEM_LIMIT_MB else None)
@@ -93,7 +95,9 @@ def run_timed(argv, env, cwd=None, capture=False, sample_tree=False) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[-6:])} failed ({proc.returncode}): {err.decode(errors='replace').strip()[:500]}")
-    result = {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode("utf-8", "replace")}
+    result = {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode("utf-8", "replace"),
+              "cpu_s": usage.ru_utime + usage.ru_stime,  # user + system of the command and the children it waited for
+              "load": (load_before, os.getloadavg()[0])}
     if sample_tree:
         result["tree_rss_mb"] = peak_tree[0] / 1024
     return result

@@ -260,15 +260,25 @@ class Private:
         self.ensure()
         rel = self.texts_path(case_id)
         path = self.root / rel
-        data = (yamlio.load_file(path, f"private/{rel}") if path.is_file() else None) or {}
+        if rel in tx.private_texts:
+            data = tx.private_texts[rel]
+        else:
+            data = (yamlio.load_file(path, f"private/{rel}") if path.is_file() else None) or {}
         data = dict(data) if isinstance(data, dict) else {}
         data["case"] = case_id
         if fields:
             data["fields"] = {**(data.get("fields") or {}), **fields}
         if event and event_fields:
             data["events"] = {**(data.get("events") or {}), event: dict(event_fields)}
-        pairs = [(k, data[k]) for k in ("case", "fields", "events") if data.get(k)]
-        tx.write_private(rel, yamlio.rt_dump(yamlio.cmap(pairs)))
+        if tx.batch:
+            tx.private_texts[rel] = data  # written with the batch's other files (Transaction.flush)
+        else:
+            tx.write_private(rel, self.texts_text(data))
+
+    @staticmethod
+    def texts_text(data: dict) -> str:
+        """The text of a case's private texts file."""
+        return yamlio.rt_dump(yamlio.cmap([(k, data[k]) for k in ("case", "fields", "events") if data.get(k)]))
 
     def texts(self, case_id: str) -> dict:
         """The full texts kept for a case (`fields`, `events`), empty when nothing was masked."""

@@ -89,10 +89,10 @@ def status(value, field: str = "--status") -> str:
 
 def unit(catalog, value, field: str, kinds: tuple | None = None) -> str:
     """A unit id from an id, a name (永安镇, Eternal Town) or a street's last id segment."""
-    table = catalog.units if kinds is None else {k: u for k, u in catalog.units.items() if u.kind in kinds}
     text = str(value).strip()
-    if kinds is not None and text in catalog.units and text not in table:
-        return text  # the caller says what kind it is not
+    if text in catalog.units:
+        return text  # an id (of another kind than `kinds`: the caller says what kind it is not)
+    table = catalog.units if kinds is None else {k: u for k, u in catalog.units.items() if u.kind in kinds}
     return pick(text, table, field, what="unit")
 
 

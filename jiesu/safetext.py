@@ -25,6 +25,7 @@ _EMBED = "\u202a\u202b\u202d\u202e"  # LRE RLE LRO RLO, closed by PDF
 _ISOLATE = "\u2066\u2067\u2068"  # LRI RLI FSI, closed by PDI
 PDF, PDI, FSI = "\u202c", "\u2069", "\u2068"
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_EITHER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # CONTROL or BIDI
 _JSON_ESCAPE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`\[\]|])")  # no link, image or code can form without these
 _URL = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|vbscript|data|file)(:)|\b(www)(\.)")
@@ -73,6 +74,8 @@ def isolate(text: str) -> str:
 def terminal(value) -> str:
     """One value for a terminal or a text file: controls visible, lone bidi controls isolated."""
     text = "" if value is None else str(value)
+    if not _EITHER.search(text):
+        return text  # nothing to show or isolate (most text): one search instead of two
     return isolate(controls(text))
 
 

@@ -77,3 +77,16 @@ def test_a_string_starting_with_a_quote_is_single_quoted_like_ruamel():
         doc = yamlio.cmap([("id", value)])
         assert fastyaml.dump(doc) == yamlio.rt_dump(doc)
         assert yamlio.load(fastyaml.dump(doc)) == {"id": value}
+
+
+def test_a_quoted_string_holding_an_apostrophe_is_written_as_the_installed_ruamel_writes_it():
+    """Real 311 notes (`Forwarded to City Attorney's Office, …: …`) take the fast path too."""
+    for value in ("NSA mngr:  it's not an actionable complaint", "x 'y' #z", "it's: done", "a, b: it's [1]"):
+        doc = yamlio.cmap([("text", value), ("event", yamlio.cmap([("text", value)], flow=True))])
+        fast = fastyaml.dump(doc)
+        assert fast is not None
+        assert fast == yamlio.rt_dump(doc)
+        assert yamlio.load(fast) == {"text": value, "event": {"text": value}}
+    escaped = yamlio.cmap([("text", 'a: "q" it\'s')])  # a double quote to escape: left to ruamel
+    assert fastyaml.dump(escaped) is None
+    assert yamlio.dump_doc(escaped) == yamlio.rt_dump(escaped)

@@ -232,27 +232,29 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
     comp_pairs = [(k, complainant[k]) for k in ("kind", "surname", "phone", "confidential", "frequent", "special_group") if complainant.get(k) is not None]
     if ref:
         comp_pairs.append(("ref", ref))
-    pairs = [
-        ("id", case_id), ("schema", model.SCHEMA), ("title", p["title"]), ("received", timeutil.fmt(p["received"])),
-        ("channel", p["channel"]), ("type", p["type"]),
+    # (key, value in the file, the same as plain data): the plain twin is made from what goes in,
+    # not read back from the round-trip document (which costs more than building it)
+    triples = [
+        ("id", case_id, case_id), ("schema", model.SCHEMA, model.SCHEMA), ("title", p["title"], p["title"]),
+        ("received", timeutil.fmt(p["received"]), None), ("channel", p["channel"], p["channel"]), ("type", p["type"], p["type"]),
     ]
     if p["category"]:
-        pairs.append(("category", p["category"]))
+        triples.append(("category", p["category"], p["category"]))
     if p["description"]:
-        pairs.append(("description", yamlio.block_text(p["description"])))
+        text = yamlio.block_text(p["description"])
+        triples.append(("description", text, str(text)))
     if p["location"]:
-        pairs.append(("location", yamlio.cmap(p["location"].items())))
-    pairs.append(("complainant", yamlio.cmap(comp_pairs)))
-    pairs.append(("tags", yamlio.cseq(p["tags"], flow=True)))
-    pairs.append(("time_limit", p["time_limit"]))
+        triples.append(("location", yamlio.cmap(p["location"].items()), dict(p["location"])))
+    triples.append(("complainant", yamlio.cmap(comp_pairs), dict(comp_pairs)))
+    triples.append(("tags", yamlio.cseq(p["tags"], flow=True), list(p["tags"])))
+    triples.append(("time_limit", p["time_limit"], p["time_limit"]))
     if p.get("source"):
-        pairs.append(("source", yamlio.cmap(dict(p["source"]).items(), flow=True)))
+        triples.append(("source", yamlio.cmap(dict(p["source"]).items(), flow=True), dict(p["source"])))
     if p.get("anomalies"):
-        pairs.append(("anomalies", yamlio.cseq(list(p["anomalies"]))))
-    pairs += [("state", None), ("events", yamlio.cseq())]
-    doc = yamlio.cmap(pairs)
-    case = yamlio.to_plain(doc)
-    case["events"] = []
+        triples.append(("anomalies", yamlio.cseq(list(p["anomalies"])), list(p["anomalies"])))
+    triples += [("state", None, None), ("events", yamlio.cseq(), [])]
+    doc = yamlio.cmap([(key, value) for key, value, _ in triples])
+    case = yamlio.to_plain({key: value if plain is None else plain for key, value, plain in triples})
     due = p.get("due")
     if due is None:
         tclass = store.catalog.classes[p["time_limit"]]

@@ -347,6 +347,8 @@ class Transaction:
         self.allocated: set[str] = set()
         self.private_head: str | None = None  # private/'s HEAD before this write's private data
         self.log: list[tuple[str, str]] = []  # (action, case id) of a batch
+        self.contents: dict[str, bytes] = {}  # what this transaction wrote to each path, for its commit
+        self.private_texts: dict = {}  # private texts file → its data, kept by a batch until it flushes
         self._folders: set = set()
         self._lock = store.lock(what)
 
@@ -378,7 +380,9 @@ class Transaction:
         if relpath not in self.paths:
             self.paths.append(relpath)
             self._journal()
-        yamlio.atomic_write(target, text, sync=sync)
+        payload = text.encode("utf-8") if isinstance(text, str) else text
+        yamlio.atomic_write(target, payload, sync=sync)
+        self.contents[relpath] = payload
         faults.point("after-rename")
 
     def remove(self, relpath: str) -> None:
@@ -389,6 +393,7 @@ class Transaction:
         if relpath not in self.paths:
             self.paths.append(relpath)
             self._journal()
+        self.contents.pop(relpath, None)
         target.unlink(missing_ok=True)
 
     def _target(self, relpath: str) -> Path:
@@ -419,6 +424,8 @@ class Transaction:
     def flush(self) -> None:
         """Write every changed case. A batch journals all its paths at once and skips the
         per-file fsync: until its commit lands, the journal puts every one of them back."""
+        if self.private_texts:
+            self._flush_private()
         dirty = [(self.store.case_relpath(case_id), entry) for case_id, entry in self.docs.items() if entry[2]]
         if not dirty:
             return
@@ -430,10 +437,27 @@ class Transaction:
         for rel, entry in dirty:
             text = yamlio.dump_doc(entry[0])
             if self.batch and not (self.store.root / rel).exists():
-                yamlio.create_file(self._target(rel), text)  # a new file: nothing to replace atomically
+                payload = text.encode("utf-8")
+                yamlio.create_file(self._target(rel), payload)  # a new file: nothing to replace atomically
+                self.contents[rel] = payload
             else:
                 self.write(rel, text, sync=not self.batch)
             entry[2] = False
+
+    def _flush_private(self) -> None:
+        """Write a batch's private texts files: journaled at once, without a per-file fsync (the
+        journal puts them back until the commit lands), as the batch's case files are."""
+        texts, self.private_texts = self.private_texts, {}
+        fresh = [rel for rel in texts if rel not in self.private_paths]
+        if fresh:
+            if not self.private_paths:
+                self.private_head = self.store.private.head()
+            self.private_paths.extend(fresh)
+            self._journal()
+        for rel, data in texts.items():
+            target = self.store.private.root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            yamlio.atomic_write(target, self.store.private.texts_text(data), sync=False, mode=0o600)
 
     def write_private(self, relpath: str, text: str) -> None:
         """Write one file of the private repository (committed just before the store commit)."""
@@ -473,7 +497,7 @@ class Transaction:
             sha = store.git.commit(
                 self.paths, message, author,
                 author_date=timeutil.fmt(at) if at is not None else timeutil.fmt(now),
-                committer_date=timeutil.fmt(now), parent=self.head,
+                committer_date=timeutil.fmt(now), parent=self.head, contents=self.contents,
             )
         except BaseException:
             if self.private_paths and store.git.head() == self.head:
@@ -493,6 +517,7 @@ class Transaction:
         if self.batch:
             # a batch may go on after its commit: later failures restore only later files
             self.paths, self.private_paths, self.committed, self.private_head = [], [], False, None
+            self.contents = {}
             self.head = sha or self.head
             journal = store.jiesu_dir / "journal"
             if journal.exists():

@@ -81,8 +81,29 @@ def _style(value, flow: bool, key: bool) -> str:
         # (yamlio._represent_str), so ruamel never picks double quotes for them
         return "'" + value.replace("'", "''") + "'"
     if "'" in value:
-        raise Unsupported("quote")  # ruamel 0.18 double-quotes it, 0.19 doubles the quote: let ruamel say
+        return _quoted_with_apostrophe(value)
     return "'" + value + "'"
+
+
+_APOSTROPHE: list = []  # how the installed ruamel quotes a string holding ' (asked once)
+_PROBE = "a: it's"
+
+
+def _quoted_with_apostrophe(value: str) -> str:
+    """A quoted scalar holding `'`, as the installed ruamel writes it: some versions double-quote
+    it, others double the quote inside single quotes. Which one is asked of ruamel once, with a
+    probe; a style this writer does not know, or a `"` or `\\` to escape, goes to ruamel."""
+    if not _APOSTROPHE:
+        from jiesu.store.yamlio import cmap, rt_dump
+
+        probe = rt_dump(cmap([("k", _PROBE)]))
+        _APOSTROPHE.append({f'k: "{_PROBE}"\n': "double", "k: 'a: it''s'\n": "single"}.get(probe))
+    style = _APOSTROPHE[0]
+    if style == "double" and '"' not in value and "\\" not in value:
+        return '"' + value + '"'
+    if style == "single":
+        return "'" + value.replace("'", "''") + "'"
+    raise Unsupported("quote")
 
 
 def _literal(value: str, indent: int) -> str:

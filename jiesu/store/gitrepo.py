@@ -23,6 +23,7 @@ _DROP = (
     "GIT_SHALLOW_FILE", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_LITERAL_PATHSPECS",
 )
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+PACK_AT = 64  # a commit of this many paths writes its new objects as one pack, not loose files
 
 
 def pinned_overrides(root: Path) -> dict:
@@ -136,8 +137,12 @@ class Git:
         return self._objects or None
 
     def commit(self, paths: list[str], message: str, author: tuple[str, str], author_date: str | None = None,
-               committer_date: str | None = None, parent: str | None | bool = False) -> str | None:
+               committer_date: str | None = None, parent: str | None | bool = False,
+               contents: dict | None = None) -> str | None:
         """Commit exactly `paths` as they are in the work tree; return the new commit (None if no change).
+
+        `contents` (path → bytes) may give what the caller has just written to some of the paths,
+        so they are not read back. From `PACK_AT` paths on, the new objects go into one pack.
 
         The tree is HEAD's tree with these paths replaced, so nothing else that may be staged in
         git's index can ever ride along in a jiesu commit. Afterwards git's index is brought in
@@ -151,11 +156,21 @@ class Git:
             tree, parent_tree = self._tree_by_index(paths, parent)
         else:
             changes = self.last_blobs
-            for path in paths:
-                full = self.root / path
-                changes[path] = writer.write("blob", full.read_bytes()) if full.is_file() else None
-            parent_tree = writer.commit_tree(parent) if parent else None
-            tree = writer.apply(parent_tree, changes) or writer.write_tree({})
+            contents = contents or {}
+            if len(paths) >= PACK_AT:
+                writer.collect()
+            try:
+                for path in paths:
+                    data = contents.get(path)
+                    if data is None:
+                        full = self.root / path
+                        data = full.read_bytes() if full.is_file() else None
+                    changes[path] = writer.write("blob", data) if data is not None else None
+                parent_tree = writer.commit_tree(parent) if parent else None
+                tree = writer.apply(parent_tree, changes) or writer.write_tree({})
+                writer.write_collected()
+            finally:
+                writer.discard_collected()
             parent_tree = parent_tree or EMPTY_TREE
         if tree == parent_tree:
             self.stage(paths)

@@ -33,6 +33,7 @@ class ObjectWriter:
             self.objects = git.root / self.objects
         self._reader = None
         self._trees: dict = {}
+        self._pending: dict | None = None  # object id → (kind, content) while collecting a pack
 
     # --- reading ----------------------------------------------------------------------------
     def _read(self, spec: str) -> tuple[str, bytes] | None:
@@ -74,8 +75,26 @@ class ObjectWriter:
             self._reader = None
 
     # --- writing ----------------------------------------------------------------------------
+    def collect(self) -> None:
+        """From now on keep new objects in memory, for `write_collected` to put into one pack."""
+        self._pending = {}
+
+    def write_collected(self) -> None:
+        """Write the objects kept since `collect` as one pack; back to loose objects after."""
+        pending, self._pending = self._pending, None
+        if pending:
+            from jiesu.store.packs import write_pack
+
+            write_pack(self.objects, pending)
+
+    def discard_collected(self) -> None:
+        self._pending = None
+
     def write(self, kind: str, data: bytes) -> str:
         oid = object_id(kind, data)
+        if self._pending is not None:
+            self._pending.setdefault(oid, (kind, data))
+            return oid
         folder = self.objects / oid[:2]
         target = folder / oid[2:]
         if target.exists():
@@ -101,7 +120,10 @@ class ObjectWriter:
             mode + b" " + name.encode("utf-8", "surrogateescape") + b"\0" + bytes.fromhex(oid)
             for name, (mode, oid) in sorted(entries.items(), key=key)
         )
-        return self.write("tree", body)
+        oid = self.write("tree", body)
+        if self._pending is not None:
+            self._trees[oid] = dict(entries)  # the batch's next commit starts from this tree
+        return oid
 
     def commit_tree(self, commit: str | None) -> str | None:
         """The tree of a commit (None for no commit)."""

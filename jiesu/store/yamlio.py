@@ -337,10 +337,16 @@ def dump_doc(doc) -> str:
     return text if text is not None else rt_dump(doc)
 
 
-def create_file(path: Path, data: str) -> None:
+def create_file(path: Path, data: str | bytes) -> None:
     """Write a file that must not exist yet (no temporary file: there is nothing to replace)."""
-    with open(path, "xb") as handle:
-        handle.write(data.encode("utf-8"))
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: Path, data: str | bytes, sync: bool = True, mode: int | None = None) -> None:
