@@ -120,7 +120,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
     # (cases received after `as_of` come back as status None from status_at and drop out)
     # no ORDER BY: with one, SQLite walks the whole table in received order instead of the two
     # indexes of the OR (1.6 s instead of 13 ms at a million cases); the lists are sorted below
-    rows = index.rows("(status IN ('received','dispatched','accepted') AND due_ts <= ?) OR changed_ts > ?",
+    rows = index.rows("(status IN ('received','dispatched','accepted') AND due_ts <= ?) OR status = 'handled' OR changed_ts > ?",
                       (t + soon_hours * 3600, t), order="", progress_factory=progress_factory)
     where, params = ["closed_late = 1 AND closed_ts <= ?"], [t]
     if district:
@@ -131,13 +131,18 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
         where.append(clause)
         params += clause_params
     closed_late = index.select("COUNT(*)", " AND ".join(where), params, order="")[0][0]
-    late, soon = [], []
+    late, soon, review = [], [], []
     cal = store.catalog.calendar
     for row in rows:
         if district and row.get("district") != district:
             continue
         status, due_text, lead = status_at(row, when)
         if scope is not None and lead not in scope and not scope & set(row.get("co_units") or []):
+            continue
+        if status == "handled":  # closed by the unit, awaiting the centre's review: its own clock
+            item = review_overdue(row, lead, due_text, when, cal, store.tz)
+            if item:
+                review.append(item)
             continue
         due = timeutil.load(due_text)
         if status not in OPEN or due is None:
@@ -160,6 +165,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
             soon.append(item)
     late.sort(key=lambda r: (r["order"], -r["hours_late"], r["id"]))
     soon.sort(key=lambda r: (r["order"], r["hours_left"], r["id"]))
+    review.sort(key=lambda r: (-r["hours_late"], r["id"]))
     for item in late + soon:
         del item["order"]
     whistle = []
@@ -169,4 +175,19 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
                 continue
             whistle.append({"id": row["id"], "unit": call["unit"], "called": call["called"], "respond_by": call["respond_by"],
                             "responded": call.get("responded"), "outcome": call["outcome"], "title": row.get("title")})
-    return {"as_of": timeutil.fmt(when), "overdue": late, "due_soon": soon, "closed_late": closed_late, "whistle": whistle}
+    return {"as_of": timeutil.fmt(when), "overdue": late, "due_soon": soon, "closed_late": closed_late, "whistle": whistle,
+            "review_overdue": review}
+
+
+def review_overdue(row: dict, lead, review_by, when, cal, tz) -> dict | None:
+    """A `handled` case whose review is past its clock (`review_by`, the timeline's due while
+    handled) at `when`, as an overdue item; None while the centre still has time (a handled case
+    is never overdue for handling)."""
+    review_by = timeutil.load(review_by)
+    if review_by is None or review_by >= when:
+        return None
+    return {"id": row["id"], "lead": lead, "status": "handled", "review_by": timeutil.fmt(review_by),
+            "hours_late": round((when - review_by).total_seconds() / 3600, 1),
+            "working_days_late": round(clock.working_days_between(review_by, when, cal, tz), 2),
+            "title": row.get("title"), "district": row.get("district"), "street": row.get("street"),
+            "category": row.get("category")}

@@ -216,6 +216,8 @@ class OverdueContext:
             street, contact}]}] by lead unit, most cases first.
         due_soon: [{id, title, lead, due, hours_left, contact}] open cases due within 24 hours.
         closed_late: cases closed after their due time, up to `as_of`.
+        review_overdue: [{id, title, lead, review_by, hours_late}] cases the lead closed
+            (`handled`) whose review by the centre is past its clock; not overdue for handling.
     """
 
     header: Header
@@ -226,6 +228,7 @@ class OverdueContext:
     units: list = field(default_factory=list)
     due_soon: list = field(default_factory=list)
     closed_late: int = 0
+    review_overdue: list = field(default_factory=list)
 
 
 @dataclass
@@ -470,6 +473,7 @@ def overdue(store, as_of: str | None, unit: str | None, lang: str) -> OverdueCon
         unit_name=_name(catalog, "units", unit, lang) if unit else None, count=len(result["overdue"]), units=units,
         due_soon=[{k: c.get(k) for k in ("id", "title", "lead", "due", "hours_left", "contact")} for c in result["due_soon"]],
         closed_late=result["closed_late"],
+        review_overdue=[{k: c.get(k) for k in ("id", "title", "lead", "review_by", "hours_late")} for c in result["review_overdue"]],
     )
 
 

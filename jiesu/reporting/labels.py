@@ -80,6 +80,8 @@ LABELS = {
     "contacted": ("contacted", "已联系"),
     "not_contacted": ("not contacted", "未联系"),
     "overdue": ("OVERDUE", "已超期"),
+    "review_overdue": ("Review overdue (handled by the unit, the centre's review is late)", "审核超时（承办单位已办结，中心审核逾期）"),
+    "review_by": ("Review by", "审核时限"),
     "time_left": ("left", "剩余"),
     "no_data": ("No requests were received on this day.", "当日无诉求。"),
     # the assessment's evidence: funnel plot, rank intervals, contact confirmed, exemptions

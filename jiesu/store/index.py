@@ -24,7 +24,7 @@ from jiesu.governance.columns import governance_columns
 from jiesu.store import archives, yamlio
 from jiesu.summary import summarize
 
-VERSION = f"10/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"11/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
