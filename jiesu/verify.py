@@ -400,7 +400,8 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
     """All problems of the store (errors and warnings), sorted by path and line.
 
     Includes the audit of the history (jiesu/audit.py); with `signatures`, every commit's
-    signature is checked too (slow: git asks gpg or ssh-keygen about each one).
+    signature is checked too, against the keys actors.yaml lists for its actor (jiesu/signatures.py;
+    slow: git asks gpg or ssh-keygen about each one).
     """
     catalog, problems = check_catalog(store)
     files, tree_problems = case_files(store.root)
@@ -437,7 +438,9 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
 
     problems += audit.audit(store)
     if signatures:
-        problems += audit.signatures(store)
+        from jiesu.signatures import check as check_signatures
+
+        problems += check_signatures(store)
     problems.sort(key=lambda p: (p.path, p.line))
     return problems
 

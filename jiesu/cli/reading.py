@@ -270,7 +270,8 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
 @command("verify")
 @_fmt_option(["text", "json"], "text")
 @click.option("--repair", is_flag=True, help="Finish interrupted writes, put uncommitted case files back to the last commit.")
-@click.option("--signatures", is_flag=True, help="Also check that every commit since signing began has a good signature.")
+@click.option("--signatures", is_flag=True, help="Also check commit signatures: each commit signed by a key actors.yaml lists "
+              "for its actor (without keys: a good signature on every commit since signing began).")
 @store_options
 @click.pass_context
 def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
@@ -280,6 +281,10 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
     case changed outside jiesu, an event superseded by a merge, a clone without the merge
     driver) are for a person to review and do not fail. The history is audited too: an event
     jiesu committed that is now missing or altered is an error.
+
+    With --signatures, each commit must be signed (git verifies it) by a key listed under
+    `keys:` for its actor in actors.yaml as it stood then; unsigned commits, bad signatures and
+    keys not listed for the actor are errors naming commit, actor and key.
 
     \b
     Examples:
