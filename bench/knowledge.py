@@ -75,18 +75,18 @@ def timed(argv: list[str], environment: dict) -> float:
 
 def form(argv: list[str], environment: dict, choice: str | None) -> float:
     """One interactive intake through a pseudo-terminal, every prompt answered as soon as it
-    shows (blank, or `choice` at the answer step), from start to exit."""
+    shows (blank; `choice` at the answer step when given; then commit), from start to exit."""
     import pexpect
 
-    prompts = ["answer 答复", "address", "complainant", "surname", "phone", "flags", "tags", "commit / edit FIELD / abort"]
+    prompts = (["answer 答复"] if choice else []) + ["community", "address", "complainant", "surname", "phone", "flags",
+                                                     "tags", "commit / edit FIELD / abort"]
     started = time.perf_counter()
     child = pexpect.spawn(argv[0], argv[1:], env=dict(environment, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm"),
                           encoding="utf-8", timeout=120, dimensions=(40, 200))
-    while True:
-        found = child.expect(prompts + [pexpect.EOF])
-        if found == len(prompts):
-            break
-        child.send(("commit" if found == len(prompts) - 1 else choice if found == 0 else "") + "\r")
+    for prompt in prompts:
+        child.expect(prompt)
+        child.send(("commit" if prompt.startswith("commit") else choice if prompt.startswith("answer") else "") + "\r")
+    child.expect(pexpect.EOF)
     elapsed = time.perf_counter() - started
     child.close()
     if child.exitstatus != 0:
@@ -112,7 +112,7 @@ def form_rows(store, environment: dict, repeat: int) -> list:
     with_, without = [], []
     for _ in range(repeat):
         with_.append(form(consult, env, "1"))
-        without.append(form(consult + ["--answered", "Explained the endorsement"], env, ""))
+        without.append(form(consult + ["--answered", "Explained the endorsement"], env, None))
     return [("suggestions for a consultation (in-process: category + words, valid entries)", inside),
             ("interactive intake, answer step with suggestions, entry 1 chosen (pty, writes)", with_),
             ("interactive intake, answered on the command line: no suggestions (pty, writes)", without)]
