@@ -50,7 +50,7 @@ READS = [
 ]
 WORKFLOW = ("intake", "assign", "accept", "close", "evaluate")
 # the index refresh alone, timed inside the process (no interpreter start-up, no query)
-REFRESH = ("import sys, time\nfrom jiesu.store import Store\nfrom jiesu.store.index import Index\n"
+REFRESH = ("import sys, time\nfrom jiesu.store import Store\nfrom jiesu.index import Index\n"
            "s = Store(sys.argv[1]); t = time.perf_counter(); Index(s).connect().close()\n"
            "print(time.perf_counter() - t)\n")
 
