@@ -42,6 +42,7 @@ COLUMNS = (
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE commits (n INTEGER PRIMARY KEY, sha TEXT UNIQUE);
 CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") for c in COLUMNS)});
 """
 # made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later
@@ -51,7 +52,7 @@ CREATE INDEX IF NOT EXISTS cases_status ON cases(status, due_ts);
 CREATE INDEX IF NOT EXISTS cases_received ON cases(received_ts);
 CREATE INDEX IF NOT EXISTS cases_evaluated ON cases(evaluated_ts);
 CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_ts);
-CREATE INDEX IF NOT EXISTS cases_closed_late ON cases(closed_late, closed_ts);
+CREATE INDEX IF NOT EXISTS cases_closed_late ON cases(closed_ts) WHERE closed_late = 1;
 CREATE INDEX IF NOT EXISTS cases_changed ON cases(changed_ts);
 CREATE INDEX IF NOT EXISTS cases_source ON cases(source_key) WHERE source_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cases_problem ON cases(path) WHERE problem IS NOT NULL;
@@ -173,9 +174,15 @@ def _source_key(source) -> str | None:
 _COMMIT = COLUMNS.index("read_at")
 
 
-def with_commit(rows: list[tuple], commit: str) -> list[tuple]:
-    """Rows with the commit they were read at: the last commit that changed the case is at or
-    before it, which bounds the history `jiesu log` must walk."""
+def commit_number(db: sqlite3.Connection, sha: str) -> int:
+    """The number of a commit in the index's `commits` table (rows name it by number: 4 bytes, not 40)."""
+    db.execute("INSERT OR IGNORE INTO commits (sha) VALUES (?)", (sha,))
+    return db.execute("SELECT n FROM commits WHERE sha = ?", (sha,)).fetchone()[0]
+
+
+def with_commit(rows: list[tuple], commit: int) -> list[tuple]:
+    """Rows with (the number of) the commit they were read at: the last commit that changed the case
+    is at or before it, which bounds the history `jiesu log` must walk."""
     return [row[:_COMMIT] + (commit,) + row[_COMMIT + 1:] for row in rows]
 
 
@@ -351,12 +358,13 @@ class Index:
         rewritten = bool(old and head) and self.store.git.run("merge-base", "--is-ancestor", old, head, check=False).returncode != 0
         insert = f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})"
         with db:
+            number = commit_number(db, head)
             db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
             if rewritten:
-                db.execute("UPDATE cases SET read_at = ?", (head,))
-            db.executemany(insert, with_commit(first, head))
+                db.execute("UPDATE cases SET read_at = ?", (number,))
+            db.executemany(insert, with_commit(first, number))
             for part in self._parse(todo, progress_factory):  # rows go in as workers finish: none held
-                db.executemany(insert, with_commit(part, head))
+                db.executemany(insert, with_commit(part, number))
             for sql in INDEXES.strip().split(";"):
                 if sql.strip():
                     db.execute(sql)
@@ -409,7 +417,8 @@ class Index:
                 gone = [path for path, blob in blobs.items() if blob is None]
                 with db:
                     db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", with_commit(rows, new_head))
+                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})",
+                                   with_commit(rows, commit_number(db, new_head)))
                     db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
             finally:
                 db.close()
@@ -470,7 +479,7 @@ class Index:
 
     def locate(self, path: str) -> tuple[str | None, str | None]:
         """(commit at or after the case's last change, received) of one case, or (None, None)."""
-        found = self.select("read_at, received", "path = ?", (path,), order="")
+        found = self.select("(SELECT sha FROM commits WHERE n = read_at), received", "path = ?", (path,), order="")
         return found[0] if found else (None, None)
 
     def sources(self) -> dict:
