@@ -84,8 +84,9 @@ def test_real_files_read_the_same():
 
 @pytest.mark.slow
 def test_a_demo_store_takes_the_fast_path_and_reads_the_same(tmp_path):
-    from jiesu.cli import cli
     from click.testing import CliRunner
+
+    from jiesu.cli import cli
 
     result = CliRunner().invoke(cli, ["demo", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
