@@ -197,8 +197,8 @@ def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list, zdict:
     blobs = Blobs(root, env)
     out = []
     try:
-        for path, blob in items:
-            data = blobs.read(blob)
+        # all names go to git at once (one round trip, not one per blob: under load each costs ms)
+        for (path, blob), data in zip(items, blobs.stream([blob for _, blob in items])):
             try:
                 text = (data or b"").decode("utf-8")
                 case = yamlio.load(text, path)
@@ -475,6 +475,9 @@ class Index:
 
     def unpack(self, data: bytes | None):
         """A summary or assessment record as `select` returned it packed (None for none)."""
+        if self.zdict is None and data is not None and data != NOT_ASSESSED:
+            db = self.connect()  # rows selected on a connection another Index opened
+            db.close()
         return unpack(data, self.zdict)
 
     def locate(self, path: str) -> tuple[str | None, str | None]:
