@@ -9,7 +9,6 @@ received in P located in the unit (for a department: led by it).
 
 from __future__ import annotations
 
-import marshal
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -187,7 +186,7 @@ def period_records(store, index, span: tuple[float, float]) -> list[dict]:
     catalog = store.catalog
     # records worked out when each case was indexed; a row whose record could not be is redone here
     found = [blob for (blob,) in index.select("assess", "evaluated_ts >= ? AND evaluated_ts < ?", span, order="")]
-    records = [marshal.loads(blob) for blob in found if blob is not None]
+    records = [index.unpack(blob) for blob in found if blob is not None]
     if None in found:
         redo = index.rows("evaluated_ts >= ? AND evaluated_ts < ? AND assess IS NULL", span, order="")
         records += [record(row, catalog, store.tz) for row in redo]
@@ -261,7 +260,7 @@ def _period(store, month, months) -> tuple[int, int]:
 def ranking(store, month: str | None = None, level: str | None = None, months: int = 1) -> Ranking:
     """The assessment ranking of `month` (YYYY-MM; default the last complete month) at `level`,
     pooling the `months` months that end with it."""
-    from jiesu.store.index import Index
+    from jiesu.index import Index
 
     catalog = store.catalog
     a = catalog.assessment
@@ -348,7 +347,7 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
 def explain_unit(store, unit: str, month: str | None = None, months: int = 1, level: str | None = None) -> dict:
     """Every assessed case of `unit` in the period with its scheme, its three values and its
     contribution to the score, so the score can be recomputed by hand."""
-    from jiesu.store.index import Index
+    from jiesu.index import Index
 
     catalog = store.catalog
     unit = catalog.unit(unit, "--explain").id

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from jiesu import clock, clocks, priority, resolve, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.handling_view import whistle_calls
-from jiesu.store.index import OPEN, Index, scope_clause
+from jiesu.index import OPEN, Index, scope_clause
 from jiesu.summary import status_at
 
 LIST_KEYS = ("id", "status", "title", "type", "category", "district", "street", "lead", "received", "due", "closed", "overdue")
@@ -73,20 +73,22 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
         where.append(f"status IN ({','.join('?' * len(OPEN))}) AND due_ts < ?")
         params += list(OPEN) + [now.timestamp()]
     columns = [k for k in LIST_KEYS if k != "overdue"]
-    found = Index(store).select(", ".join(columns) + ", due_ts, row", " AND ".join(where),
-                                params, limit=limit, progress_factory=progress_factory)
+    index = Index(store)
+    # the order needs only the supervision and tags columns; the whole summary only for the clocks
+    found = index.select(", ".join(columns) + ", due_ts, tags, supervised" + (", row" if with_clocks else ""),
+                         " AND ".join(where), params, limit=limit, progress_factory=progress_factory)
     t = now.timestamp()
     out, order = [], []
     for values in found:
         item = dict(zip(columns, values))
-        due_ts = values[len(columns)]
+        due_ts, tags, supervised = values[len(columns):len(columns) + 3]
         item["overdue"] = bool(item["status"] in OPEN and due_ts is not None and t > due_ts)
-        row = marshal.loads(values[-1]) if values[-1] is not None else {}
+        row = {"tags": tags.strip("|").split("|") if tags else [], "supervised": marshal.loads(supervised) if supervised else None}
         sup = priority.supervised(row, now) if item["status"] in OPEN or item["status"] == "handled" else None
         if sup:
             item["supervised"] = sup.get("reason")
         if with_clocks:
-            item["clocks"] = clocks.row_clocks(row, store.catalog, store.tz, now)
+            item["clocks"] = clocks.row_clocks(index.unpack(values[-1]) or {}, store.catalog, store.tz, now)
         order.append(priority.rank(row, store.catalog, now) if item["status"] in OPEN or item["status"] == "handled" else 2)
         out.append(item)
     # supervised cases first, then those a tag marks priority: high; otherwise the order found

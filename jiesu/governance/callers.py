@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from jiesu import privacy, timeutil
 from jiesu.governance import settings
-from jiesu.store.index import OPEN, Index
+from jiesu.index import OPEN, Index
 
 
 def _ref_of_phone_key(store, key: str) -> str | None:

@@ -25,11 +25,11 @@ from xml.sax.saxutils import escape
 from jiesu import model, privacy, timeutil
 from jiesu.csvio import safe_cell
 from jiesu.errors import InvalidInput
+from jiesu.index import Index
 from jiesu.interop.csvio import NAMES, NUMBERS, case_names, case_row, last_event, number
 from jiesu.interop.mapping import FROM_SOURCE, SOURCE_NONE
 from jiesu.queries import received_between
 from jiesu.safetext import json_text
-from jiesu.store.index import Index
 
 REQUEST_FIELDS = (
     "service_request_id", "status", "status_notes", "service_name", "service_code", "description",

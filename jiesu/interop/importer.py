@@ -21,14 +21,20 @@ from pathlib import Path
 from jiesu import model, ops, textcheck, timeutil
 from jiesu.catalog import IMPORT_FILE
 from jiesu.errors import InvalidInput, JiesuError
+from jiesu.index import Index
 from jiesu.interop import readers
 from jiesu.interop.catalog_section import Section
 from jiesu.interop.mapping import Mapping, load_mapping
 from jiesu.interop.plans import CityRows, Plan, Skip, anomaly_kind
 from jiesu.interop.updates import Update, apply_update
-from jiesu.ops.common import commit_batch, event_node, make_event, shared_fields, state_node
+from jiesu.ops.common import (
+    commit_batch,
+    event_node,
+    make_event,
+    shared_fields,
+    state_node,
+)
 from jiesu.ops.intake import prepare, write_prepared
-from jiesu.store.index import Index
 
 DEFAULT_BATCH = 500
 SHOWN = 50  # skipped rows and changes listed in the text summary

@@ -13,8 +13,8 @@ from datetime import datetime, time, timedelta
 from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.governance import reports as governance_reports
+from jiesu.index import OPEN, Index
 from jiesu.reporting import theme as theme_report
-from jiesu.store.index import OPEN, Index
 
 
 def _name(catalog, table, code, lang):
