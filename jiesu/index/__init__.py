@@ -33,7 +33,7 @@ from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.summary import summarize
 
-VERSION = f"11/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"12/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
