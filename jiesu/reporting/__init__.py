@@ -15,7 +15,7 @@ from pathlib import Path
 from jiesu import safetext, timeutil
 from jiesu.csvio import csv_text
 from jiesu.errors import InvalidInput
-from jiesu.reporting import contexts
+from jiesu.reporting import contexts, layout
 
 KINDS = ("daily", "weekly", "monthly", "overdue", "unit", "theme")
 FORMATS = ("md", "html", "txt", "csv", "json")
@@ -157,7 +157,8 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
     env = environment(store, fmt)
     names = [f"{kind}.{fmt}.j2"] + ([f"{kind}.md.j2"] if fmt == "txt" else [])
     template = env.select_template(names)
-    return template.render(**data, L=data["header"]["labels"])
+    text = template.render(**data, L=data["header"]["labels"])
+    return layout.cards(text) if fmt == "html" else text
 
 
 def render_demo_reports(store) -> list[str]:
