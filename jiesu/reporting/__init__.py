@@ -157,7 +157,14 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
     env = environment(store, fmt)
     names = [f"{kind}.{fmt}.j2"] + ([f"{kind}.md.j2"] if fmt == "txt" else [])
     template = env.select_template(names)
-    text = template.render(**data, L=data["header"]["labels"])
+    labels = data["header"]["labels"]
+
+    def say(kind, code):
+        """The word for a value from the data (a status, a state…) in the report's language."""
+        return "—" if code is None else labels.get(f"{kind}_{code}", code)
+
+    env.filters["status"] = lambda code: say("status", code)
+    text = template.render(**data, L=labels, say=say)
     return layout.cards(text) if fmt == "html" else text
 
 
