@@ -303,3 +303,59 @@ def test_html_reports_fit_phones_screens_and_a4(demo_pages, tmp_path):
                 assert (0, 0, 842, 595) in boxes and (0, 0, 595, 842) in boxes, boxes  # the ranking on landscape pages
     finally:
         chrome.close()
+
+
+def test_daily_layout_empty_day_and_periods_not_over(small):
+    html = run(small, "report", "daily", "--date", "2021-11-08", "--format", "html")
+    # one overdue table, grouped by lead unit by name; unit names (not ids) in the case tables
+    overdue = html[html.index("<h2>Open overdue cases at the end of the day"):html.index("<h2>New overdue cases")]
+    assert overdue.count("<table") == 1 and '<tr class="group"><th colspan="5">Lead unit: Jade River Street (1)</th></tr>' in overdue
+    assert '<td data-label="Due" class="d">2021-11-06 15:00</td>' in overdue  # dates in cells that never wrap
+    assert "bell-drum/jade-river" not in html
+    assert 'class="sharebar" viewBox="0 0 1000 22" preserveAspectRatio="none"' in html  # the bar spans the width
+    # the two dissatisfied follow-ups of 2 November are drawn in the warning colour, the others in green
+    nov2 = run(small, "report", "daily", "--date", "2021-11-03", "--format", "html")
+    bars = nov2[nov2.index("<h2>Follow-up calls"):]
+    assert bars.count('fill="#c0392b"') == 2 and bars.count('fill="#28b463"') == 3
+    # a day with no requests says so instead of drawing empty charts, and exits 0
+    for fmt, said in (("md", "No requests were received on this day."), ("html", "No requests were received on this day.")):
+        empty = run(small, "report", "daily", "--date", "2021-11-20", "--format", fmt)
+        assert said in empty and "By channel" not in empty and "Share of each district" not in empty
+    assert "当日无诉求。" in run(small, "report", "daily", "--date", "2021-11-20", "--lang", "zh")
+    # a day or month not over yet says so in its heading (JIESU_NOW is 1 December 2021, 08:00)
+    assert run(small, "report", "daily", "--date", "2021-12-01").startswith("# Daily hotline report — 2021-12-01 (in progress)\n")
+    assert run(small, "report", "daily", "--date", "2021-12-02", "--lang", "zh").startswith("# 12345热线日报 — 2021-12-02 (未来日期)\n")
+    assert run(small, "report", "monthly", "--month", "2021-12").startswith("# Monthly assessment — 2021-12 (in progress)\n")
+    assert run(small, "report", "monthly", "--month", "2022-01", "--lang", "zh").startswith("# 月度考评排名 — 2022-01 (未来日期)\n")
+    assert "(进行中)</span></h1>" in run(small, "report", "weekly", "--week", "2021-W48", "--format", "html", "--lang", "zh")
+    assert run(small, "report", "daily", "--date", "2021-11-08").startswith("# Daily hotline report — 2021-11-08\n")
+
+
+def test_zh_reports_print_no_english_values(small):
+    """Statuses, bands, reasons, units and notes printed from the data come in Chinese."""
+    pages = {f"{kind}.{fmt}": run(small, "report", kind, *args, "--format", fmt, "--lang", "zh")
+             for kind, args in REPORTS for fmt in ("md", "html")}
+    for name, text in pages.items():
+        for english in ("accepted", "dispatched", "advanced", "restructuring", "no reached follow-up", "min 5",
+                        "evidence:", "OVERDUE", "h left", " vs ", "hot spot", "Lead unit"):
+            assert english not in text.replace("band-advanced", "").replace("band-restructuring", ""), (name, english)
+    assert "无接通回访" in pages["monthly.md"] and "整改" in pages["monthly.html"] and "接通满5件参与排名" in pages["monthly.md"]
+    assert "- 北苑街道: 位列后1，但未显著低于全办水平（95%下限61.72）：不定为重点治理" in pages["monthly.md"]
+    assert "(接通件数 = " not in pages["monthly.md"] and "标准差 = 12.04" in pages["monthly.md"]
+    assert "| 钟鼓楼区 |" not in pages["daily.md"] and "已接单" in pages["daily.md"] and "已超期" in pages["unit.md"]
+
+
+def test_markdown_escapes_only_what_markdown_reads(small):
+    from jiesu import safetext
+
+    assert safetext.markdown("n = 4 < 5") == "n = 4 < 5"
+    assert safetext.markdown("a > b & c") == "a > b & c"
+    assert safetext.markdown("<b>x</b> &lt;") == "&lt;b&gt;x&lt;/b&gt; &amp;lt;"
+    assert [safetext.markdown(t) for t in ("# x", "- x", "> x", "1. x", "-3", "12.5")] == ["\\# x", "\\- x", "\\> x", "1\\. x", "-3", "12.5"]
+    for kind, args in REPORTS:
+        for lang in ("en", "zh"):
+            md = run(small, "report", kind, *args, "--lang", lang)
+            headers = [line for i, line in enumerate(md.splitlines()[:-1]) if md.splitlines()[i + 1].startswith("|---")]
+            assert headers, kind
+            for line in headers:  # no table has a blank header
+                assert all(cell.strip() for cell in line.strip("|").split(" | ")), (kind, lang, line)

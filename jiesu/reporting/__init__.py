@@ -154,16 +154,16 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
         else:
             rows = data[key]
         return csv_text(rows, columns)
-    env = environment(store, fmt)
-    names = [f"{kind}.{fmt}.j2"] + ([f"{kind}.md.j2"] if fmt == "txt" else [])
-    template = env.select_template(names)
     labels = data["header"]["labels"]
 
     def say(kind, code):
         """The word for a value from the data (a status, a state…) in the report's language."""
         return "—" if code is None else labels.get(f"{kind}_{code}", code)
 
+    env = environment(store, fmt)
     env.filters["status"] = lambda code: say("status", code)
+    names = [f"{kind}.{fmt}.j2"] + ([f"{kind}.md.j2"] if fmt == "txt" else [])
+    template = env.select_template(names)
     text = template.render(**data, L=labels, say=say)
     return layout.cards(text) if fmt == "html" else text
 

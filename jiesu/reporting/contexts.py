@@ -124,7 +124,8 @@ class MonthlyContext:
             low998, high998, signal}], curve: [{n, low95, high95, low998, high998}]} — or null.
         above: the ranked units significantly above the office score (rows of `ranking`).
         below: the ranked units significantly below the office score (rows of `ranking`).
-        band_notes: [{unit, name, note}] units that a rank rule named but the evidence did not.
+        band_notes: [{unit, name, note}] units that a rank rule named but the evidence did not, and
+            why, in the report's language.
         exemptions: [{unit, name, pending, approved, assessed, share}] per unit with any; share =
             approved / (assessed + approved).
         themes: [{id, title, status, lead, lead_name, requests, baseline, done, open, overdue,
@@ -438,12 +439,29 @@ def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyCont
         totals=totals, months=months, period=streets.period, evidence=streets.evidence,
         funnel=_funnel(streets, by_unit),
         above=[by_unit[u] for u in streets.significant["above"]], below=[by_unit[u] for u in streets.significant["below"]],
-        band_notes=[{"unit": r["unit"], "name": r["name"], "note": r["band_note"]} for r in ranking if r["band_note"]],
+        band_notes=[{"unit": r["unit"], "name": r["name"], "note": _band_note(r["band_reasons"], bands, lang)}
+                    for r in ranking if r["band_reasons"]],
         exemptions=_exemptions(streets, lang),
         themes=theme_report.monthly_lines(store, start, end, lang),
         office=governance_reports.office(store, year, mon),
         **governance_reports.shares(store, streets.month, lang),
     )
+
+
+def _band_note(reasons, bands, lang) -> str:
+    """Why a rank rule gave no band, in the report's language."""
+    from jiesu.reporting.labels import labels
+
+    words = labels(lang)
+    out = []
+    for r in reasons:
+        band = bands.get(r["band"], r["band"])
+        if r["rule"] == "top":
+            out.append(words["note_top"] % {"n": r["n"], "k": r["higher_above"], "band": band})
+        else:
+            limit = words["note_limit"] % {"low": f"{r['low95']:.2f}"} if r.get("low95") is not None else ""
+            out.append(words["note_bottom"] % {"n": r["n"], "limit": limit, "band": band})
+    return words["note_sep"].join(out)
 
 
 def _funnel(result, by_unit) -> dict | None:

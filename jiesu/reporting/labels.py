@@ -230,6 +230,13 @@ LABELS = {
     "hot_spot": ("hot spot", "热点"),
     "evidence_label": ("Evidence", "证据规则"),
     "vs": ("vs", "对比"),
+    "sd": ("s", "标准差"),
+    "note_top": ("top %(n)s but %(k)s unit(s) with a higher score are significantly above the office score and this one is "
+                 "not: no %(band)s", "位列前%(n)s，但有%(k)s个得分更高的单位显著高于全办水平而本单位没有：不定为%(band)s"),
+    "note_bottom": ("bottom %(n)s but not significantly below the office score%(limit)s: no %(band)s",
+                    "位列后%(n)s，但未显著低于全办水平%(limit)s：不定为%(band)s"),
+    "note_limit": (" (lower 95 %% limit %(low)s)", "（95%%下限%(low)s）"),
+    "note_sep": ("; ", "；"),
 }
 
 
