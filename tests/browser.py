@@ -99,9 +99,12 @@ class Browser:
         """Messages the page logged and exceptions it threw since it was opened."""
         return [e for e in self.events if e.get("method") in ("Runtime.consoleAPICalled", "Runtime.exceptionThrown")]
 
-    def screenshot(self, target) -> None:
-        """A PNG of the whole page at the viewport's width."""
-        data = self.call("Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True)["data"]
+    def screenshot(self, target, max_height: int = 3000) -> None:
+        """A PNG of the page at the viewport's width, from its top down to `max_height` CSS px at most."""
+        width = self.eval("document.documentElement.clientWidth")
+        height = min(self.eval("document.documentElement.scrollHeight"), max_height)
+        data = self.call("Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})["data"]
         target.write_bytes(base64.b64decode(data))
 
     def pdf(self) -> bytes:

@@ -43,6 +43,7 @@ def packaged_templates() -> Path:
 def environment(store, fmt: str):
     """The Jinja environment: store templates first, then the packaged ones (also as `jiesu/…`)."""
     import jinja2
+    import markupsafe
 
     from jiesu.textwidth import pad, width
 
@@ -59,7 +60,9 @@ def environment(store, fmt: str):
     tz = store.tz
 
     def dt(value, seconds=False):
-        return timeutil.display(timeutil.load(value), tz, seconds) if value else "—"
+        text = timeutil.display(timeutil.load(value), tz, seconds) if value else "—"
+        # in HTML a date and time never wraps mid-value
+        return markupsafe.Markup('<span class="d">%s</span>') % text if fmt == "html" and value else text
 
     def pct(value):
         return "—" if value is None else f"{100 * value:.2f}%"
