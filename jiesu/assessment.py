@@ -298,7 +298,7 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
         change = prev - row["rank"] if prev is not None else None
         point = points.get(s.unit)
         higher_above = sum(1 for u in above if u != s.unit and round(scores[u].score, 9) > round(s.score, 9))
-        code, why = evidence.band(row, change, a.bands, len(rows), a.evidence, point, higher_above)
+        code, reasons = evidence.band(row, change, a.bands, len(rows), a.evidence, point, higher_above)
         interval = intervals.get(s.unit)
         out.ranked.append({
             "unit": s.unit, "name": unit.name, "rank": row["rank"], "score": s.score,
@@ -306,7 +306,7 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
             "satisfaction_rate": s.satisfaction_rate, "on_time_rate": s.on_time_rate,
             "assessed": s.assessed, "reached": s.reached, "prev_rank": prev, "change": change,
             "band": code, "tied_with": tied_with[s.unit],
-            "band_note": why, "signal": point["signal"] if point else None,
+            "band_note": evidence.note_text(reasons), "band_reasons": reasons, "signal": point["signal"] if point else None,
             "rank_interval": list(interval) if interval else None,
             "contact_confirmed_rate": s.contact_confirmed_rate, "discrepancies": s.discrepancies,
             "accept_rate": s.accept_rate, "contact_rate": s.contact_rate, "complete_rate": s.complete_rate,
