@@ -10,6 +10,8 @@ examples (its questions and answer with a district, a year and a number woven in
 vocabulary and the index grow like a real base). Every measured command is the installed `jiesu`
 run as a subprocess, as an operator runs it; the index rows time the library alone. The intake
 rows add consultations to the store (answered with a note, or from an entry) and so change it.
+The interactive rows drive the intake form through a pseudo-terminal (pexpect), answering each
+prompt as it shows: with the knowledge suggestions at the answer step, and without them.
 """
 
 from __future__ import annotations
@@ -71,6 +73,51 @@ def timed(argv: list[str], environment: dict) -> float:
     return time.perf_counter() - started
 
 
+def form(argv: list[str], environment: dict, choice: str | None) -> float:
+    """One interactive intake through a pseudo-terminal, every prompt answered as soon as it
+    shows (blank; `choice` at the answer step when given; then commit), from start to exit."""
+    import pexpect
+
+    prompts = (["answer 答复"] if choice else []) + ["community", "address", "complainant", "surname", "phone", "flags",
+                                                     "tags", "commit / edit FIELD / abort"]
+    started = time.perf_counter()
+    child = pexpect.spawn(argv[0], argv[1:], env=dict(environment, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm"),
+                          encoding="utf-8", timeout=120, dimensions=(40, 200))
+    for prompt in prompts:
+        child.expect(prompt)
+        child.send(("commit" if prompt.startswith("commit") else choice if prompt.startswith("answer") else "") + "\r")
+    child.expect(pexpect.EOF)
+    elapsed = time.perf_counter() - started
+    child.close()
+    if child.exitstatus != 0:
+        raise SystemExit(f"the interactive intake failed: {child.before[-300:]}")
+    return elapsed
+
+
+def form_rows(store, environment: dict, repeat: int) -> list:
+    """The interactive intake of a consultation with the knowledge suggestions (the answer step
+    lists the best entries; one is chosen) and without (the answer given on the command line, so
+    no step): the same form otherwise, measured alternately. And the suggestion look-up alone."""
+    from jiesu.knowledge.suggest import suggestions
+
+    rp = "policy.residence.residence-permit"
+    inside = []
+    for q in (QUERIES * repeat)[:repeat]:
+        started = time.perf_counter()
+        suggestions(store, q, rp)
+        inside.append(time.perf_counter() - started)
+    consult = jiesu() + ["intake", "--type", "consultation", "--category", rp, "--title", "居住证过期了要去签注吗",
+                         "--description", "居住证到期，问续签", "--street", "dragon-gate/eternal-town", "--channel", "hotline"]
+    env = {k: v for k, v in environment.items() if k != "JIESU_INTERACTIVE"}
+    with_, without = [], []
+    for _ in range(repeat):
+        with_.append(form(consult, env, "1"))
+        without.append(form(consult + ["--answered", "Explained the endorsement"], env, None))
+    return [("suggestions for a consultation (in-process: category + words, valid entries)", inside),
+            ("interactive intake, answer step with suggestions, entry 1 chosen (pty, writes)", with_),
+            ("interactive intake, answered on the command line: no suggestions (pty, writes)", without)]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=10_000)
@@ -112,6 +159,7 @@ def main(argv=None) -> int:
     rows.append(("`jiesu intake … --kb HL-K0006` (command, writes)",
                  [timed(jiesu() + consult + ["--kb", "HL-K0006"], e) for _ in range(args.repeat)]))
     rows.append(("`jiesu --help` (interpreter and click start-up)", [timed(jiesu() + ["--help"], e) for _ in range(args.repeat)]))
+    rows += form_rows(store, e, args.repeat)
     print(f"| scenario ({args.entries:,} entries) | median | min | max |")
     print("|---|---|---|---|")
     for label, values in rows:

@@ -10,7 +10,8 @@ actors:
 ```
 
 Roles: operator, dispatcher, reviewer, assessor, admin. Units: catalog units whose staff the actor
-is (a district's staff act for its streets and towns too). When the file exists, every write is
+is (a district's staff act for its streets and towns too). Keys (optional): the SSH public keys
+and GPG fingerprints the actor signs commits with (`verify --signatures`, jiesu/signatures.py). When the file exists, every write is
 checked (`permit`); without it anyone may act as any unit, and `verify` says so once.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jiesu import keys
 from jiesu.errors import StoreError
 from jiesu.store import yamlio
 
@@ -71,7 +73,25 @@ def parse(text: str, catalog) -> dict[str, Actor]:
         for unit in units:
             if unit not in catalog.units:
                 raise bad(f"unknown unit {unit!r}; see `jiesu catalog units`")
-        out[str(name)] = Actor(str(name), set(roles), set(units), list(entry.get("keys") or []))
+        out[str(name)] = Actor(str(name), set(roles), set(units), _keys(entry, name, line))
+    return out
+
+
+def _keys(entry: dict, name, line: int) -> list:
+    """The actor's signing keys (jiesu.keys.Key), each checked; `actors.yaml:line: …` when one is not a key."""
+    listed = entry.get("keys") or []
+    if isinstance(listed, str):
+        listed = [listed]
+    if not isinstance(listed, list):
+        raise StoreError(f"{FILE}:{line}: {name}: keys is a list of SSH public keys or GPG fingerprints",
+                         hint="fix actors.yaml: the store refuses writes until then")
+    lines = getattr(listed, "lines", None) or [getattr(entry, "lines", {}).get("keys", line)] * len(listed)
+    out = []
+    for text, at in zip(listed, lines):
+        try:
+            out.append(keys.parse(text))
+        except ValueError as exc:
+            raise StoreError(f"{FILE}:{at}: {name}: {exc}", hint="fix actors.yaml: the store refuses writes until then") from None
     return out
 
 

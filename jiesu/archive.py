@@ -20,9 +20,11 @@ from datetime import time, timedelta
 
 from jiesu import timeutil
 from jiesu.errors import CaseNotFound, InvalidInput
+from jiesu.index import Index
+from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
+from jiesu.store.catfile import Blobs as _Blobs
 from jiesu.store.gitrepo import Git
-from jiesu.store.index import Index, _Blobs
 
 FINAL = ("evaluated", "rejected", "merged")
 DEFAULT_AFTER = "30d"
@@ -126,7 +128,7 @@ def archive(store, before: str, actor: str, ids=()) -> dict:
             if IGNORE_LINE not in text.splitlines():
                 tx.write(".gitignore", text + ("" if text.endswith("\n") or not text else "\n") + IGNORE_LINE + "\n")
             paths = [path for _, path, _ in chosen]
-            archives.adopt_rows(store, {path: path.split("/")[1] for path in paths}, commits)
+            index_archives.adopt_rows(store, {path: path.split("/")[1] for path in paths}, commits)
             tx.paths.extend(paths)  # journaled once for the whole run, then removed
             tx._journal()
             for path in paths:

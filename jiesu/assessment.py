@@ -9,7 +9,6 @@ received in P located in the unit (for a department: led by it).
 
 from __future__ import annotations
 
-import marshal
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -186,7 +185,7 @@ def period_records(store, index, span: tuple[float, float]) -> list[dict]:
     catalog = store.catalog
     # records worked out when each case was indexed; a row whose record could not be is redone here
     found = [blob for (blob,) in index.select("assess", "evaluated_ts >= ? AND evaluated_ts < ?", span, order="")]
-    records = [marshal.loads(blob) for blob in found if blob is not None]
+    records = [index.unpack(blob) for blob in found if blob is not None]
     if None in found:
         redo = index.rows("evaluated_ts >= ? AND evaluated_ts < ? AND assess IS NULL", span, order="")
         records += [record(row, catalog, store.tz) for row in redo]
@@ -260,7 +259,7 @@ def _period(store, month, months) -> tuple[int, int]:
 def ranking(store, month: str | None = None, level: str | None = None, months: int = 1) -> Ranking:
     """The assessment ranking of `month` (YYYY-MM; default the last complete month) at `level`,
     pooling the `months` months that end with it."""
-    from jiesu.store.index import Index
+    from jiesu.index import Index
 
     catalog = store.catalog
     a = catalog.assessment
@@ -298,7 +297,7 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
         change = prev - row["rank"] if prev is not None else None
         point = points.get(s.unit)
         higher_above = sum(1 for u in above if u != s.unit and round(scores[u].score, 9) > round(s.score, 9))
-        code, why = evidence.band(row, change, a.bands, len(rows), a.evidence, point, higher_above)
+        code, reasons = evidence.band(row, change, a.bands, len(rows), a.evidence, point, higher_above)
         interval = intervals.get(s.unit)
         out.ranked.append({
             "unit": s.unit, "name": unit.name, "rank": row["rank"], "score": s.score,
@@ -306,7 +305,7 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
             "satisfaction_rate": s.satisfaction_rate, "on_time_rate": s.on_time_rate,
             "assessed": s.assessed, "reached": s.reached, "prev_rank": prev, "change": change,
             "band": code, "tied_with": tied_with[s.unit],
-            "band_note": why, "signal": point["signal"] if point else None,
+            "band_note": evidence.note_text(reasons), "band_reasons": reasons, "signal": point["signal"] if point else None,
             "rank_interval": list(interval) if interval else None,
             "contact_confirmed_rate": s.contact_confirmed_rate, "discrepancies": s.discrepancies,
             "accept_rate": s.accept_rate, "contact_rate": s.contact_rate, "complete_rate": s.complete_rate,
@@ -347,7 +346,7 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
 def explain_unit(store, unit: str, month: str | None = None, months: int = 1, level: str | None = None) -> dict:
     """Every assessed case of `unit` in the period with its scheme, its three values and its
     contribution to the score, so the score can be recomputed by hand."""
-    from jiesu.store.index import Index
+    from jiesu.index import Index
 
     catalog = store.catalog
     unit = catalog.unit(unit, "--explain").id

@@ -170,7 +170,7 @@ def named(rows: list[dict], n: int) -> tuple[list[str], list[str]]:
 
 
 def band(row: dict, change: int | None, rules: list[dict], ranked: int, evidence: str,
-         point: dict | None, higher_above: int) -> tuple[str | None, str | None]:
+         point: dict | None, higher_above: int) -> tuple[str | None, list[dict]]:
     """(band, why not) of a ranked unit: the first rule in assessment.yaml order that it meets.
 
     `row` has better, worse, equal (ranked units with a higher, lower, equal score) and score.
@@ -178,7 +178,8 @@ def band(row: dict, change: int | None, rules: list[dict], ranked: int, evidence
     a bottom rule also needs the score below the lower 95 % limit; a top rule is met by a score
     above the upper limit, or by a top-N place when no higher-scoring unit is above the limit.
     A rank rule that fails only for want of evidence gives no band; later rules still apply,
-    and the reason is returned.
+    and the reasons are returned: [{rule (top | bottom), n, band, higher_above | low95}]
+    (`note_text` words them).
     """
     half = ranked // 2
     score = round(row["score"], 6)
@@ -192,21 +193,32 @@ def band(row: dict, change: int | None, rules: list[dict], ranked: int, evidence
             by_rank = place < n and place + row["equal"] <= half
             if evidence != "funnel":
                 if by_rank:
-                    return code, None
+                    return code, []
                 continue
             if kind == "top":
                 if signal == "above" or (by_rank and higher_above == 0):
-                    return code, None
+                    return code, []
                 if by_rank:
-                    why.append(f"top {n} but {higher_above} unit(s) with a higher score are significantly above the "
-                               f"office score and this one is not: no {code}")
+                    why.append({"rule": "top", "n": n, "band": code, "higher_above": higher_above})
             else:
                 if by_rank and signal == "below":
-                    return code, None
+                    return code, []
                 if by_rank:
-                    limit = f" (lower 95 % limit {point['low95']:.2f})" if point else ""
-                    why.append(f"bottom {n} but not significantly below the office score{limit}: no {code}")
+                    why.append({"rule": "bottom", "n": n, "band": code, "low95": point["low95"] if point else None})
         elif ((kind == "improved_by" and change is not None and change >= value)
               or (kind == "score_below" and score < value) or (kind == "score_at_least" and score >= value)):
-            return code, "; ".join(why) or None
-    return None, "; ".join(why) or None
+            return code, why
+    return None, why
+
+
+def note_text(reasons: list[dict]) -> str | None:
+    """The reasons of `band` as one English line (the `band_note` of `jiesu rank`), or None."""
+    out = []
+    for r in reasons:
+        if r["rule"] == "top":
+            out.append(f"top {r['n']} but {r['higher_above']} unit(s) with a higher score are significantly above the "
+                       f"office score and this one is not: no {r['band']}")
+        else:
+            limit = f" (lower 95 % limit {r['low95']:.2f})" if r.get("low95") is not None else ""
+            out.append(f"bottom {r['n']} but not significantly below the office score{limit}: no {r['band']}")
+    return "; ".join(out) or None

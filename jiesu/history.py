@@ -117,7 +117,7 @@ def case_history(store, case_id: str) -> list[dict]:
     # Walk only the stretch of history that can hold this case: from the commit the index read it
     # at (its last change is at or before that) back to shortly before it was received (a commit
     # is recorded at or after its event; two days of slack for clocks that disagree).
-    from jiesu.store.index import Index
+    from jiesu.index import Index
 
     start, received = Index(store).locate(rel)
     options = {"since": (timeutil.load(received) - timedelta(days=2)).isoformat()} if received else {}

@@ -89,7 +89,8 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
 
     With `strict`, an event that the state machine does not allow at its place raises ReplayError;
     otherwise it is skipped (as superseded events always are). `trace`, when given, receives
-    `[at, status, due, lead]` after every applied event (the case's timeline).
+    `[at, status, due, lead]` after every applied event (the case's timeline); while the case is
+    `handled` the clock that runs is the centre's review, so `due` is then its `review_by`.
     """
     ctx = (catalog, tz)
     received = timeutil.load(case.get("received"))
@@ -114,7 +115,7 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
         at = timeutil.load(event.get("at"))
         _apply(s, action, event, at, case, ctx)
         if trace is not None:
-            due = s.get("due")
+            due = s.get("review_by") if s["status"] == "handled" else s.get("due")
             trace.append([event.get("at"), s["status"], timeutil.fmt(due) if due else None, s.get("lead")])
     return s
 

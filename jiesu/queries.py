@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from jiesu import case_clocks, priority, resolve, timeutil, working_time
 from jiesu.errors import InvalidInput
 from jiesu.handling_view import whistle_calls
-from jiesu.store.index import Index, scope_clause
+from jiesu.index import Index, scope_clause
 from jiesu.summary import status_at
 from jiesu.workflow import OPEN
 
@@ -74,20 +74,22 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
         where.append(f"status IN ({','.join('?' * len(OPEN))}) AND due_ts < ?")
         params += list(OPEN) + [now.timestamp()]
     columns = [k for k in LIST_KEYS if k != "overdue"]
-    found = Index(store).select(", ".join(columns) + ", due_ts, row", " AND ".join(where),
-                                params, limit=limit, progress_factory=progress_factory)
+    index = Index(store)
+    # the order needs only the supervision and tags columns; the whole summary only for the clocks
+    found = index.select(", ".join(columns) + ", due_ts, tags, supervised" + (", row" if with_clocks else ""),
+                         " AND ".join(where), params, limit=limit, progress_factory=progress_factory)
     t = now.timestamp()
     out, order = [], []
     for values in found:
         item = dict(zip(columns, values))
-        due_ts = values[len(columns)]
+        due_ts, tags, supervised = values[len(columns):len(columns) + 3]
         item["overdue"] = bool(item["status"] in OPEN and due_ts is not None and t > due_ts)
-        row = marshal.loads(values[-1]) if values[-1] is not None else {}
+        row = {"tags": tags.strip("|").split("|") if tags else [], "supervised": marshal.loads(supervised) if supervised else None}
         sup = priority.supervised(row, now) if item["status"] in OPEN or item["status"] == "handled" else None
         if sup:
             item["supervised"] = sup.get("reason")
         if with_clocks:
-            item["clocks"] = case_clocks.row_clocks(row, store.catalog, store.tz, now)
+            item["clocks"] = case_clocks.row_clocks(index.unpack(values[-1]) or {}, store.catalog, store.tz, now)
         order.append(priority.rank(row, store.catalog, now) if item["status"] in OPEN or item["status"] == "handled" else 2)
         out.append(item)
     # supervised cases first, then those a tag marks priority: high; otherwise the order found
@@ -120,7 +122,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
     # (cases received after `as_of` come back as status None from status_at and drop out)
     # no ORDER BY: with one, SQLite walks the whole table in received order instead of the two
     # indexes of the OR (1.6 s instead of 13 ms at a million cases); the lists are sorted below
-    rows = index.rows("(status IN ('received','dispatched','accepted') AND due_ts <= ?) OR changed_ts > ?",
+    rows = index.rows("(status IN ('received','dispatched','accepted') AND due_ts <= ?) OR status = 'handled' OR changed_ts > ?",
                       (t + soon_hours * 3600, t), order="", progress_factory=progress_factory)
     where, params = ["closed_late = 1 AND closed_ts <= ?"], [t]
     if district:
@@ -131,13 +133,18 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
         where.append(clause)
         params += clause_params
     closed_late = index.select("COUNT(*)", " AND ".join(where), params, order="")[0][0]
-    late, soon = [], []
+    late, soon, review = [], [], []
     cal = store.catalog.calendar
     for row in rows:
         if district and row.get("district") != district:
             continue
         status, due_text, lead = status_at(row, when)
         if scope is not None and lead not in scope and not scope & set(row.get("co_units") or []):
+            continue
+        if status == "handled":  # closed by the unit, awaiting the centre's review: its own clock
+            item = review_overdue(row, lead, due_text, when, cal, store.tz)
+            if item:
+                review.append(item)
             continue
         due = timeutil.load(due_text)
         if status not in OPEN or due is None:
@@ -160,6 +167,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
             soon.append(item)
     late.sort(key=lambda r: (r["order"], -r["hours_late"], r["id"]))
     soon.sort(key=lambda r: (r["order"], r["hours_left"], r["id"]))
+    review.sort(key=lambda r: (-r["hours_late"], r["id"]))
     for item in late + soon:
         del item["order"]
     whistle = []
@@ -169,4 +177,19 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
                 continue
             whistle.append({"id": row["id"], "unit": call["unit"], "called": call["called"], "respond_by": call["respond_by"],
                             "responded": call.get("responded"), "outcome": call["outcome"], "title": row.get("title")})
-    return {"as_of": timeutil.fmt(when), "overdue": late, "due_soon": soon, "closed_late": closed_late, "whistle": whistle}
+    return {"as_of": timeutil.fmt(when), "overdue": late, "due_soon": soon, "closed_late": closed_late, "whistle": whistle,
+            "review_overdue": review}
+
+
+def review_overdue(row: dict, lead, review_by, when, cal, tz) -> dict | None:
+    """A `handled` case whose review is past its clock (`review_by`, the timeline's due while
+    handled) at `when`, as an overdue item; None while the centre still has time (a handled case
+    is never overdue for handling)."""
+    review_by = timeutil.load(review_by)
+    if review_by is None or review_by >= when:
+        return None
+    return {"id": row["id"], "lead": lead, "status": "handled", "review_by": timeutil.fmt(review_by),
+            "hours_late": round((when - review_by).total_seconds() / 3600, 1),
+            "working_days_late": round(clock.working_days_between(review_by, when, cal, tz), 2),
+            "title": row.get("title"), "district": row.get("district"), "street": row.get("street"),
+            "category": row.get("category")}

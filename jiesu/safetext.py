@@ -29,6 +29,10 @@ _EITHER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]") 
 _JSON_ESCAPE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`\[\]|])")  # no link, image or code can form without these
 _URL = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|vbscript|data|file)(:)|\b(www)(\.)")
+_TAG_LIKE = re.compile(r"<(?=[A-Za-z/!?])[^<>]*>?")  # what Markdown would take for HTML or an autolink
+_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")  # what Markdown would decode as an entity
+_BLOCK_MARK = re.compile(r"^(\s*)([#*+-](?=\s|$)|>)")  # a heading, list item or quote at the start
+_NUMBER_MARK = re.compile(r"^(\s*)(\d{1,9})([.)])(?=\s|$)")  # an ordered list item at the start
 
 
 def _picture(match: re.Match) -> str:
@@ -87,10 +91,16 @@ def block(text: str) -> str:
 
 
 def markdown(text: str) -> str:
-    """A Markdown cell shown as typed: HTML, links, images, code spans and URLs inert."""
+    """A Markdown cell shown as typed: HTML, links, images, code spans, URLs and block marks inert.
+
+    Only what Markdown would read differently is escaped: `n = 4 < 5` stays as it is, `<b>` and
+    `&amp;` are written as entities, `|`, brackets and backquotes and a leading `#`, `-`, `>` or
+    `1.` get a backslash."""
     text = terminal(text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _ENTITY_LIKE.sub("&amp;", text)
+    text = _TAG_LIKE.sub(lambda m: m.group().replace("<", "&lt;").replace(">", "&gt;"), text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _NUMBER_MARK.sub(r"\1\2\\\3", _BLOCK_MARK.sub(r"\1\\\2", text))
     return _URL.sub(lambda m: (m.group(1) or m.group(3)) + "\\" + (m.group(2) or m.group(4)), text)
 
 

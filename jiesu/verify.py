@@ -475,9 +475,9 @@ def _audit(run: _Run) -> list[Problem]:
 
 
 def _signatures(run: _Run) -> list[Problem]:
-    from jiesu import audit
+    from jiesu.signatures import check as check_signatures
 
-    return audit.signatures(run.store) if run.signatures else []
+    return check_signatures(run.store) if run.signatures else []
 
 
 # what `verify` checks, in this order (the catalog and the file tree first: the others use them)
@@ -501,7 +501,8 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
     `CHECKS` runs, none stops the others.
 
     Includes the audit of the history (jiesu/audit.py); with `signatures`, every commit's
-    signature is checked too (slow: git asks gpg or ssh-keygen about each one).
+    signature is checked too, against the keys actors.yaml lists for its actor (jiesu/signatures.py;
+    slow: git asks gpg or ssh-keygen about each one).
     """
     run = _Run(store, progress, signatures)
     problems: list[Problem] = []

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from jiesu import ops
-from jiesu.ops.intake import build_case, prepare
+from jiesu.ops.new_cases import build_case, prepare
 from jiesu.store import gitrepo, yamlio
 from jiesu.store.gitrepo import Git
 

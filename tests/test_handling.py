@@ -119,6 +119,33 @@ def test_review_round_trip(run, store):
     run("evaluate", case_id, "--reached", "--contacted", "--resolved", "--satisfaction", "satisfied")
 
 
+def test_a_late_review_is_listed_apart_from_late_handling(run, store):
+    case_id = _complex_complaint(run)
+    run("close", case_id, "--resolved", "--summary", "Cleared", "--at", "2021-11-03T10:00")  # review by 11-04 10:00
+    early = run.json("overdue", "--as-of", "2021-11-04T09:00")
+    assert early["overdue"] == [] and early["review_overdue"] == []
+    late = run.json("overdue", "--as-of", "2021-11-04T16:00")
+    assert late["overdue"] == [] and late["due_soon"] == []  # a handled case is not overdue for handling
+    [item] = late["review_overdue"]
+    assert (item["id"], item["lead"], item["status"]) == (case_id, ETERNAL, "handled")
+    assert item["review_by"] == "2021-11-04T10:00:00+08:00" and item["hours_late"] == 6.0
+    table = run("overdue", "--as-of", "2021-11-04T16:00").stdout
+    assert "Overdue as of 2021-11-04 16:00: 0 open case(s)" in table
+    assert "Review overdue (handled by the unit, the centre's review is late): 1" in table
+    assert case_id in table.split("Review overdue")[1]
+    csv_rows = run("overdue", "--as-of", "2021-11-04T16:00", "--format", "csv").stdout.splitlines()
+    assert csv_rows[0].startswith("section,id,lead,status,due,hours_late") and csv_rows[0].endswith(",review_by")
+    assert csv_rows[1] == f"review_overdue,{case_id},{ETERNAL},handled,,6,0.25,,Rubbish at the gate,2021-11-04T10:00:00+08:00"  # 6 h of a working day
+    assert len(csv_rows) == 2
+    report = run("report", "overdue", "--as-of", "2021-11-04T16:00").stdout
+    assert "Review overdue (handled by the unit, the centre's review is late): 1" in report and case_id in report
+    data = json.loads(run("report", "overdue", "--as-of", "2021-11-04T16:00", "--format", "json").stdout)
+    assert [c["id"] for c in data["review_overdue"]] == [case_id] and data["count"] == 0
+    run("review", case_id, "--approve", "--at", "2021-11-04T17:00")
+    assert run.json("overdue", "--as-of", "2021-11-04T18:00")["review_overdue"] == []
+    assert [c["id"] for c in run.json("overdue", "--as-of", "2021-11-04T16:00")["review_overdue"]] == [case_id]  # as it was then
+
+
 def test_review_refusals_and_unreviewed_classes(run, store):
     plain = new_case(run)  # standard class: closes without review
     run("assign", plain, ETERNAL)

@@ -19,10 +19,10 @@ import pytest
 from conftest import SHARED, Cli, git
 
 from jiesu import ops, queries, verify
+from jiesu.index import Index
 from jiesu.interop import export
 from jiesu.interop.importer import run_import
 from jiesu.store import Store, yamlio
-from jiesu.store.index import Index
 
 DATA = SHARED / "data"
 NEEDS_DATA = pytest.mark.skipif(not DATA.is_dir(), reason=f"real data not found: {DATA} is absent")

@@ -11,8 +11,8 @@ import sys
 import pytest
 from conftest import git, new_case
 
+from jiesu.index import VERSION, Index
 from jiesu.store import Store
-from jiesu.store.index import VERSION, Index
 
 
 @pytest.fixture

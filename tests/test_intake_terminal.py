@@ -106,3 +106,74 @@ def test_no_terminal_no_questions(store):
     assert result.returncode == 1
     assert result.stderr.startswith("error: --title: required")
     assert cases(store) == []
+
+
+RP = "policy.residence.residence-permit"
+
+
+def knowledge(run) -> None:
+    """Three residence-permit entries: HL-K0001 current, HL-K0002 retired, HL-K0003 expired; and
+    one heating entry of another category."""
+    def add(question, answer, category=RP, *extra):
+        run("kb", "add", "--question", question, "--answer", answer, "--source", "居住证暂行条例|国务院|2015-11-26",
+            "--category", category, "--owner", "public-security", *extra)
+
+    add("居住证到期了怎么续签？", "带身份证到派出所办理签注，也可在网上办理。")
+    add("居住证续签要交什么材料？", "旧规定：带社保证明。")
+    run("kb", "retire", "HL-K0002", "--reason", "rules changed", "--replaced-by", "HL-K0001")
+    add("居住证续签在哪里办？", "旧地址：区政务中心。", RP, "--valid-from", "2020-01-01", "--valid-until", "2021-01-01")
+    add("暖气不热怎么办？", "先联系供热公司报修。", "utilities.heating.not-warm")
+
+
+def test_consultation_answered_from_a_suggested_entry(store, run):
+    knowledge(run)
+    before = commits(store)
+    child = spawn(store, f"jiesu intake --type consultation --category {RP} --street 永安镇 --kind individual --channel hotline")
+    answer(child, "title", "居住证续签")
+    child.expect("description")
+    child.send("居住证到期了，想问续签\x1b\r")
+    child.expect("knowledge base 知识库:")
+    child.expect(r"1\. HL-K0001 v1  居住证到期了怎么续签？")
+    listing = child.before
+    child.expect("answer 答复")
+    listing += child.before
+    assert "HL-K0002" not in listing and "HL-K0003" not in listing  # retired, expired: never offered
+    child.send("HL-K0002\r")                           # typed by hand: refused, naming the replacement
+    child.expect(r"HL-K0002 was retired \(rules changed\); it cannot be given as an answer \(answer with HL-K0001 instead\)")
+    child.send("\x159\r")
+    child.expect("a number from 1 to")
+    child.send("\x151\r")
+    child.expect("HL-K0001 → 带身份证到派出所办理签注")
+    for prompt in ("community", "address", "surname", "phone", "flags", "tags"):
+        answer(child, prompt, "")
+    child.expect("answer 答复")                         # the summary shows the entry chosen
+    child.expect("HL-K0001")
+    answer(child, "commit / edit FIELD / abort", "commit")
+    child.expect(r"HL-2111-0001")
+    child.expect(pexpect.EOF)
+    assert commits(store) == before + 1                 # intake and close on the call: one commit
+    case = yaml.safe_load(cases(store)[0].read_text(encoding="utf-8"))
+    close = case["events"][-1]
+    assert case["state"]["status"] == "closed"
+    assert (close["action"], close["kb"], close["kb_version"]) == ("close", "HL-K0001", 1)
+    assert close["summary"] == "Answered from HL-K0001 (version 1): 居住证到期了怎么续签？"
+
+
+def test_consultation_answered_in_own_words_or_left_for_dispatch(store, run):
+    knowledge(run)
+    child = spawn(store, "jiesu intake --type consultation --category utilities.heating.not-warm --street 永安镇 "
+                         "--kind individual --channel hotline --title 暖气不热")
+    answer(child, "description", "\x1b")
+    child.expect(r"1\. HL-K0004 v1  暖气不热怎么办？")
+    answer(child, "answer 答复", "1")
+    for prompt in ("community", "address", "surname", "phone", "flags", "tags"):
+        answer(child, prompt, "")
+    answer(child, "commit / edit FIELD / abort", "edit answer")   # changed mind: own words
+    answer(child, "answer 答复", "\x15已告知供热热线")
+    answer(child, "commit / edit FIELD / abort", "commit")
+    child.expect(r"HL-2111-0001")
+    child.expect(pexpect.EOF)
+    case = yaml.safe_load(cases(store)[0].read_text(encoding="utf-8"))
+    assert case["state"]["status"] == "closed"
+    close = case["events"][-1]
+    assert close["summary"] == "已告知供热热线" and "kb" not in close

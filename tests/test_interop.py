@@ -12,11 +12,11 @@ from conftest import ETERNAL, GARBAGE, NOW, SHARED, Cli, git, new_case, snapshot
 
 from jiesu import ops
 from jiesu.demo import build_demo
+from jiesu.index import Index
 from jiesu.interop import importer
 from jiesu.interop.export import REQUEST_FIELDS, SERVICE_FIELDS
 from jiesu.interop.readers import _json_load
 from jiesu.store import Store
-from jiesu.store.index import Index
 
 HEADER = ("Unique Key,Created Date,Closed Date,Agency,Agency Name,Complaint Type,Descriptor,Status,Due Date,"
           "Resolution Description,Borough,X Coordinate (State Plane),Location")

@@ -253,7 +253,7 @@ def test_theme_report_lists_its_policy_qa(run, store):
     entry_id = add(run, "--theme", theme, answer=answer)
     add(run, question="与专题无关？")
     report = run("report", "theme", theme, "--format", "md", check=False).stdout
-    assert "## Policy Q&amp;A" in report and f"({entry_id} v1)" in report and "与专题无关" not in report
+    assert "## Policy Q&A" in report and f"({entry_id} v1)" in report and "与专题无关" not in report
     from jiesu import safetext
 
     assert safetext.markdown(answer) in report and "<b>" not in report  # inert Markdown

@@ -167,7 +167,7 @@ def test_task_overdue_in_owner_sheet_and_overdue_tasks(elevators):
     assert run.json("overdue", "--tasks", "--unit", "housing")["tasks"] == []
     sheet = json.loads(run("report", "unit", "--unit", A, "--format", "json", check=False).stdout)
     assert [(t["item"], t["overdue"]) for t in sheet["tasks"]] == [(item, True), (sheet["tasks"][1]["item"], False)]
-    assert "OVERDUE 20d" in run("report", "unit", "--unit", A, check=False).stdout
+    assert "OVERDUE 20 d" in run("report", "unit", "--unit", A, check=False).stdout
     lists = {entry["list"]: entry for entry in run.json("theme", "show", T)["lists"]}
     assert (lists["task"]["open"], lists["task"]["overdue"], lists["duty"]["open"]) == (1, 1, 1)
     run("theme", "task", "done", T, item, "--evidence", "Inspection report 2026-05-19")

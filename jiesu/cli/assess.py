@@ -91,8 +91,8 @@ def rank(ctx, month, months, level, top, explain_unit, fmt, store_opt, actor_opt
     not ranked. Each rank carries its 95 % bootstrap interval, shown `3 (1–7)`; the funnel plot
     marks units significantly above or below the office score. JSON rows: unit, name, rank,
     score, response_rate, resolution_rate, satisfaction_rate, on_time_rate, assessed, reached,
-    prev_rank, change, band, tied_with (and rank_interval, signal, band_note,
-    contact_confirmed_rate, discrepancies, intervals, volume); the object also holds `funnel`.
+    prev_rank, change, band, tied_with (and rank_interval, signal, band_note with its
+    band_reasons [{rule, n, band, higher_above | low95}], contact_confirmed_rate, discrepancies, intervals, volume); the object also holds `funnel`.
 
     \b
     Examples:

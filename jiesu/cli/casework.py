@@ -58,6 +58,8 @@ def intake(ctx, from_file, at, store_opt, actor_opt, **options):
     English, ranked category search, a summary to commit, edit or abort; prompts go to stderr, so
     ID=$(jiesu intake) works); without one it never asks, and a missing field is an error. Values
     from the catalog are given by id or by English or Chinese name (--type 投诉 --street 永安镇).
+    On a terminal a consultation is offered the best current knowledge entries for its category
+    and words: a number picks one (as --kb), or answer in your own words (as --answered).
 
     \b
     Examples:

@@ -5,7 +5,10 @@ the prompts go to stderr, so `ID=$(jiesu intake)` captures just the new id. Ever
 checked as it is given, by the same library code that checks a command-line intake
 (`ops.new_cases.prepare`), and a refused answer stays in the line with the error under it. Values
 complete as they are typed, by id or by English or Chinese name; the category completes with
-the ranked search and, once chosen, shows its time limit, dispatch rule and regulations. The form
+the ranked search and, once chosen, shows its time limit, dispatch rule and regulations. A
+consultation then lists the knowledge entries that best answer it (the category's, and the words
+of title and description) and takes a number or an entry id (answered on the call from that entry,
+as `--kb`), the operator's own words (as `--answered`) or nothing (dispatched as usual). The form
 ends with a summary and `commit`, `edit FIELD` or `abort`; Ctrl-C, Ctrl-D or abort write nothing.
 """
 
@@ -27,7 +30,7 @@ FLAGS = {"confidential": ("保密", "confidential"), "frequent": ("多次来电"
 # (field, label); the order an operator fills the form in
 FORM = (
     ("type", "type 类型"), ("channel", "channel 渠道"), ("title", "title 标题"), ("description", "description 描述"),
-    ("category", "category 分类"), ("street", "street/town 街乡镇"), ("district", "district 区"),
+    ("category", "category 分类"), ("answer", "answer 答复"), ("street", "street/town 街乡镇"), ("district", "district 区"),
     ("community", "community 社区"), ("address", "address 地址"), ("kind", "complainant 诉求人类型"),
     ("surname", "surname 姓"), ("phone", "phone 电话"), ("flags", "flags 标记"), ("tags", "tags 标签"),
 )
@@ -153,6 +156,8 @@ class Form:
         return None
 
     def shown(self, field: str) -> str:
+        if field == "answer":
+            return self.record.get("kb") or self.record.get("answered") or ""
         value = self.record.get(field)
         if value in (None, [], ""):
             return ""
@@ -169,6 +174,8 @@ class Form:
         if field == "district" and self.record.get("street"):
             self.record.pop("district", None)
             return
+        if field == "answer":
+            return self.ask_answer(label)
         form = self
 
         class Check(Validator):
@@ -237,6 +244,58 @@ class Form:
         text = self.session.prompt("category 分类: ", completer=self.completer("category")).strip()
         return self.pick_category(text) if text and text not in self.catalog.categories else text
 
+    def ask_answer(self, label: str) -> None:
+        """A consultation: offer the best knowledge entries; keep a chosen entry (`kb`), the
+        operator's own words (`answered`) or nothing (the request is dispatched)."""
+        from jiesu.knowledge import record as entries
+        from jiesu.knowledge.ops import answer_for
+        from jiesu.knowledge.suggest import answer_text, suggestions
+        from jiesu.safetext import terminal
+
+        if self.record.get("type") != "consultation":
+            self.record.pop("kb", None)
+            return
+        words = " ".join(str(self.record.get(k) or "") for k in ("title", "description"))
+        hits = suggestions(self.store, words, self.record.get("category"))
+        if hits:
+            click.echo("  knowledge base 知识库:", err=True)
+            for number, hit in enumerate(hits, 1):
+                other = "" if hit["in_category"] else "  (other category 其他分类)"
+                click.echo(f"  {number}. {hit['id']} v{hit['version']}  {terminal(hit['question'])}{other}", err=True)
+        else:
+            click.echo("  knowledge base 知识库: no current entry matches; answer in your own words or leave blank", err=True)
+        store = self.store
+
+        def entry_of(text: str) -> str | None:
+            if text.isdigit() and hits:
+                if not 1 <= int(text) <= len(hits):
+                    raise InvalidInput(f"a number from 1 to {len(hits)}, an entry id, your own words, or blank")
+                return hits[int(text) - 1]["id"]
+            if entries.is_entry_id(text):
+                answer_for(store, text, store.now())  # refuses a retired or expired entry
+                return text
+            return None
+
+        class Check(Validator):
+            def validate(self, document):
+                try:
+                    entry_of(document.text.strip())
+                except JiesuError as exc:  # a retired entry: the hint names its replacement
+                    hint = f" ({exc.hint})" if getattr(exc, "hint", None) else ""
+                    raise ValidationError(message=exc.message + hint, cursor_position=len(document.text)) from None
+
+        hint = "  (number or entry id: answer from it; your own words; blank: dispatch)"
+        text = self.session.prompt(f"{label}{hint}: ", default=self.shown("answer"), validator=Check(), completer=None,
+                                   multiline=False, validate_while_typing=False).strip()
+        self.record.pop("kb", None)
+        self.record.pop("answered", None)
+        entry = entry_of(text) if text else None
+        if entry:
+            self.record["kb"] = entry
+            click.echo(f"  {entry} → {terminal(answer_text(store, entry))}", err=True)
+        elif text:
+            self.record["answered"] = text
+
     def describe_category(self, code: str) -> None:
         from jiesu.catalog_listing import _dispatch
 
@@ -275,6 +334,8 @@ class Form:
     def run(self) -> dict:
         for field, label in FORM:
             given = self.record.get(field)
+            if field == "answer" and (self.record.get("kb") or self.record.get("answered")):
+                continue  # given on the command line: checked with the rest at the summary
             if given not in (None, "", []):
                 try:  # what the command line gave, as ids; a wrong value is asked again
                     text = ", ".join(given) if field == "tags" else " ".join(given) if field == "flags" else str(given)

@@ -142,8 +142,14 @@ def list_(ctx, statuses, unit, district, category, since, until, overdue, limit,
 def overdue(ctx, as_of, unit, district, tasks, fmt, store_opt, actor_opt):
     """Open cases past their due time, most late first, by lead unit; then those due within 24 h.
 
+    A case the lead closed that awaits the centre's review (`handled`) is not overdue for
+    handling; once its review clock (`review_within`, default 24 h) has run out it is listed
+    apart, as review overdue — the centre's delay, not the unit's.
+
     JSON: {as_of, overdue: [{id, lead, status, due, hours_late, working_days_late, …}],
-    due_soon: [{…, hours_left}], closed_late}. With --tasks: {as_of, tasks: [{theme, theme_title,
+    due_soon: [{…, hours_left}], closed_late, whistle: […], review_overdue: [{id, lead, status,
+    review_by, hours_late, working_days_late, title, …}]}. CSV: one row per case, `section` is
+    overdue, due_soon or review_overdue. With --tasks: {as_of, tasks: [{theme, theme_title,
     list, item, text, owner, due, days_late}]}.
 
     \b
@@ -162,7 +168,8 @@ def overdue(ctx, as_of, unit, district, tasks, fmt, store_opt, actor_opt):
         return
     if fmt == "csv":
         rows = [dict(r, section="overdue") for r in result["overdue"]] + [dict(r, section="due_soon") for r in result["due_soon"]]
-        cols = ["section", "id", "lead", "status", "due", "hours_late", "working_days_late", "hours_left", "title"]
+        rows += [dict(r, section="review_overdue") for r in result["review_overdue"]]
+        cols = ["section", "id", "lead", "status", "due", "hours_late", "working_days_late", "hours_left", "title", "review_by"]
         click.echo(csv_text(rows, cols), nl=False)
         return
     from jiesu.textwidth import clip
@@ -183,6 +190,11 @@ def overdue(ctx, as_of, unit, district, tasks, fmt, store_opt, actor_opt):
                   clip(r["title"] or "", 40)] for r in result["due_soon"]]
         click.echo(table_text(table, ["id", "lead", "due", "hours left", "title"]))
     click.echo(f"\nClosed late (so far): {result['closed_late']}")
+    if result["review_overdue"]:
+        click.echo(f"\nReview overdue (handled by the unit, the centre's review is late): {len(result['review_overdue'])}")
+        table = [[r["id"], r["lead"] or "—", timeutil.display(timeutil.load(r["review_by"]), tz), f"{r['hours_late']:.1f}",
+                  clip(r["title"] or "", 40)] for r in result["review_overdue"]]
+        click.echo(table_text(table, ["id", "lead", "review by", "hours late", "title"]))
     supervised = [r for r in result["overdue"] + result["due_soon"] if r.get("supervised")]
     if supervised:
         click.echo(f"\nSupervised (督办): {len(supervised)}")
@@ -258,7 +270,8 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
 @command("verify")
 @_fmt_option(["text", "json"], "text")
 @click.option("--repair", is_flag=True, help="Finish interrupted writes, put uncommitted case files back to the last commit.")
-@click.option("--signatures", is_flag=True, help="Also check that every commit since signing began has a good signature.")
+@click.option("--signatures", is_flag=True, help="Also check commit signatures: each commit signed by a key actors.yaml lists "
+              "for its actor (without keys: a good signature on every commit since signing began).")
 @store_options
 @click.pass_context
 def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
@@ -268,6 +281,10 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
     case changed outside jiesu, an event superseded by a merge, a clone without the merge
     driver) are for a person to review and do not fail. The history is audited too: an event
     jiesu committed that is now missing or altered is an error.
+
+    With --signatures, each commit must be signed (git verifies it) by a key listed under
+    `keys:` for its actor in actors.yaml as it stood then; unsigned commits, bad signatures and
+    keys not listed for the actor are errors naming commit, actor and key.
 
     \b
     Examples:

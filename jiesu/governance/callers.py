@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from jiesu import privacy, timeutil
 from jiesu.governance import settings
-from jiesu.store.index import Index
+from jiesu.index import Index
 from jiesu.workflow import OPEN
 
 

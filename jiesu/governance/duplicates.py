@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from jiesu import timeutil
 from jiesu.governance import settings
 from jiesu.governance.callers import canonical
-from jiesu.store.index import Index
+from jiesu.index import Index
 from jiesu.workflow import OPEN
 
 _NOT_WORD = re.compile(r"[\W_]+")

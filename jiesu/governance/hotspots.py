@@ -26,7 +26,7 @@ from jiesu import timeutil
 from jiesu.errors import InvalidInput, UsageMistake
 from jiesu.governance import settings
 from jiesu.governance.keys import format_key
-from jiesu.store.index import Index
+from jiesu.index import Index
 
 DIMENSIONS = ("category", "district", "street", "community", "address")
 DEFAULT_BY = ("category", "street")

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from jiesu.governance import callers, duplicates, settings
 from jiesu.governance.addresses import address_key
-from jiesu.store.index import Index
+from jiesu.index import Index
 
 
 def look(store, p: dict):

@@ -10,7 +10,7 @@ from jiesu.governance import callers as callers_mod
 from jiesu.governance import hotspots as spots
 from jiesu.governance import periods, settings
 from jiesu.governance.stats import assessment_records, stats
-from jiesu.store.index import Index
+from jiesu.index import Index
 
 
 def _hot(rows) -> list[dict]:

@@ -10,14 +10,13 @@ with several tags (or flags) counts once under each.
 
 from __future__ import annotations
 
-import marshal
 import statistics
 from datetime import datetime
 
 from jiesu import metrics
 from jiesu.errors import UsageMistake
 from jiesu.governance import periods
-from jiesu.store.index import NOT_ASSESSED, Index
+from jiesu.index import NOT_ASSESSED, Index
 from jiesu.workflow import OPEN
 
 DIMENSIONS = ("category", "district", "street", "community", "lead", "type", "channel", "kind", "tag", "limit",
@@ -146,7 +145,7 @@ def assessment_records(store, index, found, id_at: int = 0, blob_at: int = -1) -
         if blob is None:
             redo.append(values[id_at])
             continue
-        rec = marshal.loads(blob)
+        rec = index.unpack(blob)
         if rec is not None:
             out[values[id_at]] = rec
     for start in range(0, len(redo), 500):

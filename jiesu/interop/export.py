@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 
 from jiesu import model, privacy, timeutil
 from jiesu.errors import InvalidInput
+from jiesu.index import Index
 from jiesu.interop.jiesu_csv import (
     NAMES,
     NUMBERS,
@@ -36,7 +37,6 @@ from jiesu.interop.mapping import FROM_SOURCE, SOURCE_NONE
 from jiesu.queries import received_between
 from jiesu.safecsv import safe_cell
 from jiesu.safetext import json_text
-from jiesu.store.index import Index
 from jiesu.workflow import OPEN
 
 REQUEST_FIELDS = (

@@ -21,6 +21,7 @@ from pathlib import Path
 from jiesu import model, ops, textcheck, timeutil
 from jiesu.catalog import IMPORT_FILE
 from jiesu.errors import InvalidInput, JiesuError
+from jiesu.index import Index
 from jiesu.interop import readers
 from jiesu.interop.import_section import Section
 from jiesu.interop.mapping import Mapping, load_mapping
@@ -34,7 +35,6 @@ from jiesu.ops.common import (
     state_node,
 )
 from jiesu.ops.new_cases import prepare, write_prepared
-from jiesu.store.index import Index
 
 DEFAULT_BATCH = 500
 SHOWN = 50  # skipped rows and changes listed in the text summary

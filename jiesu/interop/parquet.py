@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
 import shutil
 from datetime import datetime
@@ -29,8 +28,9 @@ from pathlib import Path
 from jiesu import metrics, timeutil
 from jiesu.assessment import unit_at_level
 from jiesu.errors import InvalidInput
+from jiesu.index import Index
 from jiesu.store import yamlio
-from jiesu.store.index import Index, _Blobs
+from jiesu.store.catfile import Blobs as _Blobs
 
 MARKER = "_jiesu_export.json"
 FORMAT = "jiesu-parquet"
@@ -332,7 +332,7 @@ def export_parquet(store, out: str, progress=None) -> dict:
         ny, nm = (year + 1, 1) if mon == 12 else (year, mon + 1)
         hi = timeutil.local(datetime(ny, nm, 1).date(), datetime.min.time(), tz).timestamp()
         rows = index.select("row, assess, blob", "received_ts >= ? AND received_ts < ?", (lo, hi), order="received_ts, id")
-        cases = [dict(case_record(marshal.loads(r), marshal.loads(a) if a else None, catalog, tz), blob=b) for r, a, b in rows]
+        cases = [dict(case_record(index.unpack(r), index.unpack(a) if a else None, catalog, tz), blob=b) for r, a, b in rows]
         kept, changed = _unchanged_events(pa, target, month, months[month])
         events = pa.Table.from_pylist(_read_events(store, changed), schema=event_schema)
         if kept is not None:

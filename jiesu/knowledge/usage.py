@@ -39,7 +39,7 @@ def usage(store, since: date | None = None, until: date | None = None) -> dict:
     """{since, until, entries: [{id, question, status, review_by, answered, repeat, repeat_rate,
     dissatisfied, evaluated}]} for calls received from `since` to `until` (inclusive days, the
     store's zone), entries that answered none included with zeros, worst repeat rate first."""
-    from jiesu.store.index import Index
+    from jiesu.index import Index
 
     tz = store.tz
     start = timeutil.local(since, time(0), tz) if since else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import jiesu.index  # noqa: F401 — registers the read index's commit hook, so jiesu's own commits keep it current
 from jiesu import model, privacy, skew, timeutil, workflow
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.store import Store, validate_id, yamlio

@@ -20,7 +20,7 @@ from jiesu.store import Store
 
 def misfiled(store: Store) -> list[tuple[str, str, tuple[int, int]]]:
     """(path, case id, (year, month) received) of every committed case not where it belongs."""
-    from jiesu.store.index import Index
+    from jiesu.index import Index
 
     out = []
     for path, case_id, received in Index(store).select("path, id, received", order="path"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jiesu import safetext, timeutil
 from jiesu.errors import InvalidInput
-from jiesu.reporting import contexts
+from jiesu.reporting import contexts, layout
 from jiesu.safecsv import csv_text
 
 KINDS = ("daily", "weekly", "monthly", "overdue", "unit", "theme")
@@ -43,6 +43,7 @@ def packaged_templates() -> Path:
 def environment(store, fmt: str):
     """The Jinja environment: store templates first, then the packaged ones (also as `jiesu/…`)."""
     import jinja2
+    import markupsafe
 
     from jiesu.textwidth import pad, width
 
@@ -59,7 +60,9 @@ def environment(store, fmt: str):
     tz = store.tz
 
     def dt(value, seconds=False):
-        return timeutil.display(timeutil.load(value), tz, seconds) if value else "—"
+        text = timeutil.display(timeutil.load(value), tz, seconds) if value else "—"
+        # in HTML a date and time never wraps mid-value
+        return markupsafe.Markup('<span class="d">%s</span>') % text if fmt == "html" and value else text
 
     def pct(value):
         return "—" if value is None else f"{100 * value:.2f}%"
@@ -154,10 +157,18 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
         else:
             rows = data[key]
         return csv_text(rows, columns)
+    labels = data["header"]["labels"]
+
+    def say(kind, code):
+        """The word for a value from the data (a status, a state…) in the report's language."""
+        return "—" if code is None else labels.get(f"{kind}_{code}", code)
+
     env = environment(store, fmt)
+    env.filters["status"] = lambda code: say("status", code)
     names = [f"{kind}.{fmt}.j2"] + ([f"{kind}.md.j2"] if fmt == "txt" else [])
     template = env.select_template(names)
-    return template.render(**data, L=data["header"]["labels"])
+    text = template.render(**data, L=labels, say=say)
+    return layout.cards(text) if fmt == "html" else text
 
 
 def render_demo_reports(store) -> list[str]:

@@ -13,8 +13,8 @@ from datetime import datetime, time, timedelta
 from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.governance import reports as governance_reports
+from jiesu.index import Index
 from jiesu.reporting import theme as theme_report
-from jiesu.store.index import Index
 from jiesu.workflow import OPEN
 
 
@@ -54,6 +54,7 @@ class DailyContext:
     Attributes:
         header: office, time of rendering, language, labels.
         date: the day reported (YYYY-MM-DD, in the store's time zone).
+        state: complete, in-progress (the day is today) or future (the day has not begun).
         total: requests received that day.
         total_prev: requests received the day before.
         by_channel: [{code, name, count, share}] for each channel that received requests.
@@ -63,21 +64,24 @@ class DailyContext:
         districts: [{unit, name, count, share}] each district's share of the day.
         top_categories: [{code, name, parent, count}] the ten leaf categories with most requests.
         closed: {count, resolved} cases closed that day.
-        evaluated: {count, reached, levels: [{code, name, count}]} follow-up calls made that day.
+        evaluated: {count, reached, levels: [{code, name, count, dissatisfied}]} follow-up calls made
+            that day (`dissatisfied`: a level scored below 50, or the lowest).
         overdue: {count, units: [{unit, name, count, cases: [{id, title, due, hours_late, status}]}]}
             cases still open and past due at the end of the day, by lead unit.
-        new_overdue: [{id, title, lead, due}] cases whose due time fell in the day and that were open at its end.
-        due_soon: [{id, title, lead, due, hours_left}] open cases due within 24 hours after the day.
+        new_overdue: [{id, title, lead, lead_name, due}] cases whose due time fell in the day and that
+            were open at its end.
+        due_soon: [{id, title, lead, lead_name, due, hours_left}] open cases due within 24 hours after the day.
         early_warning: {hotspots: [{key, count, expected, ratio, q_value, newest}] hot spots at the
             day's end that were not at the end of the day before, clusters: [{address, count, open,
             streets}] address clusters with a request that day, callers: [{caller (masked phone),
             requests, open, categories, streets}] repeat callers who called that day}.
-        supervised: [{id, title, lead, level, reason, until}] open cases under supervision (督办) at
+        supervised: [{id, title, lead, lead_name, level, reason, until}] open cases under supervision (督办) at
             the end of the day (the section is left out when there are none).
     """
 
     header: Header
     date: str
+    state: str
     total: int
     total_prev: int
     by_channel: list = field(default_factory=list)
@@ -101,11 +105,12 @@ class MonthlyContext:
     Attributes:
         header: office, time of rendering, language, labels.
         month: the month assessed (YYYY-MM).
+        state: complete, in-progress (the month is the current one) or future.
         previous_month: the month compared with (YYYY-MM).
         min_cases: reached follow-ups a unit needs to be ranked.
         ranking: the rows of `jiesu rank` at street level (unit, name, rank, score, score_ci, rates,
             on_time_rate, acceptance_on_time_rate, volume_per_10k, assessed, reached, prev_rank,
-            change, band, tied_with).
+            change, band, band_name, tied_with).
         top: the units named best (rows of `ranking`).
         bottom: the units named worst, worst first (rows of `ranking`).
         tie_groups: [[unit names]] runs of units whose 95 % intervals overlap.
@@ -120,7 +125,8 @@ class MonthlyContext:
             low998, high998, signal}], curve: [{n, low95, high95, low998, high998}]} — or null.
         above: the ranked units significantly above the office score (rows of `ranking`).
         below: the ranked units significantly below the office score (rows of `ranking`).
-        band_notes: [{unit, name, note}] units that a rank rule named but the evidence did not.
+        band_notes: [{unit, name, note}] units that a rank rule named but the evidence did not, and
+            why, in the report's language.
         exemptions: [{unit, name, pending, approved, assessed, share}] per unit with any; share =
             approved / (assessed + approved).
         themes: [{id, title, status, lead, lead_name, requests, baseline, done, open, overdue,
@@ -135,6 +141,7 @@ class MonthlyContext:
 
     header: Header
     month: str
+    state: str
     previous_month: str
     min_cases: int
     ranking: list = field(default_factory=list)
@@ -165,6 +172,7 @@ class WeeklyContext:
     Attributes:
         header: office, time of rendering, language, labels.
         week: the week (YYYY-Www) and previous_week, the one compared with.
+        state: complete, in-progress (the week is the current one) or future.
         previous_week: the week before.
         start: the week's first instant (Monday 00:00, ISO 8601).
         end: the instant after its last (the next Monday 00:00).
@@ -188,6 +196,7 @@ class WeeklyContext:
 
     header: Header
     week: str
+    state: str
     previous_week: str
     start: str
     end: str
@@ -215,8 +224,10 @@ class OverdueContext:
         count: open cases past due.
         units: [{unit, name, count, cases: [{id, title, status, due, hours_late, working_days_late,
             street, contact}]}] by lead unit, most cases first.
-        due_soon: [{id, title, lead, due, hours_left, contact}] open cases due within 24 hours.
+        due_soon: [{id, title, lead, lead_name, due, hours_left, contact}] open cases due within 24 hours.
         closed_late: cases closed after their due time, up to `as_of`.
+        review_overdue: [{id, title, lead, lead_name, review_by, hours_late}] cases the lead closed
+            (`handled`) whose review by the centre is past its clock; not overdue for handling.
     """
 
     header: Header
@@ -227,6 +238,7 @@ class OverdueContext:
     units: list = field(default_factory=list)
     due_soon: list = field(default_factory=list)
     closed_late: int = 0
+    review_overdue: list = field(default_factory=list)
 
 
 @dataclass
@@ -343,22 +355,32 @@ def daily(store, day: str | None, lang: str) -> DailyContext:
     units = [{"unit": lead, "name": _name(catalog, "units", lead, lang) if lead else "—", "count": len(items),
               "cases": [{k: c[k] for k in ("id", "title", "due", "hours_late", "status")} for c in items]}
              for lead, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0] or ""))]
-    new = [{"id": c["id"], "title": c["title"], "lead": c["lead"], "due": c["due"]}
-           for c in at_end["overdue"] if start <= timeutil.load(c["due"]) < end]
+    new = [{"id": c["id"], "title": c["title"], "lead": c["lead"], "lead_name": _name(catalog, "units", c["lead"], lang),
+            "due": c["due"]} for c in at_end["overdue"] if start <= timeutil.load(c["due"]) < end]
+    worst = min((item.score for item in catalog.assessment.satisfaction.values()), default=0)
     return DailyContext(
-        header=header(store, lang), date=d.isoformat(), total=total, total_prev=len(before),
+        header=header(store, lang), date=d.isoformat(), state=_state(store, start, end), total=total, total_prev=len(before),
         by_channel=counted([r[1] for r in today], "channels"), by_type=counted([r[2] for r in today], "types"),
         top_streets=top, districts=districts, top_categories=top_categories,
         closed={"count": len(closed_rows), "resolved": sum(1 for r in closed_rows if r.get("resolved"))},
         evaluated={"count": len(evaluated_rows), "reached": reached,
-                   "levels": [{"code": c, "name": item.name.get(lang) or item.name["en"], "count": levels.get(c, 0)}
+                   "levels": [{"code": c, "name": item.name.get(lang) or item.name["en"], "count": levels.get(c, 0),
+                               "dissatisfied": item.score < 50 or item.score == worst}
                               for c, item in catalog.assessment.satisfaction.items()]},
         overdue={"count": len(at_end["overdue"]), "units": units},
         new_overdue=new,
-        due_soon=[{k: c[k] for k in ("id", "title", "lead", "due", "hours_left")} for c in at_end["due_soon"]],
+        due_soon=[dict({k: c[k] for k in ("id", "title", "lead", "due", "hours_left")},
+                       lead_name=_name(catalog, "units", c["lead"], lang)) for c in at_end["due_soon"]],
         early_warning=governance_reports.early_warning(store, start, end),
-        supervised=_supervised(store, index, end),
+        supervised=[dict(c, lead_name=_name(catalog, "units", c["lead"], lang)) for c in _supervised(store, index, end)],
     )
+
+
+def _state(store, start, end) -> str:
+    """`complete` for a period that has ended, `in-progress` for the current one, `future` for one
+    that has not begun (by the store's clock)."""
+    now = store.now()
+    return "future" if now < start else ("in-progress" if now < end else "complete")
 
 
 def _supervised(store, index, end) -> list:
@@ -397,16 +419,20 @@ def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyCont
         "reached": reached,
     }
 
+    bands = {b["code"]: b["name"].get(lang) or b["name"]["en"] for b in store.catalog.assessment.bands}
+
     def named(rows):
         for r in rows:
             r = dict(r)
             r["name"] = store.catalog.unit_label(r["unit"], lang)
+            if "band" in r:
+                r["band_name"] = bands.get(r["band"], r["band"]) if r["band"] else None
             yield r
 
     ranking = list(named(streets.ranked))
     by_unit = {r["unit"]: r for r in ranking}
     return MonthlyContext(
-        header=header(store, lang), month=streets.month, previous_month=streets.previous_month,
+        header=header(store, lang), month=streets.month, state=_state(store, start, end), previous_month=streets.previous_month,
         min_cases=streets.min_cases, ranking=ranking,
         top=[by_unit[u] for u in streets.top], bottom=[by_unit[u] for u in streets.bottom],
         tie_groups=[[by_unit[u]["name"] for u in group] for group in streets.tie_groups],
@@ -417,12 +443,29 @@ def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyCont
         totals=totals, months=months, period=streets.period, evidence=streets.evidence,
         funnel=_funnel(streets, by_unit),
         above=[by_unit[u] for u in streets.significant["above"]], below=[by_unit[u] for u in streets.significant["below"]],
-        band_notes=[{"unit": r["unit"], "name": r["name"], "note": r["band_note"]} for r in ranking if r["band_note"]],
+        band_notes=[{"unit": r["unit"], "name": r["name"], "note": _band_note(r["band_reasons"], bands, lang)}
+                    for r in ranking if r["band_reasons"]],
         exemptions=_exemptions(streets, lang),
         themes=theme_report.monthly_lines(store, start, end, lang),
         office=governance_reports.office(store, year, mon),
         **governance_reports.shares(store, streets.month, lang),
     )
+
+
+def _band_note(reasons, bands, lang) -> str:
+    """Why a rank rule gave no band, in the report's language."""
+    from jiesu.reporting.labels import labels
+
+    words = labels(lang)
+    out = []
+    for r in reasons:
+        band = bands.get(r["band"], r["band"])
+        if r["rule"] == "top":
+            out.append(words["note_top"] % {"n": r["n"], "k": r["higher_above"], "band": band})
+        else:
+            limit = words["note_limit"] % {"low": f"{r['low95']:.2f}"} if r.get("low95") is not None else ""
+            out.append(words["note_bottom"] % {"n": r["n"], "limit": limit, "band": band})
+    return words["note_sep"].join(out)
 
 
 def _funnel(result, by_unit) -> dict | None:
@@ -452,7 +495,9 @@ def _exemptions(result, lang) -> list:
 
 def weekly(store, week: str | None, lang: str) -> WeeklyContext:
     """The weekly summary of ISO week `week` (default: the last complete week)."""
-    return WeeklyContext(header=header(store, lang), **governance_reports.weekly(store, week, lang))
+    figures = governance_reports.weekly(store, week, lang)
+    state = _state(store, timeutil.load(figures["start"]), timeutil.load(figures["end"]))
+    return WeeklyContext(header=header(store, lang), state=state, **figures)
 
 
 def overdue(store, as_of: str | None, unit: str | None, lang: str) -> OverdueContext:
@@ -469,8 +514,11 @@ def overdue(store, as_of: str | None, unit: str | None, lang: str) -> OverdueCon
     return OverdueContext(
         header=header(store, lang), as_of=result["as_of"], unit=unit,
         unit_name=_name(catalog, "units", unit, lang) if unit else None, count=len(result["overdue"]), units=units,
-        due_soon=[{k: c.get(k) for k in ("id", "title", "lead", "due", "hours_left", "contact")} for c in result["due_soon"]],
+        due_soon=[dict({k: c.get(k) for k in ("id", "title", "lead", "due", "hours_left", "contact")},
+                       lead_name=_name(catalog, "units", c.get("lead"), lang)) for c in result["due_soon"]],
         closed_late=result["closed_late"],
+        review_overdue=[dict({k: c.get(k) for k in ("id", "title", "lead", "review_by", "hours_late")},
+                            lead_name=_name(catalog, "units", c.get("lead"), lang)) for c in result["review_overdue"]],
     )
 
 

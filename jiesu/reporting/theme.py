@@ -30,7 +30,7 @@ class ThemeContext:
             resolution_ci, satisfaction_rate, satisfaction_ci} (during is null before the start).
         lists: [{list, name, done, open, overdue, dropped}] progress of the three checklists.
         owners: [{owner, name, done, open, overdue, dropped}] progress per owner unit.
-        items: [{id, list, text, owner, due, status, overdue, evidence, reason}] every checklist item.
+        items: [{id, list, text, owner, owner_name, due, status, overdue, evidence, reason}] every checklist item.
         in_scope: requests of the theme (scope and links) received since the window began (the sum of `series`).
         linked: [{id, title, status, category, street, received}] cases linked by hand.
         newest: [{id, title, status, category, street, received}] the newest cases in scope.
@@ -85,8 +85,8 @@ def theme_context(store, theme_id: str | None, as_of: str | None, lang: str) -> 
         during_mean=measured["during_mean"], rates=measured["rates"],
         lists=[dict(c, list=k, name=labels.get(f"list_{k}", k)) for k, c in progress["lists"].items()],
         owners=[dict(c, name=name(c["owner"])) for c in progress["owners"]],
-        items=[{k: i.get(k) for k in ("id", "list", "text", "owner", "due", "status", "overdue", "evidence", "reason")}
-               for i in progress["items"]],
+        items=[dict({k: i.get(k) for k in ("id", "list", "text", "owner", "due", "status", "overdue", "evidence", "reason")},
+                    owner_name=name(i.get("owner"))) for i in progress["items"]],
         in_scope=measured["in_scope"], linked=measured["linked"], newest=measured["newest"],
         qa=_policy_qa(store, theme["id"]),
     )

@@ -21,6 +21,9 @@ from jiesu.store.gitrepo import Git
 from jiesu.store.lock import Lock
 
 SETTINGS = "jiesu.yaml"
+# Called after each commit as hook(store, old head, new head, {path: case written}, {path: blob or None}).
+# The read index registers itself here (`jiesu.index`); the store imports nothing above it.
+COMMIT_HOOKS: list = []
 _CATALOGS: dict = {}  # catalog content digest -> parsed catalog (see Store.catalog)
 OFFICE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 LANGS = ("en", "zh")
@@ -508,11 +511,9 @@ class Transaction:
         store.notes += store.git.notes
         store.git.notes = []
         if sha:
-            from jiesu.store.index import Index
-
             cases = {store.case_relpath(cid): entry[1] for cid, entry in self.docs.items()}
-            Index(store).after_commit(self.head, sha, {p: c for p, c in cases.items() if p in self.paths},
-                                      store.git.last_blobs)
+            for hook in COMMIT_HOOKS:
+                hook(store, self.head, sha, {p: c for p, c in cases.items() if p in self.paths}, store.git.last_blobs)
             store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter")
         if self.batch:
             # a batch may go on after its commit: later failures restore only later files

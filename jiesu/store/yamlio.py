@@ -167,7 +167,15 @@ def _check_aliases(text: str, path: str, loader) -> None:
 
 
 def load(text: str, path: str = "<input>", lines: bool = False):
-    """Load YAML text safely; every problem becomes a `YamlProblem` with its line."""
+    """Load YAML text safely; every problem becomes a `YamlProblem` with its line.
+
+    Text in jiesu's own case-file layout is read by `fastread` (several times faster, same result)."""
+    if not lines:
+        from jiesu.store import fastread
+
+        found = fastread.load(text)
+        if found is not None:
+            return found
     loader = LineLoader if lines else SafeLoader
     _check_aliases(text, path, loader)
     try:

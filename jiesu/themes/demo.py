@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from jiesu import timeutil
-from jiesu.store.index import Index
+from jiesu.index import Index
 from jiesu.themes import ops
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from jiesu import assessment, metrics, timeutil
-from jiesu.store.index import Index
+from jiesu.index import Index
 from jiesu.themes import record, scope
 
 BEFORE = 6  # half months before the start

@@ -6,6 +6,14 @@ reflects is kept in `meta.head`. A read compares HEAD with it — nothing to do 
 many). jiesu's own writes update their rows as they commit, so the next read finds the index
 current. Uncommitted edits in the work tree are not indexed: `verify` reports them.
 
+A row holds typed columns for the queries and two packed records: the case's summary (see
+`jiesu.summary`) and its assessment record, each `marshal`led and deflated against a dictionary
+trained on the index's first cases (kept in `meta.zdict`), so a row costs a few hundred bytes
+rather than two kilobytes. Read them with `Index.unpack`.
+
+The index is a cache above the rules: the store knows nothing of it. Importing this module registers
+`after_commit` in `jiesu.store.COMMIT_HOOKS`, so jiesu's own commits keep it current.
+
 The file carries a format version (with the Python version, for `marshal`) and the catalog's
 fingerprint; a mismatch, a corrupt file or any read error means: rebuild, and say so. Deleting it
 is always safe.
@@ -16,38 +24,44 @@ from __future__ import annotations
 import marshal
 import os
 import sqlite3
-import subprocess
 import sys
+import zlib
 
 from jiesu import timeutil
 from jiesu.governance.columns import governance_columns
-from jiesu.store import archives, yamlio
+from jiesu.store import COMMIT_HOOKS, yamlio
+from jiesu.store.catfile import Blobs
 from jiesu.summary import summarize
 
-VERSION = f"10/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"12/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
     "exempt", "source_key", "community", "kind", "limit_class", "tags", "flags", "address_key", "caller", "dup_text", "dow", "hour",
-    "read_at", "assess", "problem", "row",
+    "supervised", "read_at", "assess", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE commits (n INTEGER PRIMARY KEY, sha TEXT UNIQUE);
 CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") for c in COLUMNS)});
-CREATE INDEX cases_id ON cases(id);
-CREATE INDEX cases_status ON cases(status, due_ts);
-CREATE INDEX cases_received ON cases(received_ts);
-CREATE INDEX cases_evaluated ON cases(evaluated_ts);
-CREATE INDEX cases_closed ON cases(closed_ts);
-CREATE INDEX cases_closed_late ON cases(closed_late, closed_ts);
-CREATE INDEX cases_changed ON cases(changed_ts);
-CREATE INDEX cases_source ON cases(source_key);
-CREATE INDEX cases_problem ON cases(path) WHERE problem IS NOT NULL;
-CREATE INDEX cases_address ON cases(address_key, received_ts);
-CREATE INDEX cases_caller ON cases(caller, received_ts);
+"""
+# made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later
+INDEXES = """
+CREATE INDEX IF NOT EXISTS cases_id ON cases(id);
+CREATE INDEX IF NOT EXISTS cases_status ON cases(status, due_ts);
+CREATE INDEX IF NOT EXISTS cases_received ON cases(received_ts);
+CREATE INDEX IF NOT EXISTS cases_evaluated ON cases(evaluated_ts);
+CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_ts);
+CREATE INDEX IF NOT EXISTS cases_closed_late ON cases(closed_ts) WHERE closed_late = 1;
+CREATE INDEX IF NOT EXISTS cases_changed ON cases(changed_ts);
+CREATE INDEX IF NOT EXISTS cases_source ON cases(source_key) WHERE source_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_problem ON cases(path) WHERE problem IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_address ON cases(address_key, received_ts);
+CREATE INDEX IF NOT EXISTS cases_caller ON cases(caller, received_ts);
 """
 OPEN = ("received", "dispatched", "accepted")
 PARALLEL_FROM = 500
+SAMPLE = 64  # cases a new index learns its packing dictionary from
 
 
 def _ts(text):
@@ -91,11 +105,50 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        *governance_columns(case, row, tz), None, _assessment(row, catalog, tz), None, marshal.dumps(row),
+        *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
+        None, _assessment(row, catalog, tz), None, marshal.dumps(row),
     )
 
 
 NOT_ASSESSED = marshal.dumps(None)
+_PACKED = (COLUMNS.index("assess"), COLUMNS.index("row"))
+# the dictionary of an index created with no case to learn from: the words every summary repeats
+DEFAULT_ZDICT = marshal.dumps((
+    "id", "status", "title", "type", "channel", "category", "district", "street", "community", "lead", "co_units",
+    "received", "due", "dispatched", "accepted", "contacted", "closed", "resolved", "exempt", "exemption",
+    "merged_into", "tags", "time_limit", "limit_from", "frequent", "confidential", "special_group", "phone_key",
+    "contact", "address", "assigns", "unit", "at", "ended", "end", "first_dispatched", "first_contact", "returns",
+    "extensions", "original_due", "evaluation", "evaluated_at", "eval_lead", "evaluations", "reached",
+    "satisfaction", "satisfied", "reopened", "superseded", "source", "timeline", "changed", "supervised",
+    "whistle", "sent_back", "review_by", "evaluated", "on_time", "accepted_on_time", "scheme", "score", "weights",
+    "response", "resolution", "daily", "standard", "complex", "complaint", "request", "hotline", "+08:00",
+))
+
+
+def train(rows: list[tuple]) -> bytes:
+    """A deflate dictionary learnt from the packed records of some rows (the last 32 KB count)."""
+    sample = b"".join(row[i] for row in rows for i in _PACKED if row[i] and row[i] != NOT_ASSESSED)
+    return (DEFAULT_ZDICT + sample)[-32768:]
+
+
+def pack(rows: list[tuple], zdict: bytes) -> list[tuple]:
+    """Rows with their summary and assessment records deflated against `zdict`."""
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in _PACKED:
+            if row[i] is not None and row[i] != NOT_ASSESSED:
+                deflate = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+                row[i] = deflate.compress(row[i]) + deflate.flush()
+        out.append(tuple(row))
+    return out
+
+
+def unpack(data: bytes | None, zdict: bytes):
+    """The record packed by `pack` (None for none)."""
+    if data is None or data == NOT_ASSESSED:
+        return None
+    return marshal.loads(zlib.decompressobj(-15, zdict).decompress(data))
 
 
 def _assessment(row: dict, catalog, tz) -> bytes | None:
@@ -121,9 +174,15 @@ def _source_key(source) -> str | None:
 _COMMIT = COLUMNS.index("read_at")
 
 
-def with_commit(rows: list[tuple], commit: str) -> list[tuple]:
-    """Rows with the commit they were read at: the last commit that changed the case is at or
-    before it, which bounds the history `jiesu log` must walk."""
+def commit_number(db: sqlite3.Connection, sha: str) -> int:
+    """The number of a commit in the index's `commits` table (rows name it by number: 4 bytes, not 40)."""
+    db.execute("INSERT OR IGNORE INTO commits (sha) VALUES (?)", (sha,))
+    return db.execute("SELECT n FROM commits WHERE sha = ?", (sha,)).fetchone()[0]
+
+
+def with_commit(rows: list[tuple], commit: int) -> list[tuple]:
+    """Rows with (the number of) the commit they were read at: the last commit that changed the case
+    is at or before it, which bounds the history `jiesu log` must walk."""
     return [row[:_COMMIT] + (commit,) + row[_COMMIT + 1:] for row in rows]
 
 
@@ -131,58 +190,15 @@ def problem_record(path: str, blob: str, message: str) -> tuple:
     return (path, blob) + (None,) * (len(COLUMNS) - 4) + (message, None)
 
 
-class _Blobs:
-    """Blob contents through one `git cat-file --batch`."""
-
-    def __init__(self, root: str, env: dict):
-        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE)
-
-    def read(self, oid: str) -> bytes | None:
-        self.proc.stdin.write(oid.encode() + b"\n")
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
-        if len(header) < 3:
-            return None
-        data = self.proc.stdout.read(int(header[2]))
-        self.proc.stdout.read(1)
-        return data
-
-    def stream(self, oids: list[str]):
-        """The contents of many blobs, in order; the names are written from a thread, so git never
-        waits for the reader (one round trip for all instead of one per blob)."""
-        import threading
-
-        def feed():
-            for oid in oids:
-                self.proc.stdin.write(oid.encode() + b"\n")
-            self.proc.stdin.flush()
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-        for _ in oids:
-            header = self.proc.stdout.readline().split()
-            if len(header) < 3:
-                yield None
-                continue
-            data = self.proc.stdout.read(int(header[2]))
-            self.proc.stdout.read(1)
-            yield data
-        writer.join()
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait()
-
-
-def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list) -> list:
-    """Rows for (path, blob) pairs, read from git (runs in worker processes)."""
+def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list, zdict: bytes | None = None) -> list:
+    """Rows for (path, blob) pairs, read from git (runs in worker processes); packed with `zdict`
+    when given."""
     tz = timeutil.zone(tz_name)
-    blobs = _Blobs(root, env)
+    blobs = Blobs(root, env)
     out = []
     try:
-        for path, blob in items:
-            data = blobs.read(blob)
+        # all names go to git at once (one round trip, not one per blob: under load each costs ms)
+        for (path, blob), data in zip(items, blobs.stream([blob for _, blob in items])):
             try:
                 text = (data or b"").decode("utf-8")
                 case = yamlio.load(text, path)
@@ -195,7 +211,7 @@ def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list) -> lis
             out.append(record(path, blob, case, catalog, tz))
     finally:
         blobs.close()
-    return out
+    return pack(out, zdict) if zdict is not None else out
 
 
 class Index:
@@ -205,6 +221,7 @@ class Index:
         self.store = store
         self.path = store.jiesu_dir / "index.sqlite"
         self.notes: list[str] = getattr(store, "notes", [])
+        self.zdict: bytes | None = None  # the packing dictionary of the open index (`meta.zdict`)
 
     # --- opening ----------------------------------------------------------------------------
     def _fingerprint(self, catalog_key: str | None) -> str:
@@ -224,6 +241,7 @@ class Index:
                     reason = "the catalog or the time zone changed"
                 else:
                     db.execute("PRAGMA synchronous=OFF")
+                    self.zdict = meta.get("zdict")
                     return db
                 db.close()
             except sqlite3.DatabaseError:
@@ -240,6 +258,7 @@ class Index:
         db.executescript(SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", fingerprint), ("head", "")])
         db.commit()
+        self.zdict = None
         return db
 
     def connect(self, progress_factory=None) -> sqlite3.Connection:
@@ -254,6 +273,8 @@ class Index:
                 return self._in_memory(exc, progress_factory)
             try:
                 self._refresh(db, progress_factory)
+                from jiesu.index import archives
+
                 archives.refresh_index(self, db)  # cases moved to archive stores stay readable
                 return db
             except sqlite3.OperationalError as exc:
@@ -275,6 +296,7 @@ class Index:
         db = sqlite3.connect(":memory:")
         db.executescript(SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", ""), ("head", "")])
+        self.zdict = None
         self._refresh(db, progress_factory)
         return db
 
@@ -325,24 +347,41 @@ class Index:
             changes += [(p, b) for p, b in current.items() if known.get(p) != b]
         gone = [p for p, b in changes if b is None]
         todo = [(p, b) for p, b in changes if b is not None]
-        rows = self._parse(todo, progress_factory)
+        first = []
+        if self.zdict is None:  # a new index: learn the packing dictionary from its first cases
+            first = parse_chunk(*self._args(), todo[:SAMPLE])
+            self.zdict = train(first)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('zdict', ?)", (self.zdict,))
+            first, todo = pack(first, self.zdict), todo[SAMPLE:]
         # After a history rewrite (reset, rebase, purge) the commit a row was read at may no longer
         # lead to HEAD; HEAD itself is then the only start `jiesu log` can trust.
         rewritten = bool(old and head) and self.store.git.run("merge-base", "--is-ancestor", old, head, check=False).returncode != 0
+        insert = f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})"
         with db:
+            number = commit_number(db, head)
             db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
             if rewritten:
-                db.execute("UPDATE cases SET read_at = ?", (head,))
-            db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", with_commit(rows, head))
+                db.execute("UPDATE cases SET read_at = ?", (number,))
+            db.executemany(insert, with_commit(first, number))
+            for part in self._parse(todo, progress_factory):  # rows go in as workers finish: none held
+                db.executemany(insert, with_commit(part, number))
+            for sql in INDEXES.strip().split(";"):
+                if sql.strip():
+                    db.execute(sql)
             db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (head,))
 
-    def _parse(self, items: list, progress_factory) -> list:
-        if not items:
-            return []
+    def _args(self) -> tuple:
         store = self.store
-        args = (str(store.root), store.git.env, store.catalog, store.settings["timezone"])
+        return str(store.root), store.git.env, store.catalog, store.settings["timezone"]
+
+    def _parse(self, items: list, progress_factory):
+        """The rows of `items`, part by part."""
+        if not items:
+            return
+        args = self._args()
         if len(items) < PARALLEL_FROM:
-            return parse_chunk(*args, items)
+            yield parse_chunk(*args, items, self.zdict)
+            return
         from concurrent.futures import ProcessPoolExecutor
 
         if len(items) > 5000:
@@ -350,17 +389,15 @@ class Index:
         progress = progress_factory(len(items)) if progress_factory else None
         size = max(200, min(2000, len(items) // ((os.cpu_count() or 2) * 4) or 1))
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        rows = []
         try:
             with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8)) as pool:
-                for part in pool.map(parse_chunk, *zip(*[args] * len(chunks)), chunks):
-                    rows.extend(part)
+                for part in pool.map(parse_chunk, *zip(*[args] * len(chunks)), chunks, [self.zdict] * len(chunks)):
+                    yield part
                     if progress:
                         progress.update(len(part))
         finally:
             if progress:
                 progress.close()
-        return rows
 
     def after_commit(self, old_head: str | None, new_head: str | None, cases: dict, blobs: dict) -> None:
         """Record what jiesu itself just committed (path → plain case), if the index was current."""
@@ -372,14 +409,16 @@ class Index:
                 return
             try:
                 current = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
-                if current != (old_head or ""):
+                if current != (old_head or "") or self.zdict is None:
                     return
                 tz = self.store.tz
-                rows = [record(path, blobs[path], case, self.store.catalog, tz) for path, case in cases.items() if path in blobs]
+                rows = pack([record(path, blobs[path], case, self.store.catalog, tz) for path, case in cases.items()
+                             if path in blobs], self.zdict)
                 gone = [path for path, blob in blobs.items() if blob is None]
                 with db:
                     db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", with_commit(rows, new_head))
+                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})",
+                                   with_commit(rows, commit_number(db, new_head)))
                     db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
             finally:
                 db.close()
@@ -432,11 +471,18 @@ class Index:
     def rows(self, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
              progress_factory=None) -> list[dict]:
         """Full summary rows (see jiesu.summary) of matching cases."""
-        return [marshal.loads(r[0]) for r in self.select("row", where, params, order, limit, progress_factory)]
+        return [self.unpack(r[0]) for r in self.select("row", where, params, order, limit, progress_factory)]
+
+    def unpack(self, data: bytes | None):
+        """A summary or assessment record as `select` returned it packed (None for none)."""
+        if self.zdict is None and data is not None and data != NOT_ASSESSED:
+            db = self.connect()  # rows selected on a connection another Index opened
+            db.close()
+        return unpack(data, self.zdict)
 
     def locate(self, path: str) -> tuple[str | None, str | None]:
         """(commit at or after the case's last change, received) of one case, or (None, None)."""
-        found = self.select("read_at, received", "path = ?", (path,), order="")
+        found = self.select("(SELECT sha FROM commits WHERE n = read_at), received", "path = ?", (path,), order="")
         return found[0] if found else (None, None)
 
     def sources(self) -> dict:
@@ -465,3 +511,12 @@ def scope_clause(units: set[str] | None) -> tuple[str, list]:
     units = sorted(units)
     return "(" + " OR ".join(["instr(units, ?) > 0"] * len(units)) + ")", [f"|{u}|" for u in units]
 
+
+
+def after_commit(store, old_head: str | None, new_head: str | None, cases: dict, blobs: dict) -> None:
+    """The store's commit hook: record jiesu's own commits in the index."""
+    Index(store).after_commit(old_head, new_head, cases, blobs)
+
+
+if after_commit not in COMMIT_HOOKS:
+    COMMIT_HOOKS.append(after_commit)
