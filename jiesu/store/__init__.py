@@ -69,6 +69,21 @@ def validate_id(case_id: str, field: str = "case id") -> str:
     return text
 
 
+def _code_stamp(loader) -> str:
+    """Size and time of each source file of the package that defines the catalog's classes."""
+    import sys
+
+    folder = Path(sys.modules[loader.__module__].__file__).parent
+    parts = []
+    for path in sorted(folder.glob("*.py")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
+
+
 class Store:
     """An opened store: settings, catalog, git, private data."""
 
@@ -147,7 +162,8 @@ class Store:
         Validation reads the YAML files with line numbers (~200 ms). The validated result is kept
         per distinct content: in this process (a server or the test suite opens many stores), and
         in `.jiesu/catalog.pickle`, so an unchanged catalog costs a few milliseconds. Both are
-        local and disposable, like the index.
+        local and disposable, like the index. The cache names the catalog code it was made by, so a
+        pickle of an older layout of the catalog's classes is never read back.
         """
         import pickle
         import sys
@@ -164,7 +180,7 @@ class Store:
         if key in _CATALOGS:
             return _CATALOGS[key]
         cache = self.jiesu_dir / "catalog.pickle"
-        stamp = f"{key}|{__version__}|{sys.version}"
+        stamp = f"{key}|{__version__}|{sys.version}|{_code_stamp(load_catalog)}"
         catalog = None
         try:
             stored, cached = pickle.loads(cache.read_bytes())
