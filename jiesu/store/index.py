@@ -20,16 +20,17 @@ import subprocess
 import sys
 
 from jiesu import timeutil
+from jiesu.event_rows import event_rows
 from jiesu.governance.columns import governance_columns
 from jiesu.store import archives, yamlio
 from jiesu.summary import summarize
 
-VERSION = f"10/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"11/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
     "exempt", "source_key", "community", "kind", "limit_class", "tags", "flags", "address_key", "caller", "dup_text", "dow", "hour",
-    "read_at", "assess", "problem", "row",
+    "read_at", "assess", "events", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -91,7 +92,8 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        *governance_columns(case, row, tz), None, _assessment(row, catalog, tz), None, marshal.dumps(row),
+        *governance_columns(case, row, tz), None, _assessment(row, catalog, tz), marshal.dumps(event_rows(case)), None,
+        marshal.dumps(row),
     )
 
 
