@@ -90,7 +90,22 @@ def median(runs, key="seconds"):
     return statistics.median(r[key] for r in runs)
 
 
-def bench_hub(base: Path, cases: int, members: int, day: int) -> dict:
+def record(out: dict, name: str, r: dict, *extra) -> None:
+    """One measured command: wall seconds, CPU seconds (user + sys, with its git and worker
+    children), peak memory in MB (the sampled process tree when sampled) and the load average."""
+    out[name] = {"s": round(r["seconds"], 2), "cpu_s": round(r.get("cpu_s", 0), 1),
+                 "mb": round(r.get("tree_rss_mb", r["rss_mb"])), "load": round(os.getloadavg()[0], 1), **dict(extra)}
+    log(name, out[name])
+
+
+def record_runs(out: dict, name: str, runs: list) -> None:
+    out[name] = {"s": round(median(runs), 2), "cpu_s": round(statistics.median(r.get("cpu_s", 0) for r in runs), 1),
+                 "mb": round(max(x["rss_mb"] for x in runs)), "runs": [round(r["seconds"], 2) for r in runs],
+                 "load": round(os.getloadavg()[0], 1)}
+    log(name, out[name])
+
+
+def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = False) -> dict:
     out: dict = {}
     names = [f"d{i:02d}" for i in range(1, members + 1)]
     gen = 0.0
@@ -101,31 +116,33 @@ def bench_hub(base: Path, cases: int, members: int, day: int) -> dict:
     hub = base / "hub"
     shutil.rmtree(hub, ignore_errors=True)
     specs = [a for n in names for a in ("--member", f"{n}={base / f'member-{n}'}")]
-    r = run_timed([*jiesu_cmd(), "hub", "init", str(hub), *specs], env_for(hub))
-    out["hub_init"] = (r["seconds"], r["rss_mb"])
-    log("hub_init", out["hub_init"])
-    r = jiesu(hub, "list", "--limit", "1", sample_tree=True)
-    out["hub_cold_index"] = (r["seconds"], r.get("tree_rss_mb", r["rss_mb"]))
-    log("hub_cold_index", out["hub_cold_index"])
-    runs = [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)]
-    out["hub_rank"] = (median(runs), max(x["rss_mb"] for x in runs))
-    log("hub_rank", out["hub_rank"])
-    runs = [jiesu(hub, "hub", "refresh") for _ in range(3)]
-    out["hub_refresh_nothing"] = (median(runs), max(x["rss_mb"] for x in runs))
-    log("hub_refresh_nothing", out["hub_refresh_nothing"])
+    record(out, "hub_init", run_timed([*jiesu_cmd(), "hub", "init", str(hub), *specs], env_for(hub)))
+    record(out, "hub_cold_index", jiesu(hub, "list", "--limit", "1", sample_tree=True))
+    record_runs(out, "hub_rank", [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)])
+    record_runs(out, "hub_refresh_nothing", [jiesu(hub, "hub", "refresh") for _ in range(3)])
+    export_dir = base / "hub-parquet"
+    if export:
+        shutil.rmtree(export_dir, ignore_errors=True)
+        r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, sample_tree=True, capture=True)
+        record(out, "hub_parquet_full", r, ("said", r["stdout"].strip()))
+        out["hub_parquet_bytes"] = du(export_dir)
+        log("hub_parquet_bytes", out["hub_parquet_bytes"])
+        r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, capture=True)
+        record(out, "hub_parquet_nothing", r, ("said", r["stdout"].strip()))
     for i, name in enumerate(names):
         a_day(base / f"member-{name}", day, seed=i)
-    r = jiesu(hub, "hub", "refresh")
-    out["hub_refresh_day"] = (r["seconds"], r["rss_mb"])
-    log("hub_refresh_day", out["hub_refresh_day"])
-    r = jiesu(hub, "rank", "--month", "2025-05")
-    out["hub_rank_after_day"] = (r["seconds"], r["rss_mb"])
-    log("hub_rank_after_day", out["hub_rank_after_day"])
-    runs = [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)]
-    out["hub_rank_warm_after_day"] = (median(runs), max(x["rss_mb"] for x in runs))
-    log("hub_rank_warm_after_day", out["hub_rank_warm_after_day"])
+    record(out, "hub_refresh_day", jiesu(hub, "hub", "refresh"))
+    record(out, "hub_rank_after_day", jiesu(hub, "rank", "--month", "2025-05"))
+    record_runs(out, "hub_rank_warm_after_day", [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)])
+    if export:
+        r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, sample_tree=True, capture=True)
+        record(out, "hub_parquet_day", r, ("said", r["stdout"].strip()))
     out["hub_git_objects_bytes"] = du(hub / ".git" / "objects")
-    log("hub_git_objects_bytes", out["hub_git_objects_bytes"])
+    out["hub_git_index_bytes"] = (hub / ".git" / "index").stat().st_size
+    out["hub_worktree_bytes"] = du(hub / "cases")
+    out["hub_read_index_bytes"] = (hub / ".jiesu" / "index.sqlite").stat().st_size
+    out["member_git_objects_bytes"] = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names)
+    log("sizes", {k: v for k, v in out.items() if k.endswith("_bytes")})
     return out
 
 
@@ -180,6 +197,8 @@ def main(argv=None) -> int:
     ap.add_argument("--day", type=int, default=60, help="requests per member in a day of work")
     ap.add_argument("--stores", type=Path, default=Path("/work/benchstores/city"))
     ap.add_argument("--only", choices=("hub", "store"), help="run one part")
+    ap.add_argument("--hub-export", action="store_true",
+                    help="also time the Parquet export from the hub (full, nothing new, after the day)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     args.stores.mkdir(parents=True, exist_ok=True)
@@ -188,7 +207,7 @@ def main(argv=None) -> int:
         results["store"] = bench_store(args.stores, args.cases, args.members, args.day)
         print(json.dumps(results["store"], indent=1), flush=True)
     if args.only in (None, "hub"):
-        results["hub"] = bench_hub(args.stores, args.cases, args.members, args.day)
+        results["hub"] = bench_hub(args.stores, args.cases, args.members, args.day, args.hub_export)
         print(json.dumps(results["hub"], indent=1), flush=True)
     results["load_after"] = os.getloadavg()
     if args.json:

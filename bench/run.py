@@ -93,7 +93,8 @@ def run_timed(argv, env, cwd=None, capture=False, sample_tree=False) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[-6:])} failed ({proc.returncode}): {err.decode(errors='replace').strip()[:500]}")
-    result = {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode("utf-8", "replace")}
+    result = {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.decode("utf-8", "replace"),
+              "cpu_s": usage.ru_utime + usage.ru_stime}  # with the children it waited for (git, workers)
     if sample_tree:
         result["tree_rss_mb"] = peak_tree[0] / 1024
     return result
