@@ -4,10 +4,13 @@
     .venv/bin/python bench/city.py [--cases 100000] [--members 16] [--day 60] [--stores DIR] [--json OUT]
 
 - **hub**: 16 member stores (offices D01…D16, `generate.py --history batched`) totalling
-  `--cases`; `hub init` (fetch + compose + checkout), the hub's first read (cold index build),
-  `rank` (warm, median of 3), `hub refresh` with nothing new, then a day of work in each member
-  (`--day` requests per member through `jiesu intake --from`, one commit each) and `hub refresh`
-  again, followed by `rank` (which re-reads only the new cases).
+  `--cases`; `hub init` (fetch + compose + checkout), `hub refresh` with nothing new, a day of work
+  in each member (`--day` requests per member through `jiesu intake --from`, one commit each) and
+  `hub refresh` again (git's side needs no read index, so it is timed first), then the hub's first
+  read (the cold index build), `rank` (median of 3), with `--hub-export` the Parquet export of the
+  hub (full, nothing new), a second day of work, `hub refresh`, `rank` (which re-reads only the new
+  cases) and, with `--hub-export`, the incremental export. Every figure carries the CPU seconds
+  (user + sys, with git and worker children) and the load average when it ended.
 - **parquet**: one store of `--cases` (batched history); the full export (peak memory: the
   command and its workers, sampled), a re-run with nothing changed, and the re-run after a day of
   work (`--day` × members requests and a note on `--day` existing cases of the current month).
@@ -117,9 +120,21 @@ def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = Fal
     shutil.rmtree(hub, ignore_errors=True)
     specs = [a for n in names for a in ("--member", f"{n}={base / f'member-{n}'}")]
     record(out, "hub_init", run_timed([*jiesu_cmd(), "hub", "init", str(hub), *specs], env_for(hub)))
+    record_runs(out, "hub_refresh_nothing", [jiesu(hub, "hub", "refresh") for _ in range(2)])
+    # git's side first (a refresh needs no read index), then the first read and what needs it
+    objects_before = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names)
+    hub_before = du(hub / ".git" / "objects")
+    for i, name in enumerate(names):
+        a_day(base / f"member-{name}", day, seed=i)
+    out["day_member_objects_growth_bytes"] = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names) - objects_before
+    log("day_member_objects_growth_bytes", out["day_member_objects_growth_bytes"])
+    record(out, "hub_refresh_day", jiesu(hub, "hub", "refresh"))
+    out["day_hub_objects_growth_bytes"] = du(hub / ".git" / "objects") - hub_before
+    log("day_hub_objects_growth_bytes", out["day_hub_objects_growth_bytes"])
+    out["hub_git_index_bytes"] = (hub / ".git" / "index").stat().st_size
+    log("hub_git_index_bytes", out["hub_git_index_bytes"])
     record(out, "hub_cold_index", jiesu(hub, "list", "--limit", "1", sample_tree=True))
     record_runs(out, "hub_rank", [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)])
-    record_runs(out, "hub_refresh_nothing", [jiesu(hub, "hub", "refresh") for _ in range(3)])
     export_dir = base / "hub-parquet"
     if export:
         shutil.rmtree(export_dir, ignore_errors=True)
@@ -129,16 +144,15 @@ def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = Fal
         log("hub_parquet_bytes", out["hub_parquet_bytes"])
         r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, capture=True)
         record(out, "hub_parquet_nothing", r, ("said", r["stdout"].strip()))
-    for i, name in enumerate(names):
-        a_day(base / f"member-{name}", day, seed=i)
-    record(out, "hub_refresh_day", jiesu(hub, "hub", "refresh"))
+    for i, name in enumerate(names):  # a second day
+        a_day(base / f"member-{name}", day, seed=100 + i)
+    record(out, "hub_refresh_day2", jiesu(hub, "hub", "refresh"))
     record(out, "hub_rank_after_day", jiesu(hub, "rank", "--month", "2025-05"))
     record_runs(out, "hub_rank_warm_after_day", [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)])
     if export:
         r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, sample_tree=True, capture=True)
         record(out, "hub_parquet_day", r, ("said", r["stdout"].strip()))
     out["hub_git_objects_bytes"] = du(hub / ".git" / "objects")
-    out["hub_git_index_bytes"] = (hub / ".git" / "index").stat().st_size
     out["hub_worktree_bytes"] = du(hub / "cases")
     out["hub_read_index_bytes"] = (hub / ".jiesu" / "index.sqlite").stat().st_size
     out["member_git_objects_bytes"] = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names)
