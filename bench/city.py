@@ -85,6 +85,24 @@ def a_day(root: Path, count: int, seed: int, notes: int = 0) -> None:
             jiesu(root, "note", row["id"], "Called again")
 
 
+def a_day_in_git(root: Path, count: int) -> None:
+    """A day of work written with git alone: `count` new case files (copies of the store's latest
+    cases under the next ids of their month) in one commit. It changes a member as `a_day` does,
+    without building the member's read index first (which `jiesu intake` needs)."""
+    latest = sorted((root / "cases").glob("*/*/*.yaml"))[-count:]
+    last = int(latest[-1].stem.rsplit("-", 1)[1])
+    for n, source in enumerate(latest, 1):
+        old_id = source.stem
+        new_id = f"{old_id.rsplit('-', 1)[0]}-{last + n:04d}"
+        text = source.read_text("utf-8").replace(old_id, new_id)
+        (source.parent / f"{new_id}.yaml").write_text(text, "utf-8")
+    env = dict(env_for(root), GIT_AUTHOR_NAME="bench-op", GIT_AUTHOR_EMAIL="bench-op@jiesu.invalid",
+               GIT_COMMITTER_NAME="bench-op", GIT_COMMITTER_EMAIL="bench-op@jiesu.invalid",
+               GIT_AUTHOR_DATE=NOW, GIT_COMMITTER_DATE=NOW)
+    subprocess.run(["git", "add", "cases"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", f"bench: a day of work ({count} requests)"], cwd=root, env=env, check=True)
+
+
 def log(name: str, value) -> None:
     print(f"{name}: {json.dumps(value)}", file=sys.stderr, flush=True)
 
@@ -108,7 +126,7 @@ def record_runs(out: dict, name: str, runs: list) -> None:
     log(name, out[name])
 
 
-def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = False) -> dict:
+def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = False, day_in_git: bool = False) -> dict:
     out: dict = {}
     names = [f"d{i:02d}" for i in range(1, members + 1)]
     gen = 0.0
@@ -125,7 +143,7 @@ def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = Fal
     objects_before = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names)
     hub_before = du(hub / ".git" / "objects")
     for i, name in enumerate(names):
-        a_day(base / f"member-{name}", day, seed=i)
+        a_day_in_git(base / f"member-{name}", day) if day_in_git else a_day(base / f"member-{name}", day, seed=i)
     out["day_member_objects_growth_bytes"] = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names) - objects_before
     log("day_member_objects_growth_bytes", out["day_member_objects_growth_bytes"])
     record(out, "hub_refresh_day", jiesu(hub, "hub", "refresh"))
@@ -145,7 +163,7 @@ def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = Fal
         r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, capture=True)
         record(out, "hub_parquet_nothing", r, ("said", r["stdout"].strip()))
     for i, name in enumerate(names):  # a second day
-        a_day(base / f"member-{name}", day, seed=100 + i)
+        a_day_in_git(base / f"member-{name}", day) if day_in_git else a_day(base / f"member-{name}", day, seed=100 + i)
     record(out, "hub_refresh_day2", jiesu(hub, "hub", "refresh"))
     record(out, "hub_rank_after_day", jiesu(hub, "rank", "--month", "2025-05"))
     record_runs(out, "hub_rank_warm_after_day", [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)])
@@ -213,6 +231,9 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=("hub", "store"), help="run one part")
     ap.add_argument("--hub-export", action="store_true",
                     help="also time the Parquet export from the hub (full, nothing new, after the day)")
+    ap.add_argument("--day-in-git", action="store_true",
+                    help="write the members' days of work with git (copies of their latest cases under new ids) "
+                         "instead of `jiesu intake`, which first builds each member's read index")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     args.stores.mkdir(parents=True, exist_ok=True)
@@ -221,7 +242,7 @@ def main(argv=None) -> int:
         results["store"] = bench_store(args.stores, args.cases, args.members, args.day)
         print(json.dumps(results["store"], indent=1), flush=True)
     if args.only in (None, "hub"):
-        results["hub"] = bench_hub(args.stores, args.cases, args.members, args.day, args.hub_export)
+        results["hub"] = bench_hub(args.stores, args.cases, args.members, args.day, args.hub_export, args.day_in_git)
         print(json.dumps(results["hub"], indent=1), flush=True)
     results["load_after"] = os.getloadavg()
     if args.json:
