@@ -216,27 +216,24 @@ def _write_table(pa, path: Path, rows, schema) -> None:
     os.replace(tmp, path / "part-0.parquet")
 
 
-def export_parquet(store, out: str, progress=None) -> dict:
-    """Write or bring up to date the Parquet export in folder `out`.
-
-    Returns {"cases", "events", "partitions", "written", "removed", "folder"}: counts of cases and
-    events written this time, partitions in the export, partitions rewritten and removed.
-    """
-    pa = _pa()
-    target = Path(out).expanduser()
-    previous = _check_target(target)
-    catalog, tz = store.catalog, store.tz
-    index = Index(store)
+def _digests(store, index, db) -> dict:
+    """Each month's fingerprint: the hash of its cases' paths and blob ids, streamed from the
+    index (nothing of the whole store is held in memory)."""
+    tz = store.tz
     stamp = f"{SCHEMA_VERSION}|{store.catalog_key}|{store.settings.get('timezone')}"
-    months: dict = {}
-    for path, blob, ts in index.select("path, blob, received_ts", "received_ts IS NOT NULL", order="path"):
-        months.setdefault(_month(ts, tz), []).append((path, blob))
-    digests = {}
-    for month, items in months.items():
-        h = hashlib.sha1(stamp.encode())
-        for path, blob in items:
-            h.update(f"{path}\0{blob}\n".encode())
-        digests[month] = h.hexdigest()
+    index.select("count(*)", order="", db=db)  # says (once) when unreadable case files are left out
+    hashes: dict = {}
+    sql = "SELECT path, blob, received_ts FROM cases WHERE problem IS NULL AND received_ts IS NOT NULL ORDER BY path"
+    for path, blob, ts in db.execute(sql):
+        month = _month(ts, tz)
+        h = hashes.get(month) or hashes.setdefault(month, hashlib.sha1(stamp.encode()))
+        h.update(f"{path}\0{blob}\n".encode())
+    return {month: h.hexdigest() for month, h in hashes.items()}
+
+
+def _export(pa, store, index, db, target: Path, previous: dict, progress) -> tuple:
+    catalog, tz = store.catalog, store.tz
+    digests = _digests(store, index, db)
     old = previous.get("partitions") if isinstance(previous.get("partitions"), dict) else {}
     todo = sorted(m for m in digests if old.get(m) != digests[m]
                   or not (_partition(target, "cases", m) / "part-0.parquet").is_file()
@@ -251,7 +248,7 @@ def export_parquet(store, out: str, progress=None) -> dict:
         ny, nm = (year + 1, 1) if mon == 12 else (year, mon + 1)
         hi = timeutil.local(datetime(ny, nm, 1).date(), datetime.min.time(), tz).timestamp()
         rows = index.select("row, assess, blob, events", "received_ts >= ? AND received_ts < ?", (lo, hi),
-                            order="received_ts, id")
+                            order="received_ts, id", db=db)
         cases = [dict(case_record(marshal.loads(r), marshal.loads(a) if a else None, catalog, tz), blob=b)
                  for r, a, b, _ in rows]
         events = _event_table(pa, [e for *_, e in rows], event_schema)
@@ -264,6 +261,24 @@ def export_parquet(store, out: str, progress=None) -> dict:
     for month in gone:
         for dataset in ("cases", "events"):
             shutil.rmtree(_partition(target, dataset, month), ignore_errors=True)
+    return digests, todo, gone, written_cases, written_events
+
+
+def export_parquet(store, out: str, progress=None) -> dict:
+    """Write or bring up to date the Parquet export in folder `out`.
+
+    Returns {"cases", "events", "partitions", "written", "removed", "folder"}: counts of cases and
+    events written this time, partitions in the export, partitions rewritten and removed.
+    """
+    pa = _pa()
+    target = Path(out).expanduser()
+    previous = _check_target(target)
+    index = Index(store)
+    db = index.connect()
+    try:
+        digests, todo, gone, written_cases, written_events = _export(pa, store, index, db, target, previous, progress)
+    finally:
+        db.close()
     marker = {"format": FORMAT, "version": SCHEMA_VERSION, "office": store.office,
               "timezone": store.settings.get("timezone"), "head": store.git.head(),
               "partitions": dict(sorted(digests.items()))}
