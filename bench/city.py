@@ -4,10 +4,13 @@
     .venv/bin/python bench/city.py [--cases 100000] [--members 16] [--day 60] [--stores DIR] [--json OUT]
 
 - **hub**: 16 member stores (offices D01…D16, `generate.py --history batched`) totalling
-  `--cases`; `hub init` (fetch + compose + checkout), the hub's first read (cold index build),
-  `rank` (warm, median of 3), `hub refresh` with nothing new, then a day of work in each member
-  (`--day` requests per member through `jiesu intake --from`, one commit each) and `hub refresh`
-  again, followed by `rank` (which re-reads only the new cases).
+  `--cases`; `hub init` (fetch + compose + checkout), `hub refresh` with nothing new, a day of work
+  in each member (`--day` requests per member through `jiesu intake --from`, one commit each) and
+  `hub refresh` again (git's side needs no read index, so it is timed first), then the hub's first
+  read (the cold index build), `rank` (median of 3), with `--hub-export` the Parquet export of the
+  hub (full, nothing new), a second day of work, `hub refresh`, `rank` (which re-reads only the new
+  cases) and, with `--hub-export`, the incremental export. Every figure carries the CPU seconds
+  (user + sys, with git and worker children) and the load average when it ended.
 - **parquet**: one store of `--cases` (batched history); the full export (peak memory: the
   command and its workers, sampled), a re-run with nothing changed, and the re-run after a day of
   work (`--day` × members requests and a note on `--day` existing cases of the current month).
@@ -82,6 +85,24 @@ def a_day(root: Path, count: int, seed: int, notes: int = 0) -> None:
             jiesu(root, "note", row["id"], "Called again")
 
 
+def a_day_in_git(root: Path, count: int) -> None:
+    """A day of work written with git alone: `count` new case files (copies of the store's latest
+    cases under the next ids of their month) in one commit. It changes a member as `a_day` does,
+    without building the member's read index first (which `jiesu intake` needs)."""
+    latest = sorted((root / "cases").glob("*/*/*.yaml"))[-count:]
+    last = int(latest[-1].stem.rsplit("-", 1)[1])
+    for n, source in enumerate(latest, 1):
+        old_id = source.stem
+        new_id = f"{old_id.rsplit('-', 1)[0]}-{last + n:04d}"
+        text = source.read_text("utf-8").replace(old_id, new_id)
+        (source.parent / f"{new_id}.yaml").write_text(text, "utf-8")
+    env = dict(env_for(root), GIT_AUTHOR_NAME="bench-op", GIT_AUTHOR_EMAIL="bench-op@jiesu.invalid",
+               GIT_COMMITTER_NAME="bench-op", GIT_COMMITTER_EMAIL="bench-op@jiesu.invalid",
+               GIT_AUTHOR_DATE=NOW, GIT_COMMITTER_DATE=NOW)
+    subprocess.run(["git", "add", "cases"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", f"bench: a day of work ({count} requests)"], cwd=root, env=env, check=True)
+
+
 def log(name: str, value) -> None:
     print(f"{name}: {json.dumps(value)}", file=sys.stderr, flush=True)
 
@@ -90,7 +111,22 @@ def median(runs, key="seconds"):
     return statistics.median(r[key] for r in runs)
 
 
-def bench_hub(base: Path, cases: int, members: int, day: int) -> dict:
+def record(out: dict, name: str, r: dict, *extra) -> None:
+    """One measured command: wall seconds, CPU seconds (user + sys, with its git and worker
+    children), peak memory in MB (the sampled process tree when sampled) and the load average."""
+    out[name] = {"s": round(r["seconds"], 2), "cpu_s": round(r.get("cpu_s", 0), 1),
+                 "mb": round(r.get("tree_rss_mb", r["rss_mb"])), "load": round(os.getloadavg()[0], 1), **dict(extra)}
+    log(name, out[name])
+
+
+def record_runs(out: dict, name: str, runs: list) -> None:
+    out[name] = {"s": round(median(runs), 2), "cpu_s": round(statistics.median(r.get("cpu_s", 0) for r in runs), 1),
+                 "mb": round(max(x["rss_mb"] for x in runs)), "runs": [round(r["seconds"], 2) for r in runs],
+                 "load": round(os.getloadavg()[0], 1)}
+    log(name, out[name])
+
+
+def bench_hub(base: Path, cases: int, members: int, day: int, export: bool = False, day_in_git: bool = False) -> dict:
     out: dict = {}
     names = [f"d{i:02d}" for i in range(1, members + 1)]
     gen = 0.0
@@ -101,31 +137,44 @@ def bench_hub(base: Path, cases: int, members: int, day: int) -> dict:
     hub = base / "hub"
     shutil.rmtree(hub, ignore_errors=True)
     specs = [a for n in names for a in ("--member", f"{n}={base / f'member-{n}'}")]
-    r = run_timed([*jiesu_cmd(), "hub", "init", str(hub), *specs], env_for(hub))
-    out["hub_init"] = (r["seconds"], r["rss_mb"])
-    log("hub_init", out["hub_init"])
-    r = jiesu(hub, "list", "--limit", "1", sample_tree=True)
-    out["hub_cold_index"] = (r["seconds"], r.get("tree_rss_mb", r["rss_mb"]))
-    log("hub_cold_index", out["hub_cold_index"])
-    runs = [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)]
-    out["hub_rank"] = (median(runs), max(x["rss_mb"] for x in runs))
-    log("hub_rank", out["hub_rank"])
-    runs = [jiesu(hub, "hub", "refresh") for _ in range(3)]
-    out["hub_refresh_nothing"] = (median(runs), max(x["rss_mb"] for x in runs))
-    log("hub_refresh_nothing", out["hub_refresh_nothing"])
+    record(out, "hub_init", run_timed([*jiesu_cmd(), "hub", "init", str(hub), *specs], env_for(hub)))
+    record_runs(out, "hub_refresh_nothing", [jiesu(hub, "hub", "refresh") for _ in range(2)])
+    # git's side first (a refresh needs no read index), then the first read and what needs it
+    objects_before = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names)
+    hub_before = du(hub / ".git" / "objects")
     for i, name in enumerate(names):
-        a_day(base / f"member-{name}", day, seed=i)
-    r = jiesu(hub, "hub", "refresh")
-    out["hub_refresh_day"] = (r["seconds"], r["rss_mb"])
-    log("hub_refresh_day", out["hub_refresh_day"])
-    r = jiesu(hub, "rank", "--month", "2025-05")
-    out["hub_rank_after_day"] = (r["seconds"], r["rss_mb"])
-    log("hub_rank_after_day", out["hub_rank_after_day"])
-    runs = [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)]
-    out["hub_rank_warm_after_day"] = (median(runs), max(x["rss_mb"] for x in runs))
-    log("hub_rank_warm_after_day", out["hub_rank_warm_after_day"])
+        a_day_in_git(base / f"member-{name}", day) if day_in_git else a_day(base / f"member-{name}", day, seed=i)
+    out["day_member_objects_growth_bytes"] = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names) - objects_before
+    log("day_member_objects_growth_bytes", out["day_member_objects_growth_bytes"])
+    record(out, "hub_refresh_day", jiesu(hub, "hub", "refresh"))
+    out["day_hub_objects_growth_bytes"] = du(hub / ".git" / "objects") - hub_before
+    log("day_hub_objects_growth_bytes", out["day_hub_objects_growth_bytes"])
+    out["hub_git_index_bytes"] = (hub / ".git" / "index").stat().st_size
+    log("hub_git_index_bytes", out["hub_git_index_bytes"])
+    record(out, "hub_cold_index", jiesu(hub, "list", "--limit", "1", sample_tree=True))
+    record_runs(out, "hub_rank", [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)])
+    export_dir = base / "hub-parquet"
+    if export:
+        shutil.rmtree(export_dir, ignore_errors=True)
+        r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, sample_tree=True, capture=True)
+        record(out, "hub_parquet_full", r, ("said", r["stdout"].strip()))
+        out["hub_parquet_bytes"] = du(export_dir)
+        log("hub_parquet_bytes", out["hub_parquet_bytes"])
+        r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, capture=True)
+        record(out, "hub_parquet_nothing", r, ("said", r["stdout"].strip()))
+    for i, name in enumerate(names):  # a second day
+        a_day_in_git(base / f"member-{name}", day) if day_in_git else a_day(base / f"member-{name}", day, seed=100 + i)
+    record(out, "hub_refresh_day2", jiesu(hub, "hub", "refresh"))
+    record(out, "hub_rank_after_day", jiesu(hub, "rank", "--month", "2025-05"))
+    record_runs(out, "hub_rank_warm_after_day", [jiesu(hub, "rank", "--month", "2025-05") for _ in range(3)])
+    if export:
+        r = jiesu(hub, "export", "--format", "parquet", "--out", export_dir, sample_tree=True, capture=True)
+        record(out, "hub_parquet_day", r, ("said", r["stdout"].strip()))
     out["hub_git_objects_bytes"] = du(hub / ".git" / "objects")
-    log("hub_git_objects_bytes", out["hub_git_objects_bytes"])
+    out["hub_worktree_bytes"] = du(hub / "cases")
+    out["hub_read_index_bytes"] = (hub / ".jiesu" / "index.sqlite").stat().st_size
+    out["member_git_objects_bytes"] = sum(du(base / f"member-{n}" / ".git" / "objects") for n in names)
+    log("sizes", {k: v for k, v in out.items() if k.endswith("_bytes")})
     return out
 
 
@@ -180,6 +229,11 @@ def main(argv=None) -> int:
     ap.add_argument("--day", type=int, default=60, help="requests per member in a day of work")
     ap.add_argument("--stores", type=Path, default=Path("/work/benchstores/city"))
     ap.add_argument("--only", choices=("hub", "store"), help="run one part")
+    ap.add_argument("--hub-export", action="store_true",
+                    help="also time the Parquet export from the hub (full, nothing new, after the day)")
+    ap.add_argument("--day-in-git", action="store_true",
+                    help="write the members' days of work with git (copies of their latest cases under new ids) "
+                         "instead of `jiesu intake`, which first builds each member's read index")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     args.stores.mkdir(parents=True, exist_ok=True)
@@ -188,7 +242,7 @@ def main(argv=None) -> int:
         results["store"] = bench_store(args.stores, args.cases, args.members, args.day)
         print(json.dumps(results["store"], indent=1), flush=True)
     if args.only in (None, "hub"):
-        results["hub"] = bench_hub(args.stores, args.cases, args.members, args.day)
+        results["hub"] = bench_hub(args.stores, args.cases, args.members, args.day, args.hub_export, args.day_in_git)
         print(json.dumps(results["hub"], indent=1), flush=True)
     results["load_after"] = os.getloadavg()
     if args.json:

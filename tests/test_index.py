@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import git, new_case
+from conftest import git, load, new_case
 
 from jiesu.index import VERSION, Index
 from jiesu.store import Store
@@ -185,3 +185,28 @@ def test_commits_never_carry_foreign_staged_files(run, store, busy):
     run("note", busy[0], "a remark", check=False)
     assert "stray.txt" not in git(store.root, "show", "--stat", "HEAD")
     assert git(store.root, "status", "--porcelain").strip() == "A  stray.txt"
+
+
+def _indexed_events(store, case_id):
+    index = Index(store)
+    found = index.select("events", "id = ?", (case_id,), order="")
+    return index.unpack(found[0][0])
+
+
+def test_the_index_keeps_each_cases_event_rows(run, store, busy):
+    from jiesu.event_rows import FIELDS
+
+    # written by jiesu's own commits (the index follows each write)
+    rows = _indexed_events(store, busy[1])
+    assert [r[FIELDS.index("action")] for r in rows] == ["intake", "assign", "accept", "close"]
+    assert [r[FIELDS.index("seq")] for r in rows] == [0, 1, 2, 3]
+    assert {r[FIELDS.index("case_id")] for r in rows} == {busy[1]}
+    # the intake at 2021-11-02T09:00 Beijing time is 01:00 UTC: microseconds since the epoch, +480
+    assert rows[0][FIELDS.index("at")] == 1635814800 * 1_000_000
+    assert rows[0][FIELDS.index("utc_offset_min")] == 480
+    assert rows[1][FIELDS.index("unit")] == load(store, busy[1])["events"][1]["unit"]
+    assert rows[3][FIELDS.index("resolved")] is True
+    after_writes = {case_id: _indexed_events(store, case_id) for case_id in busy}
+    # built again from the case files in git: the same rows
+    (store.root / ".jiesu" / "index.sqlite").unlink()
+    assert {case_id: _indexed_events(Store(store.root), case_id) for case_id in busy} == after_writes

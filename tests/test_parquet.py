@@ -81,6 +81,24 @@ def test_events_match_the_case_files(demo, exported):
     assert sum(len(demo.load_case(c["id"])["events"]) for c in listed(demo)) == len(events)
 
 
+def test_event_rows_are_the_documented_columns_with_every_field_of_the_case_file(demo, exported):
+    from jiesu.event_rows import FIELDS, event_rows
+    from jiesu.interop.parquet import EVENT_COLUMNS
+
+    assert FIELDS == tuple(name for name, _, _ in EVENT_COLUMNS)
+    table = ds.dataset(exported / "events", format="parquet", partitioning="hive").to_table()
+    case_id = next(c["id"] for c in listed(demo) if c["status"] == "evaluated")
+    mine = sorted((e for e in table.to_pylist() if e["case_id"] == case_id), key=lambda e: e["seq"])
+    expected = event_rows(demo.load_case(case_id))
+    assert len(mine) == len(expected) > 3
+    for got, want in zip(mine, expected):
+        for name, value in zip(FIELDS, want):
+            found = got[name]
+            if name in ("at", "due") and found is not None:
+                found = int(found.timestamp()) * 1_000_000 + found.microsecond
+            assert found == value, (name, got, want)
+
+
 def test_no_personal_data(demo, exported):
     columns = {f.name for f in ds.dataset(exported / "cases", partitioning="hive").schema}
     columns |= {f.name for f in ds.dataset(exported / "events", partitioning="hive").schema}

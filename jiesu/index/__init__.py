@@ -28,6 +28,7 @@ import sys
 import zlib
 
 from jiesu import timeutil
+from jiesu.event_rows import event_rows
 from jiesu.governance.columns import governance_columns
 from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
@@ -38,7 +39,7 @@ COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
     "exempt", "source_key", "community", "kind", "limit_class", "tags", "flags", "address_key", "caller", "dup_text", "dow", "hour",
-    "supervised", "read_at", "assess", "problem", "row",
+    "supervised", "read_at", "assess", "events", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -106,12 +107,12 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
         *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
-        None, _assessment(row, catalog, tz), None, marshal.dumps(row),
+        None, _assessment(row, catalog, tz), marshal.dumps(event_rows(case)), None, marshal.dumps(row),
     )
 
 
 NOT_ASSESSED = marshal.dumps(None)
-_PACKED = (COLUMNS.index("assess"), COLUMNS.index("row"))
+_PACKED = (COLUMNS.index("assess"), COLUMNS.index("events"), COLUMNS.index("row"))
 # the dictionary of an index created with no case to learn from: the words every summary repeats
 DEFAULT_ZDICT = marshal.dumps((
     "id", "status", "title", "type", "channel", "category", "district", "street", "community", "lead", "co_units",

@@ -11,9 +11,11 @@ offset at that instant, so local time is one addition away. No personal data: no
 private reference, contact or free-text note; titles and addresses have phone numbers masked (as
 in the CSV export).
 
-Re-running rewrites only the partitions whose cases changed: each partition's fingerprint is the
-hash of its cases' paths and git blob ids (plus the schema and catalog versions), kept in
-`_jiesu_export.json`. The column lists (`CASE_COLUMNS`, `EVENT_COLUMNS`) are the documented schema.
+Both tables are built from the read index, which keeps each case's summary, assessment and event
+rows (`jiesu.event_rows`): no case file is parsed again. Re-running rewrites only the partitions
+whose cases changed: each partition's fingerprint is the hash of its cases' paths and git blob ids
+(plus the schema and catalog versions), kept in `_jiesu_export.json`. The column lists
+(`CASE_COLUMNS`, `EVENT_COLUMNS`) are the documented schema.
 """
 
 from __future__ import annotations
@@ -28,15 +30,14 @@ from pathlib import Path
 from jiesu import metrics, timeutil
 from jiesu.assessment import unit_at_level
 from jiesu.errors import InvalidInput
+from jiesu.event_rows import instant
 from jiesu.index import Index
 from jiesu.store import yamlio
-from jiesu.store.catfile import Blobs as _Blobs
 
 MARKER = "_jiesu_export.json"
 FORMAT = "jiesu-parquet"
 SCHEMA_VERSION = 2  # 2: cases carry their blob id
 INSTALL_HINT = "pip install 'jiesu[parquet]'"
-PARALLEL_FROM = 2000
 
 # (column, Arrow type name, meaning) — the README's schema table is this list
 CASE_COLUMNS = (
@@ -123,16 +124,7 @@ def _schema(pa, columns) -> object:
     return pa.schema([(name, kinds[kind]) for name, kind, _ in columns])
 
 
-def _instant(text):
-    """(UTC microseconds, offset minutes) of a stored time, or (None, None)."""
-    try:
-        value = timeutil.load(text) if text else None
-    except (ValueError, TypeError):
-        return None, None
-    if value is None:
-        return None, None
-    offset = value.utcoffset()
-    return int(value.timestamp() * 1_000_000), int(offset.total_seconds() // 60) if offset is not None else None
+_instant = instant
 
 
 def _micros(text):
@@ -172,66 +164,6 @@ def case_record(row: dict, assess, catalog, tz) -> dict:
     return out
 
 
-def event_records(case: dict) -> list[dict]:
-    """The `events` rows of one case (no free text: notes, summaries and reasons stay out)."""
-    rows = []
-    for seq, event in enumerate(case.get("events") or []):
-        if not isinstance(event, dict):
-            continue
-        at, offset = _instant(event.get("at"))
-
-        def text(key):
-            value = event.get(key)
-            return str(value) if value is not None and not isinstance(value, (dict, list)) else None
-
-        def flag(key):
-            value = event.get(key)
-            return value if isinstance(value, bool) else None
-
-        rows.append({
-            "case_id": str(case.get("id")), "seq": seq, "event_id": text("id"), "action": text("action"),
-            "at": at, "utc_offset_min": offset, "actor": text("by"), "unit": text("unit"),
-            "co_units": [str(u) for u in event.get("co") or []] if isinstance(event.get("co"), list) else [],
-            "to_unit": text("to"),
-            "into": text("into"), "due": _micros(event.get("due")) if isinstance(event.get("due"), str) else None,
-            "resolved": flag("resolved"), "reached": flag("reached"), "contacted": flag("contacted"),
-            "satisfaction": text("satisfaction"), "superseded": bool(event.get("superseded")),
-        })
-    return rows
-
-
-def events_of(root: str, env: dict, items: list) -> list[dict]:
-    """`events` rows of the cases at (path, blob) pairs, read from git (runs in worker processes)."""
-    blobs = _Blobs(root, env)
-    out = []
-    try:
-        for (path, _), data in zip(items, blobs.stream([blob for _, blob in items])):
-            try:
-                case = yamlio.load((data or b"").decode("utf-8"), path)
-            except (UnicodeDecodeError, yamlio.YamlProblem):
-                continue  # the index lists it as a problem; verify reports it
-            if isinstance(case, dict):
-                out.extend(event_records(case))
-    finally:
-        blobs.close()
-    return out
-
-
-def _read_events(store, items: list) -> list[dict]:
-    args = (str(store.root), store.git.env)
-    if len(items) < PARALLEL_FROM:
-        return events_of(*args, items)
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(500, len(items) // ((os.cpu_count() or 2) * 4))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    rows: list = []
-    with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8)) as pool:
-        for part in pool.map(events_of, *zip(*[args] * len(chunks)), chunks):
-            rows.extend(part)
-    return rows
-
-
 def _check_target(out: Path) -> dict:
     """The previous export's marker (empty for a new folder); refuse a folder jiesu did not write."""
     if out.exists() and not out.is_dir():
@@ -265,26 +197,12 @@ def _partition(out: Path, dataset: str, month: str) -> Path:
     return out / dataset / f"year={int(year)}" / f"month={int(mon)}"
 
 
-def _unchanged_events(pa, out: Path, month: str, items: list) -> tuple[object, list]:
-    """(the earlier export's event rows of the month's cases whose file did not change, or None;
-    the (path, blob) of the cases to read again): a re-run parses only what changed."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    cases_file = _partition(out, "cases", month) / "part-0.parquet"
-    events_file = _partition(out, "events", month) / "part-0.parquet"
-    try:
-        before = pq.read_table(cases_file, columns=["id", "blob"]).to_pydict()
-        events = pq.read_table(events_file)
-    except (OSError, KeyError, ValueError, pa.ArrowException):
-        return None, items
-    if events.schema != _schema(pa, EVENT_COLUMNS):
-        return None, items
-    known = set(zip(before["id"], before["blob"]))
-    same = [(p, b) for p, b in items if (p.rsplit("/", 1)[-1][:-5], b) in known]
-    changed = [(p, b) for p, b in items if (p.rsplit("/", 1)[-1][:-5], b) not in known]
-    keep = pa.array([p.rsplit("/", 1)[-1][:-5] for p, _ in same], pa.string())
-    return events.filter(pc.is_in(events["case_id"], value_set=keep)), changed
+def _event_table(pa, stored: list, schema):
+    """The month's `events` table from the index's event rows of its cases (see `jiesu.event_rows`),
+    ordered by case and position, built column by column."""
+    flat = sorted((row for rows in stored if rows for row in rows), key=lambda r: (r[0], r[1]))
+    columns = list(zip(*flat)) if flat else [()] * len(schema)
+    return pa.Table.from_arrays([pa.array(col, type=field.type) for col, field in zip(columns, schema)], schema=schema)
 
 
 def _write_table(pa, path: Path, rows, schema) -> None:
@@ -297,27 +215,24 @@ def _write_table(pa, path: Path, rows, schema) -> None:
     os.replace(tmp, path / "part-0.parquet")
 
 
-def export_parquet(store, out: str, progress=None) -> dict:
-    """Write or bring up to date the Parquet export in folder `out`.
-
-    Returns {"cases", "events", "partitions", "written", "removed", "folder"}: counts of cases and
-    events written this time, partitions in the export, partitions rewritten and removed.
-    """
-    pa = _pa()
-    target = Path(out).expanduser()
-    previous = _check_target(target)
-    catalog, tz = store.catalog, store.tz
-    index = Index(store)
+def _digests(store, index, db) -> dict:
+    """Each month's fingerprint: the hash of its cases' paths and blob ids, streamed from the
+    index (nothing of the whole store is held in memory)."""
+    tz = store.tz
     stamp = f"{SCHEMA_VERSION}|{store.catalog_key}|{store.settings.get('timezone')}"
-    months: dict = {}
-    for path, blob, ts in index.select("path, blob, received_ts", "received_ts IS NOT NULL", order="path"):
-        months.setdefault(_month(ts, tz), []).append((path, blob))
-    digests = {}
-    for month, items in months.items():
-        h = hashlib.sha1(stamp.encode())
-        for path, blob in items:
-            h.update(f"{path}\0{blob}\n".encode())
-        digests[month] = h.hexdigest()
+    index.select("count(*)", order="", db=db)  # says (once) when unreadable case files are left out
+    hashes: dict = {}
+    sql = "SELECT path, blob, received_ts FROM cases WHERE problem IS NULL AND received_ts IS NOT NULL ORDER BY path"
+    for path, blob, ts in db.execute(sql):
+        month = _month(ts, tz)
+        h = hashes.get(month) or hashes.setdefault(month, hashlib.sha1(stamp.encode()))
+        h.update(f"{path}\0{blob}\n".encode())
+    return {month: h.hexdigest() for month, h in hashes.items()}
+
+
+def _export(pa, store, index, db, target: Path, previous: dict, progress) -> tuple:
+    catalog, tz = store.catalog, store.tz
+    digests = _digests(store, index, db)
     old = previous.get("partitions") if isinstance(previous.get("partitions"), dict) else {}
     todo = sorted(m for m in digests if old.get(m) != digests[m]
                   or not (_partition(target, "cases", m) / "part-0.parquet").is_file()
@@ -331,13 +246,11 @@ def export_parquet(store, out: str, progress=None) -> dict:
         lo = timeutil.local(datetime(year, mon, 1).date(), datetime.min.time(), tz).timestamp()
         ny, nm = (year + 1, 1) if mon == 12 else (year, mon + 1)
         hi = timeutil.local(datetime(ny, nm, 1).date(), datetime.min.time(), tz).timestamp()
-        rows = index.select("row, assess, blob", "received_ts >= ? AND received_ts < ?", (lo, hi), order="received_ts, id")
-        cases = [dict(case_record(index.unpack(r), index.unpack(a) if a else None, catalog, tz), blob=b) for r, a, b in rows]
-        kept, changed = _unchanged_events(pa, target, month, months[month])
-        events = pa.Table.from_pylist(_read_events(store, changed), schema=event_schema)
-        if kept is not None:
-            events = pa.concat_tables([kept, events])
-        events = events.sort_by([("case_id", "ascending"), ("seq", "ascending")])
+        rows = index.select("row, assess, blob, events", "received_ts >= ? AND received_ts < ?", (lo, hi),
+                            order="received_ts, id", db=db)
+        cases = [dict(case_record(index.unpack(r), index.unpack(a) if a else None, catalog, tz), blob=b)
+                 for r, a, b, _ in rows]
+        events = _event_table(pa, [index.unpack(e) for *_, e in rows], event_schema)
         _write_table(pa, _partition(target, "cases", month), cases, case_schema)
         _write_table(pa, _partition(target, "events", month), events, event_schema)
         written_cases += len(cases)
@@ -347,6 +260,24 @@ def export_parquet(store, out: str, progress=None) -> dict:
     for month in gone:
         for dataset in ("cases", "events"):
             shutil.rmtree(_partition(target, dataset, month), ignore_errors=True)
+    return digests, todo, gone, written_cases, written_events
+
+
+def export_parquet(store, out: str, progress=None) -> dict:
+    """Write or bring up to date the Parquet export in folder `out`.
+
+    Returns {"cases", "events", "partitions", "written", "removed", "folder"}: counts of cases and
+    events written this time, partitions in the export, partitions rewritten and removed.
+    """
+    pa = _pa()
+    target = Path(out).expanduser()
+    previous = _check_target(target)
+    index = Index(store)
+    db = index.connect()
+    try:
+        digests, todo, gone, written_cases, written_events = _export(pa, store, index, db, target, previous, progress)
+    finally:
+        db.close()
     marker = {"format": FORMAT, "version": SCHEMA_VERSION, "office": store.office,
               "timezone": store.settings.get("timezone"), "head": store.git.head(),
               "partitions": dict(sorted(digests.items()))}
