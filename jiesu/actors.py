@@ -162,7 +162,7 @@ def audit(store) -> list:
     import subprocess
 
     from jiesu import model
-    from jiesu.verify import Problem
+    from jiesu.problems import Problem
 
     git = store.git.env
 
