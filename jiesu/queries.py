@@ -190,6 +190,6 @@ def review_overdue(row: dict, lead, review_by, when, cal, tz) -> dict | None:
         return None
     return {"id": row["id"], "lead": lead, "status": "handled", "review_by": timeutil.fmt(review_by),
             "hours_late": round((when - review_by).total_seconds() / 3600, 1),
-            "working_days_late": round(clock.working_days_between(review_by, when, cal, tz), 2),
+            "working_days_late": round(working_time.working_days_between(review_by, when, cal, tz), 2),
             "title": row.get("title"), "district": row.get("district"), "street": row.get("street"),
             "category": row.get("category")}

@@ -9,7 +9,6 @@ import pytest
 
 from conftest import ETERNAL, GARBAGE, git, load, new_case
 
-from jiesu.store import yamlio
 
 SPRING = "dragon-gate/dragon-spring"
 NOISE = "env.noise.commercial-noise"
