@@ -11,8 +11,9 @@ import sys
 
 import click
 
-from jiesu import __version__
+from jiesu import __version__, i18n
 from jiesu.errors import JiesuError
+from jiesu.i18n import _
 
 COMMANDS = {
     # reception, dispatch, handling, evaluation
@@ -116,6 +117,9 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--store", "store", metavar="DIR", help="The store (else JIESU_STORE, else the nearest parent with jiesu.yaml).")
 @click.option("--as", "actor", metavar="ACTOR", help="Who acts (else JIESU_ACTOR, else git's user.name).")
+@click.option("--lang", "lang", type=click.Choice(["en", "zh"]), is_eager=True, expose_value=False,
+              callback=lambda ctx, param, value: i18n.start(value),
+              help="Language of what jiesu prints (else JIESU_LANG, the store's lang, LC_ALL/LC_MESSAGES/LANG, English).")
 @click.version_option(__version__, prog_name="jiesu")
 @click.pass_context
 def cli(ctx, store, actor):
@@ -136,6 +140,7 @@ def cli(ctx, store, actor):
 
 def main(argv=None) -> None:
     """Run the command line; user mistakes end as `error: …` with exit code 1, usage errors 2."""
+    i18n.reset()
     try:
         cli.main(args=argv, prog_name="jiesu")
     except BrokenPipeError:
@@ -148,9 +153,9 @@ def report(exc: JiesuError) -> None:
     from jiesu.safetext import terminal
 
     lines = getattr(exc, "problems", None)
-    click.echo(f"error: {terminal(exc.message)}", err=True)
+    click.echo(_("error: {message}").format(message=terminal(exc.message)), err=True)
     if lines and len(lines) > 1:
         for line in lines[:20]:
             click.echo(f"  {terminal(line)}", err=True)
     if exc.hint:
-        click.echo(f"hint: {terminal(exc.hint)}", err=True)
+        click.echo(_("hint: {hint}").format(hint=terminal(exc.hint)), err=True)
