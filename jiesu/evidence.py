@@ -20,6 +20,9 @@ import math
 import random
 from bisect import bisect_left
 
+from jiesu import i18n
+from jiesu.terms import band as band_name
+
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
 # units with more reached cases than this draw their resampled mean from the normal
@@ -198,14 +201,22 @@ def band(row: dict, change: int | None, rules: list[dict], ranked: int, evidence
                 if signal == "above" or (by_rank and higher_above == 0):
                     return code, None
                 if by_rank:
-                    why.append(f"top {n} but {higher_above} unit(s) with a higher score are significantly above the "
-                               f"office score and this one is not: no {code}")
+                    why.append(i18n.ngettext(
+                        "top {n} but {k} unit with a higher score is significantly above the office score "
+                        "and this one is not: no {band}",
+                        "top {n} but {k} units with a higher score are significantly above the office score "
+                        "and this one is not: no {band}", higher_above).format(n=n, k=higher_above, band=band_name(code)))
             else:
                 if by_rank and signal == "below":
                     return code, None
                 if by_rank:
-                    limit = f" (lower 95 % limit {point['low95']:.2f})" if point else ""
-                    why.append(f"bottom {n} but not significantly below the office score{limit}: no {code}")
+                    if point:
+                        why.append(i18n._("bottom {n} but not significantly below the office score "
+                                     "(lower {percent} limit {low}): no {band}").format(
+                            n=n, percent="95 %", low=f"{point['low95']:.2f}", band=band_name(code)))
+                    else:
+                        why.append(i18n._("bottom {n} but not significantly below the office score: no {band}").format(
+                            n=n, band=band_name(code)))
         elif ((kind == "improved_by" and change is not None and change >= value)
               or (kind == "score_below" and score < value) or (kind == "score_at_least" and score >= value)):
             return code, "; ".join(why) or None

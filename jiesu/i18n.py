@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ FOLDERS = {"zh": "zh_CN"}
 
 _explicit: str | None = None
 _store: str | None = None
+_using: list[str] = []
 
 
 def normalize(value: str | None) -> str | None:
@@ -66,10 +68,22 @@ def reset() -> None:
 
 def current() -> str:
     """The language now: en or zh."""
+    if _using:
+        return _using[-1]
     for source in (_explicit, normalize(os.environ.get("JIESU_LANG")), _store, _locale()):
         if source:
             return source
     return "en"
+
+
+@contextmanager
+def using(lang: str):
+    """Speak `lang` inside the block, whatever was chosen (a report rendered with --lang zh)."""
+    _using.append(normalize(lang) or "en")
+    try:
+        yield
+    finally:
+        _using.pop()
 
 
 def _locale() -> str | None:

@@ -153,9 +153,11 @@ def format_duration(delta: timedelta | None) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days}d"] if days else []
+    from jiesu.i18n import _, current
+
+    parts = [_("{n}d").format(n=days)] if days else []
     if hours:
-        parts.append(f"{hours}h")
+        parts.append(_("{n}h").format(n=hours))
     if minutes or not parts:
-        parts.append(f"{minutes}m")
-    return sign + " ".join(parts)
+        parts.append(_("{n}m").format(n=minutes))
+    return sign + ("" if current() == "zh" else " ").join(parts)

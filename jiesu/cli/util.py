@@ -9,8 +9,8 @@ import sys
 import click
 
 from jiesu import i18n, textcheck
-from jiesu.i18n import _
 from jiesu.csvio import csv_text, safe_cell  # noqa: F401 — re-exported for the commands
+from jiesu.i18n import _
 from jiesu.store import Store
 
 

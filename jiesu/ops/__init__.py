@@ -20,8 +20,8 @@ from jiesu.ops.handling import (
     note,
     reject,
     reopen,
-    return_case,
     respond,
+    return_case,
     review,
     supervise,
 )
