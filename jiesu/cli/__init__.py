@@ -12,8 +12,9 @@ import sys
 import click
 
 from jiesu import __version__, i18n
+from jiesu.cli import helptext
 from jiesu.errors import JiesuError
-from jiesu.i18n import _
+from jiesu.i18n import N_, _
 
 COMMANDS = {
     # reception, dispatch, handling, evaluation
@@ -43,20 +44,20 @@ COMMANDS = {
     "hub": "city", "archive": "city", "unarchive": "city",
 }
 SECTIONS = (
-    ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
+    (N_("Case work"), ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
                    "evaluate", "reopen", "reject", "exempt", "merge")),
-    ("Handling: corrections, supervision, review", ("amend", "review", "supervise", "respond", "attach", "attachment")),
-    ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
-    ("Assessment and reports", ("rank", "report")),
-    ("Governance", ("stats", "hotspots", "callers", "similar", "theme")),
-    ("Knowledge base", ("kb",)),
-    ("Interchange", ("import", "export")),
-    ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
-    ("City scale", ("hub", "archive", "unarchive")),
+    (N_("Handling: corrections, supervision, review"), ("amend", "review", "supervise", "respond", "attach", "attachment")),
+    (N_("Reading"), ("show", "list", "overdue", "log", "catalog", "verify")),
+    (N_("Assessment and reports"), ("rank", "report")),
+    (N_("Governance"), ("stats", "hotspots", "callers", "similar", "theme")),
+    (N_("Knowledge base"), ("kb",)),
+    (N_("Interchange"), ("import", "export")),
+    (N_("The store"), ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
+    (N_("City scale"), ("hub", "archive", "unarchive")),
 )
 
 
-class LazyGroup(click.Group):
+class LazyGroup(helptext.Group):
     """A group whose commands are imported on first use."""
 
     def list_commands(self, ctx):
@@ -108,9 +109,9 @@ class LazyGroup(click.Group):
                 cmd = self.get_command(ctx, name)
                 if cmd is None or cmd.hidden:
                     continue
-                rows.append((name, cmd.get_short_help_str(limit=70)))
+                rows.append((name, helptext.short_help(cmd, limit=70)))
             if rows:
-                with formatter.section(title):
+                with formatter.section(_(title)):
                     formatter.write_dl(rows)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
     emit_json,
@@ -19,7 +20,7 @@ COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
 
 
-@click.group("theme", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("theme", cls=helptext.Group, context_settings={"help_option_names": ["-h", "--help"]})
 def theme():
     """Themes (每月一题): a frequent problem run with a plan, three checklists and measured results.
 

@@ -20,7 +20,9 @@ def command_registry():
 
     def command(name, **kw):
         def wrap(func):
-            commands[name] = click.command(name, **kw)(func)
+            from jiesu.cli.helptext import Command
+
+            commands[name] = click.command(name, cls=Command, **kw)(func)
             return commands[name]
 
         return wrap
