@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jiesu import clocks, timeutil
 from jiesu.errors import StoreError
-from jiesu.i18n import _, current
+from jiesu.i18n import _, current, pgettext
 
 # what a case file of the wrong shape (a list where text belongs, a time that is no time) raises
 SHAPE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError)
@@ -122,7 +122,7 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
         who.append(_("ref {ref}").format(ref=comp["ref"]))
     row(_("complainant"), ", ".join(str(w) for w in who if w))
     if private:
-        labels = {"name": _("name"), "phone": _("phone"), "other_phones": _("other phones"),
+        labels = {"name": pgettext("person", "name"), "phone": _("phone"), "other_phones": _("other phones"),
                   "id_document": _("id document"), "home_address": _("home address"), "household": _("household"),
                   "note": _("note")}
         for key, label in labels.items():

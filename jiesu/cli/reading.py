@@ -85,7 +85,7 @@ def _statuses(ctx, param, values):
     try:
         return tuple(resolve.status(v) for v in values)
     except InvalidInput as exc:
-        raise click.BadParameter(exc.message.removeprefix("--status: ")) from None
+        raise click.BadParameter(exc.message.removeprefix("--status: ").removeprefix("--status：")) from None
 
 
 @command("list")
