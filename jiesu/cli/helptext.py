@@ -83,8 +83,14 @@ def short_help(cmd: click.Command, limit: int = 70) -> str:
     """A command's one-line summary in the current language (the first sentence of its help)."""
     if cmd.short_help:
         return translate(cmd.short_help)
-    text = inspect.cleandoc(cmd.help or "").partition("\f")[0]
-    return click.utils.make_default_short_help(translate(text), limit)
+    text = translate(inspect.cleandoc(cmd.help or "").partition("\f")[0])
+    if text == inspect.cleandoc(cmd.help or "").partition("\f")[0]:  # no translation: click's own summary
+        return click.Command.get_short_help_str(cmd, limit)
+    from jiesu.textwidth import clip
+
+    first = re.sub(r"\s*\n\s*", "", text.partition("\n\n")[0])  # a Chinese line break is no space
+    first = first.split("。")[0] + ("。" if "。" in first else "")
+    return clip(first, limit)
 
 
 # -- extraction (used by pybabel, never at run time) ---------------------------------------------

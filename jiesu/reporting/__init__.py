@@ -119,7 +119,16 @@ def environment(store, fmt: str, lang: str = "en"):
         shown = num(value, 1)
         return in_lang(lang, N_("OVERDUE {hours}h") if late else N_("{hours}h left")).format(hours=shown)
 
-    env.filters.update(dt=dt, pct=pct, num=num, cell=cell, band=band, hours=hours,
+    def day(value):
+        """A day in a heading or a sentence: 2021年11月8日 in Chinese, 2021-11-08 in English (tables keep ISO)."""
+        from datetime import date
+
+        try:
+            return i18n.prose_date(date.fromisoformat(str(value)), lang)
+        except ValueError:
+            return value
+
+    env.filters.update(dt=dt, pct=pct, num=num, cell=cell, band=band, hours=hours, day=day,
                        status=lambda v: terms.status(v, lang), theme_status=lambda v: terms.theme_status(v, lang))
     env.globals.update(table=table, heading=heading, pick=pick, fmt=fmt)
     return env
