@@ -153,10 +153,14 @@ def prose_date(day: date, lang: str | None = None) -> str:
 
 # -- compiling a .po without Babel ---------------------------------------------------------------
 
-def _unquote(text: str) -> str:
-    import ast
+_ESCAPES = {"\\": "\\", "t": "\t", "r": "\r", "n": "\n", '"': '"'}
 
-    return ast.literal_eval(text)
+
+def _unquote(text: str) -> str:
+    r"""A quoted .po string's text (the escapes Babel and msgfmt write: \\ \t \r \n \")."""
+    import re
+
+    return re.sub(r'\\(.)', lambda m: _ESCAPES.get(m.group(1), m.group(0)), text.strip()[1:-1])
 
 
 def parse_po(text: str) -> dict[str, str | list[str]]:
