@@ -6,6 +6,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo-store
 
+# The message catalogs (see README, "Languages / 语言"): `make messages` extracts the words from the
+# code into jiesu.pot and merges them into every .po; the .mo files are compiled here, never committed.
+POT := jiesu/locale/jiesu.pot
+MO := jiesu/locale/zh_CN/LC_MESSAGES/jiesu.mo
+
 # Property tests: `ci` is derandomized (every run checks the same examples); `explore` draws new ones.
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
@@ -42,10 +47,6 @@ bench: $(BIN)/.installed
 clean:
 	rm -rf $(VENV) $(DEMO) .jiesu build *.egg-info $(MO)
 
-# The message catalogs (see README, "Languages / 语言"): `make messages` extracts the words from the
-# code into jiesu.pot and merges them into every .po; the .mo files are compiled here, never committed.
-POT := jiesu/locale/jiesu.pot
-MO := jiesu/locale/zh_CN/LC_MESSAGES/jiesu.mo
 EXTRACT = $(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 --no-location --sort-output \
 	--project jiesu --copyright-holder "jiesu authors" --msgid-bugs-address "" -o $(POT) .
 
