@@ -12,14 +12,7 @@ import secrets
 from datetime import datetime
 
 from jiesu import clock, timeutil
-from jiesu.workflow import (
-    CLOSED_OR_HANDLED,
-    REOPENED,
-    REVIEWED,
-    SAME,
-    TABLE,
-    is_allowed,
-)
+from jiesu.workflow import CLOSED_OR_HANDLED, REOPENED, REVIEWED, SAME, TABLE, is_allowed
 
 SCHEMA = 1
 ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-(\d{2})(\d{2})-(\d{4,6})$")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import marshal
 from datetime import datetime, time, timedelta
 
-from jiesu import clock, clocks, priority, resolve, timeutil
+from jiesu import clock, clocks, resolve, timeutil
 from jiesu.errors import InvalidInput
+from jiesu import priority
 from jiesu.handling_view import whistle_calls
 from jiesu.store.index import OPEN, Index, scope_clause
 from jiesu.summary import status_at

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import ETERNAL, GARBAGE, git
 
 from jiesu import ops, verify

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from conftest import ETERNAL, GARBAGE, git, load, new_case
+
+from jiesu.store import yamlio
 
 SPRING = "dragon-gate/dragon-spring"
 NOISE = "env.noise.commercial-noise"
@@ -38,7 +41,7 @@ def test_amend_moves_the_case_to_its_corrected_street_and_category(run, store):
     rows = run.json("list")
     assert [(r["id"], r["street"]) for r in rows] == [(case_id, SPRING)]
     shown = run("show", case_id).stdout
-    assert "amended" in shown and f"category {GARBAGE} → {NOISE}" in shown
+    assert f"amended" in shown and f"category {GARBAGE} → {NOISE}" in shown
     assert "amend" in run("log", case_id).stdout
     assert git(store.root, "log", "-1", "--format=%s").startswith(f"amend {case_id}")
 

@@ -26,13 +26,7 @@ from jiesu.interop.catalog_section import Section
 from jiesu.interop.mapping import Mapping, load_mapping
 from jiesu.interop.plans import CityRows, Plan, Skip, anomaly_kind
 from jiesu.interop.updates import Update, apply_update
-from jiesu.ops.common import (
-    commit_batch,
-    event_node,
-    make_event,
-    shared_fields,
-    state_node,
-)
+from jiesu.ops.common import commit_batch, event_node, make_event, shared_fields, state_node
 from jiesu.ops.intake import prepare, write_prepared
 from jiesu.store.index import Index
 

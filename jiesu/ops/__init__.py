@@ -20,8 +20,8 @@ from jiesu.ops.handling import (
     note,
     reject,
     reopen,
-    respond,
     return_case,
+    respond,
     review,
     supervise,
 )
