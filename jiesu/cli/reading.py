@@ -16,7 +16,7 @@ from jiesu.cli.util import (
     table_text,
 )
 from jiesu.handling_view import OUTCOMES
-from jiesu.i18n import _
+from jiesu.i18n import N_, _
 
 COMMANDS, command = command_registry()
 
@@ -260,7 +260,7 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
     if fmt == "json":
         emit_json(entries)
     else:
-        click.echo(safetext.block(history.history_text(entries, store.tz, "theme" if theme else "knowledge entry" if entry else "case")), nl=False)
+        click.echo(safetext.block(history.history_text(entries, store.tz, N_("theme") if theme else N_("knowledge entry") if entry else N_("case"))), nl=False)
 
 
 @command("verify")
