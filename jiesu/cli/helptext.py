@@ -54,7 +54,11 @@ class Formatter(click.HelpFormatter):
         self.write(f"{'':>{self.current_indent}}{heading}{colon}\n")
 
     def write_text(self, text):
-        super().write_text(translate(text))
+        shown = translate(text)
+        if shown != text:  # a line break next to a Chinese character is no space: join the lines
+            shown = "\n\n".join(p if p.startswith("\b") else re.sub(r"(?<=[^\x00-\x7f])\n|\n(?=[^\x00-\x7f])", "", p)
+                                for p in shown.split("\n\n"))
+        super().write_text(shown)
 
     def write_dl(self, rows, col_max=30, col_spacing=2):
         super().write_dl([(term, translate(text)) for term, text in rows], col_max, col_spacing)
