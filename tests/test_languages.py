@@ -282,6 +282,13 @@ def test_help_in_chinese(store):
     shown = CliRunner().invoke(cli, ["--lang", "zh", "show", "--help"], env={})
     assert shown.exit_code == 0 and "显示一件工单" in shown.stdout and "jiesu show HL-2111-0069" in shown.stdout
     assert "Show one case" in CliRunner().invoke(cli, ["show", "--help"]).stdout
+    intake = CliRunner().invoke(cli, ["intake", "--help"], env={"JIESU_LANG": "zh"})
+    assert "受理一条诉求" in intake.stdout and "用法：" in intake.stdout and "选项：" in intake.stdout
+    assert "jiesu intake --from requests.yaml" in intake.stdout  # the examples stay runnable
+    # the store's examples are the same commands in both languages
+    english = CliRunner().invoke(cli, ["intake", "--help"]).stdout
+    assert [ln for ln in english.splitlines() if ln.strip().startswith("jiesu ")] == \
+        [ln for ln in intake.stdout.splitlines() if ln.strip().startswith("jiesu ")]
 
 
 def test_the_store_language_is_the_default(tmp_path):
