@@ -6,6 +6,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo-store
 
+# The message catalogs (see README, "Languages / 语言"): `make messages` extracts the words from the
+# code into jiesu.pot and merges them into every .po; the .mo files are compiled here, never committed.
+POT := jiesu/locale/jiesu.pot
+MO := jiesu/locale/zh_CN/LC_MESSAGES/jiesu.mo
+
 # Property tests: `ci` is derandomized (every run checks the same examples); `explore` draws new ones.
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
@@ -19,15 +24,15 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed $(MO)
 	rm -rf $(DEMO)
 	$(BIN)/jiesu demo $(DEMO)
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(MO)
 	$(BIN)/python -m pytest -q -p no:cacheprovider; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
-test-fast: $(BIN)/.installed
+test-fast: $(BIN)/.installed $(MO)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(BIN)/.installed
@@ -40,4 +45,17 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) .jiesu build *.egg-info
+	rm -rf $(VENV) $(DEMO) .jiesu build *.egg-info $(MO)
+
+EXTRACT = $(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 --no-location --sort-output \
+	--project jiesu --copyright-holder "jiesu authors" --msgid-bugs-address "" -o $(POT) .
+
+.PHONY: messages
+messages: $(BIN)/.installed
+	$(EXTRACT)
+	$(BIN)/pybabel update -i $(POT) -d jiesu/locale -D jiesu --ignore-obsolete
+	@# jiesu formats with str.format, never %: a "95%" is no placeholder
+	sed -i '/^#, python-format$$/d' $(POT) jiesu/locale/*/LC_MESSAGES/jiesu.po
+
+$(MO): jiesu/locale/zh_CN/LC_MESSAGES/jiesu.po $(BIN)/.installed
+	$(BIN)/pybabel compile -d jiesu/locale -D jiesu --statistics

@@ -18,7 +18,7 @@ from __future__ import annotations
 import shutil
 from datetime import time, timedelta
 
-from jiesu import timeutil
+from jiesu import i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput
 from jiesu.index import Index
 from jiesu.index import archives as index_archives
@@ -72,7 +72,8 @@ def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]
             if not found:
                 if archives.case_file(store.root, store.case_relpath(case_id)):
                     raise InvalidInput(f"{case_id} is already archived")
-                raise CaseNotFound(f"no case {case_id} in this store", hint="list cases with `jiesu list`")
+                raise CaseNotFound(i18n._("no case {case} in this store").format(case=case_id),
+                                   hint=i18n._("list cases with `jiesu list`"))
             cid, path, blob, status, closed_ts, received_ts = found[0]
             if received_ts >= limit:
                 raise InvalidInput(f"{case_id} was received on or after {day}; only cases received before --before are archived")
@@ -155,7 +156,8 @@ def unarchive(store, case_id: str, actor: str) -> dict:
     if found is None:
         if (store.root / rel).is_file():
             raise InvalidInput(f"{case_id} is not archived")
-        raise CaseNotFound(f"no case {case_id} in this store or its archives", hint="list cases with `jiesu list`")
+        raise CaseNotFound(i18n._("no case {case} in this store or its archives").format(case=case_id),
+                           hint=i18n._("list cases with `jiesu list`"))
     year, path = found
     folder = store.root / archives.FOLDER / year
     git = Git(folder)

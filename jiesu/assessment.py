@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from jiesu import evidence, metrics, timeutil, working_time
+from jiesu import evidence, i18n, metrics, timeutil, working_time
 from jiesu.catalog import LOCAL_KINDS, UNIT_LEVELS
 from jiesu.errors import InvalidInput
+from jiesu.terms import indicator
+from jiesu.terms import status as status_name
 
 EXCLUDED = ("rejected", "merged")
 
@@ -327,7 +329,8 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
             "unit": s.unit, "name": unit.name, "assessed": s.assessed, "reached": s.reached,
             "score": s.score, "volume": volume.get(s.unit, 0), "population": unit.population,
             "volume_per_10k": metrics.per_10k(volume.get(s.unit, 0), unit.population),
-            "why": "no reached follow-up" if s.reached == 0 else f"n = {s.reached} < {a.min_cases}",
+            "why": i18n._("no reached follow-up") if s.reached == 0 else i18n._("n = {reached} < {minimum}").format(
+                reached=s.reached, minimum=a.min_cases),
             "discrepancies": s.discrepancies, "exemptions_pending": s.exemptions_pending,
             "exemptions_approved": exempted.get(s.unit, 0),
             "whistle_calls": whistle.get(s.unit, [0, 0])[1],
@@ -391,33 +394,35 @@ def explain(store, case: dict) -> list[str]:
     ev = row["evaluations"][-1]
     month = timeutil.load(ev["at"]).astimezone(store.tz).strftime("%Y-%m")
     if row.get("exempt"):
-        return [f"not assessed: exempt from assessment (its evaluation of {month} does not count)"]
+        return [i18n._("not assessed: exempt from assessment (its evaluation of {month} does not count)").format(month=month)]
     if row.get("status") in EXCLUDED:
-        return [f"not assessed: the case is {row['status']}"]
+        return [i18n._("not assessed: the case is {status}").format(status=status_name(row["status"]))]
     rec = record(row, catalog, store.tz)
     lead = rec["lead"]
     if not lead:
-        return [f"not assessed: no handling unit (answered by the centre); evaluated {month}"]
+        return [i18n._("not assessed: no handling unit (answered by the centre); evaluated {month}").format(month=month)]
     units = [u for u in (unit_at_level(catalog, lead, lvl) for lvl in UNIT_LEVELS) if u]
-    lines = [f"assessed in {month} for {lead}" + (f" (and {', '.join(u for u in units if u != lead)})" if len(units) > 1 else "")]
+    lines = [i18n._("assessed in {month} for {unit}").format(month=month, unit=lead)
+             + (i18n._(" (and {units})").format(units=", ".join(u for u in units if u != lead)) if len(units) > 1 else "")]
     if not rec["reached"]:
-        lines.append("complainant not reached: counts in the assessed cases, not in the rates")
+        lines.append(i18n._("complainant not reached: counts in the assessed cases, not in the rates"))
         return lines
     w = rec["weights"]
     rw = catalog.assessment.response
-    flags = " + ".join(f"{k} {rw[k]:.4g} × {1 if rec[k] else 0}" for k in ("accept", "contact", "complete") if rw.get(k))
-    lines.append(f"response (timeliness): {flags} = {rec['response']:.4f}")
+    flags = " + ".join(f"{indicator(k)} {rw[k]:.4g} × {1 if rec[k] else 0}" for k in ("accept", "contact", "complete") if rw.get(k))
+    lines.append(i18n._("response (timeliness): {terms} = {value}").format(terms=flags, value=f"{rec['response']:.4f}"))
     parts = [("response", rec["response"]),
              ("resolution", 1.0 if rec["resolved"] else 0.0),
              ("satisfaction", (rec["score"] or 0) / 100),
              ("on_time", 1.0 if rec["on_time"] else 0.0),
              ("acceptance_on_time", 1.0 if rec["accepted_on_time"] else 0.0)]
-    terms = [f"{name} {w[name]:g} × {value:.4g}" for name, value in parts if w.get(name)]
+    terms = [f"{indicator(name)} {w[name]:g} × {value:.4g}" for name, value in parts if w.get(name)]
     value = metrics.case_value(rec)
-    lines.append(f"scheme {rec['scheme']}: " + " + ".join(terms) + f" = {value:.4f}")
-    lines.append(f"contributes {100 * value:.2f} to the mean score of its unit (one of its reached cases)")
-    said = "yes" if rec["contacted"] else "no"
-    lines.append(f"contact confirmed by the caller: {said}" + ("; the record has a contact: a discrepancy" if rec["discrepancy"] else ""))
+    lines.append(i18n._("scheme {scheme}: {terms} = {value}").format(scheme=rec["scheme"], terms=" + ".join(terms), value=f"{value:.4f}"))
+    lines.append(i18n._("contributes {points} to the mean score of its unit (one of its reached cases)").format(points=f"{100 * value:.2f}"))
+    said = i18n._("yes") if rec["contacted"] else i18n._("no")
+    lines.append(i18n._("contact confirmed by the caller: {said}").format(said=said)
+                 + (i18n._("; the record has a contact: a discrepancy") if rec["discrepancy"] else ""))
     if rec.get("exemption") == "pending":
-        lines.append("an exemption request is pending: the case counts until the centre approves it")
+        lines.append(i18n._("an exemption request is pending: the case counts until the centre approves it"))
     return lines

@@ -16,7 +16,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from jiesu import timeutil, working_time
+from jiesu.i18n import _
 from jiesu.summary import summarize
+from jiesu.textwidth import pad
 
 
 def _clock(start, end, limit: timedelta | None, tclass, calendar, tz, now: datetime, stopped: bool = False) -> dict:
@@ -83,32 +85,33 @@ def case_clocks(case: dict, catalog, tz, now: datetime) -> dict:
 
 
 def _line(name: str, c: dict) -> str:
+    name = pad(name, 11)
     if c.get("start") is None:
-        return f"{name:<11} not started"
+        return _("{name} not started").format(name=name)
     if c.get("unknown"):
-        return f"{name:<11} unknown (the source did not record it)"
+        return _("{name} unknown (the source did not record it)").format(name=name)
     spent = timeutil.format_duration(timedelta(seconds=c["elapsed_s"]))
     limit = timeutil.format_duration(timedelta(seconds=c["limit_s"])) if c.get("limit_s") is not None else "—"
     if c.get("running"):
-        state = "running, over the limit" if c.get("met") is False else "running"
+        state = _("running, over the limit") if c.get("met") is False else _("running")
     elif c.get("met") is True:
-        state = "met"
+        state = _("met")
     elif c.get("met") is False:
-        state = "MISSED"
+        state = _("MISSED")
     else:
-        state = "stopped"
-    return f"{name:<11} {spent} of {limit} — {state}"
+        state = _("stopped")
+    return _("{name} {spent} of {limit} — {state}").format(name=name, spent=spent, limit=limit, state=state)
 
 
 def describe(cl: dict) -> list[str]:
     """Lines for `show`: one per acceptance clock, then contact and resolution."""
     lines = []
     for i, a in enumerate(cl["acceptance"], 1):
-        label = "acceptance" if len(cl["acceptance"]) == 1 else f"accept #{i}"
-        how = {"return": ", returned", "reassign": ", re-dispatched"}.get(a.get("ended_by") or "", "")
+        label = _("acceptance") if len(cl["acceptance"]) == 1 else _("accept #{i}").format(i=i)
+        how = {"return": _(", returned"), "reassign": _(", re-dispatched")}.get(a.get("ended_by") or "", "")
         lines.append(_line(label, a) + f" ({a.get('unit')}{how})")
     if not cl["acceptance"]:
-        lines.append(f"{'acceptance':<11} not dispatched")
-    lines.append(_line("contact", cl["contact"]))
-    lines.append(_line("resolution", cl["resolution"]))
+        lines.append(_("{name} not dispatched").format(name=pad(_("acceptance"), 11)))
+    lines.append(_line(_("contact"), cl["contact"]))
+    lines.append(_line(_("resolution"), cl["resolution"]))
     return lines

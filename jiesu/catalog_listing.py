@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from jiesu import timeutil, working_time
+from jiesu.i18n import N_, _, current
+
+# how a time-limit class counts its days (the `days` of limits.yaml)
+COUNTS = (N_("calendar"), N_("working"))
 
 
 def section(store, name: str, search: str | None, year: int | None, limit: int | None = None):
     """(json rows, table headers, table rows) of one catalog section (categories found by a
     ranked search, best first, at most `limit` of them)."""
-    cat, lang = store.catalog, store.lang
+    cat, lang = store.catalog, current()
     words = [w.lower() for w in (search or "").split()]
 
     def match(*texts):
@@ -21,30 +25,34 @@ def section(store, name: str, search: str | None, year: int | None, limit: int |
                  "dispatch": c.dispatch if c.is_leaf else None, "keywords": c.keywords, "regulations": c.regulations} for c in items]
         table = [["  " * (c.level - 1) + c.code, c.name.get(lang) or c.name["en"], c.time_limit if c.is_leaf else "",
                   _dispatch(c.dispatch) if c.is_leaf else ""] for c in items]
-        return rows, ["code", "name", "limit", "dispatch"], table
+        return rows, [_("code"), _("name"), _("limit"), _("dispatch")], table
     if name == "units":
         items = [u for u in cat.units.values() if match(u.id, u.kind, *u.name.values())]
         rows = [{"id": u.id, "kind": u.kind, "parent": u.parent, "name": u.name, "population": u.population,
                  "communities": [{"id": k, "name": v} for k, v in u.communities.items()]} for u in items]
         table = [[u.id, u.kind, u.name.get(lang) or u.name["en"], u.population or ""] for u in items]
-        return rows, ["id", "kind", "name", "population"], table
+        return rows, [_("id"), _("kind"), _("name"), _("population")], table
     if name == "tags":
         items = [t for t in cat.tags.values() if match(t.code, *t.name.values(), t.description)]
         rows = [{"code": t.code, "name": t.name, "description": t.description, "scheme": t.scheme, "time_limit": t.time_limit,
                  "priority": t.priority} for t in items]
         table = [[t.code, t.name.get(lang) or t.name["en"], ", ".join(f"{k} {v}" for k, v in (("scheme", t.scheme), ("limit", t.time_limit), ("priority", t.priority)) if v)] for t in items]
-        return rows, ["code", "name", "effects"], table
+        return rows, [_("code"), _("name"), _("effects")], table
     if name == "limits":
         items = list(cat.classes.values())
-        fmt = timeutil.format_duration
+        def fmt(value, lang="en"):  # JSON in English whatever the language; the table in the reader's
+            return timeutil.format_duration(value, lang)
+
         rows = [{"code": c.code, "name": c.name, "limit": fmt(c.limit), "extendable_to": fmt(c.extendable_to) if c.extendable_to else None,
                  "accept_within": fmt(c.accept_within), "contact_within": fmt(c.contact_within), "days": c.days,
                  "used_for": c.used_for} for c in items]
-        table = [[r["code"], r["limit"], r["extendable_to"] or "—", r["accept_within"], r["contact_within"], r["days"], r["used_for"]] for r in rows]
-        return rows, ["class", "limit", "extendable to", "accept within", "contact within", "counts", "used for"], table
+        shown = current()
+        table = [[c.code, fmt(c.limit, shown), fmt(c.extendable_to, shown) if c.extendable_to else "—", fmt(c.accept_within, shown),
+                  fmt(c.contact_within, shown), _(c.days), c.used_for] for c in items]
+        return rows, [_("class"), _("limit"), _("extendable to"), _("accept within"), _("contact within"), _("counts"), _("used for")], table
     if name == "types":
         rows = [{"table": t, "code": i.code, "name": i.name} for t, d in (("type", cat.types), ("channel", cat.channels), ("kind", cat.kinds)) for i in d.values()]
-        return rows, ["table", "code", "name"], [[r["table"], r["code"], r["name"].get(lang) or r["name"]["en"]] for r in rows]
+        return rows, [_("table"), _("code"), _("name")], [[r["table"], r["code"], r["name"].get(lang) or r["name"]["en"]] for r in rows]
     if name == "assessment":
         a = cat.assessment
         rows = [{"kind": "satisfaction", "code": s.code, "value": s.score} for s in a.satisfaction.values()]
@@ -53,7 +61,7 @@ def section(store, name: str, search: str | None, year: int | None, limit: int |
         rows += [{"kind": "band", "code": b["code"], "value": {b["rule"]: b["value"]}} for b in a.bands]
         rows += [{"kind": "setting", "code": k, "value": v} for k, v in (("default_scheme", a.default_scheme), ("min_cases", a.min_cases), ("level", a.level), ("top", a.top),
                                                                           ("response", a.response), ("evidence", a.evidence), ("bootstrap", a.bootstrap))]
-        return rows, ["kind", "code", "value"], [[r["kind"], r["code"], r["value"]] for r in rows]
+        return rows, [_("kind"), _("code"), _("value")], [[r["kind"], r["code"], r["value"]] for r in rows]
     # calendar
     year = year or store.now().year
     days = working_time.year_table(year, cat.calendar)
@@ -64,7 +72,7 @@ def section(store, name: str, search: str | None, year: int | None, limit: int |
             table.append([d["date"], d["weekday"], "work" if d["working"] else "rest", d["why"]])
     working = sum(1 for d in days if d["working"])
     table.append(["", "", "", f"{year}: {working} working days, {len(days) - working} rest days"])
-    return rows, ["date", "day", "", "why"], table
+    return rows, [_("date"), _("day"), "", _("why")], table
 
 
 def _dispatch(rule) -> str:

@@ -20,6 +20,9 @@ import math
 import random
 from bisect import bisect_left
 
+from jiesu import i18n
+from jiesu.terms import band as band_name
+
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
 # units with more reached cases than this draw their resampled mean from the normal
@@ -211,14 +214,22 @@ def band(row: dict, change: int | None, rules: list[dict], ranked: int, evidence
     return None, why
 
 
-def note_text(reasons: list[dict]) -> str | None:
-    """The reasons of `band` as one English line (the `band_note` of `jiesu rank`), or None."""
+def note_text(reasons: list[dict], name=band_name) -> str | None:
+    """The reasons of `band` as one line in the current language (the `band_note` of `jiesu rank`),
+    or None; `name` gives a band's name from its code."""
     out = []
     for r in reasons:
         if r["rule"] == "top":
-            out.append(f"top {r['n']} but {r['higher_above']} unit(s) with a higher score are significantly above the "
-                       f"office score and this one is not: no {r['band']}")
+            out.append(i18n.ngettext(
+                "top {n} but {k} unit with a higher score is significantly above the office score "
+                "and this one is not: no {band}",
+                "top {n} but {k} units with a higher score are significantly above the office score "
+                "and this one is not: no {band}", r["higher_above"]).format(n=r["n"], k=r["higher_above"], band=name(r["band"])))
+        elif r.get("low95") is not None:
+            out.append(i18n._("bottom {n} but not significantly below the office score "
+                              "(lower {percent} limit {low}): no {band}").format(
+                n=r["n"], percent="95 %", low=f"{r['low95']:.2f}", band=name(r["band"])))
         else:
-            limit = f" (lower 95 % limit {r['low95']:.2f})" if r.get("low95") is not None else ""
-            out.append(f"bottom {r['n']} but not significantly below the office score{limit}: no {r['band']}")
-    return "; ".join(out) or None
+            out.append(i18n._("bottom {n} but not significantly below the office score: no {band}").format(
+                n=r["n"], band=name(r["band"])))
+    return i18n._("; ").join(out) or None

@@ -4,21 +4,33 @@ whistle's report-for-duty clock, the centre's review and attachments."""
 from __future__ import annotations
 
 from jiesu import timeutil
+from jiesu.i18n import N_, NP_, _, current, in_lang
+
+
+class _Words(dict):
+    """A table of enumerated values whose words are looked up when shown (in the language then)."""
+
+    def get(self, key, default=None):
+        return in_lang(current(), super().get(key)) if key in self else default
+
+
+SUPERVISION_LEVELS = _Words(city=NP_("supervision level", "city"), district=NP_("supervision level", "district"))
+OUTCOMES = _Words(met=N_("met"), missed=N_("missed"), running=N_("running"))
 
 
 def value_text(value) -> str:
     """One event field as text: yes/no, lists joined, an amendment's changes as `field old → new`."""
     if value is True:
-        return "yes"
+        return _("yes")
     if value is False:
-        return "no"
+        return _("no")
     if value is None:
-        return "none"
+        return _("none")
     if isinstance(value, dict):
         return ", ".join(f"{k} {value_text(v[0])} → {value_text(v[1])}" if isinstance(v, list) and len(v) == 2
                          else f"{k} {value_text(v)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(map(value_text, value)) or "none"
+        return ", ".join(map(value_text, value)) or _("none")
     return str(value)
 
 
@@ -42,26 +54,29 @@ def case_rows(case: dict, tz, now) -> list[tuple[str, str]]:
     rows = []
     sup = state.get("supervised")
     if sup:
-        until = f", until {timeutil.display(timeutil.load(sup['until']), tz)}" if sup.get("until") else ""
-        rows.append(("supervised", f"{sup.get('level', 'city')} level: {sup.get('reason')}{until}"))
+        until = _(", until {time}").format(time=timeutil.display(timeutil.load(sup["until"]), tz)) if sup.get("until") else ""
+        rows.append((_("supervised"), _("{level} level: {reason}{until}").format(
+            level=SUPERVISION_LEVELS.get(sup.get("level", "city"), sup.get("level")), reason=sup.get("reason"), until=until)))
     if state.get("review_by"):
-        rows.append(("review", f"awaiting the centre's review, due {timeutil.display(timeutil.load(state['review_by']), tz)}"))
+        rows.append((_("review"), _("awaiting the centre's review, due {time}").format(
+            time=timeutil.display(timeutil.load(state["review_by"]), tz))))
     if state.get("reviewed"):
-        rows.append(("review", f"approved {timeutil.display(timeutil.load(state['reviewed']), tz)}"))
+        rows.append((_("review"), _("approved {time}").format(time=timeutil.display(timeutil.load(state["reviewed"]), tz))))
     if state.get("sent_back"):
-        rows.append(("sent back", f"{state['sent_back']} time(s) by the centre's review"))
+        rows.append((_("sent back"), _("{n} time(s) by the centre's review").format(n=state["sent_back"])))
     for call in whistle_calls(state, now):
-        when = f"responded {timeutil.display(timeutil.load(call['responded']), tz)}" if call.get("responded") else \
-            f"due {timeutil.display(timeutil.load(call['respond_by']), tz)}"
-        rows.append(("whistle", f"{call['unit']}: {call['outcome']} ({when})"))
+        when = _("responded {time}").format(time=timeutil.display(timeutil.load(call["responded"]), tz)) if call.get("responded") else \
+            _("due {time}").format(time=timeutil.display(timeutil.load(call["respond_by"]), tz))
+        rows.append((_("whistle"), f"{call['unit']}: {OUTCOMES.get(call['outcome'], call['outcome'])} ({when})"))
     for e in events:
         if e.get("action") == "amend":
-            flag = " [statistics only]" if e.get("statistics_only") else ""
-            rows.append(("amended", f"{timeutil.display(timeutil.load(e.get('at')), tz)} by {e.get('by')}: "
-                                    f"{value_text(e.get('changes') or {})}{'; due recomputed' if e.get('recompute_limit') else ''}"
-                                    f" ({e.get('reason')}){flag}"))
+            flag = " " + _("[statistics only]") if e.get("statistics_only") else ""
+            rows.append((_("amended"), _("{time} by {actor}: {changes}{recomputed} ({reason}){flag}").format(
+                time=timeutil.display(timeutil.load(e.get("at")), tz), actor=e.get("by"),
+                changes=value_text(e.get("changes") or {}),
+                recomputed=_("; due recomputed") if e.get("recompute_limit") else "", reason=e.get("reason"), flag=flag)))
         elif e.get("action") == "attach":
-            where = "private" if e.get("private") else "shared"
-            rows.append(("attachment", f"{e.get('name')} ({e.get('kind')}, {e.get('size')} bytes, {where}, "
-                                       f"sha256 {str(e.get('sha256'))[:12]}…)"))
+            where = _("private") if e.get("private") else _("shared")
+            rows.append((_("attachment"), _("{name} ({kind}, {size} bytes, {where}, sha256 {digest}…)").format(
+                name=e.get("name"), kind=e.get("kind"), size=e.get("size"), where=where, digest=str(e.get("sha256"))[:12])))
     return rows

@@ -205,32 +205,38 @@ def _entries(steps: list, names) -> list[dict]:
 
 
 def history_text(entries: list[dict], tz, noun: str = "case") -> str:
+    """The history for people, in the current language (`noun`: case, theme or knowledge entry)."""
+    from jiesu.i18n import _
+    from jiesu.terms import action as action_name
+    from jiesu.textwidth import pad
+
+    noun = _(noun)
     lines = []
     for h in entries:
         when = timeutil.display(timeutil.load(h["authored"]), tz)
-        action = h["action"] or ("merge" if h.get("merge") else "(outside jiesu)")
-        lines.append(f"{when}  {action:<9} {h['author']:<16} {h['commit'][:10]}  {h['subject']}")
+        action = action_name(h["action"]) if h["action"] else (_("merge") if h.get("merge") else _("(outside jiesu)"))
+        lines.append(f"{when}  {pad(action, 9)} {h['author']:<16} {h['commit'][:10]}  {h['subject']}")
         if h["outside_jiesu"]:
-            lines.append("    ! commit has no jiesu trailers: the file was changed outside jiesu")
+            lines.append("    ! " + _("commit has no jiesu trailers: the file was changed outside jiesu"))
         if h["created"]:
-            lines.append(f"    + {noun} created")
+            lines.append("    + " + _("{noun} created").format(noun=noun))
         if h.get("renumbered_from"):
-            lines.append(f"    ~ renumbered from {h['renumbered_from']}")
+            lines.append("    ~ " + _("renumbered from {case}").format(case=h["renumbered_from"]))
         if h["deleted"]:
-            lines.append(f"    - {noun} file deleted")
+            lines.append("    - " + _("{noun} file deleted").format(noun=noun))
         for e in h["events_added"]:
-            lines.append(f"    + {'(merged) ' if h.get('merge') else ''}{e}")
+            lines.append(f"    + {_('(merged) ') if h.get('merge') else ''}{e}")
         for e in h["events_removed"]:
-            lines.append(f"    - REMOVED {e}")
+            lines.append("    - " + _("REMOVED {event}").format(event=e))
         for e in h.get("events_superseded", []):
-            lines.append(f"    ~ superseded by the merge: {e}")
+            lines.append("    ~ " + _("superseded by the merge: {event}").format(event=e))
         for key, (old, new) in h["state_changes"].items():
             if key == "evaluation":
                 old = (old or {}).get("satisfaction") if isinstance(old, dict) else old
                 new = (new or {}).get("satisfaction") if isinstance(new, dict) else new
             lines.append(f"    state.{key}: {_short(old)} → {_short(new)}")
         for key in h["fields_edited"]:
-            lines.append(f"    edited {key}")
+            lines.append("    " + _("edited {field}").format(field=key))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -8,6 +8,7 @@ names several is refused with the candidates listed, an unknown one with the all
 
 from __future__ import annotations
 
+from jiesu import i18n
 from jiesu.errors import InvalidInput
 
 # case statuses are not in the catalog; their names live here
@@ -20,6 +21,10 @@ STATUS_NAMES = {
     "rejected": {"en": "Rejected", "zh": "不予受理"},
     "merged": {"en": "Merged", "zh": "已合并"},
 }
+
+
+# what `pick` calls the value it looks for, in its messages
+WHATS = (i18n.N_("value"), i18n.N_("status"), i18n.N_("unit"), i18n.N_("class"), i18n.N_("level"))
 
 
 def _key(text: str) -> str:
@@ -63,10 +68,12 @@ def pick(value, table: dict, field: str, *, what: str = "value", aliases=None, a
         return found[0]
     if found:
         listing = ", ".join(label(c, table) for c in found[:8])
-        raise InvalidInput(f"{field}: {text!r} is ambiguous; it names {listing}; give the id")
+        raise InvalidInput(i18n._("{field}: {text!r} is ambiguous; it names {listing}; give the id").format(
+            field=field, text=text, listing=listing))
     if allowed is None:
-        allowed = f"allowed: {', '.join(table)} (or their names)" if len(table) <= 30 else _close(text, table)
-    raise InvalidInput(f"{field}: unknown {what} {text!r}; {allowed}")
+        allowed = i18n._("allowed: {ids} (or their names)").format(ids=", ".join(table)) if len(table) <= 30 else _close(text, table)
+    raise InvalidInput(i18n._("{field}: unknown {what} {text!r}; {allowed}").format(
+        field=field, what=i18n._(what), text=text, allowed=allowed))
 
 
 def _close(text: str, table: dict) -> str:

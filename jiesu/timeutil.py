@@ -146,19 +146,23 @@ def parse_duration(text: str, field: str = "duration") -> timedelta:
     return timedelta(weeks=w, days=d, hours=h, minutes=mi)
 
 
-def format_duration(delta: timedelta | None) -> str:
-    """A duration for people: `5d 4h 55m`, `-2h 10m` when negative."""
+def format_duration(delta: timedelta | None, lang: str | None = None) -> str:
+    """A duration for people: `5d 4h 55m`, `-2h 10m` when negative (`5天4小时55分` in Chinese;
+    `lang` None is the current language, "en" for files and JSON)."""
     if delta is None:
         return "—"
+    from jiesu.i18n import N_, current, in_lang
+
+    lang = lang or current()
     seconds = int(delta.total_seconds())
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days}d"] if days else []
+    parts = [in_lang(lang, N_("{n}d")).format(n=days)] if days else []
     if hours:
-        parts.append(f"{hours}h")
+        parts.append(in_lang(lang, N_("{n}h")).format(n=hours))
     if minutes or not parts:
-        parts.append(f"{minutes}m")
-    return sign + " ".join(parts)
+        parts.append(in_lang(lang, N_("{n}m")).format(n=minutes))
+    return sign + ("" if lang == "zh" else " ").join(parts)

@@ -6,6 +6,7 @@ case, its status and the actions allowed next.
 
 from __future__ import annotations
 
+from jiesu import i18n, terms
 from jiesu.errors import IllegalTransition
 
 STATUSES = ("received", "dispatched", "accepted", "handled", "closed", "evaluated", "rejected", "merged")
@@ -63,5 +64,6 @@ def check(case_id: str, action: str, status: str | None) -> None:
     if is_allowed(action, status):
         return
     nxt = allowed_next(status)
-    allowed = ", ".join(nxt) if nxt else "nothing (the case is final)"
-    raise IllegalTransition(f"{case_id} is {status}: cannot {action}; allowed next: {allowed}")
+    allowed = ", ".join(nxt) if nxt else i18n._("nothing (the case is final)")
+    raise IllegalTransition(i18n._("{case} is {status}: cannot {action}; allowed next: {allowed}").format(
+        case=case_id, status=terms.status(status), action=action, allowed=allowed))

@@ -49,6 +49,9 @@ def clean_env(monkeypatch, tmp_path):
     for key in list(os.environ):
         if key.startswith(("JIESU_", "GIT_")):
             monkeypatch.delenv(key)
+    for key in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):  # English unless a test asks for Chinese
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.setenv("JIESU_NOW", NOW)
     monkeypatch.setenv("JIESU_ACTOR", "operator")
     monkeypatch.setenv("JIESU_LOCK_TIMEOUT", "5")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pickle
 import sys
 
+from conftest import jiesu_proc
+
 from jiesu import __version__
 from jiesu.store import Store
-
-from conftest import jiesu_proc
 
 
 def test_a_pickle_from_other_catalog_code_is_rebuilt_not_read(store):

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ETERNAL, GARBAGE, git
 
 from jiesu import ops, verify

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ETERNAL, GARBAGE, git, load, new_case
-
 
 SPRING = "dragon-gate/dragon-spring"
 NOISE = "env.noise.commercial-noise"

@@ -12,8 +12,10 @@ import sys
 import click
 
 import jiesu.catalog  # noqa: F401 — registers the catalog loader with the store
-from jiesu import __version__
+from jiesu import __version__, i18n
+from jiesu.cli import helptext
 from jiesu.errors import JiesuError
+from jiesu.i18n import N_, _
 
 COMMANDS = {
     # reception, dispatch, handling, evaluation
@@ -43,20 +45,20 @@ COMMANDS = {
     "hub": "city", "archive": "city", "unarchive": "city",
 }
 SECTIONS = (
-    ("Case work", ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
+    (N_("Case work"), ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
                    "evaluate", "reopen", "reject", "exempt", "merge")),
-    ("Handling: corrections, supervision, review", ("amend", "review", "supervise", "respond", "attach", "attachment")),
-    ("Reading", ("show", "list", "overdue", "log", "catalog", "verify")),
-    ("Assessment and reports", ("rank", "report")),
-    ("Governance", ("stats", "hotspots", "callers", "similar", "theme")),
-    ("Knowledge base", ("kb",)),
-    ("Interchange", ("import", "export")),
-    ("The store", ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
-    ("City scale", ("hub", "archive", "unarchive")),
+    (N_("Handling: corrections, supervision, review"), ("amend", "review", "supervise", "respond", "attach", "attachment")),
+    (N_("Reading"), ("show", "list", "overdue", "log", "catalog", "verify")),
+    (N_("Assessment and reports"), ("rank", "report")),
+    (N_("Governance"), ("stats", "hotspots", "callers", "similar", "theme")),
+    (N_("Knowledge base"), ("kb",)),
+    (N_("Interchange"), ("import", "export")),
+    (N_("The store"), ("init", "sync", "renumber", "purge-private", "demo", "merge-driver")),
+    (N_("City scale"), ("hub", "archive", "unarchive")),
 )
 
 
-class LazyGroup(click.Group):
+class LazyGroup(helptext.Group):
     """A group whose commands are imported on first use."""
 
     def list_commands(self, ctx):
@@ -108,15 +110,18 @@ class LazyGroup(click.Group):
                 cmd = self.get_command(ctx, name)
                 if cmd is None or cmd.hidden:
                     continue
-                rows.append((name, cmd.get_short_help_str(limit=70)))
+                rows.append((name, helptext.short_help(cmd, limit=70)))
             if rows:
-                with formatter.section(title):
+                with formatter.section(_(title)):
                     formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--store", "store", metavar="DIR", help="The store (else JIESU_STORE, else the nearest parent with jiesu.yaml).")
 @click.option("--as", "actor", metavar="ACTOR", help="Who acts (else JIESU_ACTOR, else git's user.name).")
+@click.option("--lang", "lang", type=click.Choice(["en", "zh"]), is_eager=True, expose_value=False,
+              callback=lambda ctx, param, value: i18n.start(value),
+              help="Language of what jiesu prints (else JIESU_LANG, the store's lang, LC_ALL/LC_MESSAGES/LANG, English).")
 @click.version_option(__version__, prog_name="jiesu")
 @click.pass_context
 def cli(ctx, store, actor):
@@ -137,6 +142,7 @@ def cli(ctx, store, actor):
 
 def main(argv=None) -> None:
     """Run the command line; user mistakes end as `error: …` with exit code 1, usage errors 2."""
+    i18n.reset()
     try:
         cli.main(args=argv, prog_name="jiesu")
     except BrokenPipeError:
@@ -149,9 +155,9 @@ def report(exc: JiesuError) -> None:
     from jiesu.safetext import terminal
 
     lines = getattr(exc, "problems", None)
-    click.echo(f"error: {terminal(exc.message)}", err=True)
+    click.echo(_("error: {message}").format(message=terminal(exc.message)), err=True)
     if lines and len(lines) > 1:
         for line in lines[:20]:
             click.echo(f"  {terminal(line)}", err=True)
     if exc.hint:
-        click.echo(f"hint: {terminal(exc.hint)}", err=True)
+        click.echo(_("hint: {hint}").format(hint=terminal(exc.hint)), err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from jiesu import terms
 from jiesu.catalog import UNIT_LEVELS
 from jiesu.cli.util import (
     command_registry,
@@ -13,6 +14,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
+from jiesu.i18n import N_, NP_, _, current, in_lang
 
 COMMANDS, command = command_registry()
 CSV_COLUMNS = ["rank", "rank_low", "rank_high", "unit", "name", "score", "score_low", "score_high", "response_rate",
@@ -126,18 +128,23 @@ def rank(ctx, month, months, level, top, explain_unit, fmt, store_opt, actor_opt
                              tied_with=" ".join(r["tied_with"])))
         click.echo(csv_text(flat, CSV_COLUMNS), nl=False)
         return
-    _table(result, rows, store.lang)
+    _table(result, rows, current())
+
+
+LEVEL_WORDS = (N_("street"), N_("district"), N_("department"))  # result.level, as the heading says it
 
 
 def _table(result, rows, lang) -> None:
-    click.echo(f"Assessment {result.period} — {result.level} level, previous period {result.previous_period}, "
-               f"ranked when at least {result.min_cases} follow-ups reached the complainant")
+    click.echo(_("Assessment {period} — {level} level, previous period {previous}, "
+                 "ranked when at least {n} follow-ups reached the complainant").format(
+        period=result.period, level=_(result.level), previous=result.previous_period, n=result.min_cases))
     plot = result.funnel
     if plot:
-        above = ", ".join(result.significant["above"]) or "none"
-        below = ", ".join(result.significant["below"]) or "none"
-        click.echo(f"Office score {plot['target']:.2f} over {plot['cases']} reached cases. "
-                   f"Significantly above (funnel, 95 %): {above}. Significantly below: {below}.")
+        above = ", ".join(result.significant["above"]) or _("none")
+        below = ", ".join(result.significant["below"]) or _("none")
+        click.echo(_("Office score {score} over {n} reached cases. "
+                     "Significantly above (funnel, {percent}): {above}. Significantly below: {below}.").format(
+            score=f"{plot['target']:.2f}", n=plot["cases"], percent="95 %", above=above, below=below))
     table = []
     for r in rows:
         low, high = r["score_ci"]
@@ -146,19 +153,22 @@ def _table(result, rows, lang) -> None:
                       pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["on_time_rate"]),
                       pct(r["whistle_on_time_rate"]) if r.get("whistle_calls") else "—",
                       f"{r['reached']}/{r['assessed']}", r["prev_rank"] or "—", arrow(r["change"]),
-                      {"above": "▲", "below": "▼"}.get(r["signal"], ""), r["band"] or "", "≈" if r["tied_with"] else ""])
-    click.echo(table_text(table, ["rank (95%)", "unit", "name", "score", "95% CI", "response", "confirmed", "≠",
-                                  "resolution", "satisfaction", "on time", "whistle", "n", "prev", "change", "funnel", "band", "tie"]))
+                      {"above": "▲", "below": "▼"}.get(r["signal"], ""), terms.band(r["band"]) or "", "≈" if r["tied_with"] else ""])
+    headers = [NP_("rank column", "rank ({percent})"), NP_("rank column", "unit"), NP_("rank column", "name"), NP_("rank column", "score"), NP_("rank column", "{percent} CI"), NP_("rank column", "response"), NP_("rank column", "confirmed"), "≠",
+               NP_("rank column", "resolution"), NP_("rank column", "satisfaction"), NP_("rank column", "on time"), NP_("rank column", "whistle"), NP_("number of reached cases", "n"), NP_("rank column", "prev"),
+               NP_("rank column", "change"), NP_("rank column", "funnel"), NP_("rank column", "band"), NP_("rank column", "tie")]
+    click.echo(table_text(table, [in_lang(current(), h).replace("{percent}", "95%") for h in headers]))
     notes = [r for r in rows if r["band_note"]]
     if notes:
-        click.echo("\nNo band for want of evidence:")
+        click.echo("\n" + _("No band for want of evidence:"))
         for r in notes:
             click.echo(f"  {r['unit']}: {r['band_note']}")
     if result.tie_groups:
-        click.echo("\nStatistically tied (overlapping 95% intervals):")
+        click.echo("\n" + _("Statistically tied (overlapping {percent} intervals):").format(percent="95%"))
         for group in result.tie_groups:
             click.echo("  " + ", ".join(group))
     if result.not_ranked:
-        click.echo("\nNot ranked:")
+        click.echo("\n" + _("Not ranked:"))
         for r in result.not_ranked:
-            click.echo(f"  {r['unit']} — {r['name'].get(lang) or r['name']['en']}: not ranked ({r['why']}, assessed {r['assessed']})")
+            click.echo("  " + _("{unit} — {name}: not ranked ({why}, assessed {n})").format(
+                unit=r["unit"], name=r["name"].get(lang) or r["name"]["en"], why=r["why"], n=r["assessed"]))

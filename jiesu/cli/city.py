@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
     get_store,
@@ -40,7 +41,7 @@ def export_parquet_command(store, since, until, out) -> None:
          f"({result['cases']} case(s), {result['events']} event(s)); removed {result['removed']}")
 
 
-@click.group("hub")
+@click.group("hub", cls=helptext.Group)
 def hub():
     """A hub: one read-only view of many member stores (one per district or office).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
     emit_json,
@@ -19,7 +20,7 @@ AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; defa
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
 
 
-@click.group("kb", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("kb", cls=helptext.Group, context_settings={"help_option_names": ["-h", "--help"]})
 def kb():
     """The knowledge base (政策问答): policy answers to give on the call, versioned like cases.
 

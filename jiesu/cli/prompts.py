@@ -22,6 +22,7 @@ from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.output import create_output
 from prompt_toolkit.validation import ValidationError, Validator
 
+from jiesu import i18n
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import InvalidInput, JiesuError
 
@@ -188,9 +189,9 @@ class Form:
                     raise ValidationError(message=exc.message, cursor_position=len(document.text)) from None
 
         multiline = field == "description"
-        hint = "  (Esc Enter to finish)" if multiline else ""
+        hint = "  " + i18n._("(Esc Enter to finish)") if multiline else ""
         if field == "category":
-            hint = "  (code or words; Tab lists the best matches)"
+            hint = "  " + i18n._("(code or words; Tab lists the best matches)")
         text = self.session.prompt(f"{label}{hint}: ", default=self.shown(field) or DEFAULTS.get(field, ""), completer=self.completer(field),
                                    complete_while_typing=field != "description", multiline=multiline,
                                    validator=Check(), validate_while_typing=False)
@@ -226,13 +227,13 @@ class Form:
         for number, cat in enumerate(hits.keys, 1):
             click.echo(f"  {number}. {cat.code}  {_both(cat.name)} [{cat.time_limit}]", err=True)
         if hits.cut:
-            click.echo(f"  … {hits.total - len(hits.keys)} more; add words to narrow", err=True)
+            click.echo("  " + i18n._("… {n} more; add words to narrow").format(n=hits.total - len(hits.keys)), err=True)
 
         class Number(Validator):
             def validate(self, document):
                 pick = document.text.strip()
                 if pick and not (pick.isdigit() and 1 <= int(pick) <= len(hits.keys)):
-                    raise ValidationError(message=f"a number from 1 to {len(hits.keys)}, or blank to search again")
+                    raise ValidationError(message=i18n._("a number from 1 to {n}, or blank to search again").format(n=len(hits.keys)))
 
         pick = self.session.prompt("number 序号: ", validator=Number(), validate_while_typing=False).strip()
         if not pick:
@@ -342,26 +343,26 @@ class Form:
                     self.record[field] = self.checked(field, text)
                     continue
                 except InvalidInput as exc:
-                    click.echo(f"error: {exc.message}", err=True)
+                    click.echo(i18n._("error: {message}").format(message=exc.message), err=True)
             self.ask(field, label)
         choices = ["commit", "abort"] + [f"edit {f}" for f in EDITABLE]
 
         class Choice(Validator):
             def validate(self, document):
                 if document.text.strip() not in choices:
-                    raise ValidationError(message="commit, edit FIELD (" + ", ".join(EDITABLE) + ") or abort")
+                    raise ValidationError(message=i18n._("commit, edit FIELD ({fields}) or abort").format(fields=", ".join(EDITABLE)))
 
         while True:
             problem = self.summary()
             if problem:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(i18n._("error: {message}").format(message=problem), err=True)
             answer = self.session.prompt("commit / edit FIELD / abort: ", completer=_Names([(c, "") for c in choices]),
                                          validator=Choice(), validate_while_typing=False).strip()
             if answer == "abort":
-                raise Aborted("intake aborted; nothing was written")
+                raise Aborted(i18n._("intake aborted; nothing was written"))
             if answer == "commit":
                 if problem:
-                    click.echo("  fix the field named above first (edit FIELD)", err=True)
+                    click.echo("  " + i18n._("fix the field named above first (edit FIELD)"), err=True)
                     continue
                 return self.intake_record()
             field = answer.split(" ", 1)[1]
@@ -376,9 +377,11 @@ def complete_intake(store, record: dict, actor: str) -> dict:
     try:
         record = Form(store, record, actor).run()
     except (KeyboardInterrupt, EOFError):
-        raise Aborted("intake aborted; nothing was written") from None
-    missing = [w for w, have in (("category", record.get("category")), ("location", record.get("street") or record.get("district"))) if not have]
+        raise Aborted(i18n._("intake aborted; nothing was written")) from None
+    missing = [w for w, have in ((i18n._("category"), record.get("category")),
+                                 (i18n._("location"), record.get("street") or record.get("district"))) if not have]
     if missing:
-        click.echo(f"note: no {' and no '.join(missing)} given; correct it later with "
-                   "`jiesu amend ID --category CODE --street UNIT --reason TEXT`", err=True)
+        click.echo(i18n._("note: {message}").format(message=i18n._(
+            "no {what} given; correct it later with `jiesu amend ID --category CODE --street UNIT --reason TEXT`").format(
+                what=i18n._(" and no ").join(missing))), err=True)
     return record

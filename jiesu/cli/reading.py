@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiesu import queries, safetext, timeutil
+from jiesu import i18n, queries, safetext, terms, timeutil
 from jiesu.cli.util import (
     command_registry,
     csv_text,
@@ -15,6 +15,8 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
+from jiesu.handling_view import OUTCOMES
+from jiesu.i18n import N_, _
 
 COMMANDS, command = command_registry()
 
@@ -51,7 +53,7 @@ def show(ctx, case_id, fmt, reveal, store_opt, actor_opt):
 
         member = member_of(case_id, offices(store))
         if fmt != "json":
-            click.echo(f"member: {member or '—'}")
+            click.echo(_("member: {member}").format(member=member or "—"))
     if fmt == "yaml":
         text = store.case_file(case_id).read_text("utf-8")
         if reveal and store.private.texts(case_id):
@@ -83,7 +85,7 @@ def _statuses(ctx, param, values):
     try:
         return tuple(resolve.status(v) for v in values)
     except InvalidInput as exc:
-        raise click.BadParameter(exc.message.removeprefix("--status: ")) from None
+        raise click.BadParameter(exc.message.removeprefix("--status: ").removeprefix("--status：")) from None
 
 
 @command("list")
@@ -121,14 +123,15 @@ def list_(ctx, statuses, unit, district, category, since, until, overdue, limit,
         from jiesu.textwidth import clip
 
         hub = bool(store.settings.get("hub"))
-        table = [[r["id"], r["status"] + (" !" if r["overdue"] else "") + (" S" if r.get("supervised") else ""),
+        table = [[r["id"], terms.status(r["status"]) + (" !" if r["overdue"] else "") + (" S" if r.get("supervised") else ""),
                   clip(r["title"] or "", 40), r["lead"] or "—",
                   timeutil.display(timeutil.load(r["received"]), store.tz),
                   timeutil.display(timeutil.load(r["due"]), store.tz)] + ([r.get("member") or "—"] if hub else [])
                  for r in rows]
-        click.echo(table_text(table, ["id", "status", "title", "lead", "received", "due"] + (["member"] if hub else [])))
-        click.echo(f"{len(rows)} case(s)" + ("; ! = overdue" if any(r["overdue"] for r in rows) else "")
-                   + ("; S = supervised (first)" if any(r.get("supervised") for r in rows) else ""))
+        click.echo(table_text(table, [_("id"), _("status"), _("title"), _("lead"), _("received"), _("due")]
+                              + ([_("member")] if hub else [])))
+        click.echo(_("{n} case(s)").format(n=len(rows)) + (_("; ! = overdue") if any(r["overdue"] for r in rows) else "")
+                   + (_("; S = supervised (first)") if any(r.get("supervised") for r in rows) else ""))
 
 
 @command("overdue")
@@ -175,34 +178,39 @@ def overdue(ctx, as_of, unit, district, tasks, fmt, store_opt, actor_opt):
     from jiesu.textwidth import clip
 
     tz = store.tz
-    click.echo(f"Overdue as of {timeutil.display(timeutil.load(result['as_of']), tz)}: {len(result['overdue'])} open case(s)")
+    click.echo(_("Overdue as of {time}: {n} open case(s)").format(
+        time=timeutil.display(timeutil.load(result["as_of"]), tz), n=len(result["overdue"])))
     groups: dict = {}
     for r in result["overdue"]:
-        groups.setdefault(r["lead"] or "(not dispatched)", []).append(r)
+        groups.setdefault(r["lead"] or _("(not dispatched)"), []).append(r)
+    lang = i18n.current()
     for lead, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        click.echo(f"\n{lead} — {store.catalog.name('units', lead, store.lang) if lead in store.catalog.units else 'centre'} ({len(items)})")
-        table = [[r["id"], r["status"], timeutil.display(timeutil.load(r["due"]), tz), f"{r['hours_late']:.1f}",
+        name = store.catalog.name("units", lead, lang) if lead in store.catalog.units else _("centre")
+        click.echo(f"\n{lead} — {name} ({len(items)})")
+        table = [[r["id"], terms.status(r["status"]), timeutil.display(timeutil.load(r["due"]), tz), f"{r['hours_late']:.1f}",
                   f"{r['working_days_late']:.2f}", clip(r["title"] or "", 40)] for r in items]
-        click.echo(table_text(table, ["id", "status", "due", "hours late", "work days", "title"]))
-    click.echo(f"\nDue within 24 hours: {len(result['due_soon'])}")
+        click.echo(table_text(table, [_("id"), _("status"), _("due"), _("hours late"), _("work days"), _("title")]))
+    click.echo("\n" + _("Due within 24 hours: {n}").format(n=len(result["due_soon"])))
     if result["due_soon"]:
         table = [[r["id"], r["lead"] or "—", timeutil.display(timeutil.load(r["due"]), tz), f"{r['hours_left']:.1f}",
                   clip(r["title"] or "", 40)] for r in result["due_soon"]]
-        click.echo(table_text(table, ["id", "lead", "due", "hours left", "title"]))
-    click.echo(f"\nClosed late (so far): {result['closed_late']}")
+        click.echo(table_text(table, [_("id"), _("lead"), _("due"), _("hours left"), _("title")]))
+    click.echo("\n" + _("Closed late (so far): {n}").format(n=result["closed_late"]))
     if result["review_overdue"]:
-        click.echo(f"\nReview overdue (handled by the unit, the centre's review is late): {len(result['review_overdue'])}")
+        click.echo("\n" + _("Review overdue (handled by the unit, the centre's review is late): {n}").format(n=len(result["review_overdue"])))
         table = [[r["id"], r["lead"] or "—", timeutil.display(timeutil.load(r["review_by"]), tz), f"{r['hours_late']:.1f}",
                   clip(r["title"] or "", 40)] for r in result["review_overdue"]]
-        click.echo(table_text(table, ["id", "lead", "review by", "hours late", "title"]))
+        click.echo(table_text(table, [_("id"), _("lead"), _("review by"), _("hours late"), _("title")]))
     supervised = [r for r in result["overdue"] + result["due_soon"] if r.get("supervised")]
     if supervised:
-        click.echo(f"\nSupervised (督办): {len(supervised)}")
-        click.echo(table_text([[r["id"], r["lead"] or "—", clip(r["supervised"], 50)] for r in supervised], ["id", "lead", "reason"]))
+        click.echo("\n" + _("Supervised (督办): {n}").format(n=len(supervised)))
+        click.echo(table_text([[r["id"], r["lead"] or "—", clip(r["supervised"], 50)] for r in supervised],
+                              [_("id"), _("lead"), _("reason")]))
     if result.get("whistle"):
-        click.echo(f"\nCalled to assist (吹哨报到): {len(result['whistle'])}")
-        table = [[w["id"], w["unit"], timeutil.display(timeutil.load(w["respond_by"]), tz), w["outcome"]] for w in result["whistle"]]
-        click.echo(table_text(table, ["id", "unit", "report by", "clock"]))
+        click.echo("\n" + _("Called to assist (吹哨报到): {n}").format(n=len(result["whistle"])))
+        table = [[w["id"], w["unit"], timeutil.display(timeutil.load(w["respond_by"]), tz), OUTCOMES.get(w["outcome"], w["outcome"])]
+                 for w in result["whistle"]]
+        click.echo(table_text(table, [_("id"), _("unit"), _("report by"), _("clock")]))
 
 
 def _overdue_tasks(store, as_of, unit, district, fmt) -> None:
@@ -222,10 +230,10 @@ def _overdue_tasks(store, as_of, unit, district, fmt) -> None:
     if fmt == "csv":
         click.echo(csv_text(items, cols), nl=False)
         return
-    click.echo(f"Overdue checklist items as of {timeutil.display(when, store.tz)}: {len(items)}")
+    click.echo(_("Overdue checklist items as of {time}: {n}").format(time=timeutil.display(when, store.tz), n=len(items)))
     if items:
         click.echo(table_text([[i[c] for c in cols] for i in sorted(items, key=lambda i: (i["owner"], -i["days_late"]))],
-                              ["owner", "theme", "list", "item", "due", "days late", "text"]))
+                              [_("owner"), _("theme"), _("list"), _("item"), _("due"), _("days late"), _("text")]))
 
 
 @command("log")
@@ -259,12 +267,12 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
         try:
             store.load_case(case_id)
         except StoreError as exc:  # a broken file: its history is what tells how it broke
-            note(f"{exc.message}; run `jiesu verify`")
+            note(_("{message}; run `jiesu verify`").format(message=exc.message))
         entries = history.case_history(store, case_id)
     if fmt == "json":
         emit_json(entries)
     else:
-        click.echo(safetext.block(history.history_text(entries, store.tz, "theme" if theme else "knowledge entry" if entry else "case")), nl=False)
+        click.echo(safetext.block(history.history_text(entries, store.tz, N_("theme") if theme else N_("knowledge entry") if entry else N_("case"))), nl=False)
 
 
 @command("verify")
@@ -310,7 +318,7 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
         from jiesu.actors import FILE as ACTORS
 
         if not [p for p in problems if not (p.path == ACTORS and p.severity == "warning")]:
-            click.echo("ok: every case is valid and committed")
+            click.echo(_("ok: every case is valid and committed"))
     if errors:
         ctx.exit(1)
 
@@ -344,9 +352,10 @@ def catalog(ctx, section, search, limit, year, fmt, store_opt, actor_opt):
     if search and section == "categories":
         total = store.catalog.category_hits(search).total
         if total > len(rows):
-            note(f"showing the best {len(rows)} of {total} categories that match; add words or raise --limit")
+            note(_("showing the best {shown} of {total} categories that match; add words or raise --limit").format(
+                shown=len(rows), total=total))
         elif not rows:
-            note(f"no category matches {search!r}; try other words (English or Chinese)")
+            note(_("no category matches {words!r}; try other words (English or Chinese)").format(words=search))
     if fmt == "json":
         emit_json(rows)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from jiesu import i18n
 from jiesu.cli.util import command_registry, get_store, store_options
 
 COMMANDS, command = command_registry()
@@ -57,7 +58,7 @@ def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lan
     params = {k: v for k, v in given.items() if k in allowed}
     if kind == "theme":
         params["theme_id"] = theme_id
-    text = reporting.render(store, kind, fmt, lang, **params)
+    text = reporting.render(store, kind, fmt, lang or i18n.current(), **params)
     if out:
         from pathlib import Path
 

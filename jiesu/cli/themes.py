@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from jiesu import i18n
+from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
     emit_json,
@@ -19,7 +21,7 @@ COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
 
 
-@click.group("theme", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("theme", cls=helptext.Group, context_settings={"help_option_names": ["-h", "--help"]})
 def theme():
     """Themes (每月一题): a frequent problem run with a plan, three checklists and measured results.
 
@@ -308,4 +310,4 @@ def show(ctx, theme_id, at, fmt, lang, store_opt, actor_opt):
         path, _rel = files.theme_path(store, theme_id)
         click.echo(path.read_text("utf-8"), nl=False)
         return
-    click.echo(reporting.render(store, "theme", "json" if fmt == "json" else "txt", lang, theme_id=theme_id, as_of=at), nl=False)
+    click.echo(reporting.render(store, "theme", "json" if fmt == "json" else "txt", lang or i18n.current(), theme_id=theme_id, as_of=at), nl=False)

@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from jiesu import textcheck
+from jiesu import i18n, textcheck
+from jiesu.i18n import _
 from jiesu.safecsv import csv_text, safe_cell  # noqa: F401 — re-exported for the commands
 from jiesu.store import Store
 
@@ -19,7 +20,9 @@ def command_registry():
 
     def command(name, **kw):
         def wrap(func):
-            commands[name] = click.command(name, **kw)(func)
+            from jiesu.cli.helptext import Command
+
+            commands[name] = click.command(name, cls=Command, **kw)(func)
             return commands[name]
 
         return wrap
@@ -39,6 +42,7 @@ def get_store(ctx: click.Context, explicit: str | None = None) -> Store:
     root = ctx.find_root()
     chosen = explicit or (root.obj or {}).get("store")
     store = Store.open(chosen)
+    i18n.store_language(store.lang)
 
     def tell():
         for message in dict.fromkeys(store.notes):
@@ -105,7 +109,7 @@ def say(result_line: str) -> None:
 def note(message: str) -> None:
     from jiesu.safetext import terminal
 
-    click.echo(f"note: {terminal(message)}", err=True)
+    click.echo(_("note: {message}").format(message=terminal(message)), err=True)
 
 
 def emit_json(obj) -> None:

@@ -165,7 +165,7 @@ def _service_notice(case: dict, tclass) -> str | None:
         return "Due time as set by the source"
     if tclass is None:
         return None
-    return f"{tclass.name.get('en', tclass.code)} time limit: {timeutil.format_duration(tclass.limit)}"
+    return f"{tclass.name.get('en', tclass.code)} time limit: {timeutil.format_duration(tclass.limit, 'en')}"
 
 
 def open311_request(case: dict, catalog, tz) -> dict:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jiesu import safetext, timeutil
+from jiesu import i18n, safetext, terms, timeutil
 from jiesu.errors import InvalidInput
+from jiesu.i18n import N_, in_lang
 from jiesu.reporting import contexts, layout
 from jiesu.safecsv import csv_text
 
@@ -40,7 +41,7 @@ def packaged_templates() -> Path:
     return data_dir("reports")
 
 
-def environment(store, fmt: str):
+def environment(store, fmt: str, lang: str = "en"):
     """The Jinja environment: store templates first, then the packaged ones (also as `jiesu/…`)."""
     import jinja2
     import markupsafe
@@ -109,7 +110,29 @@ def environment(store, fmt: str):
             rows.append(row)
         return rows
 
-    env.filters.update(dt=dt, pct=pct, num=num, cell=cell)
+    def band(code):
+        """A band's name: the catalog's in the report's language, else the gettext word (or the code)."""
+        if not code:
+            return code
+        names = next((b["name"] for b in store.catalog.assessment.bands if b["code"] == code), {})
+        return names.get(lang) or terms.band(code, lang)
+
+    def hours(value, late=False):
+        """Hours left (or late) as a sentence says them: 剩余 111.7 小时, 111.7h left."""
+        shown = num(value, 1)
+        return in_lang(lang, N_("OVERDUE {hours}h") if late else N_("{hours}h left")).format(hours=shown)
+
+    def day(value):
+        """A day in a heading or a sentence: 2021年11月8日 in Chinese, 2021-11-08 in English (tables keep ISO)."""
+        from datetime import date
+
+        try:
+            return i18n.prose_date(date.fromisoformat(str(value)), lang)
+        except ValueError:
+            return value
+
+    env.filters.update(dt=dt, pct=pct, num=num, cell=cell, band=band, hours=hours, day=day,
+                       status=lambda v: terms.status(v, lang), theme_status=lambda v: terms.theme_status(v, lang))
     env.globals.update(table=table, heading=heading, pick=pick, fmt=fmt)
     return env
 
@@ -145,6 +168,11 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
     lang = lang or store.lang
     if lang not in ("en", "zh"):
         raise InvalidInput(f"--lang: {lang!r}; allowed: en, zh")
+    with i18n.using(lang):
+        return _render(store, kind, fmt, lang, params)
+
+
+def _render(store, kind, fmt, lang, params) -> str:
     ctx = context(store, kind, lang, **params)
     data = contexts.as_dict(ctx)
     if fmt == "json":
@@ -158,16 +186,10 @@ def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params)
             rows = data[key]
         return csv_text(rows, columns)
     labels = data["header"]["labels"]
-
-    def say(kind, code):
-        """The word for a value from the data (a status, a state…) in the report's language."""
-        return "—" if code is None else labels.get(f"{kind}_{code}", code)
-
-    env = environment(store, fmt)
-    env.filters["status"] = lambda code: say("status", code)
+    env = environment(store, fmt, lang)
     names = [f"{kind}.{fmt}.j2"] + ([f"{kind}.md.j2"] if fmt == "txt" else [])
     template = env.select_template(names)
-    text = template.render(**data, L=labels, say=say)
+    text = template.render(**data, L=labels)
     return layout.cards(text) if fmt == "html" else text
 
 

@@ -454,18 +454,10 @@ def monthly(store, month: str | None, lang: str, months: int = 1) -> MonthlyCont
 
 def _band_note(reasons, bands, lang) -> str:
     """Why a rank rule gave no band, in the report's language."""
-    from jiesu.reporting.labels import labels
+    from jiesu import evidence, i18n
 
-    words = labels(lang)
-    out = []
-    for r in reasons:
-        band = bands.get(r["band"], r["band"])
-        if r["rule"] == "top":
-            out.append(words["note_top"] % {"n": r["n"], "k": r["higher_above"], "band": band})
-        else:
-            limit = words["note_limit"] % {"low": f"{r['low95']:.2f}"} if r.get("low95") is not None else ""
-            out.append(words["note_bottom"] % {"n": r["n"], "limit": limit, "band": band})
-    return words["note_sep"].join(out)
+    with i18n.using(lang):
+        return evidence.note_text(reasons, lambda code: bands.get(code, code)) or ""
 
 
 def _funnel(result, by_unit) -> dict | None:

@@ -14,7 +14,7 @@ import re
 from functools import cached_property
 from pathlib import Path
 
-from jiesu import faults, timeutil
+from jiesu import faults, i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput, StoreError
 from jiesu.store import yamlio
 from jiesu.store.gitrepo import Git
@@ -65,7 +65,8 @@ def validate_id(case_id: str, field: str = "case id") -> str:
     text = str(case_id).strip()
     if not parse_id(text):
         shown = text if len(text) < 60 and text.isprintable() else repr(text[:60])
-        raise InvalidInput(f"{field} {shown!r}: expected OFFICE-YYMM-NNNN such as HL-2111-0069")
+        raise InvalidInput(i18n._("{field} {shown!r}: expected OFFICE-YYMM-NNNN such as HL-2111-0069").format(
+            field=i18n._(field), shown=shown))
     return text
 
 
@@ -251,7 +252,8 @@ class Store:
                 raise InvalidInput(f"{case_id} is archived in {archives.FOLDER}/{found[0]}/ and cannot change there",
                                    hint=f"bring it back first: jiesu unarchive {case_id}")
         return self.checked_file(rel, "case",
-                                 CaseNotFound(f"no case {case_id} in this store", hint="list cases with `jiesu list`"))
+                                 CaseNotFound(i18n._("no case {case} in this store").format(case=case_id),
+                                              hint=i18n._("list cases with `jiesu list`")))
 
     def checked_file(self, rel: str, kind: str, missing: Exception) -> tuple[Path, str]:
         """(path, rel) of a record file (a `kind` file) that may be read: a regular file inside the

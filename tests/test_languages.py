@@ -1,0 +1,303 @@
+"""Every word a person reads, in English and Chinese (gettext over Babel-managed catalogs).
+
+Three checks: the catalog is complete (Babel extracts the messages from the code; every one has a
+Chinese translation, none is fuzzy, and jiesu.pot is what the code holds now); every report
+rendered in Chinese has no run of ASCII letters that is not an id, a code, a number, a unit or a
+proper name from the store's own data; and the command line speaks the chosen language.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from conftest import GARBAGE, NOW, REPO, new_case
+
+from jiesu import i18n
+from jiesu.cli import cli
+from jiesu.store import Store, yamlio
+
+babel = pytest.importorskip("babel")
+
+LOCALE = REPO / "jiesu" / "locale"
+PO = LOCALE / "zh_CN" / "LC_MESSAGES" / "jiesu.po"
+POT = LOCALE / "jiesu.pot"
+
+
+def extracted():
+    """The catalog Babel extracts from the package now, as `make messages` does (babel.cfg)."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with open(REPO / "babel.cfg", encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    keywords = {"_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None, "NP_": ((1, "c"), 2)}
+    found = set()
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+            str(REPO), method_map, options_map, keywords=keywords):
+        msgid = message[0] if isinstance(message, tuple) else message
+        found.add((context, msgid))
+    return found
+
+
+def catalog(path):
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as f:
+        return read_po(f)
+
+
+def test_every_message_has_a_chinese_translation_and_the_catalogs_are_current():
+    code = extracted()
+    assert len(code) > 300  # the report words, the command line's words, the terms
+    template = {(m.context, m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalog(POT) if m.id}
+    assert template == code, ("jiesu.pot is out of date with the code; run `make messages`: "
+                              f"new {sorted(code - template)[:5]}, gone {sorted(template - code)[:5]}")
+    po = catalog(PO)
+    translated = {}
+    for m in po:
+        if not m.id:
+            continue
+        key = (m.context, m.id[0] if isinstance(m.id, tuple) else m.id)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        assert "fuzzy" not in m.flags, f"fuzzy translation of {key}: review it and drop the flag"
+        assert all(strings), f"no Chinese for {key}"
+        translated[key] = strings
+    missing = code - set(translated)
+    assert not missing, f"messages not in the .po (run `make messages`): {sorted(missing)[:10]}"
+    # placeholders survive translation: `{hours}` in English is `{hours}` in Chinese
+    for (context, msgid), strings in translated.items():
+        wanted = sorted(set(re.findall(r"\{\w*\}", msgid)))
+        for s in strings:
+            assert sorted(set(re.findall(r"\{\w*\}", s))) == wanted, f"placeholders differ in {msgid!r} → {s!r}"
+
+
+def test_without_a_compiled_catalog_the_po_is_compiled_in_memory(tmp_path):
+    """The .po read by jiesu's own compiler gives what msgfmt (Babel) compiles."""
+    import gettext
+
+    from babel.messages.mofile import write_mo
+
+    built = io.BytesIO()
+    write_mo(built, catalog(PO))
+    theirs = gettext.GNUTranslations(io.BytesIO(built.getvalue()))
+    ours = gettext.GNUTranslations(io.BytesIO(i18n.compile_po(PO.read_text("utf-8"))))
+    assert ours._catalog == theirs._catalog
+    assert ours.pgettext("status", "dispatched") == "已派单"
+    top = ("top {n} but {k} unit with a higher score is significantly above the office score and this one is not: no {band}",
+           "top {n} but {k} units with a higher score are significantly above the office score and this one is not: no {band}")
+    assert ours.ngettext(*top, 2).startswith("排名前{n}") and ours.ngettext(*top, 1) == ours.ngettext(*top, 2)
+    # a fuzzy entry is left out, as msgfmt leaves it out
+    text = 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n#, fuzzy\nmsgid "Due"\nmsgstr "期限"\n\nmsgid "Case"\nmsgstr "工单"\n'
+    fuzzy = gettext.GNUTranslations(io.BytesIO(i18n.compile_po(text)))
+    assert fuzzy.gettext("Due") == "Due" and fuzzy.gettext("Case") == "工单"
+
+
+def test_a_source_tree_without_the_mo_speaks_chinese(tmp_path):
+    """A copy of the package with no .mo (never built) reads the .po: no Babel needed at run time."""
+    copy = tmp_path / "src"
+    shutil.copytree(REPO / "jiesu", copy / "jiesu", ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+    assert not list((copy / "jiesu" / "locale").rglob("*.mo"))
+    code = ("import sys; sys.modules['babel'] = None\n"
+            "from jiesu import i18n; i18n.choose('zh'); print(i18n._('Due'), i18n.pgettext('status', 'closed'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=copy, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["期限", "已办结"]
+
+
+def test_language_precedence(monkeypatch):
+    i18n.reset()
+    assert i18n.current() == "en"  # LANG=C.UTF-8 (conftest)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.current() == "zh"
+    monkeypatch.setenv("LC_MESSAGES", "en_GB.UTF-8")  # the first locale variable set decides
+    assert i18n.current() == "en"
+    monkeypatch.setenv("LC_ALL", "zh_TW.UTF-8")
+    assert i18n.current() == "zh"
+    i18n.store_language("en")  # the store's lang comes before the locale
+    assert i18n.current() == "en"
+    monkeypatch.setenv("JIESU_LANG", "zh")  # then JIESU_LANG
+    assert i18n.current() == "zh"
+    i18n.choose("en")  # then --lang
+    assert i18n.current() == "en"
+    monkeypatch.setenv("JIESU_LANG", "fr")  # a language jiesu does not speak passes the choice on
+    i18n.choose(None)
+    assert i18n.current() == "en"
+    with i18n.using("zh"):
+        assert i18n._("Due") == "期限"
+    i18n.reset()
+    assert i18n.prose_date(__import__("datetime").date(2026, 11, 29), "zh") == "2026年11月29日"
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/]*")
+# fields whose values are enumerations jiesu must translate, not data a person wrote
+ENUMERATED = {"status", "action", "type", "channel", "kind", "satisfaction", "time_limit", "limit_from", "outcome",
+              "role", "level", "days", "list", "state", "phase", "dispatch", "schema"}
+UNITS = {"km", "m", "h", "kg"}  # units of measure
+PRODUCT = {"jiesu"}  # the program's own name, in the HTML footer
+
+
+def _data_words(node, key=None, out=None):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _data_words(v, k, out)
+    elif isinstance(node, list):
+        for v in node:
+            _data_words(v, key, out)
+    elif isinstance(node, str) and key not in ENUMERATED:
+        out.update(WORD.findall(node))
+    return out
+
+
+def allowed_words(store: Store) -> set:
+    """What a zh report may show in ASCII letters: the data's own ids, codes and free text (case,
+    theme and knowledge files, the office name) and the catalog's ids and Chinese names (北京12345 App)
+    — never the catalog's English names, never an enumerated value."""
+    out: set = set()
+    for sub in ("cases", "themes", "knowledge"):
+        for path in (store.root / sub).rglob("*.yaml"):
+            _data_words(yamlio.load(path.read_text("utf-8"), str(path)), None, out)
+    out.update(WORD.findall(str(store.settings.get("name", ""))))
+    catalog = store.catalog
+    for table in ("units", "categories", "tags", "types", "channels", "kinds"):
+        for code, entry in getattr(catalog, table).items():
+            out.update(WORD.findall(code))
+            name = getattr(entry, "name", None) or (entry.get("name") if isinstance(entry, dict) else None) or {}
+            out.update(WORD.findall(str(name.get("zh", "")) if isinstance(name, dict) else ""))
+    return out | UNITS | PRODUCT
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    import os
+
+    saved = os.environ.get("JIESU_NOW")
+    os.environ["JIESU_NOW"] = NOW
+    try:
+        from jiesu.demo import build_demo
+
+        root = tmp_path_factory.mktemp("zh") / "demo"
+        build_demo(root, per_day=8, reports=False)
+        yield Store(root)
+    finally:
+        if saved is None:
+            os.environ.pop("JIESU_NOW", None)
+        else:
+            os.environ["JIESU_NOW"] = saved
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)  # markup and its attributes (class names) are not read
+    return re.sub(r"&#?\w+;", " ", html)  # nor are entities (the Markdown escaping is the layout's matter)
+
+
+def test_every_report_in_chinese_has_no_english_words(demo):
+    from jiesu import reporting
+    from jiesu.reporting.contexts import overdue
+    from jiesu.themes.files import all_themes
+
+    allowed = allowed_words(demo)
+    busiest = overdue(demo, None, None, "zh").units[0]["unit"]
+    theme = all_themes(demo)[0]["id"]
+    runs = [("daily", {}), ("weekly", {}), ("monthly", {}), ("overdue", {}), ("unit", {"unit": busiest}),
+            ("theme", {"theme_id": theme})]
+    stray = {}
+    for kind, params in runs:
+        for fmt in ("md", "html", "txt"):
+            text = reporting.render(demo, kind, fmt, "zh", **params)
+            assert "报" in text or "单" in text, f"{kind}.{fmt} is not in Chinese"
+            if fmt == "html":
+                text = visible_text(text)
+            else:
+                text = re.sub(r"&#?\w+;", " ", text)
+            for word in WORD.findall(text):
+                if word not in allowed and not re.fullmatch(r"[A-Z]+-[\w-]+|W\d\d|[0-9a-f]{6}", word):
+                    stray.setdefault(word, set()).add(f"{kind}.{fmt}")
+    assert not stray, f"English left in Chinese reports: {sorted((w, sorted(k)) for w, k in stray.items())[:20]}"
+
+
+def test_the_same_report_in_english_is_untouched_by_the_language(demo, monkeypatch):
+    """JIESU_LANG and the locale do not change a report asked for in English, nor its JSON."""
+    from jiesu import reporting
+
+    english = reporting.render(demo, "monthly", "md", "en")
+    monkeypatch.setenv("JIESU_LANG", "zh")
+    assert reporting.render(demo, "monthly", "md", "en") == english
+    assert "Monthly assessment" in english and "月度" not in english
+    zh = reporting.render(demo, "monthly", "json", "zh")
+    en = reporting.render(demo, "monthly", "json", "en")
+    import json
+
+    zh_rows, en_rows = json.loads(zh)["ranking"], json.loads(en)["ranking"]
+    assert [r["band"] for r in zh_rows] == [r["band"] for r in en_rows]  # codes, not words
+    assert [r["unit"] for r in zh_rows] == [r["unit"] for r in en_rows]
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+def invoke(store, *args, env=None):
+    return CliRunner().invoke(cli, ["--store", str(store.root), *map(str, args)], env=env)
+
+
+def test_show_list_overdue_in_chinese(run, store):
+    case_id = new_case(run)
+    run("assign", case_id, "dragon-gate/eternal-town")
+    zh = invoke(store, "--lang", "zh", "show", case_id)
+    assert zh.exit_code == 0, zh.output
+    assert "状态" in zh.stdout and "已派单" in zh.stdout and "时限" in zh.stdout and "计时中" in zh.stdout
+    assert "status" not in zh.stdout and "dispatched" not in zh.stdout
+    listed = invoke(store, "list", env={"JIESU_LANG": "zh"})
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines()[0].split() == ["编号", "状态", "标题", "主办单位", "受理时间", "期限"]
+    assert "已派单" in listed.stdout and "共 1 件" in listed.stdout
+    english = invoke(store, "list")
+    assert english.stdout.splitlines()[0].split() == ["id", "status", "title", "lead", "received", "due"]
+    assert "1 case(s)" in english.stdout
+    # machine output is the same in both languages
+    assert invoke(store, "--lang", "zh", "list", "--format", "json").stdout == invoke(store, "list", "--format", "json").stdout
+    assert invoke(store, "--lang", "zh", "list", "--format", "csv").stdout == invoke(store, "list", "--format", "csv").stdout
+    late = invoke(store, "--lang", "zh", "overdue", "--as-of", "2021-12-30T12:00")
+    assert late.exit_code == 0 and "超期" in late.stdout and "小时" in late.stdout
+
+
+def test_errors_in_chinese_keep_the_exit_code(store):
+    zh = invoke(store, "--lang", "zh", "show", "HL-2111-9999")
+    en = invoke(store, "show", "HL-2111-9999")
+    assert zh.exit_code == en.exit_code == 1
+    assert en.stderr.startswith("error: ")
+    assert zh.stderr.startswith("错误：") and "HL-2111-9999" in zh.stderr
+    assert len(zh.stderr.strip().splitlines()) == len(en.stderr.strip().splitlines())
+
+
+def test_help_in_chinese(store):
+    zh = CliRunner().invoke(cli, ["--lang", "zh", "--help"])
+    assert zh.exit_code == 0 and "受理" in zh.stdout and "查阅" in zh.stdout
+    shown = CliRunner().invoke(cli, ["--lang", "zh", "show", "--help"], env={})
+    assert shown.exit_code == 0 and "显示一件工单" in shown.stdout and "jiesu show HL-2111-0069" in shown.stdout
+    assert "Show one case" in CliRunner().invoke(cli, ["show", "--help"]).stdout
+    intake = CliRunner().invoke(cli, ["intake", "--help"], env={"JIESU_LANG": "zh"})
+    assert "受理一条诉求" in intake.stdout and "用法：" in intake.stdout and "选项：" in intake.stdout
+    assert "jiesu intake --from requests.yaml" in intake.stdout  # the examples stay runnable
+    # the store's examples are the same commands in both languages
+    english = CliRunner().invoke(cli, ["intake", "--help"]).stdout
+    assert [ln for ln in english.splitlines() if ln.strip().startswith("jiesu ")] == \
+        [ln for ln in intake.stdout.splitlines() if ln.strip().startswith("jiesu ")]
+
+
+def test_the_store_language_is_the_default(tmp_path):
+    from jiesu import ops
+
+    root = tmp_path / "zh-store"
+    ops.init_store(root, office="HL", name="试点", actor="admin", lang="zh")
+    result = invoke(Store(root), "list")
+    assert result.exit_code == 0 and "共 0 件" in result.stdout
+    assert "0 case(s)" in invoke(Store(root), "list", env={"JIESU_LANG": "en"}).stdout
+    assert "0 case(s)" in invoke(Store(root), "--lang", "en", "list").stdout
+    assert GARBAGE  # the shared fixtures' category exists in the default catalog
