@@ -38,7 +38,7 @@ def test_amend_moves_the_case_to_its_corrected_street_and_category(run, store):
     rows = run.json("list")
     assert [(r["id"], r["street"]) for r in rows] == [(case_id, SPRING)]
     shown = run("show", case_id).stdout
-    assert f"amended" in shown and f"category {GARBAGE} → {NOISE}" in shown
+    assert "amended" in shown and f"category {GARBAGE} → {NOISE}" in shown
     assert "amend" in run("log", case_id).stdout
     assert git(store.root, "log", "-1", "--format=%s").startswith(f"amend {case_id}")
 
