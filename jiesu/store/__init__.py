@@ -529,9 +529,10 @@ class Transaction:
         store.notes += store.git.notes
         store.git.notes = []
         if sha:
+            paths = set(self.paths)
             cases = {store.case_relpath(cid): entry[1] for cid, entry in self.docs.items()}
             for hook in COMMIT_HOOKS:
-                hook(store, self.head, sha, {p: c for p, c in cases.items() if p in self.paths}, store.git.last_blobs)
+                hook(store, self.head, sha, {p: c for p, c in cases.items() if p in paths}, store.git.last_blobs)
             store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter")
         if self.batch:
             # a batch may go on after its commit: later failures restore only later files
