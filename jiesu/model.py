@@ -8,6 +8,11 @@ Each action has one apply function in `APPLY`, beside `workflow.TABLE`: the tran
 *which* status an action may follow, the apply table *what* it does to the state. Adding an action
 is one row in each table (and its event fields in `EVENT_FIELDS`) and one apply function here,
 then the operation that writes it (`jiesu/ops/handling.py`).
+
+The same pass collects what the read side needs beyond the state (`ReadFacts`: assignments and
+their acceptance and contact clocks, returns, extensions, reopenings, the lead at each evaluation),
+so `summary.summarize` walks the events once. A reopened case's new due time has one rule,
+`reopen_due`, for the command that records it and for the replay of an event that records none.
 """
 
 from __future__ import annotations
@@ -84,13 +89,15 @@ def _due(case: dict, start: datetime, ctx) -> datetime | None:
     return working_time.deadline(start, tclass.limit, tclass, catalog.calendar, tz)
 
 
-def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list | None = None) -> dict:
+def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list | None = None,
+           facts: "ReadFacts | None" = None) -> dict:
     """The state that the case's events produce.
 
     With `strict`, an event that the state machine does not allow at its place raises ReplayError;
     otherwise it is skipped (as superseded events always are). `trace`, when given, receives
     `[at, status, due, lead]` after every applied event (the case's timeline); while the case is
     `handled` the clock that runs is the centre's review, so `due` is then its `review_by`.
+    `facts`, when given, collects in the same pass what the read side counts (see `ReadFacts`).
     """
     ctx = (catalog, tz)
     received = timeutil.load(case.get("received"))
@@ -102,8 +109,12 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
                 raise ReplayError(index, "event is not a mapping")
             continue
         if event.get("superseded"):
+            if facts is not None:
+                facts.superseded += 1
             continue
         action = event.get("action")
+        if facts is not None:
+            facts.observe(action, event)
         if action not in TABLE:
             if strict:
                 raise ReplayError(index, f"unknown action {action!r}")
@@ -118,6 +129,63 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
             due = s.get("review_by") if s["status"] == "handled" else s.get("due")
             trace.append([event.get("at"), s["status"], timeutil.fmt(due) if due else None, s.get("lead")])
     return s
+
+
+class ReadFacts:
+    """What the read side needs beyond the state, collected by `replay` in its one pass.
+
+    Every event that is not superseded counts here, including one the projection skips (unknown,
+    or not allowed at its place in a non-strict replay): the dispatch history records what was
+    written, the state what it amounts to. So `lead` here is the unit of the latest assignment not
+    returned since, the lead each evaluation is credited to.
+    """
+
+    __slots__ = ("assigns", "current", "lead", "first_contact", "evaluations", "reopened", "returns",
+                 "extensions", "original_due", "limit_from", "intakes", "superseded")
+
+    def __init__(self):
+        self.assigns: list[dict] = []  # each assignment: unit, at, accepted, ended, end (reassign/return), contacted
+        self.current: dict | None = None
+        self.lead = None
+        self.first_contact = None
+        self.evaluations: list[dict] = []  # each evaluation with the lead at its time
+        self.reopened = self.returns = self.extensions = self.superseded = self.intakes = 0
+        self.original_due = None  # the due time the (last) intake recorded
+        self.limit_from = None  # the first intake's `limit_from`
+
+    def observe(self, action, e: dict) -> None:
+        at, current = e.get("at"), self.current
+        if action == "intake":
+            if not self.intakes:
+                self.limit_from = e.get("limit_from")
+            self.intakes += 1
+            self.original_due = e.get("due")
+        elif action == "assign":
+            if current is not None and current["ended"] is None:
+                current["ended"], current["end"] = at, "reassign"
+            self.current = {"unit": e.get("unit"), "at": at, "accepted": None, "ended": None, "end": None}
+            self.assigns.append(self.current)
+            self.lead = e.get("unit")
+        elif action == "accept" and current is not None and current["accepted"] is None:
+            current["accepted"] = at
+        elif action == "return":
+            self.returns += 1
+            if current is not None and current["ended"] is None:
+                current["ended"], current["end"] = at, "return"
+            self.lead = None
+        elif action == "contact":
+            self.first_contact = self.first_contact or at
+            if current is not None and current.get("contacted") is None:
+                current["contacted"] = at  # the first contact under this assignment (the contact clock)
+        elif action == "extend":
+            self.extensions += 1
+        elif action == "reopen":
+            self.reopened += 1
+        elif action == "evaluate":
+            self.evaluations.append({
+                "at": at, "lead": self.lead, "reached": bool(e.get("reached")),
+                "contacted": e.get("contacted"), "resolved": e.get("resolved"), "satisfaction": e.get("satisfaction"),
+            })
 
 
 def _intake(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
@@ -248,8 +316,25 @@ def _reopen(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
     else:
         status = "received"
         s.pop("dispatched", None)
-    s["due"] = timeutil.load(ev["due"]) if ev.get("due") else (_due(case, at, ctx) or s.get("due"))
+    s["due"] = timeutil.load(ev["due"]) if ev.get("due") else (reopen_due(case, at, *ctx, default=False) or s.get("due"))
     return status
+
+
+def reopen_due(case: dict, at: datetime, catalog, tz, default: bool = True) -> datetime | None:
+    """The new time limit a reopened case runs to: its class's limit from `at` — the one rule for
+    `jiesu reopen` (which records it on the event) and for replaying a reopen that records none.
+
+    With `default`, a case without a known class runs on the catalog's default class (a new event);
+    replay leaves that out so that an older file's projection keeps its due time.
+    """
+    if catalog is None or at is None:
+        return None
+    tclass = catalog.classes.get(case.get("time_limit"))
+    if tclass is None and default:
+        tclass = catalog.classes.get(catalog.default_class)
+    if tclass is None:
+        return None
+    return working_time.deadline(at, tclass.limit, tclass, catalog.calendar, tz)
 
 
 def _exempt(s: dict, ev: dict, at, case: dict, ctx) -> str | None:

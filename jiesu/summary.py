@@ -1,6 +1,8 @@
 """One compact row per case: what list, overdue, rank and the reports need, and nothing personal.
 
-`summarize` is pure: it replays the events (the truth) and flattens the result. The index stores
+`summarize` is pure: one replay of the events (the truth) gives the state, the timeline and the
+read side's counts (`model.ReadFacts`: assignments and their clocks, returns, the lead at each
+evaluation), and this flattens them. The index stores
 these rows so that reading commands never parse YAML for cases that did not change.
 """
 
@@ -27,49 +29,13 @@ def summarize(case: dict, catalog=None, tz=None) -> dict:
 
     The catalog is only needed for cases whose intake event does not record its due time.
     """
-    timeline = []
-    state = model.replay(case, catalog, tz, strict=False, trace=timeline)
+    timeline, facts = [], model.ReadFacts()
+    state = model.replay(case, catalog, tz, strict=False, trace=timeline, facts=facts)
     if state.get("due") is None and isinstance(case.get("state"), dict):
         state["due"] = timeutil.load(case["state"].get("due"))
     loc = case.get("location") or {}
     comp = case.get("complainant") or {}
-    events = [e for e in case.get("events") or [] if isinstance(e, dict)]
-    live = [e for e in events if not e.get("superseded")]
-
-    # dispatch history: each assignment with when it was accepted / returned / replaced
-    assigns, current, lead_now = [], None, None
-    first_contact, evaluations, reopened, returns, extensions = None, [], 0, 0, 0
-    original_due = None
-    for e in live:
-        action, at = e.get("action"), e.get("at")
-        if action == "intake":
-            original_due = e.get("due")
-        elif action == "assign":
-            if current is not None and current["ended"] is None:
-                current["ended"], current["end"] = at, "reassign"
-            current = {"unit": e.get("unit"), "at": at, "accepted": None, "ended": None, "end": None}
-            assigns.append(current)
-            lead_now = e.get("unit")
-        elif action == "accept" and current is not None and current["accepted"] is None:
-            current["accepted"] = at
-        elif action == "return":
-            returns += 1
-            if current is not None and current["ended"] is None:
-                current["ended"], current["end"] = at, "return"
-            lead_now = None
-        elif action == "contact":
-            first_contact = first_contact or at
-            if current is not None and current.get("contacted") is None:
-                current["contacted"] = at  # the first contact under this assignment (the contact clock)
-        elif action == "extend":
-            extensions += 1
-        elif action == "reopen":
-            reopened += 1
-        elif action == "evaluate":
-            evaluations.append({
-                "at": at, "lead": lead_now, "reached": bool(e.get("reached")),
-                "contacted": e.get("contacted"), "resolved": e.get("resolved"), "satisfaction": e.get("satisfaction"),
-            })
+    assigns, evaluations = facts.assigns, facts.evaluations
     last_eval = evaluations[-1] if evaluations else None
     row = {
         "id": case.get("id"),
@@ -95,7 +61,7 @@ def summarize(case: dict, catalog=None, tz=None) -> dict:
         "merged_into": state.get("merged_into"),
         "tags": list(case.get("tags") or []),
         "time_limit": case.get("time_limit"),
-        "limit_from": next((e.get("limit_from") for e in live if e.get("action") == "intake"), None),
+        "limit_from": facts.limit_from,
         "frequent": bool(comp.get("frequent")),
         "confidential": bool(comp.get("confidential")),
         "special_group": bool(comp.get("special_group")),
@@ -105,16 +71,16 @@ def summarize(case: dict, catalog=None, tz=None) -> dict:
         "address": privacy.scrub(loc.get("address")) if loc.get("address") else None,
         "assigns": assigns,
         "first_dispatched": assigns[0]["at"] if assigns else None,
-        "first_contact": first_contact,
-        "returns": returns,
-        "extensions": extensions,
-        "original_due": original_due or _t(state.get("due")),
+        "first_contact": facts.first_contact,
+        "returns": facts.returns,
+        "extensions": facts.extensions,
+        "original_due": facts.original_due or _t(state.get("due")),
         "evaluation": state.get("evaluation"),
         "evaluated_at": last_eval["at"] if last_eval else None,
         "eval_lead": last_eval["lead"] if last_eval else None,
         "evaluations": evaluations,
-        "reopened": reopened,
-        "superseded": sum(1 for e in events if e.get("superseded")),
+        "reopened": facts.reopened,
+        "superseded": facts.superseded,
         "source": case.get("source"),
         "timeline": timeline,
         "changed": timeline[-1][0] if timeline else None,

@@ -213,8 +213,7 @@ def reopen(store: Store, case_id: str, actor: str, reason: str, at=None, tx=None
     """Open a closed, evaluated or rejected case again (a new time limit starts)."""
 
     def build(case, state, when):
-        tclass = store.catalog.classes.get(case.get("time_limit")) or store.catalog.classes[store.catalog.default_class]
-        due = working_time.deadline(when, tclass.limit, tclass, store.catalog.calendar, store.tz)
+        due = model.reopen_due(case, when, store.catalog, store.tz)
         return {"reason": _reason(reason), "due": timeutil.fmt(due) if due else None}
 
     return change(store, case_id, "reopen", actor, at, build, tx=tx)
