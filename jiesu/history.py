@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from jiesu import privacy, timeutil
-from jiesu.i18n import NP_
 from jiesu.errors import JiesuError
+from jiesu.i18n import NP_
 from jiesu.store import yamlio
 from jiesu.store.gitrepo import pinned_overrides
 
