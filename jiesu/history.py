@@ -223,6 +223,7 @@ def history_text(entries: list[dict], tz, noun: str = "case") -> str:
     """The history for people, in the current language (`noun`: case, theme or knowledge entry)."""
     from jiesu.i18n import _, current
     from jiesu.terms import action as action_name
+    from jiesu.terms import field as field_name
     from jiesu.terms import status as status_name
     from jiesu.textwidth import pad
 
@@ -260,7 +261,7 @@ def history_text(entries: list[dict], tz, noun: str = "case") -> str:
                 old, new = _time_shown(old, tz), _time_shown(new, tz)
             lines.append(f"    {_state_label(key)}{_(': ')}{_short(old)} → {_short(new)}")
         for key in h["fields_edited"]:
-            lines.append("    " + _("edited {field}").format(field=key))
+            lines.append("    " + _("edited {field}").format(field=field_name(key)))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -282,6 +283,7 @@ STATE_KEYS = {pair[1]: pair for pair in (
     NP_("state", "whistle"),
     NP_("state", "exemption"),
     NP_("state", "extended"),
+    NP_("state", "amended"),
 )}
 
 
