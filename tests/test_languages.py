@@ -9,6 +9,7 @@ proper name from the store's own data; and the command line speaks the chosen la
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -357,3 +358,15 @@ def test_help_of_governance_and_handling_in_chinese(argv, words):
     # the examples are the same commands in both languages
     assert [ln for ln in en.stdout.splitlines() if ln.strip().startswith("jiesu ")] == \
         [ln for ln in zh.stdout.splitlines() if ln.strip().startswith("jiesu ")]
+
+
+def test_theme_and_knowledge_lists_in_chinese(demo):
+    themes = invoke(demo, "--lang", "zh", "theme", "list")
+    assert themes.exit_code == 0, themes.output
+    assert themes.stdout.split()[:5] == ["编号", "状态", "标题", "主办单位", "范围"] and "进行中" in themes.stdout
+    n = len(json.loads(invoke(demo, "theme", "list", "--format", "json").stdout))
+    assert themes.stdout.rstrip().endswith(f"共 {n} 个主题")
+    assert invoke(demo, "theme", "list").stdout.rstrip().endswith(f"{n} theme(s)")
+    entries = invoke(demo, "--lang", "zh", "kb", "list")
+    assert entries.exit_code == 0 and re.search(r"共 \d+ 条$", entries.stdout.rstrip())
+    assert "复核日期" in entries.stdout.splitlines()[0]

@@ -16,7 +16,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
-from jiesu.i18n import N_
+from jiesu.i18n import N_, _
 
 COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
@@ -263,7 +263,7 @@ def list_(ctx, year, statuses, at, fmt, store_opt, actor_opt):
     from jiesu import timeutil
     from jiesu.themes import files, results, scope
 
-    store, _ = open_for(ctx, store_opt, need_actor=False)
+    store, _actor = open_for(ctx, store_opt, need_actor=False)
     when = timeutil.parse_time(at, store.tz, "--at") if at else store.now()
     rows = []
     for t in files.all_themes(store):
@@ -277,12 +277,13 @@ def list_(ctx, year, statuses, at, fmt, store_opt, actor_opt):
     if fmt == "json":
         emit_json(rows)
         return
+    from jiesu.terms import theme_status
     from jiesu.textwidth import clip
 
-    click.echo(table_text([[r["id"], r["status"], clip(r["title"] or "", 36), r["lead"], clip(r["scope"], 40),
+    click.echo(table_text([[r["id"], theme_status(r["status"]), clip(r["title"] or "", 36), r["lead"], clip(r["scope"], 40),
                             f"{r['done']}/{r['open']}/{r['overdue']}"] for r in rows],
-                          ["id", "status", "title", "lead", "scope", "done/open/overdue"]))
-    click.echo(f"{len(rows)} theme(s)")
+                          [_("id"), _("status"), _("title"), _("lead"), _("scope"), _("done/open/overdue")]))
+    click.echo(_("{n} theme(s)").format(n=len(rows)))
 
 
 @theme.command("show")
@@ -306,7 +307,7 @@ def show(ctx, theme_id, at, fmt, lang, store_opt, actor_opt):
     from jiesu import reporting
     from jiesu.themes import files
 
-    store, _ = open_for(ctx, store_opt, need_actor=False)
+    store, _actor = open_for(ctx, store_opt, need_actor=False)
     if fmt == "yaml":
         path, _rel = files.theme_path(store, theme_id)
         click.echo(path.read_text("utf-8"), nl=False)
