@@ -27,8 +27,10 @@ def value_text(value) -> str:
     if value is None:
         return _("none")
     if isinstance(value, dict):
-        return ", ".join(f"{k} {value_text(v[0])} → {value_text(v[1])}" if isinstance(v, list) and len(v) == 2
-                         else f"{k} {value_text(v)}" for k, v in value.items())
+        from jiesu.terms import field
+
+        return ", ".join(f"{field(k)} {value_text(v[0])} → {value_text(v[1])}" if isinstance(v, list) and len(v) == 2
+                         else f"{field(k)} {value_text(v)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(map(value_text, value)) or _("none")
     return str(value)

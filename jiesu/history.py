@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from jiesu import privacy, timeutil
 from jiesu.errors import JiesuError
+from jiesu.i18n import NP_
 from jiesu.store import yamlio
 from jiesu.store.gitrepo import pinned_overrides
 
@@ -93,15 +94,28 @@ def _state(case) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def _describe_event(e: dict, names=()) -> str:
+def _describe_event(e: dict, names=(), tz=None) -> str:
+    """One event as a line: English (as the JSON holds it), or the current language given `tz`
+    (the action and field names translated, the time as tables show it)."""
+    from jiesu import terms
     from jiesu.handling_view import value_text
+    from jiesu.i18n import _, current, using
 
-    fields = {k: v for k, v in e.items() if k not in ("id", "at", "usec", "by", "action", "limit_from", "due", "superseded")}
-    parts = []
-    for k, v in fields.items():
-        v = value_text(v)
-        parts.append(f"{k} {privacy.scrub(str(v), names)[:120]}")
-    return f"{e.get('action')} by {e.get('by')} at {e.get('at')}" + (f": {'; '.join(parts)}" if parts else "")
+    lang = current() if tz is not None else "en"
+    with using(lang):
+        fields = {k: v for k, v in e.items() if k not in ("id", "at", "usec", "by", "action", "limit_from", "due", "superseded")}
+        parts = []
+        for k, v in fields.items():
+            v = value_text(v)
+            label = terms.field(k) if lang != "en" else k
+            parts.append(f"{label} {privacy.scrub(str(v), names)[:120]}")
+        at = e.get("at")
+        if lang != "en":
+            when = timeutil.load(at) if isinstance(at, str) else None
+            at = timeutil.display(when, tz) if when is not None else at
+        action = terms.action(e.get("action")) if lang != "en" else e.get("action")
+        line = _("{action} by {actor} at {time}").format(action=action, actor=e.get("by"), time=at)
+        return line + (_(": ") + _("; ").join(parts) if parts else "")
 
 
 def case_history(store, case_id: str) -> list[dict]:
@@ -200,14 +214,17 @@ def _entries(steps: list, names) -> list[dict]:
             "events_superseded": [_describe_event(e, names) for e in superseded],
             "state_changes": changes,
             "fields_edited": edited,
+            "_events": (added, removed, superseded, names),  # for history_text; never in JSON
         })
     return out
 
 
 def history_text(entries: list[dict], tz, noun: str = "case") -> str:
     """The history for people, in the current language (`noun`: case, theme or knowledge entry)."""
-    from jiesu.i18n import _
+    from jiesu.i18n import _, current
     from jiesu.terms import action as action_name
+    from jiesu.terms import field as field_name
+    from jiesu.terms import status as status_name
     from jiesu.textwidth import pad
 
     noun = _(noun)
@@ -224,20 +241,69 @@ def history_text(entries: list[dict], tz, noun: str = "case") -> str:
             lines.append("    ~ " + _("renumbered from {case}").format(case=h["renumbered_from"]))
         if h["deleted"]:
             lines.append("    - " + _("{noun} file deleted").format(noun=noun))
-        for e in h["events_added"]:
+        raw = h.get("_events")
+        added, removed, superseded = (h["events_added"], h["events_removed"], h.get("events_superseded", []))
+        if raw and current() != "en":
+            added, removed, superseded = ([_describe_event(e, raw[3], tz) for e in events] for events in raw[:3])
+        for e in added:
             lines.append(f"    + {_('(merged) ') if h.get('merge') else ''}{e}")
-        for e in h["events_removed"]:
+        for e in removed:
             lines.append("    - " + _("REMOVED {event}").format(event=e))
-        for e in h.get("events_superseded", []):
+        for e in superseded:
             lines.append("    ~ " + _("superseded by the merge: {event}").format(event=e))
         for key, (old, new) in h["state_changes"].items():
             if key == "evaluation":
                 old = (old or {}).get("satisfaction") if isinstance(old, dict) else old
                 new = (new or {}).get("satisfaction") if isinstance(new, dict) else new
-            lines.append(f"    state.{key}: {_short(old)} → {_short(new)}")
+            if key == "status":
+                old, new = status_name(old), status_name(new)
+            if current() != "en":
+                old, new = _time_shown(old, tz), _time_shown(new, tz)
+            lines.append(f"    {_state_label(key)}{_(': ')}{_short(old)} → {_short(new)}")
         for key in h["fields_edited"]:
-            lines.append("    " + _("edited {field}").format(field=key))
+            lines.append("    " + _("edited {field}").format(field=field_name(key)))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+STATE_KEYS = {pair[1]: pair for pair in (
+    NP_("state", "status"),
+    NP_("state", "due"),
+    NP_("state", "closed"),
+    NP_("state", "resolved"),
+    NP_("state", "lead"),
+    NP_("state", "co_units"),
+    NP_("state", "dispatched"),
+    NP_("state", "accepted"),
+    NP_("state", "contacted"),
+    NP_("state", "evaluation"),
+    NP_("state", "reviewed"),
+    NP_("state", "merged_into"),
+    NP_("state", "handled"),
+    NP_("state", "supervision"),
+    NP_("state", "whistle"),
+    NP_("state", "exemption"),
+    NP_("state", "extended"),
+    NP_("state", "amended"),
+)}
+
+
+def _state_label(key: str) -> str:
+    """`state.status` in English (as always); the field's name in another language."""
+    from jiesu.i18n import current, in_lang
+
+    if current() == "en" or key not in STATE_KEYS:
+        return f"state.{key}"
+    return in_lang(current(), STATE_KEYS[key])
+
+
+def _time_shown(value, tz):
+    """A recorded time as tables show it (`2026-11-01 08:20`); anything else as it is."""
+    import re
+
+    if isinstance(value, str) and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d", value):
+        when = timeutil.load(value)
+        return timeutil.display(when, tz) if when is not None else value
+    return value
 
 
 def _short(value) -> str:

@@ -172,7 +172,8 @@ def case_text(case: dict, store, private: dict | None = None) -> str:
             continue
         when = timeutil.display(timeutil.load(e.get("at")), tz)
         fields = {k: v for k, v in e.items() if k not in ("id", "at", "usec", "by", "action", "superseded", "limit_from", "due")}
-        text = "; ".join(f"{terms.field(k)} {value_text(v)}" for k, v in fields.items())
+        text = _("; ").join(f"{terms.field(k)} {_level_name(catalog, v, lang) if k == 'satisfaction' else value_text(v)}"
+                            for k, v in fields.items())
         mark = "  " + _("[superseded]") if e.get("superseded") else ""
         action = pad(str(terms.action(e.get("action"))), 9)
         by = _("by {actor}").format(actor=e.get("by"))

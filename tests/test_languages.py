@@ -9,6 +9,7 @@ proper name from the store's own data; and the command line speaks the chosen la
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -301,3 +302,71 @@ def test_the_store_language_is_the_default(tmp_path):
     assert "0 case(s)" in invoke(Store(root), "list", env={"JIESU_LANG": "en"}).stdout
     assert "0 case(s)" in invoke(Store(root), "--lang", "en", "list").stdout
     assert GARBAGE  # the shared fixtures' category exists in the default catalog
+
+
+def test_log_in_chinese_and_the_json_unchanged(run, store):
+    case_id = new_case(run)
+    run("assign", case_id, "dragon-gate/eternal-town")
+    zh = invoke(store, "--lang", "zh", "log", case_id)
+    assert zh.exit_code == 0, zh.output
+    assert "登记，操作人" in zh.stdout and "派单，操作人" in zh.stdout and "单位 dragon-gate/eternal-town" in zh.stdout
+    assert "状态：已登记 → 已派单" in zh.stdout and "state.status" not in zh.stdout
+    events = [ln for ln in zh.stdout.splitlines() if ln.startswith("    + ")]
+    assert len(events) == 3 and not any(" by " in ln or " at " in ln for ln in events)  # created, intake, assign
+    en = invoke(store, "log", case_id)
+    assert "state.status: received → dispatched" in en.stdout
+    assert re.search(r"\+ assign by \S+ at \d{4}-\d\d-\d\dT[\d:]+\+08:00: unit dragon-gate/eternal-town", en.stdout)
+    # the JSON is the same whatever the language, and holds no private working keys
+    zh_json = invoke(store, "--lang", "zh", "log", case_id, "--format", "json").stdout
+    assert zh_json == invoke(store, "log", case_id, "--format", "json").stdout and '"_' not in zh_json
+
+
+def test_a_library_refusal_in_chinese(run, store):
+    case_id = new_case(run)
+    before = store.git.head()
+    zh = invoke(store, "--lang", "zh", "amend", case_id, "--title", "New title", "--reason", " ")
+    en = invoke(store, "amend", case_id, "--title", "New title", "--reason", " ")
+    assert zh.exit_code == en.exit_code == 1
+    assert en.stderr == "error: --reason: required (say what was wrong)\n"
+    assert zh.stderr == "错误：--reason：必填（说明哪里错了）\n"
+    assert Store(store.root).git.head() == before
+
+
+@pytest.mark.parametrize("argv, english, chinese", [
+    (["show", "--nope", "X"], "Error: No such option '--nope'", "错误：没有选项 '--nope'"),
+    (["amend"], "Error: Missing argument 'ID'", "错误：缺少参数 'ID'"),
+    (["lsit"], "Error: no such command 'lsit'; did you mean list", "错误：没有命令 'lsit'；您是不是要用 list"),
+])
+def test_click_usage_errors_in_chinese_exit_2(argv, english, chinese):
+    zh = CliRunner().invoke(cli, ["--lang", "zh", *argv], prog_name="jiesu")
+    en = CliRunner().invoke(cli, argv, prog_name="jiesu")
+    assert zh.exit_code == en.exit_code == 2
+    assert english in en.stderr and "Try 'jiesu" in en.stderr and en.stderr.startswith("Usage: jiesu")
+    assert chinese in zh.stderr and "查看帮助" in zh.stderr and zh.stderr.startswith("用法：jiesu")
+    assert "Error" not in zh.stderr and "Try" not in zh.stderr
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["theme", "--help"], "每月一题"), (["kb", "--help"], "政策问答知识库"), (["stats", "--help"], "受理诉求的数量和比率"),
+    (["amend", "--help"], "更正工单的分类"), (["supervise", "--help"], "领导督办"), (["hotspots", "--help"], "热点"),
+])
+def test_help_of_governance_and_handling_in_chinese(argv, words):
+    zh = CliRunner().invoke(cli, ["--lang", "zh", *argv])
+    en = CliRunner().invoke(cli, argv)
+    assert zh.exit_code == en.exit_code == 0
+    assert words in zh.stdout and "示例：" in zh.stdout and "Examples:" not in zh.stdout and "Example:" not in zh.stdout
+    # the examples are the same commands in both languages
+    assert [ln for ln in en.stdout.splitlines() if ln.strip().startswith("jiesu ")] == \
+        [ln for ln in zh.stdout.splitlines() if ln.strip().startswith("jiesu ")]
+
+
+def test_theme_and_knowledge_lists_in_chinese(demo):
+    themes = invoke(demo, "--lang", "zh", "theme", "list")
+    assert themes.exit_code == 0, themes.output
+    assert themes.stdout.split()[:5] == ["编号", "状态", "标题", "主办单位", "范围"] and "进行中" in themes.stdout
+    n = len(json.loads(invoke(demo, "theme", "list", "--format", "json").stdout))
+    assert themes.stdout.rstrip().endswith(f"共 {n} 个主题")
+    assert invoke(demo, "theme", "list").stdout.rstrip().endswith(f"{n} theme(s)")
+    entries = invoke(demo, "--lang", "zh", "kb", "list")
+    assert entries.exit_code == 0 and re.search(r"共 \d+ 条$", entries.stdout.rstrip())
+    assert "复核日期" in entries.stdout.splitlines()[0]

@@ -13,7 +13,7 @@ import click
 
 import jiesu.catalog  # noqa: F401 — registers the catalog loader with the store
 from jiesu import __version__, i18n
-from jiesu.cli import helptext
+from jiesu.cli import clickwords, helptext
 from jiesu.errors import JiesuError
 from jiesu.i18n import N_, _
 
@@ -44,6 +44,8 @@ COMMANDS = {
     # city scale
     "hub": "city", "archive": "city", "unarchive": "city",
 }
+clickwords.install()
+
 SECTIONS = (
     (N_("Case work"), ("intake", "assign", "accept", "return", "contact", "note", "escalate", "extend", "close",
                    "evaluate", "reopen", "reject", "exempt", "merge")),
@@ -78,8 +80,10 @@ class LazyGroup(helptext.Group):
             import difflib
 
             near = difflib.get_close_matches(name, list(COMMANDS), n=3, cutoff=0.5)
-            hint = f"; did you mean {' or '.join(near)}?" if near else "; see `jiesu --help`"
-            ctx.fail(f"no such command {name!r}{hint}")
+            if near:
+                ctx.fail(_("no such command {name}; did you mean {commands}?").format(
+                    name=repr(name), commands=_(" or ").join(near)))
+            ctx.fail(_("no such command {name}; see `jiesu --help`").format(name=repr(name)))
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx):

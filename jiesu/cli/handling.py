@@ -7,6 +7,7 @@ import click
 
 from jiesu.cli.casework import _done, at_option
 from jiesu.cli.util import command_registry, open_for, store_options
+from jiesu.i18n import _
 
 COMMANDS, command = command_registry()
 
@@ -51,8 +52,9 @@ def amend(ctx, case_id, case_type, tags, reason, recompute_limit, statistics_onl
 
     parts = [value_text(r.event["changes"])] if r.event.get("changes") else []
     if r.event.get("recompute_limit"):
-        parts.append(f"due {r.event['due']}")
-    _done(r, f"{r.case_id}: amended " + "; ".join(parts) + (" (for the record only)" if statistics_only else ""))
+        parts.append(_("due {time}").format(time=r.event["due"]))
+    _done(r, (_("{case}: amended {changes} (for the record only)") if statistics_only else _("{case}: amended {changes}"))
+          .format(case=r.case_id, changes=_("; ").join(parts)))
 
 
 @command("review")
@@ -80,7 +82,8 @@ def review(ctx, case_id, decision, reason, at, store_opt, actor_opt):
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.review(store, case_id, actor, decision == "approve", reason, at=at)
-    _done(r, f"{r.case_id}: review approved, closed" if decision == "approve" else f"{r.case_id}: sent back to the unit (accepted)")
+    _done(r, (_("{case}: review approved, closed") if decision == "approve" else _("{case}: sent back to the unit (accepted)"))
+          .format(case=r.case_id))
 
 
 @command("supervise")
@@ -104,7 +107,8 @@ def supervise(ctx, case_id, reason, level, until, clear, at, store_opt, actor_op
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.supervise(store, case_id, actor, reason, level=level, until=until, clear=clear, at=at)
-    _done(r, f"{r.case_id}: supervision cleared" if clear else f"{r.case_id}: supervised ({r.event['level']} level)")
+    _done(r, _("{case}: supervision cleared").format(case=r.case_id) if clear else
+          _("{case}: supervised ({level} level)").format(case=r.case_id, level=_(r.event["level"])))
 
 
 @command("respond")
@@ -124,7 +128,7 @@ def respond(ctx, case_id, unit, at, store_opt, actor_opt):
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = ops.respond(store, case_id, actor, unit, at=at)
-    _done(r, f"{r.case_id}: {r.event['unit']} reported for duty")
+    _done(r, _("{case}: {unit} reported for duty").format(case=r.case_id, unit=r.event["unit"]))
 
 
 @command("attach")
@@ -151,8 +155,9 @@ def attach(ctx, case_id, file, kind, private, name, at, store_opt, actor_opt):
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = run(store, case_id, actor, file, kind=kind, private=private, name=name, at=at)
     e = r.event
-    _done(r, f"{r.case_id}: attached {e['name']} ({e['kind']}, {e['size']} bytes, {'private' if e.get('private') else 'shared'}, "
-             f"sha256 {e['sha256'][:12]}…)")
+    where = _("private") if e.get("private") else _("shared")
+    _done(r, _("{case}: attached {name} ({kind}, {size} bytes, {where}, sha256 {sha}…)").format(
+        case=r.case_id, name=e["name"], kind=e["kind"], size=e["size"], where=where, sha=e["sha256"][:12]))
 
 
 @command("attachment")

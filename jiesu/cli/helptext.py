@@ -4,7 +4,7 @@ A command's help is its docstring (cleaned as click cleans it) and each option's
 message id is the English text itself, so nothing changes in the code that declares a command.
 `extract` is the Babel extractor (see babel.cfg) that finds them, besides the ordinary `_()`
 calls; `Formatter` looks each text up as click writes it. Usage errors from click itself
-("No such option") stay in English.
+("No such option") are worded by `clickwords`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
+from jiesu.i18n import _, ngettext, pgettext
 
 COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
@@ -229,8 +230,8 @@ def list_(ctx, category, theme, stale, every, fmt, store_opt, actor_opt):
 
     click.echo(table_text([[r["id"], r["version"], r["status"] + (f" ({r['stale']})" if r["stale"] else ""),
                             r["review_by"], clip(r["question"], 60)] for r in rows],
-                          ["id", "v", "status", "review by", "question"]))
-    click.echo(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
+                          [_("id"), _("v"), _("status"), pgettext("knowledge", "review by"), _("question")]))
+    click.echo(ngettext("{n} entry", "{n} entries", len(rows)).format(n=len(rows)))
 
 
 @kb.command("search")
@@ -262,8 +263,8 @@ def search(ctx, text, category, limit, every, fmt, store_opt, actor_opt):
     from jiesu.textwidth import clip
 
     click.echo(table_text([[h["id"], h["version"], f"{h['score']:.2f}", clip(h["question"], 70)] for h in hits],
-                          ["id", "v", "score", "question"]))
-    click.echo(f"{len(hits)} match(es)")
+                          [_("id"), _("v"), _("score"), _("question")]))
+    click.echo(_("{n} match(es)").format(n=len(hits)))
 
 
 @kb.command("usage")
@@ -304,4 +305,5 @@ def usage(ctx, since, until, fmt, store_opt, actor_opt):
                             clip(r["question"], 50)] for r in data["entries"]],
                           ["id", "answered", "came back", "rate", "dissatisfied/rated", "question"]))
     for r in data["past_review"]:
-        click.echo(f"review due: {r['id']} ({r['stale']}; review by {r['review_by']}): {clip(r['question'], 60)}")
+        click.echo(_("review due: {id} ({stale}; review by {day}): {question}").format(
+            id=r["id"], stale=r["stale"], day=r["review_by"], question=clip(r["question"], 60)))

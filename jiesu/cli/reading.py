@@ -270,7 +270,7 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
             note(_("{message}; run `jiesu verify`").format(message=exc.message))
         entries = history.case_history(store, case_id)
     if fmt == "json":
-        emit_json(entries)
+        emit_json([{k: v for k, v in h.items() if not k.startswith("_")} for h in entries])
     else:
         click.echo(safetext.block(history.history_text(entries, store.tz, N_("theme") if theme else N_("knowledge entry") if entry else N_("case"))), nl=False)
 

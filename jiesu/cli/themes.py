@@ -16,6 +16,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
+from jiesu.i18n import N_, _
 
 COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
@@ -177,7 +178,7 @@ def _simple(name: str, doc: str, option=None):
     return decorate
 
 
-@_simple("start", "Start a planned theme: its results count from now (or --at).\n\n\b\nExample:\n  jiesu theme start HL-T26-01")
+@_simple("start", N_("Start a planned theme: its results count from now (or --at).\n\n\b\nExample:\n  jiesu theme start HL-T26-01"))
 def start(ctx, theme_id, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
@@ -206,7 +207,7 @@ def close(ctx, theme_id, summary, force, reason, at, store_opt, actor_opt):
     _done(ops.close(store, actor, theme_id, summary, force, reason, at), "closed")
 
 
-@_simple("drop", "Drop a planned or active theme, with the reason.\n\n\b\nExample:\n  jiesu theme drop HL-T26-02 --reason \"Merged into HL-T26-01\"",
+@_simple("drop", N_("Drop a planned or active theme, with the reason.\n\n\b\nExample:\n  jiesu theme drop HL-T26-02 --reason \"Merged into HL-T26-01\""),
          click.option("--reason", required=True, help="Why the theme is dropped."))
 def drop(ctx, theme_id, reason, at, store_opt, actor_opt):
     from jiesu.themes import ops
@@ -215,7 +216,7 @@ def drop(ctx, theme_id, reason, at, store_opt, actor_opt):
     _done(ops.drop(store, actor, theme_id, reason, at), "dropped")
 
 
-@_simple("note", "Add a note to a theme.\n\n\b\nExample:\n  jiesu theme note HL-T26-01 \"Half-month meeting: volume down 20%\"",
+@_simple("note", N_("Add a note to a theme.\n\n\b\nExample:\n  jiesu theme note HL-T26-01 \"Half-month meeting: volume down 20%\""),
          click.argument("text", metavar="TEXT"))
 def note(ctx, theme_id, text, at, store_opt, actor_opt):
     from jiesu.themes import ops
@@ -224,8 +225,8 @@ def note(ctx, theme_id, text, at, store_opt, actor_opt):
     _done(ops.note(store, actor, theme_id, text, at), "noted")
 
 
-@_simple("link", "Count cases outside the scope rule in the theme (nothing is written on the cases).\n\n\b\n"
-         "Example:\n  jiesu theme link HL-T26-01 HL-2603-0012 HL-2603-0040", click.argument("case_ids", metavar="CASE...", nargs=-1, required=True))
+@_simple("link", N_("Count cases outside the scope rule in the theme (nothing is written on the cases).\n\n\b\n"
+         "Example:\n  jiesu theme link HL-T26-01 HL-2603-0012 HL-2603-0040"), click.argument("case_ids", metavar="CASE...", nargs=-1, required=True))
 def link(ctx, theme_id, case_ids, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
@@ -233,7 +234,7 @@ def link(ctx, theme_id, case_ids, at, store_opt, actor_opt):
     _done(ops.link(store, actor, theme_id, case_ids, at), f"linked {', '.join(case_ids)}")
 
 
-@_simple("unlink", "Take linked cases out of the theme again.\n\n\b\nExample:\n  jiesu theme unlink HL-T26-01 HL-2603-0012",
+@_simple("unlink", N_("Take linked cases out of the theme again.\n\n\b\nExample:\n  jiesu theme unlink HL-T26-01 HL-2603-0012"),
          click.argument("case_ids", metavar="CASE...", nargs=-1, required=True))
 def unlink(ctx, theme_id, case_ids, at, store_opt, actor_opt):
     from jiesu.themes import ops
@@ -262,7 +263,7 @@ def list_(ctx, year, statuses, at, fmt, store_opt, actor_opt):
     from jiesu import timeutil
     from jiesu.themes import files, results, scope
 
-    store, _ = open_for(ctx, store_opt, need_actor=False)
+    store, _actor = open_for(ctx, store_opt, need_actor=False)
     when = timeutil.parse_time(at, store.tz, "--at") if at else store.now()
     rows = []
     for t in files.all_themes(store):
@@ -276,12 +277,13 @@ def list_(ctx, year, statuses, at, fmt, store_opt, actor_opt):
     if fmt == "json":
         emit_json(rows)
         return
+    from jiesu.terms import theme_status
     from jiesu.textwidth import clip
 
-    click.echo(table_text([[r["id"], r["status"], clip(r["title"] or "", 36), r["lead"], clip(r["scope"], 40),
+    click.echo(table_text([[r["id"], theme_status(r["status"]), clip(r["title"] or "", 36), r["lead"], clip(r["scope"], 40),
                             f"{r['done']}/{r['open']}/{r['overdue']}"] for r in rows],
-                          ["id", "status", "title", "lead", "scope", "done/open/overdue"]))
-    click.echo(f"{len(rows)} theme(s)")
+                          [_("id"), _("status"), _("title"), _("lead"), _("scope"), _("done/open/overdue")]))
+    click.echo(_("{n} theme(s)").format(n=len(rows)))
 
 
 @theme.command("show")
@@ -305,7 +307,7 @@ def show(ctx, theme_id, at, fmt, lang, store_opt, actor_opt):
     from jiesu import reporting
     from jiesu.themes import files
 
-    store, _ = open_for(ctx, store_opt, need_actor=False)
+    store, _actor = open_for(ctx, store_opt, need_actor=False)
     if fmt == "yaml":
         path, _rel = files.theme_path(store, theme_id)
         click.echo(path.read_text("utf-8"), nl=False)

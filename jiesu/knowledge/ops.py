@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from jiesu import textcheck, timeutil
 from jiesu.errors import IllegalTransition, InvalidInput, StoreError
+from jiesu.i18n import _
 from jiesu.knowledge import files, record
 from jiesu.ops.common import (
     Result,
@@ -45,10 +46,10 @@ def parse_source(value, field: str = "--source") -> dict:
     if isinstance(value, str):
         value = dict(zip(record.SOURCE_KEYS, (part.strip() for part in value.split("|"))))
     if not isinstance(value, dict):
-        raise InvalidInput(f"{field}: expected TITLE|ISSUER|DATE|LINK or a mapping with title, issuer, date, link")
+        raise InvalidInput(_('{field}: expected TITLE|ISSUER|DATE|LINK or a mapping with title, issuer, date, link').format(field=field))
     extra = [k for k in value if k not in record.SOURCE_KEYS]
     if extra:
-        raise InvalidInput(f"{field}: unknown key(s) {', '.join(map(str, extra))}; allowed: {', '.join(record.SOURCE_KEYS)}")
+        raise InvalidInput(_('{field}: unknown key(s) {items}; allowed: {items2}').format(field=field, items=', '.join(map(str, extra)), items2=', '.join(record.SOURCE_KEYS)))
     out = {"title": textcheck.text(value.get("title"), f"{field} title", required=True, multiline=False, limit=300)}
     issuer = textcheck.text(value.get("issuer"), f"{field} issuer", multiline=False, limit=200)
     if issuer:
@@ -59,7 +60,7 @@ def parse_source(value, field: str = "--source") -> dict:
     link = textcheck.text(value.get("link"), f"{field} link", multiline=False, limit=500)
     if link:
         if not link.startswith(("https://", "http://")):
-            raise InvalidInput(f"{field} link: {link[:60]!r}; expected an http(s) address")
+            raise InvalidInput(_('{field} link: {value!r}; expected an http(s) address').format(field=field, value=link[:60]))
         out["link"] = link
     return out
 
@@ -74,21 +75,21 @@ def content(store, given: dict, today: date) -> dict:
     """The checked content of an entry from `given` (keys of record.CONTENT)."""
     unknown = [k for k in given if k not in record.CONTENT]
     if unknown:
-        raise InvalidInput(f"unknown field(s) {', '.join(map(str, unknown))}; allowed: {', '.join(record.CONTENT)}")
+        raise InvalidInput(_('unknown field(s) {items}; allowed: {items2}').format(items=', '.join(map(str, unknown)), items2=', '.join(record.CONTENT)))
     catalog = store.catalog
     questions = [textcheck.text(q, "--question", required=True, multiline=False, limit=500)
                  for q in textcheck.text_list(given.get("questions"), "--question")]
     if not questions:
-        raise InvalidInput("--question: an entry needs at least one question (zh or en), and none may be empty")
+        raise InvalidInput(_('--question: an entry needs at least one question (zh or en), and none may be empty'))
     answer = textcheck.text(given.get("answer"), "--answer", required=True, limit=20000)
     raw_sources = given.get("sources") or []
     sources = [parse_source(s) for s in (raw_sources if isinstance(raw_sources, list) else [raw_sources])]
     if not sources:
-        raise InvalidInput("--source: an entry needs at least one policy source it rests on (TITLE|ISSUER|DATE|LINK)")
+        raise InvalidInput(_('--source: an entry needs at least one policy source it rests on (TITLE|ISSUER|DATE|LINK)'))
     categories = []
     for code in textcheck.text_list(given.get("categories"), "--category"):
         if code not in catalog.categories:
-            raise InvalidInput(f"--category: unknown category {code!r}", hint="find codes with `jiesu catalog categories`")
+            raise InvalidInput(_('--category: unknown category {code!r}').format(code=code), hint="find codes with `jiesu catalog categories`")
         if code not in categories:
             categories.append(code)
     themes = []
@@ -103,7 +104,7 @@ def content(store, given: dict, today: date) -> dict:
     valid_from = _date(given.get("valid_from"), "--valid-from") or today.isoformat()
     valid_until = _date(given.get("valid_until"), "--valid-until")
     if valid_until and valid_until < valid_from:
-        raise InvalidInput(f"--valid-until: {valid_until} is before --valid-from {valid_from}")
+        raise InvalidInput(_('--valid-until: {valid_until} is before --valid-from {valid_from}').format(valid_until=valid_until, valid_from=valid_from))
     review_by = _date(given.get("review_by"), "--review-by") or (date.fromisoformat(valid_from) + REVIEW_AFTER).isoformat()
     example = textcheck.boolean(given.get("example") or False, "--example")
     return {"questions": questions, "answer": answer, "sources": sources, "categories": categories,
@@ -120,7 +121,7 @@ def next_ids(store, count: int) -> list[str]:
     taken = [record.parse_id(p.stem)[1] for p in folder.glob(f"{prefix}*.yaml") if record.parse_id(p.stem)] if folder.is_dir() else []
     first = max(taken, default=0) + 1
     if first + count - 1 > 999999:
-        raise StoreError(f"no knowledge entry number left for office {store.office}")
+        raise StoreError(_('no knowledge entry number left for office {office}').format(office=store.office))
     return [f"{prefix}{n:04d}" for n in range(first, first + count)]
 
 
@@ -134,7 +135,7 @@ def _document(entry: dict, event: dict):
 def add(store, actor: str, items: list[dict], at=None) -> list[Result]:
     """Create one or many entries in one commit; all are checked before anything is written."""
     if not items:
-        raise InvalidInput("kb add: no entries to add")
+        raise InvalidInput(_('kb add: no entries to add'))
     today = store.now().date()
     checked = textcheck.each_checked(items, "entry", lambda given: content(store, given, today))
     results = []
@@ -174,7 +175,7 @@ def change(store, entry_id: str, action: str, actor: str, at, build) -> Result:
             raise StoreError(str(errors[0]), hint="run `jiesu verify` and repair the file first")
         state = record.project(entry)
         if state["status"] not in record.TABLE[action][0]:
-            raise IllegalTransition(f"knowledge entry {entry_id} is {state['status']}: {action} is not allowed")
+            raise IllegalTransition(_('knowledge entry {entry_id} is {status}: {action} is not allowed').format(entry_id=entry_id, status=state['status'], action=action))
         when = event_time(store, at, after=last_event_time(entry), record="knowledge entry")
         event = _make_event(entry, action, actor, when, build(entry, state, when))
         entry["events"].append(event)
@@ -195,13 +196,13 @@ def edit(store, actor: str, entry_id: str, given: dict, at=None) -> Result:
     """A new version: the fields given replace those of the latest version; the rest stay."""
     given = {k: v for k, v in given.items() if v not in (None, [], ())}
     if not given:
-        raise InvalidInput("kb edit: nothing to change; give at least one field (--answer, --question, --source…)")
+        raise InvalidInput(_('kb edit: nothing to change; give at least one field (--answer, --question, --source…)'))
 
     def build(entry, state, when):
         latest = {k: state.get(k) for k in record.CONTENT}
         fields = content(store, {**latest, **given}, when.date())
         if _meaningful(fields) == _meaningful(latest):
-            raise InvalidInput(f"kb edit: {entry_id} already reads like that; nothing changed")
+            raise InvalidInput(_('kb edit: {entry_id} already reads like that; nothing changed').format(entry_id=entry_id))
         return fields
 
     return change(store, entry_id, "edit", actor, at, build)
@@ -213,7 +214,7 @@ def retire(store, actor: str, entry_id: str, reason: str, replaced_by: str | Non
     if replaced_by:
         replaced_by = record.validate_id(replaced_by)
         if replaced_by == record.validate_id(entry_id):
-            raise InvalidInput("--replaced-by: an entry cannot replace itself")
+            raise InvalidInput(_('--replaced-by: an entry cannot replace itself'))
         files.entry_path(store, replaced_by)
     return change(store, entry_id, "retire", actor, at, lambda e, s, w: {"reason": reason, "replaced_by": replaced_by})
 
@@ -235,6 +236,6 @@ def answer_for(store, entry_id: str, when) -> dict:
             why = f"expired on {state.get('valid_until')}"
         replacement = state.get("replaced_by")
         hint = f"answer with {replacement} instead" if replacement else "find a current entry with `jiesu kb search TEXT`"
-        raise InvalidInput(f"--kb: {entry_id} {why}; it cannot be given as an answer", hint=hint)
+        raise InvalidInput(_('--kb: {entry_id} {why}; it cannot be given as an answer').format(entry_id=entry_id, why=why), hint=hint)
     latest = state["versions"][-1]
     return {"id": entry["id"], "version": latest["version"], "question": latest["questions"][0]}

@@ -14,6 +14,7 @@ import re
 from jiesu import model, privacy, textcheck, timeutil, workflow, working_time
 from jiesu.errors import InvalidInput
 from jiesu.handling_view import value_text
+from jiesu.i18n import _
 from jiesu.ops.common import Result, change
 from jiesu.ops.new_cases import check_location
 from jiesu.store import Store, yamlio
@@ -25,7 +26,7 @@ LOCATION = ("district", "street", "community", "address")
 def _choice(value, table: dict, field: str) -> str:
     value = textcheck.scalar(value, field)
     if value not in table:
-        raise InvalidInput(f"{field}: unknown {value!r}; allowed: {', '.join(table)}")
+        raise InvalidInput(_('{field}: unknown {value!r}; allowed: {items}').format(field=field, value=value, items=', '.join(table)))
     return value
 
 
@@ -42,7 +43,7 @@ def _tags(current: list, edits, catalog) -> list:
                 tags.append(tag)
             elif sign == "-":
                 if tag not in tags:
-                    raise InvalidInput(f"--tag: -{tag}: the case has no tag {tag}; its tags: {', '.join(tags) or 'none'}")
+                    raise InvalidInput(_('--tag: -{tag}: the case has no tag {tag}; its tags: {value}').format(tag=tag, value=', '.join(tags) or 'none'))
                 tags.remove(tag)
     return tags
 
@@ -141,29 +142,27 @@ def amend(store: Store, case_id: str, actor: str, reason: str, values: dict, rec
     """Correct a case's classification or location; the event records old and new values."""
     unknown = sorted(set(k for k, v in values.items() if v not in (None, (), [])) - set(FIELDS))
     if unknown:
-        raise InvalidInput(f"cannot amend {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+        raise InvalidInput(_('cannot amend {items}; allowed: {items2}').format(items=', '.join(unknown), items2=', '.join(FIELDS)))
     if not any(values.get(k) not in (None, (), []) for k in FIELDS):
-        raise InvalidInput("nothing to amend: give at least one of --category, --type, --district/--street/--community, "
-                           "--address, --tag +T/-T, --title, --channel, --kind")
+        raise InvalidInput(_('nothing to amend: give at least one of --category, --type, --district/--street/--community, --address, --tag +T/-T, --title, --channel, --kind'))
     if not (reason and str(reason).strip()):
-        raise InvalidInput("--reason: required (say what was wrong)")
+        raise InvalidInput(_('--reason: required (say what was wrong)'))
     if recompute_limit and statistics_only:
-        raise InvalidInput("--recompute-limit: a correction for the record (--statistics-only) does not move a deadline")
+        raise InvalidInput(_('--recompute-limit: a correction for the record (--statistics-only) does not move a deadline'))
     header: dict = {}
 
     def build(case, state, when):
         status = state["status"]
         if status in workflow.AFTER_CLOSE and not statistics_only:
-            raise InvalidInput(f"{case_id} is {status}: after close only a correction for the record is allowed; "
-                               "add --statistics-only")
+            raise InvalidInput(_('{case_id} is {status}: after close only a correction for the record is allowed; add --statistics-only').format(case_id=case_id, status=status))
         if statistics_only and status not in workflow.AFTER_CLOSE:
-            raise InvalidInput(f"--statistics-only: {case_id} is {status}, not closed; amend it without the flag")
+            raise InvalidInput(_('--statistics-only: {case_id} is {status}, not closed; amend it without the flag').format(case_id=case_id, status=status))
         new = corrected(store, case, values)
         changes = {k: [_current(case, k), v] for k, v in new.items() if _current(case, k) != v}
         fields = {"reason": textcheck.text(reason, "--reason", required=True), "statistics_only": True if statistics_only else None}
         if recompute_limit:
             probe = dict(case, **{k: v for k, v in new.items() if k not in LOCATION and k != "kind"})
-            tclass, _ = store.catalog.class_for(explicit=None, tags=probe.get("tags") or [], case_type=probe.get("type"),
+            tclass, _limit = store.catalog.class_for(explicit=None, tags=probe.get("tags") or [], case_type=probe.get("type"),
                                                 category=probe.get("category"))
             cls = store.catalog.classes[tclass]
             due = working_time.deadline(timeutil.load(case["received"]), cls.limit, cls, store.catalog.calendar, store.tz)
@@ -172,7 +171,7 @@ def amend(store: Store, case_id: str, actor: str, reason: str, values: dict, rec
                 new["time_limit"] = tclass
             fields.update(recompute_limit=True, due=timeutil.fmt(due))
         if not changes and not recompute_limit:
-            raise InvalidInput(f"nothing to amend: {case_id} already has these values")
+            raise InvalidInput(_('nothing to amend: {case_id} already has these values').format(case_id=case_id))
         header.update({k: new[k] for k in changes})
         fields["changes"] = {k: list(v) for k, v in changes.items()} or None
         return fields

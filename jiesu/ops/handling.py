@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from jiesu import model, skew, textcheck, timeutil, working_time
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.ops.common import (
     Result,
     add_event,
@@ -26,7 +27,7 @@ WITHDRAWN_NOTE = "{} is not merged into this case after all: its merge was super
 def _unit(store: Store, unit_id: str, field: str):
     unit = store.catalog.unit(str(unit_id), field)
     if unit.kind == "centre":
-        raise InvalidInput(f"{field}: {unit_id} is the hotline centre; dispatch to a district, street/town or department")
+        raise InvalidInput(_('{field}: {unit_id} is the hotline centre; dispatch to a district, street/town or department').format(field=field, unit_id=unit_id))
     return unit.id
 
 
@@ -43,7 +44,7 @@ def assign(store: Store, case_id: str, actor: str, unit: str | None = None, co=(
             rule_co = []
         else:
             if not case.get("category"):
-                raise InvalidInput(f"{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT",
+                raise InvalidInput(_('{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT').format(case_id=case_id),
                                   hint=f"or correct the case first: jiesu amend {case_id} --category CODE --reason TEXT")
             lead, rule_co = store.catalog.dispatch(case["category"], case.get("location") or {})
             lead = _unit(store, lead, "dispatch rule")
@@ -65,7 +66,7 @@ def _lead_unit(store, case_id, state, unit, what):
     if unit:
         unit = store.catalog.unit(unit, "--unit").id
     if unit and unit != lead:
-        raise InvalidInput(f"--unit: {unit} is not the lead of {case_id} (the lead is {lead}); only the lead can {what}")
+        raise InvalidInput(_('--unit: {unit} is not the lead of {case_id} (the lead is {lead}); only the lead can {what}').format(unit=unit, case_id=case_id, lead=lead, what=what))
     return lead
 
 
@@ -73,7 +74,7 @@ def accept(store: Store, case_id: str, actor: str, unit: str | None = None, at=N
     """The lead unit acknowledges the case (stops the acceptance clock)."""
 
     def build(case, state, when):
-        return {"unit": _lead_unit(store, case_id, state, unit, "accept it")}
+        return {"unit": _lead_unit(store, case_id, state, unit, _("accept it"))}
 
     return change(store, case_id, "accept", actor, at, build, lambda ev: f"accepted by {ev['unit']}", tx=tx)
 
@@ -82,7 +83,7 @@ def return_case(store: Store, case_id: str, actor: str, reason: str, unit: str |
     """The lead disputes the assignment; the case goes back to the centre for re-dispatch."""
 
     def build(case, state, when):
-        return {"unit": _lead_unit(store, case_id, state, unit, "return it"), "reason": _reason(reason)}
+        return {"unit": _lead_unit(store, case_id, state, unit, _("return it")), "reason": _reason(reason)}
 
     return change(store, case_id, "return", actor, at, build, lambda ev: f"returned by {ev['unit']}", tx=tx)
 
@@ -103,7 +104,7 @@ def escalate(store: Store, case_id: str, actor: str, to: str, reason: str, at=No
     def build(case, state, when):
         target = _unit(store, to, "--to")
         if target == state.get("lead") or target in (state.get("co_units") or []):
-            raise InvalidInput(f"--to: {target} already works on {case_id}")
+            raise InvalidInput(_('--to: {target} already works on {case_id}').format(target=target, case_id=case_id))
         tclass = store.catalog.classes.get(case.get("time_limit")) or store.catalog.classes[store.catalog.default_class]
         # the called unit's report-for-duty clock (吹哨报到): respond_within of the class
         return {"to": target, "reason": _reason(reason), "respond_by": timeutil.fmt(when + tclass.respond_within)}
@@ -114,17 +115,17 @@ def escalate(store: Store, case_id: str, actor: str, to: str, reason: str, at=No
 def extend(store: Store, case_id: str, actor: str, reason: str, until: str | None = None, by: str | None = None, at=None, tx=None) -> Result:
     """Move the due time later, with a reason, never past the class's `extendable_to`."""
     if (until is None) == (by is None):
-        raise InvalidInput("give exactly one of --until TIME or --by DURATION")
+        raise InvalidInput(_('give exactly one of --until TIME or --by DURATION'))
 
     def build(case, state, when):
         catalog, tz = store.catalog, store.tz
         tclass = catalog.classes.get(case.get("time_limit"))
         if tclass is None:
-            raise InvalidInput(f"{case_id} has unknown time-limit class {case.get('time_limit')!r}")
+            raise InvalidInput(_('{case_id} has unknown time-limit class {get!r}').format(case_id=case_id, get=case.get('time_limit')))
         if tclass.extendable_to is None:
             can = [c.code for c in catalog.classes.values() if c.extendable_to]
             raise InvalidInput(
-                f"{case_id} has time limit {tclass.code}, which cannot be extended; extendable classes: {', '.join(can) or 'none'}"
+                _('{case_id} has time limit {code}, which cannot be extended; extendable classes: {value}').format(case_id=case_id, code=tclass.code, value=', '.join(can) or 'none')
             )
         current = state["due"]
         if until is not None:
@@ -134,11 +135,10 @@ def extend(store: Store, case_id: str, actor: str, reason: str, until: str | Non
         received = timeutil.load(case["received"])
         cap = working_time.deadline(received, tclass.extendable_to, tclass, catalog.calendar, tz)
         if new_due <= current:
-            raise InvalidInput(f"--until: {timeutil.fmt(new_due)} is not after the current due time {timeutil.fmt(current)}")
+            raise InvalidInput(_('--until: {time} is not after the current due time {time2}').format(time=timeutil.fmt(new_due), time2=timeutil.fmt(current)))
         if new_due > cap:
             raise InvalidInput(
-                f"extension to {timeutil.fmt(new_due)} is past the cap of class {tclass.code}: "
-                f"received + {timeutil.format_duration(tclass.extendable_to)} = {timeutil.fmt(cap)}"
+                _('extension to {time} is past the cap of class {code}: received + {format_duration} = {time2}').format(time=timeutil.fmt(new_due), code=tclass.code, format_duration=timeutil.format_duration(tclass.extendable_to), time2=timeutil.fmt(cap))
             )
         return {"until": timeutil.fmt(new_due), "reason": _reason(reason)}
 
@@ -150,7 +150,7 @@ def close(store: Store, case_id: str, actor: str, resolved: bool, summary: str, 
     """Record the handling result (`kb`, `kb_version`: the knowledge entry it was answered with,
     as an imported close event records it)."""
     if resolved is None:
-        raise InvalidInput("say whether the problem was solved: --resolved or --unresolved")
+        raise InvalidInput(_('say whether the problem was solved: --resolved or --unresolved'))
 
     def build(case, state, when):
         fields = {"resolved": bool(resolved), "summary": textcheck.text(summary, "--summary", required=True),
@@ -170,7 +170,7 @@ def review(store: Store, case_id: str, actor: str, approve: bool, reason: str | 
     """The centre's review of a handled case: approve (it is closed at the unit's close time) or
     send it back to the unit (accepted again, with the reason)."""
     if not approve and not (reason and str(reason).strip()):
-        raise InvalidInput("--reason: required with --send-back (say what the unit must still do)")
+        raise InvalidInput(_('--reason: required with --send-back (say what the unit must still do)'))
 
     def build(case, state, when):
         fields = {"decision": "approved" if approve else "sent-back"}
@@ -186,19 +186,19 @@ def evaluate(store: Store, case_id: str, actor: str, reached: bool, contacted=No
              satisfaction: str | None = None, reason: str | None = None, at=None, tx=None) -> Result:
     """Record the follow-up call: reached? contacted? resolved? how satisfied, and why."""
     if reached is None:
-        raise InvalidInput("say whether the complainant was reached: --reached or --unreached")
+        raise InvalidInput(_('say whether the complainant was reached: --reached or --unreached'))
     levels = store.catalog.assessment.satisfaction
     if reached:
         missing = [n for n, v in (("--contacted/--not-contacted", contacted), ("--resolved/--unresolved", resolved), ("--satisfaction", satisfaction)) if v is None]
         if missing:
-            raise InvalidInput(f"a reached follow-up records all three answers; missing {', '.join(missing)}")
+            raise InvalidInput(_('a reached follow-up records all three answers; missing {items}').format(items=', '.join(missing)))
         from jiesu.resolve import pick
 
         satisfaction = pick(satisfaction, levels, "--satisfaction", what="level")
         if levels[satisfaction].score < 60 and not (reason and str(reason).strip()):
-            raise InvalidInput(f"--reason: required when the complainant is {satisfaction} (record why)")
+            raise InvalidInput(_('--reason: required when the complainant is {satisfaction} (record why)').format(satisfaction=satisfaction))
     elif contacted is not None or resolved is not None or satisfaction is not None:
-        raise InvalidInput("an unreached follow-up has no answers; drop --contacted/--resolved/--satisfaction")
+        raise InvalidInput(_('an unreached follow-up has no answers; drop --contacted/--resolved/--satisfaction'))
 
     def build(case, state, when):
         fields = {"reached": bool(reached), "reason": textcheck.text(reason, "--reason")}
@@ -238,17 +238,16 @@ def exempt(store: Store, case_id: str, actor: str, reason: str | None = None, at
     """
     if decision is not None:
         if decision not in ("approved", "denied"):
-            raise InvalidInput(f"decision: {decision!r}; allowed: approved, denied")
+            raise InvalidInput(_('decision: {decision!r}; allowed: approved, denied').format(decision=decision))
         return decide_exemption(store, case_id, actor, decision == "approved", reason, at=at, tx=tx)
     if type is not None and type not in EXEMPTION_TYPES:
-        raise InvalidInput(f"--type: {type!r}; allowed: {', '.join(EXEMPTION_TYPES)}")
+        raise InvalidInput(_('--type: {type!r}; allowed: {items}').format(type=type, items=', '.join(EXEMPTION_TYPES)))
 
     def build(case, state, when):
         if state.get("exempt"):
-            raise InvalidInput(f"{case_id} is already exempt from assessment")
+            raise InvalidInput(_('{case_id} is already exempt from assessment').format(case_id=case_id))
         if state.get("exemption") == "pending":
-            raise InvalidInput(f"{case_id} already has a pending exemption request; the centre decides it with "
-                               "`jiesu exempt ID --approve` or `--deny --reason`")
+            raise InvalidInput(_('{case_id} already has a pending exemption request; the centre decides it with `jiesu exempt ID --approve` or `--deny --reason`').format(case_id=case_id))
         return {"type": type, "reason": _reason(reason)} if type else {"reason": _reason(reason)}
 
     return change(store, case_id, "exempt", actor, at, build,
@@ -260,12 +259,11 @@ def decide_exemption(store: Store, case_id: str, actor: str, approve: bool, reas
     """The centre's decision on a pending exemption request: approved (the case leaves the
     assessment) or denied (with a reason; it stays assessed)."""
     if not approve and not (reason and str(reason).strip()):
-        raise InvalidInput("--reason: required with --deny (say why the case stays assessed)")
+        raise InvalidInput(_('--reason: required with --deny (say why the case stays assessed)'))
 
     def build(case, state, when):
         if state.get("exemption") != "pending":
-            raise InvalidInput(f"{case_id} has no pending exemption request; a unit requests one with "
-                               "`jiesu exempt ID --reason TEXT --type TYPE`")
+            raise InvalidInput(_('{case_id} has no pending exemption request; a unit requests one with `jiesu exempt ID --reason TEXT --type TYPE`').format(case_id=case_id))
         fields = {"decision": "approved" if approve else "denied"}
         if reason and str(reason).strip():
             fields["reason"] = _reason(reason)
@@ -278,16 +276,16 @@ def merge(store: Store, case_id: str, actor: str, into: str, at=None, tx=None) -
     """Mark a duplicate: the case joins `into`, which gets a note saying so (one commit)."""
     target = validate_id(into, "--into")
     if target == validate_id(case_id):
-        raise InvalidInput("--into: a case cannot be merged into itself")
+        raise InvalidInput(_('--into: a case cannot be merged into itself'))
     if not store.exists(target, tx):
-        raise InvalidInput(f"--into: no case {target} in this store")
+        raise InvalidInput(_('--into: no case {target} in this store').format(target=target))
 
     def build(case, state, when):
         other = tx.case(target)[1] if tx is not None else store.load_case(target)
         check_case_consistent(store, store.case_relpath(target), other)
         other_state = model.replay(other, strict=False)
         if other_state["status"] == "merged":
-            raise InvalidInput(f"--into: {target} is itself merged into {other_state.get('merged_into')}; merge into that case")
+            raise InvalidInput(_('--into: {target} is itself merged into {get}; merge into that case').format(target=target, get=other_state.get('merged_into')))
         return {"into": target}
 
     def extra(tx_, case, event):
@@ -313,22 +311,22 @@ def supervise(store: Store, case_id: str, actor: str, reason: str | None = None,
               until: str | None = None, clear: bool = False, at=None, tx=None) -> Result:
     """A leader's supervision (督办): the case comes first in every working list; `clear` ends it."""
     if clear and (level or until):
-        raise InvalidInput("--clear ends a supervision; it takes no --level or --until")
+        raise InvalidInput(_('--clear ends a supervision; it takes no --level or --until'))
     if not clear and not (reason and str(reason).strip()):
-        raise InvalidInput("--reason: required (say why the case is supervised)")
+        raise InvalidInput(_('--reason: required (say why the case is supervised)'))
     if level is not None and level not in SUPERVISION_LEVELS:
-        raise InvalidInput(f"--level: {level!r}; allowed: {', '.join(SUPERVISION_LEVELS)}")
+        raise InvalidInput(_('--level: {level!r}; allowed: {items}').format(level=level, items=', '.join(SUPERVISION_LEVELS)))
 
     def build(case, state, when):
         if clear:
             if not state.get("supervised"):
-                raise InvalidInput(f"{case_id} is not supervised; nothing to clear")
+                raise InvalidInput(_('{case_id} is not supervised; nothing to clear').format(case_id=case_id))
             return {"clear": True, "reason": textcheck.text(reason, "--reason")}
         fields = {"level": level or "city", "reason": _reason(reason)}
         if until:
             end = timeutil.parse_time(until, store.tz, "--until")
             if end <= when:
-                raise InvalidInput(f"--until: {timeutil.fmt(end)} is not after the supervision starts ({timeutil.fmt(when)})")
+                raise InvalidInput(_('--until: {time} is not after the supervision starts ({time2})').format(time=timeutil.fmt(end), time2=timeutil.fmt(when)))
             fields["until"] = timeutil.fmt(end)
         return fields
 
@@ -344,9 +342,9 @@ def respond(store: Store, case_id: str, actor: str, unit: str, at=None, tx=None)
         calls = [c for c in state.get("whistle") or [] if c.get("unit") == target]
         if not calls:
             called = sorted({c.get("unit") for c in state.get("whistle") or []})
-            raise InvalidInput(f"--unit: {target} was not called to assist on {case_id}; called: {', '.join(called) or 'none'}")
+            raise InvalidInput(_('--unit: {target} was not called to assist on {case_id}; called: {value}').format(target=target, case_id=case_id, value=', '.join(called) or 'none'))
         if all("responded" in c for c in calls):
-            raise InvalidInput(f"--unit: {target} already reported for duty on {case_id}")
+            raise InvalidInput(_('--unit: {target} already reported for duty on {case_id}').format(target=target, case_id=case_id))
         return {"unit": target}
 
     return change(store, case_id, "respond", actor, at, build, lambda ev: f"{ev['unit']} reported for duty", tx=tx)

@@ -9,6 +9,7 @@ from pathlib import Path
 from jiesu import model, privacy, resolve, textcheck, timeutil, working_time
 from jiesu.catalog import LOCAL_KINDS, SLUG
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.ops.common import (
     Result,
     commit_message,
@@ -41,7 +42,7 @@ def _flatten(record: dict) -> dict:
         flat["at"] = flat.pop("received")
     bad = [k for k in flat if not isinstance(k, str)]
     if bad:
-        raise InvalidInput(f"field names must be text, found {bad[0]!r}; allowed: {', '.join(FIELDS)}")
+        raise InvalidInput(_('field names must be text, found {value!r}; allowed: {items}').format(value=bad[0], items=', '.join(FIELDS)))
     flat = {k.replace("-", "_"): v for k, v in flat.items()}
     return flat
 
@@ -49,7 +50,7 @@ def _flatten(record: dict) -> dict:
 def _choice(value, table: dict, field: str, required: bool = True):
     if value is None or value == "":
         if required:
-            raise InvalidInput(f"{field}: required; allowed: {', '.join(table)}")
+            raise InvalidInput(_('{field}: required; allowed: {items}').format(field=field, items=', '.join(table)))
         return None
     return resolve.pick(value, table, field)
 
@@ -69,24 +70,24 @@ def check_location(catalog, district, street, community) -> tuple:
         street = resolve.unit(catalog, street, "--street", LOCAL_KINDS)
         unit = catalog.unit(street, "--street")
         if unit.kind not in LOCAL_KINDS:
-            raise InvalidInput(f"--street: {street!r} is a {unit.kind}, not a street or town")
+            raise InvalidInput(_('--street: {street!r} is a {kind}, not a street or town').format(street=street, kind=unit.kind))
         if district is not None and unit.parent != resolve.unit(catalog, district, "--district", ("district",)):
-            raise InvalidInput(f"--street: {street} lies in {unit.parent}, not in --district {district}")
+            raise InvalidInput(_('--street: {street} lies in {parent}, not in --district {district}').format(street=street, parent=unit.parent, district=district))
         district = unit.parent
     if district is not None:
         district = resolve.unit(catalog, district, "--district", ("district",))
         unit = catalog.unit(district, "--district")
         if unit.kind != "district":
-            raise InvalidInput(f"--district: {district!r} is a {unit.kind}, not a district")
+            raise InvalidInput(_('--district: {district!r} is a {kind}, not a district').format(district=district, kind=unit.kind))
     if community is not None:
         if street is None:
-            raise InvalidInput("--community: give --street too (a community lies in a street or town)")
+            raise InvalidInput(_('--community: give --street too (a community lies in a street or town)'))
         community = resolve.community(catalog, street, community)
         known = catalog.units[street].communities
         if known and community not in known:
-            raise InvalidInput(f"--community: {community!r} is not in {street}; allowed: {', '.join(known)}")
+            raise InvalidInput(_('--community: {community!r} is not in {street}; allowed: {items}').format(community=community, street=street, items=', '.join(known)))
         if not SLUG.match(community):
-            raise InvalidInput(f"--community: {community!r} must be a code of lowercase letters, digits and -")
+            raise InvalidInput(_('--community: {community!r} must be a code of lowercase letters, digits and -').format(community=community))
     return district, street, community
 
 
@@ -96,7 +97,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     r = _flatten(record)
     unknown = sorted(set(r) - set(FIELDS))
     if unknown:
-        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+        raise InvalidInput(_('unknown field(s) {items}; allowed: {items2}').format(items=', '.join(unknown), items2=', '.join(FIELDS)))
     for key in ("at", "channel", "type", "category", "district", "street", "community", "kind", "phone", "time_limit"):
         r[key] = textcheck.scalar(r.get(key), f"--{key.replace('_', '-')}")
     received = event_time(store, r.get("at"), field_name="--at")
@@ -120,7 +121,7 @@ def prepare(store: Store, record: dict, actor: str) -> dict:
     name = textcheck.text(r.get("name"), "--name", multiline=False)
     surname = textcheck.text(r.get("surname"), "--surname", multiline=False)
     if surname and len(surname) > 20:
-        raise InvalidInput("--surname: at most 20 characters (the full name goes in --name, kept private)")
+        raise InvalidInput(_('--surname: at most 20 characters (the full name goes in --name, kept private)'))
     if name and not surname and _CJK.match(name):
         surname = name[0]
     phone = privacy.normalize_phone(r["phone"]) if r.get("phone") else None
@@ -179,7 +180,7 @@ def _knowledge(store: Store, entry_id, case_type: str, received) -> dict | None:
     if not entry_id:
         return None
     if case_type != "consultation":
-        raise InvalidInput(f"--kb: answers a consultation on the call; this request is a {case_type}")
+        raise InvalidInput(_('--kb: answers a consultation on the call; this request is a {case_type}').format(case_type=case_type))
     from jiesu.knowledge.ops import answer_for
 
     return answer_for(store, entry_id.strip(), received)
@@ -194,9 +195,9 @@ def _point(lat, long) -> tuple:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise InvalidInput(f"{name}: {value!r} is not a number") from None
+            raise InvalidInput(_('{name}: {value!r} is not a number').format(name=name, value=value)) from None
         if not -bound <= number <= bound:  # NaN fails this too
-            raise InvalidInput(f"{name}: {value!r} is outside -{bound}..{bound}")
+            raise InvalidInput(_('{name}: {value!r} is outside -{bound}..{bound}').format(name=name, value=value, bound=bound))
         values.append((name, number))
     return tuple(values)
 
@@ -287,7 +288,7 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
     permit(store, actor, "intake", "intake", {}, {})  # who may act for whom (actors.yaml)
     prepared = textcheck.each_checked(records, "request", lambda record: prepare(store, record, actor))
     if not prepared:
-        raise InvalidInput("no requests to receive")
+        raise InvalidInput(_('no requests to receive'))
     if tx is not None:
         return write_prepared(store, tx, prepared)
     findings = governance_notes(store, prepared)
@@ -361,11 +362,11 @@ def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:
     else:
         path = Path(source)
         if not path.is_file():
-            raise InvalidInput(f"--from: no such file {source}")
+            raise InvalidInput(_('--from: no such file {source}').format(source=source))
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InvalidInput(f"--from: {source} is not UTF-8 text") from None
+            raise InvalidInput(_('--from: {source} is not UTF-8 text').format(source=source)) from None
         name = source
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
@@ -378,7 +379,7 @@ def read_requests(source: str, stdin_text: str | None = None) -> list[dict]:
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data:
-        raise InvalidInput(f"{name}: expected one request (a mapping) or a list of them")
+        raise InvalidInput(_('{name}: expected one request (a mapping) or a list of them').format(name=name))
     return data
 
 
@@ -390,18 +391,18 @@ def load_json(text: str, name: str):
         seen = {}
         for key, value in items:
             if key in seen:
-                raise InvalidInput(f"{name}: duplicate key {key!r}; each field may appear once in a request")
+                raise InvalidInput(_('{name}: duplicate key {key!r}; each field may appear once in a request').format(name=name, key=key))
             seen[key] = value
         return seen
 
     def number(digits: str):
         if len(digits) > yamlio.MAX_DIGITS:
-            raise InvalidInput(f"{name}: a number of {len(digits):,} digits; at most {yamlio.MAX_DIGITS} are allowed")
+            raise InvalidInput(_('{name}: a number of {n:,} digits; at most {MAX_DIGITS} are allowed').format(name=name, n=len(digits), MAX_DIGITS=yamlio.MAX_DIGITS))
         return int(digits)
 
     try:
         return json.loads(text, object_pairs_hook=pairs, parse_int=number)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{name}:{exc.lineno}: {exc.msg}") from None
+        raise InvalidInput(_('{name}:{lineno}: {msg}').format(name=name, lineno=exc.lineno, msg=exc.msg)) from None
     except RecursionError:
-        raise InvalidInput(f"{name}: nested too deeply; a request is a mapping of fields, a few levels deep") from None
+        raise InvalidInput(_('{name}: nested too deeply; a request is a mapping of fields, a few levels deep').format(name=name)) from None

@@ -11,6 +11,7 @@ from datetime import date
 
 from jiesu import textcheck, timeutil
 from jiesu.errors import IllegalTransition, InvalidInput, StoreError
+from jiesu.i18n import _
 from jiesu.ops.common import (
     Result,
     commit_message,
@@ -63,14 +64,13 @@ def change(store, theme_id: str, action: str, actor: str, at, build, label: str 
         _check_consistent(store, rel, theme)
         state = record.project(theme)
         if state["status"] not in record.TABLE[action][0]:
-            raise IllegalTransition(f"theme {theme_id} is {state['status']}: {label or action} is not allowed; "
-                                    f"allowed next: {_allowed_next(state['status'])}")
+            raise IllegalTransition(_('theme {theme_id} is {status}: {value} is not allowed; allowed next: {allowed_next}').format(theme_id=theme_id, status=state['status'], value=label or action, allowed_next=_allowed_next(state['status'])))
         when = event_time(store, at, after=last_event_time(theme), record="theme")
         fields = build(theme, state, when)
         event = _make_event(theme, action, actor, when, fields)
         problem = record.check(state, event)
         if problem:
-            raise InvalidInput(f"{theme_id}: {problem}")
+            raise InvalidInput(_('{theme_id}: {problem}').format(theme_id=theme_id, problem=problem))
         theme["events"].append(event)
         doc["events"].append(event_node(event))
         new_state = files.refresh_state(doc, theme)
@@ -101,7 +101,7 @@ def next_id(store, year: int) -> str:
     taken = [record.parse_id(p.stem)[2] for p in folder.glob(f"{prefix}*.yaml") if record.parse_id(p.stem)] if folder.is_dir() else []
     number = max(taken, default=0) + 1
     if number > 9999:
-        raise StoreError(f"{year}: no theme number left for office {store.office}")
+        raise StoreError(_('{year}: no theme number left for office {office}').format(year=year, office=store.office))
     return f"{prefix}{number:02d}"
 
 
@@ -116,16 +116,16 @@ def new_theme(store, actor: str, title: str, year: int, month: int | None, lead:
     catalog = store.catalog
     title = textcheck.text(title, "--title", required=True, multiline=False, limit=200)
     if not isinstance(year, int) or not 2000 <= year <= 2099:
-        raise InvalidInput(f"--year: {year!r}; expected a year from 2000 to 2099")
+        raise InvalidInput(_('--year: {year!r}; expected a year from 2000 to 2099').format(year=year))
     if month is not None and not 1 <= int(month) <= 12:
-        raise InvalidInput(f"--month: {month!r}; expected 1 to 12")
+        raise InvalidInput(_('--month: {month!r}; expected 1 to 12').format(month=month))
     lead, co_units = _units(store, lead, co)
     specs = list(scope_specs or ())
     if from_hotspot:
         specs.append(from_hotspot)
     found = scope.parse(specs, catalog, "--from-hotspot" if from_hotspot and not scope_specs else "--scope")
     if not found:
-        raise InvalidInput("--scope: a theme needs a scope, e.g. --scope category=property.elevator (or --from-hotspot KEY)")
+        raise InvalidInput(_('--scope: a theme needs a scope, e.g. --scope category=property.elevator (or --from-hotspot KEY)'))
     with store.transaction("theme new") as tx:
         when = event_time(store, at)
         theme_id = next_id(store, year)
@@ -170,13 +170,13 @@ def plan(store, actor: str, theme_id: str, text: str, target=None, target_by=Non
         try:
             target = float(str(target).rstrip("%"))
         except ValueError:
-            raise InvalidInput(f"--target: {target!r}; expected a change in percent such as -50") from None
+            raise InvalidInput(_('--target: {target!r}; expected a change in percent such as -50').format(target=target)) from None
         if not -100 <= target <= 1000:
-            raise InvalidInput(f"--target: {target:g}; expected a change in percent from -100 to 1000")
+            raise InvalidInput(_('--target: {target:g}; expected a change in percent from -100 to 1000').format(target=target))
         target = int(target) if target == int(target) else target
     by = timeutil.parse_date(target_by, "--by").isoformat() if target_by else None
     if by and target is None:
-        raise InvalidInput("--by: needs --target (the change in percent to reach by that day)")
+        raise InvalidInput(_('--by: needs --target (the change in percent to reach by that day)'))
     return change(store, theme_id, "plan", actor, at, lambda t, s, w: {"text": text, "target": target, "target_by": by})
 
 
@@ -188,18 +188,18 @@ def _start_day(theme: dict, state: dict, tz) -> date:
 def add_item(store, actor: str, theme_id: str, list_name: str, text: str, owner=None, due=None, at=None) -> Result:
     """Add an item to one of the three checklists (task, policy, duty); tasks need a due date."""
     if list_name not in record.LISTS:
-        raise InvalidInput(f"checklist {list_name!r}; allowed: {', '.join(record.LISTS)}")
+        raise InvalidInput(_('checklist {list_name!r}; allowed: {items}').format(list_name=list_name, items=', '.join(record.LISTS)))
     text = textcheck.text(text, "--text", required=True, limit=2000)
     due_day = timeutil.parse_date(due, "--due") if due else None
     if list_name == "task" and due_day is None:
-        raise InvalidInput("--due: a task needs a due date (YYYY-MM-DD)")
+        raise InvalidInput(_('--due: a task needs a due date (YYYY-MM-DD)'))
 
     def build(theme, state, when):
         unit = store.catalog.unit(owner or theme.get("lead"), "--owner").id
         if due_day is not None:
             start = _start_day(theme, state, store.tz)
             if due_day < start:
-                raise InvalidInput(f"--due: {due_day} is before the theme's start on {start}; a {list_name} is due during the theme")
+                raise InvalidInput(_("--due: {due_day} is before the theme's start on {start}; a {list_name} is due during the theme").format(due_day=due_day, start=start, list_name=list_name))
         return {"list": list_name, "text": text, "owner": unit, "due": due_day.isoformat() if due_day else None}
 
     return change(store, theme_id, "add", actor, at, build, label=f"{list_name}-add", detail=lambda e: f"item {e['id']}: {e['text']}")
@@ -213,12 +213,12 @@ def _item(state: dict, theme_id: str, list_name: str, item: str) -> dict:
     if len(hits) != 1:
         mine = [i["id"] for i in state["items"].values() if i["list"] == list_name]
         known = f"its {record.LISTS[list_name]}: {', '.join(mine)}" if mine else f"it has no {record.LISTS[list_name]}"
-        raise InvalidInput(f"{theme_id}: no {list_name} {item!r}; {known}")
+        raise InvalidInput(_('{theme_id}: no {list_name} {item!r}; {known}').format(theme_id=theme_id, list_name=list_name, item=item, known=known))
     found = hits[0]
     if found["list"] != list_name:
-        raise InvalidInput(f"{theme_id}: item {found['id']} is a {found['list']}, not a {list_name}")
+        raise InvalidInput(_('{theme_id}: item {id} is a {list}, not a {list_name}').format(theme_id=theme_id, id=found['id'], list=found['list'], list_name=list_name))
     if found["status"] != "open":
-        raise InvalidInput(f"{theme_id}: {list_name} {found['id']} is already {found['status']}; only open items can change")
+        raise InvalidInput(_('{theme_id}: {list_name} {id} is already {status}; only open items can change').format(theme_id=theme_id, list_name=list_name, id=found['id'], status=found['status']))
     return found
 
 
@@ -256,7 +256,7 @@ def close(store, actor: str, theme_id: str, summary: str, force: bool = False, r
             for i in still:
                 counts[i["list"]] = counts.get(i["list"], 0) + 1
             what = ", ".join(f"{n} {record.LISTS[k] if n > 1 else k}" for k, n in counts.items())
-            raise InvalidInput(f"{theme_id}: {what} still open; finish or drop them, or close with --force --reason TEXT")
+            raise InvalidInput(_('{theme_id}: {what} still open; finish or drop them, or close with --force --reason TEXT').format(theme_id=theme_id, what=what))
         return {"summary": summary, "forced": f"{len(still)} open item(s): {reason}" if still else None}
 
     return change(store, theme_id, "close", actor, at, build)
@@ -279,11 +279,11 @@ def _case_ids(store, case_ids) -> list[str]:
     for cid in case_ids:
         cid = validate_id(cid)
         if not store.exists(cid):
-            raise InvalidInput(f"no case {cid} in this store", hint="list cases with `jiesu list`")
+            raise InvalidInput(_('no case {cid} in this store').format(cid=cid), hint="list cases with `jiesu list`")
         if cid not in out:
             out.append(cid)
     if not out:
-        raise InvalidInput("CASE: name at least one case id")
+        raise InvalidInput(_('CASE: name at least one case id'))
     return out
 
 
@@ -294,7 +294,7 @@ def link(store, actor: str, theme_id: str, case_ids, at=None) -> Result:
     def build(theme, state, when):
         already = [c for c in wanted if c in state["links"]]
         if already:
-            raise InvalidInput(f"{theme_id}: {', '.join(already)} already linked")
+            raise InvalidInput(_('{theme_id}: {items} already linked').format(theme_id=theme_id, items=', '.join(already)))
         return {"cases": wanted}
 
     return change(store, theme_id, "link", actor, at, build, detail=lambda e: "cases: " + ", ".join(e["cases"]))
@@ -308,7 +308,7 @@ def unlink(store, actor: str, theme_id: str, case_ids, at=None) -> Result:
     def build(theme, state, when):
         missing = [c for c in wanted if c not in state["links"]]
         if missing or not wanted:
-            raise InvalidInput(f"{theme_id}: {', '.join(missing) or 'nothing'} not linked; linked: {', '.join(state['links']) or 'none'}")
+            raise InvalidInput(_('{theme_id}: {value} not linked; linked: {value2}').format(theme_id=theme_id, value=', '.join(missing) or 'nothing', value2=', '.join(state['links']) or 'none'))
         return {"cases": wanted}
 
     return change(store, theme_id, "unlink", actor, at, build, detail=lambda e: "cases: " + ", ".join(e["cases"]))

@@ -1,0 +1,50 @@
+"""click's own words (usage errors: "No such option", "Missing option", "Try … for help") in the
+chosen language.
+
+click looks its messages up with the standard library's `gettext.gettext` and `ngettext`, bound
+into each of its modules by name; `install` binds jiesu's catalog in their place, so a usage
+error is worded in the current language while click does everything else as always. The message
+ids are click's own English texts, listed here so that Babel extracts them into jiesu's catalog.
+English stays click's text byte for byte (an English lookup gives back its message id).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from jiesu.i18n import N_, _, ngettext
+
+MODULES = ("click.exceptions", "click.core", "click.parser", "click.types", "click.termui",
+           "click.decorators", "click.formatting", "click.utils")
+
+WORDS = (
+    N_("Error: {message}"), N_("Try '{command} {option}' for help."), N_("Invalid value: {message}"),
+    N_("Invalid value for {param_hint}: {message}"), N_("Missing argument"), N_("Missing option"),
+    N_("Missing parameter"), N_("Missing {param_type}"), N_("Missing parameter: {param_name}"),
+    N_("No such option {name!r}."), N_("No such command {name!r}."), N_("Missing command."),
+    N_("Aborted!"), N_("Option {name!r} does not take a value."), N_("Argument {name!r} takes {nargs} values."),
+    N_("{value!r} is not a valid {number_type}."), N_("{value} is not in the range {range}."),
+    N_("{name} {filename!r} does not exist."), N_("{name} {filename!r} is a directory."),
+    N_("{name} {filename!r} is a file."), N_("file"), N_("directory"), N_("path"),
+    N_("Could not open file {filename!r}: {message}"), N_("Positional arguments"),
+)
+
+
+def _plurals():
+    """Never called: it names click's plural messages for extraction."""
+    return (ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 1),
+            ngettext("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments.", 1),
+            ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 1),
+            ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", 1),
+            ngettext("{value!r} does not match the format {format}.",
+                     "{value!r} does not match the formats {formats}.", 1))
+
+
+def install() -> None:
+    """Bind jiesu's catalog in click's modules (once; harmless when repeated)."""
+    for name in MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "_"):
+            module._ = _
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext
