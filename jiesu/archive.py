@@ -23,7 +23,7 @@ from jiesu.errors import CaseNotFound, InvalidInput
 from jiesu.index import Index
 from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
-from jiesu.store.catfile import Blobs as _Blobs
+from jiesu.store.catfile import Blobs
 from jiesu.store.gitrepo import Git
 
 FINAL = ("evaluated", "rejected", "merged")
@@ -101,7 +101,7 @@ def archive(store, before: str, actor: str, ids=()) -> dict:
     ident = _identity(store, actor)
     with store.transaction("archive") as tx:
         try:
-            blobs = _Blobs(str(store.root), store.git.env)
+            blobs = Blobs(str(store.root), store.git.env)
             try:
                 for year, items in sorted(by_year.items()):
                     folder = store.root / archives.FOLDER / year

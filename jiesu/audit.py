@@ -30,10 +30,10 @@ since. The cache is disposable like the index: delete it and the next verify rea
 from __future__ import annotations
 
 import json
-import subprocess
 
 from jiesu import skew, timeutil
 from jiesu.store import yamlio
+from jiesu.store.catfile import Blobs
 from jiesu.verify import CASE_PATH, Problem
 
 VERSION = 4
@@ -41,28 +41,6 @@ RS, US = "\x1e", "\x1f"
 NULL = "0" * 40
 FREE_ACTIONS = {"batch", "sync", "init"}  # commits that may add events of any action
 VERIFIED = "verified-head"
-
-
-class _Blobs:
-    """Blob contents by object id through one `git cat-file --batch` process."""
-
-    def __init__(self, store):
-        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=store.root, env=store.git.env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-
-    def read(self, oid: str) -> bytes | None:
-        self.proc.stdin.write(oid.encode() + b"\n")
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
-        if len(header) != 3 or header[1] != b"blob":
-            return None
-        data = self.proc.stdout.read(int(header[2]))
-        self.proc.stdout.read(1)
-        return data
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait()
 
 
 def _event_list(data: bytes | None, path: str) -> list | None:
@@ -344,7 +322,7 @@ def _walk(store, since: str | None, cache: dict) -> None:
     if not cache.get("guard"):
         init = store.git.run("log", "-1", "--format=%H", "--grep=^Jiesu-Action: init$", "HEAD", check=False).stdout
         cache["guard"] = bool(init.strip())
-    blobs = _Blobs(store) if cache["guard"] else None
+    blobs = Blobs(str(store.root), store.git.env) if cache["guard"] else None
     walk = _Walk(store, cache, blobs, incremental=since is not None)
     try:
         rows = _commits(store, f"{since}..HEAD" if since else "HEAD")

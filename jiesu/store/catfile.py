@@ -1,4 +1,5 @@
-"""Blob contents through one long-lived `git cat-file --batch` process."""
+"""Blob contents through one long-lived `git cat-file --batch` process: the one reader of many
+objects that the index, the audit and the archive share."""
 
 from __future__ import annotations
 
@@ -10,17 +11,21 @@ class Blobs:
 
     def __init__(self, root: str, env: dict):
         self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def read(self, oid: str) -> bytes | None:
+        """The blob's content; None when the object is missing or is not a blob."""
         self.proc.stdin.write(oid.encode() + b"\n")
         self.proc.stdin.flush()
+        return self._next()
+
+    def _next(self) -> bytes | None:
         header = self.proc.stdout.readline().split()
-        if len(header) < 3:
+        if len(header) < 3:  # "<oid> missing"
             return None
         data = self.proc.stdout.read(int(header[2]))
         self.proc.stdout.read(1)
-        return data
+        return data if header[1] == b"blob" else None
 
     def stream(self, oids: list[str]):
         """The contents of many blobs, in order; the names are written from a thread, so git never
@@ -35,15 +40,9 @@ class Blobs:
         writer = threading.Thread(target=feed, daemon=True)
         writer.start()
         for _ in oids:
-            header = self.proc.stdout.readline().split()
-            if len(header) < 3:
-                yield None
-                continue
-            data = self.proc.stdout.read(int(header[2]))
-            self.proc.stdout.read(1)
-            yield data
+            yield self._next()
         writer.join()
 
-    def close(self):
+    def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait()
