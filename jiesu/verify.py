@@ -69,18 +69,27 @@ def _typed(value, kind) -> bool:
     return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
-def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
-    """Every problem of one loaded case file."""
+def start_record_check(root: Path, path: str, doc, what: str, required: dict, optional: dict):
+    """What the checks of every record file (case, theme, knowledge entry) begin with:
+    `(problems, bad, ok)`, where `bad(message, *keys, severity="error")` adds a problem at the line
+    of those keys, and `ok` is False when the file is not a mapping with its required fields typed
+    (then `problems` says why, and nothing else is worth checking)."""
+    if not isinstance(doc, dict):
+        return [Problem(path, 1, f"a {what} file must be a mapping")], None, False
     problems: list[Problem] = []
     at = _Lines(root, path)
 
     def bad(message, *keys, severity="error"):
         problems.append(Problem(path, at(*keys), message, severity))
 
-    if not isinstance(case, dict):
-        return [Problem(path, 1, "a case file must be a mapping")]
-    check_fields(case, REQUIRED, OPTIONAL, bad)
-    if problems:
+    check_fields(doc, required, optional, bad)
+    return problems, bad, not problems
+
+
+def check_case(root: Path, path: str, case, catalog, tz) -> list[Problem]:
+    """Every problem of one loaded case file."""
+    problems, bad, ok = start_record_check(root, path, case, "case", REQUIRED, OPTIONAL)
+    if not ok:
         return problems
     for check in CASE_CHECKS:
         check(case, path, catalog, tz, bad)

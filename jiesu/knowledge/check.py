@@ -10,25 +10,19 @@ from __future__ import annotations
 import re
 
 from jiesu.knowledge import files, record
+from jiesu.problems import Problem
 from jiesu.store import yamlio
 from jiesu.themes.check import check_events, check_projection, folder_in_git
-from jiesu.verify import Problem, _Lines, check_fields
+from jiesu.verify import start_record_check
 
 ENTRY_PATH = re.compile(r"^knowledge/([^/]+)\.yaml$")
 
 
 def check_entry(store, path: str, entry, today=None) -> list[Problem]:
     """Every problem of one loaded entry file (with `today`: also validity and review dates)."""
-    problems: list[Problem] = []
-    at = _Lines(store.root, path)
-
-    def bad(message, *keys, severity="error"):
-        problems.append(Problem(path, at(*keys), message, severity))
-
-    if not isinstance(entry, dict):
-        return [Problem(path, 1, "a knowledge file must be a mapping")]
-    check_fields(entry, {"id": str, "schema": int, "state": dict, "events": list}, {}, bad)
-    if problems:
+    problems, bad, ok = start_record_check(store.root, path, entry, "knowledge",
+                                           {"id": str, "schema": int, "state": dict, "events": list}, {})
+    if not ok:
         return problems
     extra = [k for k in entry if k not in record.ENTRY_KEYS]
     if extra:

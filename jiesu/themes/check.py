@@ -7,9 +7,10 @@ from datetime import date
 from pathlib import Path
 
 from jiesu import model, timeutil
+from jiesu.problems import Problem
 from jiesu.store import yamlio
 from jiesu.themes import files, record, scope
-from jiesu.verify import Problem, _Lines, _normal, check_fields
+from jiesu.verify import _normal, start_record_check
 
 THEME_PATH = re.compile(r"^themes/(\d{4})/([^/]+)\.yaml$")
 REQUIRED = {"id": str, "schema": int, "title": str, "year": int, "lead": str, "scope": dict, "state": dict, "events": list}
@@ -18,16 +19,8 @@ OPTIONAL = {"month": int, "co_units": list, "from_hotspot": str}
 
 def check_theme(root: Path, path: str, theme, catalog, tz) -> list[Problem]:
     """Every problem of one loaded theme file."""
-    problems: list[Problem] = []
-    at = _Lines(root, path)
-
-    def bad(message, *keys, severity="error"):
-        problems.append(Problem(path, at(*keys), message, severity))
-
-    if not isinstance(theme, dict):
-        return [Problem(path, 1, "a theme file must be a mapping")]
-    check_fields(theme, REQUIRED, OPTIONAL, bad)
-    if problems:
+    problems, bad, ok = start_record_check(root, path, theme, "theme", REQUIRED, OPTIONAL)
+    if not ok:
         return problems
     m = THEME_PATH.match(path)
     parsed = record.parse_id(theme["id"])
