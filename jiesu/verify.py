@@ -173,6 +173,38 @@ def _personal_data(case: dict, path: str, catalog, tz, bad) -> None:
                 "(Chinese mobile, landline with area code, or + international)", "complainant", "phone")
 
 
+def check_event_id(e: dict, i: int, seen: dict, bad) -> None:
+    """An event's id: 6–12 hex digits, once in its record (`seen` maps ids to event numbers)."""
+    eid = e.get("id")
+    if not isinstance(eid, str) or not model.EVENT_ID.match(eid):
+        bad(f"event {i + 1}: id {eid!r} must be 6–12 hex digits", "events", i)
+    elif eid in seen:
+        bad(f"event {i + 1}: duplicate event id {eid} (also event {seen[eid]})", "events", i)
+    else:
+        seen[eid] = i + 1
+
+
+def check_event_time(e: dict, i: int, action, previous, bad) -> tuple[bool, object]:
+    """An event's actor and time, in any record: `by` given, `at` an ISO time with offset, not
+    earlier than the event before it (a superseded event is exempt, and flagged for review).
+    Returns (whether `at` could be read, the time the next event is compared with)."""
+    if not isinstance(e.get("by"), str) or not e.get("by"):
+        bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
+    try:
+        when = timeutil.load(e.get("at"))
+        if when is None:
+            raise ValueError
+    except (ValueError, TypeError):
+        bad(f"event {i + 1} ({action}): `at` {e.get('at')!r} is not an ISO 8601 time with offset", "events", i)
+        return False, previous
+    if previous is not None and when < previous and not e.get("superseded"):
+        bad(f"event {i + 1} ({action}) at {e.get('at')} is earlier than the event before it", "events", i)
+    if e.get("superseded"):
+        bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
+        return True, previous
+    return True, when
+
+
 def _events(case: dict, path: str, catalog, tz, bad) -> None:
     """Each event's id, action, fields, actor, time and the units it names."""
     seen_ids, previous = {}, None
@@ -184,13 +216,7 @@ def _events(case: dict, path: str, catalog, tz, bad) -> None:
         if not _known(action, TABLE):
             bad(f"event {i + 1}: unknown action {action!r}", "events", i)
             continue
-        eid = e.get("id")
-        if not isinstance(eid, str) or not model.EVENT_ID.match(eid):
-            bad(f"event {i + 1}: id {eid!r} must be 6–12 hex digits", "events", i)
-        elif eid in seen_ids:
-            bad(f"event {i + 1}: duplicate event id {eid} (also event {seen_ids[eid]})", "events", i)
-        else:
-            seen_ids[eid] = i + 1
+        check_event_id(e, i, seen_ids, bad)
         allowed = set(model.EVENT_KEYS) | set(model.EVENT_FIELDS[action]) | {"superseded"}
         extra = [k for k in e if k not in allowed]
         if extra:
@@ -198,20 +224,9 @@ def _events(case: dict, path: str, catalog, tz, bad) -> None:
         usec = e.get("usec")
         if usec is not None and (not isinstance(usec, int) or isinstance(usec, bool) or not 0 <= usec <= 999999):
             bad(f"event {i + 1} ({action}): `usec` {usec!r} must be a whole number of microseconds, 0–999999", "events", i)
-        if not isinstance(e.get("by"), str) or not e.get("by"):
-            bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
-        try:
-            when = timeutil.load(e.get("at"))
-            if when is None:
-                raise ValueError
-        except (ValueError, TypeError):
-            bad(f"event {i + 1} ({action}): `at` {e.get('at')!r} is not an ISO 8601 time with offset", "events", i)
+        timed, previous = check_event_time(e, i, action, previous, bad)
+        if not timed:
             continue
-        if previous is not None and when < previous and not e.get("superseded"):
-            bad(f"event {i + 1} ({action}) at {e.get('at')} is earlier than the event before it", "events", i)
-        previous = when if not e.get("superseded") else previous
-        if e.get("superseded"):
-            bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
         if catalog is not None:
             for key in ("unit", "to"):
                 if e.get(key) is not None and not _known(e[key], catalog.units):

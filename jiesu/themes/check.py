@@ -6,11 +6,11 @@ import re
 from datetime import date
 from pathlib import Path
 
-from jiesu import model, timeutil
+from jiesu import model
 from jiesu.problems import Problem
 from jiesu.store import yamlio
 from jiesu.themes import files, record, scope
-from jiesu.verify import _normal, start_record_check
+from jiesu.verify import _normal, check_event_id, check_event_time, start_record_check
 
 THEME_PATH = re.compile(r"^themes/(\d{4})/([^/]+)\.yaml$")
 REQUIRED = {"id": str, "schema": int, "title": str, "year": int, "lead": str, "scope": dict, "state": dict, "events": list}
@@ -74,30 +74,13 @@ def check_events(events: list, table: dict, event_fields: dict, bad):
         if action not in table:
             bad(f"event {i + 1}: unknown action {action!r}; allowed: {', '.join(table)}", "events", i)
             continue
-        eid = e.get("id")
-        if not isinstance(eid, str) or not model.EVENT_ID.match(eid):
-            bad(f"event {i + 1}: id {eid!r} must be 6–12 hex digits", "events", i)
-        elif eid in seen:
-            bad(f"event {i + 1}: duplicate event id {eid} (also event {seen[eid]})", "events", i)
-        else:
-            seen[eid] = i + 1
+        check_event_id(e, i, seen, bad)
         extra = [k for k in e if k not in (*model.EVENT_KEYS, *event_fields[action], "superseded")]
         if extra:
             bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
-        if not isinstance(e.get("by"), str) or not e.get("by"):
-            bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
-        try:
-            when = timeutil.load(e.get("at"))
-            if when is None:
-                raise ValueError
-        except (ValueError, TypeError):
-            bad(f"event {i + 1} ({action}): `at` {e.get('at')!r} is not an ISO 8601 time with offset", "events", i)
+        timed, previous = check_event_time(e, i, action, previous, bad)
+        if not timed:
             continue
-        if previous is not None and when < previous and not e.get("superseded"):
-            bad(f"event {i + 1} ({action}) at {e.get('at')} is earlier than the event before it", "events", i)
-        previous = previous if e.get("superseded") else when
-        if e.get("superseded"):
-            bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
         yield i, e, action
     if not events or not isinstance(events[0], dict) or events[0].get("action") != "new":
         bad("the first event must be `new`", "events")
