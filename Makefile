@@ -15,7 +15,13 @@ MO := jiesu/locale/zh_CN/LC_MESSAGES/jiesu.mo
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: demo test test-fast lint example clean bench
+.PHONY: demo test test-fast lint example clean bench bytecode
+
+# Every command starts faster with jiesu's modules compiled ahead: where PYTHONDONTWRITEBYTECODE
+# is set (CI runners, read-only installs, cron environments) Python would otherwise compile every
+# module from source on every run. compileall skips what is up to date, so this costs nothing twice.
+bytecode: $(BIN)/.installed
+	@$(BIN)/python -m compileall -q jiesu
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jiesu needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -24,15 +30,15 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-demo: $(BIN)/.installed $(MO)
+demo: $(BIN)/.installed $(MO) bytecode
 	rm -rf $(DEMO)
 	$(BIN)/jiesu demo $(DEMO)
 
-test: $(BIN)/.installed $(MO)
+test: $(BIN)/.installed $(MO) bytecode
 	$(BIN)/python -m pytest -q -p no:cacheprovider; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
-test-fast: $(BIN)/.installed $(MO)
+test-fast: $(BIN)/.installed $(MO) bytecode
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(BIN)/.installed
@@ -41,7 +47,7 @@ lint: $(BIN)/.installed
 example: $(BIN)/.installed
 	$(BIN)/python tests/make_example.py
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed bytecode
 	$(BIN)/python bench/run.py
 
 clean:
