@@ -49,9 +49,9 @@ from jiesu import model, timeutil, working_time  # noqa: E402
 from jiesu.catalog import SATISFACTION_LEVELS  # noqa: E402
 from jiesu.demo import CALLBACK, OPERATORS, SURNAMES, TITLES, profiles  # noqa: E402
 from jiesu.ops import init_store  # noqa: E402
-from jiesu.ops.common import commit_message  # noqa: E402
 from jiesu.store import yamlio  # noqa: E402
 from jiesu.store.gitrepo import pinned_env  # noqa: E402
+from jiesu.store.gitwrite import commit_message  # noqa: E402
 from jiesu.workflow import OPEN  # noqa: E402
 
 # the demo's people, titles and satisfaction levels, so both kinds of synthetic store read alike
