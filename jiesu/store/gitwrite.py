@@ -42,6 +42,7 @@ from pathlib import Path
 
 from jiesu import faults
 from jiesu.errors import StoreError
+from jiesu.store.catfile import Blobs
 from jiesu.store.gitrepo import EMPTY_TREE, GitFailed, GitReader
 
 PACK_AT = 64  # a commit of this many paths writes its new objects as one pack, not loose files
@@ -56,7 +57,7 @@ def object_id(kind: str, data: bytes) -> str:
 
 
 class ObjectWriter:
-    """Reads trees through one `git cat-file --batch` and writes loose objects."""
+    """Reads trees through the one `git cat-file --batch` reader (`catfile.Blobs`) and writes loose objects."""
 
     def __init__(self, git):
         self.git = git
@@ -70,17 +71,9 @@ class ObjectWriter:
     # --- reading ----------------------------------------------------------------------------
     def _read(self, spec: str) -> tuple[str, bytes] | None:
         if self._reader is None:
-            self._reader = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.git.root, env=self.git.env,
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self._reader.stdin.write(spec.encode() + b"\n")
-        self._reader.stdin.flush()
-        header = self._reader.stdout.readline().split()
-        if len(header) < 3 or header[-1] == b"missing":
-            return None
-        size = int(header[2])
-        data = self._reader.stdout.read(size)
-        self._reader.stdout.read(1)
-        return header[1].decode(), data
+            self._reader = Blobs(self.git.root, self.git.env)
+        found = self._reader.object(spec)
+        return found[1:] if found else None
 
     def tree_entries(self, tree: str | None) -> dict:
         """name → (mode, id) of a tree object (empty for None)."""
@@ -102,8 +95,7 @@ class ObjectWriter:
 
     def close(self) -> None:
         if self._reader is not None:
-            self._reader.stdin.close()
-            self._reader.wait()
+            self._reader.close()
             self._reader = None
 
     # --- writing ----------------------------------------------------------------------------
