@@ -11,7 +11,8 @@ returns and re-dispatches, escalations, extensions, late and disliked units, fol
 reopened and exempted cases, cases still open at every stage, overdue ones among them).
 
 Events are simulated in global time order with only the open cases in memory. Each case file is
-written by a small emitter (`fastyaml`) in jiesu's layout, its `state` kept equal to
+written by jiesu's own writer in jiesu's layout (`yamlio.dump_doc` over `case_layout`'s
+nodes, as `jiesu.ops` writes), its `state` kept equal to
 `jiesu.model.state_block`, and committed in jiesu's form (subject `<action> <ID>: <title>`,
 `Jiesu-*` trailers, the actor as author, the event time as date):
 
@@ -42,16 +43,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fastyaml  # noqa: E402
 import gitpack  # noqa: E402
 
 from jiesu import model, timeutil, working_time  # noqa: E402
 from jiesu.catalog import SATISFACTION_LEVELS  # noqa: E402
 from jiesu.demo import CALLBACK, OPERATORS, SURNAMES, TITLES, profiles  # noqa: E402
 from jiesu.ops import init_store  # noqa: E402
-from jiesu.ops.common import commit_message  # noqa: E402
-from jiesu.store import yamlio  # noqa: E402
+from jiesu.store import case_layout, yamlio  # noqa: E402
 from jiesu.store.gitrepo import pinned_env  # noqa: E402
+from jiesu.store.gitwrite import commit_message  # noqa: E402
 from jiesu.workflow import OPEN  # noqa: E402
 
 # the demo's people, titles and satisfaction levels, so both kinds of synthetic store read alike
@@ -83,6 +83,35 @@ HISTORY = ("full", "batched")
 
 
 _NUMERIC_ID = re.compile(r"[0-9]*e?[0-9]*")
+
+
+# --- case-file text: jiesu's writer, in the layout jiesu.ops writes -----------------------------
+def header_text(header: dict) -> str:
+    """Everything of a case file before `state:` (fixed once the case is received), as
+    `jiesu.ops.new_cases.build_case` lays it out."""
+    pairs = []
+    for key, value in header.items():
+        if key in ("location", "complainant"):
+            value = yamlio.cmap(value.items())
+        elif key == "tags":
+            value = yamlio.cseq(value, flow=True)
+        elif key == "description":
+            value = yamlio.block_text(value)
+        pairs.append((key, value))
+    return yamlio.dump_doc(yamlio.cmap(pairs))
+
+
+def state_text(state: dict) -> str:
+    """The `state:` block of a case."""
+    return yamlio.dump_doc(yamlio.cmap([("state", case_layout.state_node(state))]))
+
+
+_EVENTS = "events:\n"
+
+
+def event_line(event: dict) -> str:
+    """One event as an item of the `events:` list (a flow line when short and single-line)."""
+    return yamlio.dump_doc(yamlio.cmap([("events", yamlio.cseq([case_layout.event_node(event)]))]))[len(_EVENTS):]
 
 
 class Case:
@@ -283,7 +312,7 @@ class Generator:
         header["tags"] = tags
         header["time_limit"] = tclass_code
         case.header = header
-        case.header_b = fastyaml.header_text(header).encode("utf-8")
+        case.header_b = header_text(header).encode("utf-8")
         case.title = title
         case.frequent = frequent
         due = self.deadline(t0, tclass.limit, tclass)
@@ -402,14 +431,14 @@ class Generator:
             if fields.get(key) is not None:
                 event[key] = fields[key]
         case.events.append(event)
-        case.events_b += fastyaml.event_line(event).encode("utf-8")
+        case.events_b += event_line(event).encode("utf-8")
         model.apply_event(case.s, event, None)
         self.stats["events"] += 1
         return event
 
     def render(self, case: Case) -> None:
         case.state = model.format_state(case.s)
-        case.state_b = (fastyaml.state_text(case.state) + "events:\n").encode("utf-8")
+        case.state_b = (state_text(case.state) + "events:\n").encode("utf-8")
         if self.check_left > 0:
             self.check_left -= 1
             self.self_check(case)

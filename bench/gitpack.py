@@ -29,7 +29,7 @@ from bisect import bisect_left
 from itertools import accumulate
 from pathlib import Path
 
-from jiesu.store.packs import entry_header as _obj_header
+from jiesu.store.gitwrite import entry_header as _obj_header
 
 OBJ_COMMIT, OBJ_TREE, OBJ_BLOB, OBJ_OFS_DELTA = 1, 2, 3, 6
 _TYPE_NAME = {OBJ_COMMIT: b"commit", OBJ_TREE: b"tree", OBJ_BLOB: b"blob"}

@@ -163,6 +163,7 @@ def audit(store) -> list:
 
     from jiesu import model
     from jiesu.problems import Problem
+    from jiesu.store.catfile import Blobs
 
     git = store.git.env
 
@@ -173,21 +174,29 @@ def audit(store) -> list:
     if not ever:
         return [Problem(FILE, 1, f"no {FILE}: anyone may act as any unit (add one to say who acts for whom)", "warning")]
     problems, cache = [], {}
+    reader = Blobs(str(store.root), git)
+
+    def read(spec: str) -> tuple[str, str]:
+        """(blob id, text) of a file at a commit; ("", "") when it is not there."""
+        found = reader.object(spec)
+        if found is None or found[1] != "blob":
+            return "", ""
+        return found[0], found[2].decode("utf-8", "replace")
 
     def actors_at(rev: str):
-        blob = run("rev-parse", "--verify", "--quiet", f"{rev}:{FILE}").strip()
+        blob, text = read(f"{rev}:{FILE}")
         if not blob:
             return None
         if blob not in cache:
             try:
-                cache[blob] = parse(run("cat-file", "blob", blob), store.catalog)
+                cache[blob] = parse(text, store.catalog)
             except StoreError as exc:
                 problems.append(Problem(FILE, 1, f"at {rev[:10]}: {exc.message}"))
                 cache[blob] = None
         return cache[blob]
 
     def events_at(rev: str, path: str) -> list:
-        text = run("show", f"{rev}:{path}")
+        text = read(f"{rev}:{path}")[1]
         try:
             case = yamlio.load(text, path) if text else None
         except yamlio.YamlProblem:
@@ -195,28 +204,31 @@ def audit(store) -> list:
         return [e for e in (case or {}).get("events") or [] if isinstance(e, dict)] if isinstance(case, dict) else []
 
     log = run("log", "--no-merges", "--format=%x1e%H%x1f%an%x1f%P", "--name-only", "--", "cases/", "catalog/", FILE)
-    for chunk in log.split("\x1e")[1:]:
-        head, _, names = chunk.partition("\n")
-        sha, author, parents = head.split("\x1f")
-        parent = parents.split()[0] if parents.split() else None
-        paths = [p for p in names.split("\n") if p.strip()]
-        actors = actors_at(sha)
-        before = actors_at(parent) if parent else None
-        for path in paths:
-            if path == FILE or path.startswith("catalog/"):
-                table = before or actors
-                if table is not None and "admin" not in getattr(table.get(author), "roles", set()):
-                    problems.append(Problem(path, 1, f"commit {sha[:10]} by {author} changed {path}: needs role admin"))
-                continue
-            if actors is None or not path.startswith("cases/"):
-                continue
-            old_ids = {e.get("id") for e in events_at(parent, path)} if parent else set()
-            events = events_at(sha, path)
-            for index, event in enumerate(events):
-                if event.get("id") in old_ids or event.get("superseded"):
+    try:
+        for chunk in log.split("\x1e")[1:]:
+            head, _, names = chunk.partition("\n")
+            sha, author, parents = head.split("\x1f")
+            parent = parents.split()[0] if parents.split() else None
+            paths = [p for p in names.split("\n") if p.strip()]
+            actors = actors_at(sha)
+            before = actors_at(parent) if parent else None
+            for path in paths:
+                if path == FILE or path.startswith("catalog/"):
+                    table = before or actors
+                    if table is not None and "admin" not in getattr(table.get(author), "roles", set()):
+                        problems.append(Problem(path, 1, f"commit {sha[:10]} by {author} changed {path}: needs role admin"))
                     continue
-                state = model.replay({"events": events[:index]}, strict=False)
-                why = refusal(actors, store.catalog, author, str(event.get("action")), state, event)
-                if why:
-                    problems.append(Problem(path, 1, f"commit {sha[:10]} by {author}: {why}"))
+                if actors is None or not path.startswith("cases/"):
+                    continue
+                old_ids = {e.get("id") for e in events_at(parent, path)} if parent else set()
+                events = events_at(sha, path)
+                for index, event in enumerate(events):
+                    if event.get("id") in old_ids or event.get("superseded"):
+                        continue
+                    state = model.replay({"events": events[:index]}, strict=False)
+                    why = refusal(actors, store.catalog, author, str(event.get("action")), state, event)
+                    if why:
+                        problems.append(Problem(path, 1, f"commit {sha[:10]} by {author}: {why}"))
+    finally:
+        reader.close()
     return problems

@@ -24,7 +24,7 @@ from jiesu.index import Index
 from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
 from jiesu.store.catfile import Blobs
-from jiesu.store.gitrepo import Git
+from jiesu.store.gitwrite import Git
 
 FINAL = ("evaluated", "rejected", "merged")
 DEFAULT_AFTER = "30d"
@@ -38,7 +38,7 @@ def archive_after(store) -> timedelta:
 
 
 def _identity(store, actor: str) -> dict:
-    from jiesu.store import author_identity
+    from jiesu.store.gitwrite import author_identity
 
     name, email = author_identity(store, actor)
     when = timeutil.fmt(store.now())
@@ -111,16 +111,16 @@ def archive(store, before: str, actor: str, ids=()) -> dict:
                     else:
                         folder.mkdir(parents=True, exist_ok=True)
                         made.append(folder)
-                        git.run("init", "-q", "-b", "main")
-                        git.run("config", "core.quotePath", "false")
+                        git.init("main")
+                        git.set_config("core.quotePath", "false")
                     for _, path, blob in items:
                         target = folder / path
                         target.parent.mkdir(parents=True, exist_ok=True)
                         target.write_bytes(blobs.read(blob) or b"")
-                    git.run("add", "-A", "--", "cases")
+                    git.add("cases")
                     message = (f"archive {len(items)} case(s) of {year} from store {store.office}, received before {before}\n\n"
                                f"Jiesu-Action: archive\nJiesu-Actor: {actor}\nJiesu-Store: {store.office} {tx.head}\n")
-                    git.run("commit", "-q", "--no-verify", "-m", message, env=ident)
+                    git.commit_staged(message, env=ident)
                     commits[year] = git.head()
             finally:
                 blobs.close()
@@ -144,7 +144,7 @@ def archive(store, before: str, actor: str, ids=()) -> dict:
                 shutil.rmtree(folder, ignore_errors=True)
             for year, head in reset.items():
                 if head:
-                    Git(store.root / archives.FOLDER / year).run("reset", "-q", "--hard", head, check=False)
+                    Git(store.root / archives.FOLDER / year).reset_hard(head)
             raise
     return {"archived": len(chosen), "left": left, "archives": {y: len(v) for y, v in by_year.items()}, "commit": sha}
 
@@ -167,8 +167,8 @@ def unarchive(store, case_id: str, actor: str) -> dict:
         tx.write(rel, data.decode("utf-8"))
         sha = tx.commit(f"unarchive {case_id}: {case.get('title') or ''}\n\nJiesu-Case: {case_id}\nJiesu-Action: unarchive\n"
                         f"Jiesu-Actor: {actor}\nJiesu-Archive: {archives.FOLDER}/{year} {git.head()}\n", actor)
-    git.run("rm", "-q", "--", rel)
-    git.run("commit", "-q", "--no-verify", "-m", f"unarchive {case_id}: back in store {store.office}\n\n"
+    git.remove(rel)
+    git.commit_staged(f"unarchive {case_id}: back in store {store.office}\n\n"
             f"Jiesu-Case: {case_id}\nJiesu-Action: unarchive\nJiesu-Actor: {actor}\nJiesu-Store: {store.office} {sha}\n",
             env=_identity(store, actor))
     return {"id": case_id, "archive": f"{archives.FOLDER}/{year}", "commit": sha}

@@ -248,7 +248,7 @@ class _Walk:
         """The events an `archive` commit's archive stores hold for the files it removed: an
         archived event has moved, not gone (the archive commits are named by `Jiesu-Archive`)."""
         from jiesu.store import archives
-        from jiesu.store.gitrepo import Git
+        from jiesu.store.gitrepo import GitReader
 
         events = []
         for item in filter(None, (t.strip() for t in trailers.split(","))):
@@ -259,7 +259,7 @@ class _Walk:
             root = self.store.root / folder
             if not (root / ".git").exists():
                 continue
-            git = Git(root)
+            git = GitReader(root)
             for path in paths:
                 shown = git.run("show", f"{commit}:{path}", check=False)
                 if shown.returncode == 0:

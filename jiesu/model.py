@@ -23,7 +23,7 @@ from datetime import datetime
 
 from jiesu import timeutil, working_time
 from jiesu.store.case_layout import ID_PATTERN, case_relpath, parse_id  # noqa: F401 — the id rules live with the file layout
-from jiesu.workflow import STATUSES, TABLE, is_allowed
+from jiesu.workflow import TABLE, is_allowed
 
 SCHEMA = 1
 EVENT_ID = re.compile(r"^[0-9a-f]{6,12}$")
@@ -363,8 +363,9 @@ def _fields_unchanged(s: dict, ev: dict, at, case: dict, ctx) -> str | None:
 
 
 # action: what it does to the projection (`workflow.TABLE` says which status it may follow).
-# Each function changes the state in place and returns the new status when it decides it
-# (close, review, reopen), else None: the table's target applies, or the status stays.
+# Each function changes the state in place and returns the new status when it picks one of the
+# table's two targets (close, review, reopen), else None: the table's one target applies, or the
+# status stays.
 APPLY = {
     "intake": _intake,
     "assign": _assign,
@@ -390,8 +391,8 @@ APPLY = {
 
 def _apply(s: dict, action: str, ev: dict, at, case: dict, ctx) -> None:
     status = APPLY[action](s, ev, at, case, ctx)
-    if status is None and TABLE[action][1] in STATUSES:
-        status = TABLE[action][1]
+    if status is None and len(TABLE[action][1]) == 1:
+        status = TABLE[action][1][0]
     if status is not None:
         s["status"] = status
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from jiesu.errors import InvalidInput
 from jiesu.redact import Redacted, name_forms, redact, same_name
 from jiesu.store import yamlio
-from jiesu.store.gitrepo import Git
+from jiesu.store.gitwrite import Git
 
 _SEPARATORS = re.compile(r"[\s().\-]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -105,14 +105,14 @@ class Private:
     def ensure(self) -> None:
         if not self.exists():
             self.root.mkdir(parents=True, exist_ok=True)
-            self.git.run("init", "-q")
+            self.git.init(None)
             (self.root / "README.md").write_text(
                 "# Private complainant data\n\nFull names, other phone numbers, ID documents and home addresses.\n"
                 "This repository is ignored by the store and never pushed by `jiesu sync`.\n",
                 "utf-8",
             )
-            self.git.run("add", "README.md")
-            self.git.run("-c", "user.name=jiesu", "-c", "user.email=jiesu@localhost", "commit", "-q", "-m", "private data repository")
+            self.git.add("README.md")
+            self.git.commit_staged("private data repository", config=("-c", "user.name=jiesu", "-c", "user.email=jiesu@localhost"), hooks=True)
 
     def head(self) -> str | None:
         return self.git.head()
@@ -128,7 +128,7 @@ class Private:
             return
         current = self.head()
         if head and current and current != head:
-            self.git.run("update-ref", "-m", "jiesu: undo private data of a write that did not land", "HEAD", head, current)
+            self.git.update_ref("HEAD", head, current, "jiesu: undo private data of a write that did not land")
         self.git.restore(paths)
 
     def person_path(self, ref: str) -> str:

@@ -38,7 +38,7 @@ def repair(store) -> list[str]:
         notes += leftovers.clear(store.root)  # first: a stale index.lock would stop every git step below
         leftovers.ensure_excluded(store.root)
         if store.git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
-            store.git.run("merge", "--abort")
+            store.git.abort_merge(check=True)
             notes.append("aborted a merge that was left half-done; run `jiesu sync` again")
         notes += store.recover()
         out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout

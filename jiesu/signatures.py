@@ -20,6 +20,7 @@ from jiesu import keys as signing_keys
 from jiesu.actors import FILE, parse
 from jiesu.errors import StoreError
 from jiesu.problems import Problem
+from jiesu.store.catfile import Blobs
 
 US = "\x1f"
 _SIGNED = {"G", "U", "X", "Y", "R", "B", "E"}
@@ -74,11 +75,16 @@ def _actors_history(store) -> tuple[dict, dict]:
     answer = git.run("cat-file", "--batch-check=%(objectname)", input="".join(f"{c}:{FILE}\n" for c in commits)).stdout.split("\n")
     blobs = {c: (a if a and not a.endswith("missing") else None) for c, a in zip(commits, answer)}
     tables = {}
-    for blob in set(blobs.values()) - {None}:
-        try:
-            tables[blob] = parse(git.run("cat-file", "blob", blob).stdout, store.catalog)
-        except StoreError:  # reported by the actors audit; commits under it are checked without keys
-            tables[blob] = None
+    wanted = sorted(set(blobs.values()) - {None})
+    reader = Blobs(str(store.root), git.env)
+    try:
+        for data, blob in zip(reader.stream(wanted), wanted):
+            try:
+                tables[blob] = parse((data or b"").decode("utf-8", "replace"), store.catalog)
+            except StoreError:  # reported by the actors audit; commits under it are checked without keys
+                tables[blob] = None
+    finally:
+        reader.close()
     return tables, blobs
 
 

@@ -11,34 +11,31 @@ from jiesu.errors import IllegalTransition
 
 STATUSES = ("received", "dispatched", "accepted", "handled", "closed", "evaluated", "rejected", "merged")
 OPEN = ("received", "dispatched", "accepted")  # the statuses of a case still being handled; the one definition
-SAME = "(same)"
-REOPENED = "dispatched (same lead) or received"
-CLOSED_OR_HANDLED = "closed, or handled when review is required"
-REVIEWED = "closed (approve) or accepted (send back)"
 _ALL_BUT_MERGED = frozenset(STATUSES) - {"merged"}
 
-# action: (statuses it may follow, status it leads to)
-TABLE: dict[str, tuple[frozenset, str]] = {
-    "intake": (frozenset(), "received"),
-    "assign": (frozenset(OPEN), "dispatched"),
-    "accept": (frozenset({"dispatched"}), "accepted"),
-    "return": (frozenset({"dispatched", "accepted"}), "received"),
-    "contact": (frozenset({"dispatched", "accepted"}), SAME),
-    "note": (_ALL_BUT_MERGED, SAME),
-    "escalate": (frozenset({"dispatched", "accepted"}), SAME),
-    "extend": (frozenset(OPEN), SAME),
-    "close": (frozenset({"accepted", "received"}), CLOSED_OR_HANDLED),
-    "evaluate": (frozenset({"closed"}), "evaluated"),
-    "reopen": (frozenset({"closed", "evaluated", "rejected"}), REOPENED),
-    "reject": (frozenset({"received"}), "rejected"),
-    "exempt": (_ALL_BUT_MERGED, SAME),
-    "merge": (frozenset(OPEN), "merged"),
+# action: (statuses it may follow, statuses it leads to). Of two, the action's apply function in
+# `model.APPLY` picks one; with none, the status stays.
+TABLE: dict[str, tuple[frozenset, tuple[str, ...]]] = {
+    "intake": (frozenset(), ("received",)),
+    "assign": (frozenset(OPEN), ("dispatched",)),
+    "accept": (frozenset({"dispatched"}), ("accepted",)),
+    "return": (frozenset({"dispatched", "accepted"}), ("received",)),
+    "contact": (frozenset({"dispatched", "accepted"}), ()),
+    "note": (_ALL_BUT_MERGED, ()),
+    "escalate": (frozenset({"dispatched", "accepted"}), ()),
+    "extend": (frozenset(OPEN), ()),
+    "close": (frozenset({"accepted", "received"}), ("closed", "handled")),
+    "evaluate": (frozenset({"closed"}), ("evaluated",)),
+    "reopen": (frozenset({"closed", "evaluated", "rejected"}), ("dispatched", "received")),
+    "reject": (frozenset({"received"}), ("rejected",)),
+    "exempt": (_ALL_BUT_MERGED, ()),
+    "merge": (frozenset(OPEN), ("merged",)),
     # DESIGN §9: corrections, supervision, the whistle's clock, the centre's review, attachments
-    "amend": (frozenset({*OPEN, "handled", "closed", "evaluated"}), SAME),
-    "supervise": (frozenset({*OPEN, "handled"}), SAME),
-    "respond": (frozenset({"dispatched", "accepted"}), SAME),
-    "review": (frozenset({"handled"}), REVIEWED),
-    "attach": (_ALL_BUT_MERGED, SAME),
+    "amend": (frozenset({*OPEN, "handled", "closed", "evaluated"}), ()),
+    "supervise": (frozenset({*OPEN, "handled"}), ()),
+    "respond": (frozenset({"dispatched", "accepted"}), ()),
+    "review": (frozenset({"handled"}), ("closed", "accepted")),
+    "attach": (_ALL_BUT_MERGED, ()),
 }
 # amend after close only as a correction for the record (`statistics_only`)
 AFTER_CLOSE = frozenset({"closed", "evaluated"})

@@ -44,3 +44,24 @@ def test_every_action_has_one_apply_function():
     from jiesu.workflow import TABLE
 
     assert set(APPLY) == set(TABLE) == set(EVENT_FIELDS)
+
+
+def test_the_table_names_plain_statuses_and_apply_picks_between_two():
+    """Each target in the transition table is a status; where there are two, the action's apply
+    function returns one of them (it holds the rule that picks)."""
+    from jiesu.model import APPLY
+    from jiesu.workflow import STATUSES, TABLE
+
+    for action, (_, targets) in TABLE.items():
+        assert set(targets) <= set(STATUSES), action
+    picks = {
+        "close": [({}, {}, "closed"), ({"review_by": "2026-01-02T00:00:00+08:00"}, {}, "handled")],
+        "review": [({"decision": "approved"}, {}, "closed"), ({"decision": "sent_back"}, {}, "accepted")],
+        "reopen": [({"due": "2026-01-09T00:00:00+08:00"}, {"lead": "U1", "status": "closed"}, "dispatched"),
+                   ({"due": "2026-01-09T00:00:00+08:00"}, {"status": "rejected"}, "received")],
+    }
+    assert set(picks) == {a for a, (_, targets) in TABLE.items() if len(targets) > 1}
+    for action, cases in picks.items():
+        for event, state, expected in cases:
+            assert APPLY[action](dict(state), event, None, {}, (None, None)) == expected
+            assert expected in TABLE[action][1]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from jiesu import ops
 from jiesu.ops.new_cases import build_case, prepare
-from jiesu.store import gitrepo, yamlio
-from jiesu.store.gitrepo import Git
+from jiesu.store import gitwrite, yamlio
+from jiesu.store.gitwrite import Git
 
 AUTHOR = ("importer", "importer@hl.jiesu.invalid")
 DATE = "2026-01-01T00:00:00+00:00"
@@ -46,13 +46,13 @@ def loose_objects(git: Git) -> int:
 
 def test_a_commit_of_many_files_is_the_same_commit_written_as_one_pack(tmp_path, monkeypatch):
     fast, slow = repo(tmp_path / "fast"), repo(tmp_path / "slow")
-    at = gitrepo.PACK_AT
+    at = gitwrite.PACK_AT
     rounds = [files(at + 6, "05", "first"), {**files(3, "05", "changed"), **files(at, "06", "more")},
               files(2, "07", "few")]
     heads = {}
     for name, git in (("fast", fast), ("slow", slow)):
         if name == "slow":
-            monkeypatch.setattr(gitrepo, "PACK_AT", 10**9)  # every object loose, as for one case
+            monkeypatch.setattr(gitwrite, "PACK_AT", 10**9)  # every object loose, as for one case
         head = None
         for written in rounds:
             head = commit(git, written, head, contents=name == "fast")

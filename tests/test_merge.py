@@ -43,8 +43,8 @@ def legal_sequence(actions: list[str], start_status) -> list[str]:
             target = TABLE[a][1]
             if a == "reopen":
                 status = "received" if status == "rejected" else "dispatched"
-            elif not target.startswith("(") and "or" not in target:
-                status = target
+            elif len(target) == 1:
+                status = target[0]
     return out
 
 

@@ -26,11 +26,11 @@ ROW_NOTES = {
     "merge": "(the target case gets a note)",
     "respond": "— a unit called by `escalate` reports for duty",
 }
-TARGETS = {
-    workflow.SAME: "(same)",
-    workflow.CLOSED_OR_HANDLED: "closed, or **handled** when the class or type requires review",
-    workflow.REVIEWED: "closed (`--approve`) or accepted (`--send-back`)",
-    workflow.REOPENED: "dispatched (same lead, new time limit) or received",
+# how the action's apply function (jiesu.model.APPLY) picks between its two targets
+CHOICES = {
+    "close": "{}, or **{}** when the class or type requires review",
+    "review": "{} (`--approve`) or {} (`--send-back`)",
+    "reopen": "{} (same lead, new time limit) or {}",
 }
 
 
@@ -51,7 +51,7 @@ def state_table() -> str:
     """| action | allowed from | to | — one row per action, actions with the same row joined."""
     rows: dict[tuple[str, str], list[str]] = {}
     for action, (sources, target) in workflow.TABLE.items():
-        to = TARGETS.get(target, target)
+        to = CHOICES[action].format(*target) if len(target) > 1 else target[0] if target else "(same)"
         if action in ROW_NOTES:
             to = f"{to} {ROW_NOTES[action]}"
         rows.setdefault((_sources(action, sources), to), []).append(action)

@@ -21,7 +21,7 @@ from jiesu import timeutil
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.hub import MEMBER, STATE, members
 from jiesu.store import SETTINGS, Store, treediff, yamlio
-from jiesu.store.gitrepo import Git
+from jiesu.store.gitwrite import Git
 
 INCOMING = "refs/hub-incoming"
 FETCHED = "refs/hub"
@@ -63,10 +63,10 @@ def init_hub(directory, specs, name: str | None = None, lang: str = "en") -> tup
     root.mkdir(parents=True, exist_ok=True)
     try:
         git = Git(root.resolve())
-        git.run("init", "-q", "-b", "main")
+        git.init("main")
         for key, value in (("core.splitIndex", "true"), ("core.untrackedCache", "true"), ("index.version", "4"),
                            ("core.quotePath", "false")):
-            git.run("config", key, value)
+            git.set_config(key, value)
         settings = {"office": "HUB", "name": name or f"hub of {len(chosen)} member store(s)", "timezone": timeutil.DEFAULT_ZONE,
                     "lang": lang, "hub": {"members": chosen}}
         _write_settings(root, settings)
@@ -90,7 +90,7 @@ def _write_settings(root: Path, settings: dict) -> None:
 
 def _fetch(git: Git, member: dict) -> str:
     ref = f"{INCOMING}/{member['name']}"
-    proc = git.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", member["url"], f"+HEAD:{ref}", check=False)
+    proc = git.fetch_into(member["url"], ref)
     if proc.returncode != 0:
         detail = next((ln.strip() for ln in proc.stderr.splitlines() if ln.startswith(("fatal:", "error:"))),
                       proc.stderr.strip()[:200])
@@ -165,8 +165,8 @@ def _load_state(root: Path) -> dict:
 def _discard(git: Git, names) -> None:
     """Drop the incoming refs and the objects only they reached: nothing half-fetched stays."""
     for name in names:
-        git.run("update-ref", "-d", f"{INCOMING}/{name}", check=False)
-    git.run("prune", "--expire=now", check=False)
+        git.delete_ref(f"{INCOMING}/{name}")
+    git.prune()
 
 
 def refresh(store: Store, first: bool = False, progress=None) -> dict:
@@ -215,7 +215,7 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
         settings_changed = _sync_timezone(store, zone)
         env = {"GIT_INDEX_FILE": str(index_file)}
         if not known:
-            git.run("read-tree", "--empty", env=env)
+            git.empty_index(env)
         lines = []
         counts = {}
         for name, items in changes.items():
@@ -235,28 +235,24 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
                 mode, _, blob = meta.split()
                 lines.append(f"{mode} {blob}\t{path}")
         for own in (SETTINGS, ".gitignore"):
-            blob = git.out("hash-object", "-w", "--", own).strip()
+            blob = git.hash_file(own)
             lines.append(f"100644 {blob}\t{own}")
-        git.run("update-index", "-z", "--index-info", input="".join(ln + "\0" for ln in lines), env=env)
-        tree = git.out("write-tree", env=env).strip()
+        git.index_info(lines, env)
+        tree = git.write_tree(env)
         head = git.head()
         old_tree = git.out("rev-parse", f"{head}^{{tree}}").strip() if head else None
         commit = head
         if tree != old_tree:
             summary = ", ".join(f"{n} {c[:10]}" for n, c in heads.items())
             message = f"hub refresh: {summary}\n\nJiesu-Action: hub-refresh\nJiesu-Actor: hub\n"
-            args = ["commit-tree", tree, "-m", message] + (["-p", head] if head else [])
             ident = {"GIT_AUTHOR_NAME": "jiesu hub", "GIT_AUTHOR_EMAIL": "hub@jiesu.invalid",
                      "GIT_COMMITTER_NAME": "jiesu hub", "GIT_COMMITTER_EMAIL": "hub@jiesu.invalid"}
-            commit = git.out(*args, env=ident).strip()
-            if head:
-                git.run("read-tree", "-m", "-u", head, commit)
-            else:
-                git.run("read-tree", "-u", "--reset", commit)
-            git.run("update-ref", "HEAD", commit)
+            commit = git.commit_tree(tree, message, head, ident)
+            git.check_out_tree(head, commit)
+            git.update_ref("HEAD", commit)
         for name, sha in heads.items():
-            git.run("update-ref", f"{FETCHED}/{name}/head", sha)
-            git.run("update-ref", "-d", f"{INCOMING}/{name}", check=False)
+            git.update_ref(f"{FETCHED}/{name}/head", sha)
+            git.delete_ref(f"{INCOMING}/{name}")
         state = {"members": {name: {"commit": sha, "offices": sorted(o for o, m in owner.items() if m == name)}
                              for name, sha in heads.items()}}
         yamlio.atomic_write(store.root / ".git" / STATE, json.dumps(state, indent=1) + "\n")

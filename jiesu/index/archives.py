@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from jiesu.store import treediff
 from jiesu.store.archives import FOLDER, head_before, repos
-from jiesu.store.gitrepo import Git
+from jiesu.store.gitrepo import GitReader
 
 
 def refresh_index(index, db) -> None:
@@ -17,7 +17,7 @@ def refresh_index(index, db) -> None:
 
     store = index.store
     for year, folder in repos(store.root):
-        git = Git(folder)
+        git = GitReader(folder)
         head = git.head() or ""
         key = f"archive:{year}"
         found = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -16,12 +16,12 @@ from jiesu.i18n import _
 from jiesu.knowledge import files, record
 from jiesu.ops.common import (
     Result,
-    commit_message,
     event_node,
     event_time,
     last_event_time,
 )
 from jiesu.store import records, yamlio
+from jiesu.store.gitwrite import commit_message
 
 TRAILER = "Jiesu-Knowledge"
 ATTRIBUTES_LINE = "knowledge/*.yaml merge=jiesu"

@@ -17,17 +17,16 @@ from jiesu.store.records import ReplayError  # noqa: F401 — named by verify as
 SCHEMA = 1
 ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-K(\d{4,6})$")
 STATUSES = ("active", "retired")
-SAME = "(same)"
 # the content every new/edit event carries, in file order
 CONTENT = ("questions", "answer", "sources", "categories", "themes", "owner",
            "valid_from", "valid_until", "review_by", "example")
 SOURCE_KEYS = ("title", "issuer", "date", "link")
 
-# action: (statuses it may follow, status it leads to)
-TABLE: dict[str, tuple[frozenset, str]] = {
-    "new": (frozenset(), "active"),
-    "edit": (frozenset({"active"}), SAME),
-    "retire": (frozenset({"active"}), "retired"),
+# action: (statuses it may follow, status it leads to; none: the status stays)
+TABLE: dict[str, tuple[frozenset, tuple[str, ...]]] = {
+    "new": (frozenset(), ("active",)),
+    "edit": (frozenset({"active"}), ()),
+    "retire": (frozenset({"active"}), ("retired",)),
 }
 EVENT_FIELDS = {
     "new": CONTENT,
@@ -79,13 +78,7 @@ def valid_on(state: dict, when: date) -> bool:
 
 def check(state: dict, event: dict) -> str | None:
     """Why `event` cannot apply to `state` (None when it can)."""
-    action = event.get("action")
-    if action not in TABLE:
-        return f"unknown action {action!r}"
-    allowed, _ = TABLE[action]
-    if state["status"] not in allowed and not (action == "new" and state["status"] is None):
-        return f"{action} is not allowed when the entry is {state['status'] or 'new'}"
-    return None
+    return records.check_transition(TABLE, state, event, "entry")
 
 
 def new_state() -> dict:
@@ -106,9 +99,7 @@ def apply(s: dict, event: dict) -> None:
         s["retired"] = event.get("at")
         s["reason"] = event.get("reason")
         s["replaced_by"] = event.get("replaced_by")
-    target = TABLE[action][1]
-    if target != SAME:
-        s["status"] = target
+    records.take_status(TABLE, s, action)
 
 
 def project(entry: dict, strict: bool = False) -> dict:

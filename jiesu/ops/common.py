@@ -11,6 +11,7 @@ from jiesu import model, privacy, skew, timeutil, workflow
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.store import Store, validate_id, yamlio
 from jiesu.store.case_layout import FLOW_WIDTH, event_node, state_node  # noqa: F401 — re-exported for the writers
+from jiesu.store.gitwrite import batch_message, commit_message
 
 FUTURE_SLACK = timedelta(minutes=5)
 FREE_TEXT = ("note", "text", "reason", "summary")  # event fields anyone may type anything into
@@ -83,24 +84,6 @@ def refresh_state(store: Store, doc, case: dict) -> dict:
     case["state"] = state
     doc["state"] = state_node(state)
     return state
-
-
-def commit_message(action: str, case_id: str, title: str, actor: str, detail: str = "", case_ids=None,
-                   trailer: str = "Jiesu-Case") -> str:
-    """Subject `<action> <ID>: <title>`, an optional detail line, and the jiesu trailers.
-
-    `case_ids` names every record the commit touches (default: just `case_id`); `trailer` names
-    the kind of record (`Jiesu-Case`, or `Jiesu-Theme` for a theme).
-    """
-    clean_title = privacy.scrub(" ".join(str(title or "").split()))[:72]
-    lines = [f"{action} {case_id}: {clean_title}".rstrip(": ")]
-    if detail:
-        lines += ["", privacy.scrub(detail)]
-    lines.append("")
-    for cid in case_ids or [case_id]:
-        lines.append(f"{trailer}: {cid}")
-    lines += [f"Jiesu-Action: {action}", f"Jiesu-Actor: {actor}"]
-    return "\n".join(lines) + "\n"
 
 
 def masked_note(case_id: str, fields: list[str], kinds) -> str:
@@ -214,15 +197,7 @@ def commit_batch(store: Store, tx, actor: str, subject: str, at=None) -> str | N
     """Commit a batch transaction once, naming every case it touched."""
     if not tx.log and not any(entry[2] for entry in tx.docs.values()):
         return None
-    ids = list(dict.fromkeys(case_id for _, case_id in tx.log))
-    counts: dict = {}
-    for action, _ in tx.log:
-        counts[action] = counts.get(action, 0) + 1
-    detail = ", ".join(f"{n} {a}" for a, n in counts.items())
-    lines = [subject, "", f"{len(tx.log)} actions on {len(ids)} cases: {detail}", ""]
-    lines += [f"Jiesu-Case: {cid}" for cid in ids]
-    lines += ["Jiesu-Action: batch", f"Jiesu-Actor: {actor}"]
-    sha = tx.commit("\n".join(lines) + "\n", actor, at)
+    sha = tx.commit(batch_message(subject, tx.log, actor), actor, at)
     tx.log.clear()
     tx.allocated.clear()
     return sha

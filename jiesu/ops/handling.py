@@ -14,11 +14,11 @@ from jiesu.ops.common import (
     add_event,
     change,
     check_case_consistent,
-    commit_message,
     event_time,
     last_event_time,
 )
 from jiesu.store import Store, validate_id
+from jiesu.store.gitwrite import commit_message
 
 MERGE_NOTE = "{} merged into this case as a duplicate"  # the note a merge leaves on its target
 WITHDRAWN_NOTE = "{} is not merged into this case after all: its merge was superseded by concurrent work"

@@ -12,7 +12,6 @@ from jiesu.errors import InvalidInput
 from jiesu.i18n import _
 from jiesu.ops.common import (
     Result,
-    commit_message,
     event_node,
     event_time,
     make_event,
@@ -20,6 +19,7 @@ from jiesu.ops.common import (
     refresh_state,
 )
 from jiesu.store import Store, archives, yamlio
+from jiesu.store.gitwrite import commit_message
 
 FIELDS = (
     "title", "channel", "type", "category", "description", "district", "street", "community", "address",

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from jiesu import model, timeutil
 from jiesu.errors import InvalidInput, StoreError
-from jiesu.ops.common import commit_message
 from jiesu.ops.new_cases import next_ids
 from jiesu.store import Store
+from jiesu.store.gitwrite import commit_message
 
 
 def misfiled(store: Store) -> list[tuple[str, str, tuple[int, int]]]:

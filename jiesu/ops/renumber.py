@@ -15,12 +15,12 @@ from jiesu.ops.common import (
     Result,
     add_event,
     check_case_consistent,
-    commit_message,
     event_time,
     last_event_time,
 )
 from jiesu.ops.new_cases import next_ids
 from jiesu.store import Store, validate_id, yamlio
+from jiesu.store.gitwrite import commit_message
 
 
 def _remote_refs(store: Store) -> list[str]:

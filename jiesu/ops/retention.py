@@ -15,7 +15,8 @@ from datetime import datetime, time
 from jiesu import model, timeutil
 from jiesu.errors import JiesuError, StoreError
 from jiesu.privacy import PURGED, REF
-from jiesu.store import Store, author_identity, yamlio
+from jiesu.store import Store, yamlio
+from jiesu.store.gitwrite import author_identity
 
 FINISHED = frozenset({"closed", "evaluated", "rejected", "merged"})
 
@@ -128,11 +129,5 @@ def rewrite_history(store: Store) -> str:
         dirty = git.run("status", "--porcelain", "--untracked-files=no").stdout.strip()
         if dirty:
             raise StoreError("private/ has uncommitted changes; run `jiesu verify --repair` first")
-        ident = ["-c", "user.name=jiesu", "-c", "user.email=jiesu@localhost", "-c", "commit.gpgsign=false"]
-        git.run("checkout", "-q", "--orphan", "jiesu-purged")
-        git.run(*ident, "commit", "-q", "--allow-empty", "-m", "private data after purge")
-        git.run("branch", "-D", branch)
-        git.run("branch", "-m", branch)
-        git.run("reflog", "expire", "--expire=now", "--all")
-        git.run("gc", "-q", "--prune=now")
+        git.rewrite_to_one_commit(branch, "private data after purge")
     return branch

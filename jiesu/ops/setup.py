@@ -11,7 +11,7 @@ from pathlib import Path
 from jiesu import timeutil
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.store import LANGS, OFFICE, SETTINGS, Store, leftovers, yamlio
-from jiesu.store.gitrepo import Git
+from jiesu.store.gitwrite import Git
 
 CATALOGS = ("default", "beijing")
 GITIGNORE = "/.jiesu/\n/private/\n/reports/out/\n"
@@ -39,10 +39,10 @@ def merge_driver_command() -> str:
 
 def configure_git(git: Git) -> None:
     """Register the merge driver and the speed settings in the repository's own config."""
-    git.run("config", "merge.jiesu.name", "jiesu case merge (union of events)")
-    git.run("config", "merge.jiesu.driver", merge_driver_command())
+    git.set_config("merge.jiesu.name", "jiesu case merge (union of events)")
+    git.set_config("merge.jiesu.driver", merge_driver_command())
     for key, value in GIT_SETTINGS.items():
-        git.run("config", key, value)
+        git.set_config(key, value)
     leftovers.ensure_excluded(git.root)
 
 
@@ -96,7 +96,7 @@ def clone_store(url: str, directory: str | Path, office: str | None = None) -> S
     root.mkdir(parents=True, exist_ok=True)
     try:
         parent = Git(root.resolve().parent)
-        proc = parent.run("clone", "-q", "--", str(url), str(root.resolve()), check=False)
+        proc = parent.clone(url, root.resolve())
         if proc.returncode != 0:
             detail = next((ln.strip() for ln in proc.stderr.splitlines() if ln.startswith("fatal:")), proc.stderr.strip()[:200])
             raise StoreError(f"cannot clone {url}: {detail}", hint="check the address, or that the remote is reachable")
@@ -111,7 +111,7 @@ def clone_store(url: str, directory: str | Path, office: str | None = None) -> S
         configure_git(git)
         store = Store(root)
         if office and office != store.office:
-            git.run("config", "jiesu.office", office)
+            git.set_config("jiesu.office", office)
             store = Store(root)
         store.check_catalog()  # a clone with a broken catalog is refused like a fresh store
         store.private.ensure()
@@ -134,14 +134,14 @@ def _check_out_remote_branch(git: Git) -> None:
                 if b.startswith("origin/") and b != "origin/HEAD"]
     for name in ("main", "master", *branches):
         if name in branches:
-            git.run("checkout", "-q", "-b", name, "--track", f"origin/{name}")
+            git.track_branch(name)
             return
 
 
 def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, actor: str, catalog: str = "default") -> Store:
     git = Git(root.resolve())
     if not (root / ".git").exists():
-        git.run("init", "-q", "-b", "main")
+        git.init("main")
     elif not git.is_repo_root():
         raise StoreError(f"{root} holds a .git that is not a repository root")
     configure_git(git)

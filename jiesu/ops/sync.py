@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from jiesu import skew, timeutil
 from jiesu.errors import InvalidInput, JiesuError, StoreError
-from jiesu.store import Store, author_identity, leftovers, yamlio
+from jiesu.store import Store, leftovers, yamlio
+from jiesu.store.gitwrite import author_identity
 
 ATTEMPTS = 3  # a push refused because the remote moved on is retried after merging again
 _COLLISION = re.compile(r"jiesu merge-driver: (\S+): id collision")
@@ -92,9 +93,7 @@ def _fetch(store: Store, remote: str, branch: str) -> None:
     git = store.git
     theirs = f"refs/remotes/{remote}/{branch}"
     known = git.run("rev-parse", "-q", "--verify", theirs, check=False).stdout.strip()
-    # jiesu refreshes the commit-graph in the background; a fetch that wrote one too would die on
-    # the graph's lock while that runs
-    proc = git.run("-c", "fetch.writeCommitGraph=false", "fetch", "--quiet", remote, check=False)
+    proc = git.fetch_remote(remote)
     if proc.returncode != 0:
         url = git.config(f"remote.{remote}.url") or "?"
         raise StoreError(f"cannot reach remote {remote} ({url}): {_detail(proc.stderr)}; nothing was changed",
@@ -102,7 +101,7 @@ def _fetch(store: Store, remote: str, branch: str) -> None:
     fetched = git.run("rev-parse", "-q", "--verify", theirs, check=False).stdout.strip()
     if known and fetched != known and git.run("merge-base", "--is-ancestor", known, fetched, check=False).returncode != 0:
         gone = git.out("log", "--format=%h %s", f"{fetched or known}..{known}" if fetched else known, check=False).splitlines()
-        git.run("update-ref", "-m", "jiesu sync: keep the view of a rewritten remote", theirs, known)
+        git.update_ref(theirs, known, message="jiesu sync: keep the view of a rewritten remote")
         shown = "; ".join(gone[:5]) + (f"; and {len(gone) - 5} more" if len(gone) > 5 else "")
         raise SyncConflict(
             f"the history of {remote}/{branch} was rewritten (a forced push): {len(gone)} commit(s) this store "
@@ -132,10 +131,7 @@ def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResul
     env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": cname or name,
            "GIT_COMMITTER_EMAIL": cemail or email, "GIT_AUTHOR_DATE": now, "GIT_COMMITTER_DATE": now}
     message = f"sync: merge {remote}/{branch}\n\n{count} commit(s) from {remote}\n\nJiesu-Action: sync\nJiesu-Actor: {actor}\n"
-    args = ["-c", "merge.jiesu.name=jiesu case merge (union of events)", "-c", f"merge.jiesu.driver={merge_driver_command()}",
-            "merge", "--no-edit", "--quiet"]
-    args += ["--ff-only"] if fast else ["--no-ff", "-m", message]
-    proc = git.run(*args, theirs, env=env, check=False)
+    proc = git.merge(theirs, merge_driver_command(), None if fast else message, env)
     if proc.returncode != 0:
         conflicts = [p for p in git.out("diff", "--name-only", "--diff-filter=U", "-z", check=False).split("\0") if p]
         _undo(store, head)
@@ -206,9 +202,9 @@ def _undo(store: Store, head: str) -> None:
     """Leave no half-done merge behind: abort it, and make sure HEAD and the files are as before."""
     git = store.git
     if git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
-        git.run("merge", "--abort", check=False)
+        git.abort_merge()
     if git.head() != head:
-        git.run("reset", "--quiet", "--merge", head, check=False)
+        git.reset_merge(head)
     leftovers.clear(store.root)  # copies of case files a killed merge (or merge driver) left at the top
 
 
@@ -247,8 +243,7 @@ def _push(store: Store, remote: str, branch: str) -> bool:
     """True when pushed; False when refused because the remote moved on (merge again); else raise."""
     git = store.git
     upstream = git.config(f"branch.{branch}.remote")
-    args = ["push", "--porcelain"] + (["--set-upstream"] if not upstream else []) + [remote, f"HEAD:refs/heads/{branch}"]
-    proc = git.run(*args, check=False)
+    proc = git.push(remote, branch, set_upstream=not upstream)
     if proc.returncode == 0:
         return True
     text = proc.stdout + proc.stderr

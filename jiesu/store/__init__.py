@@ -17,7 +17,7 @@ from pathlib import Path
 from jiesu import faults, i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput, StoreError
 from jiesu.store import yamlio
-from jiesu.store.gitrepo import Git
+from jiesu.store.gitwrite import Git, author_identity, with_office
 from jiesu.store.lock import Lock
 
 SETTINGS = "jiesu.yaml"
@@ -505,8 +505,7 @@ class Transaction:
         after a kill), so no shared case ever points at private data that is not there."""
         self.flush()
         store = self.store
-        if "\nJiesu-Action: " in message and "\nJiesu-Office: " not in message:
-            message = message.rstrip("\n") + f"\nJiesu-Office: {store.office}\n"  # which office wrote it (see jiesu/skew.py)
+        message = with_office(message, store.office)
         author = author_identity(store, actor)
         now = store.now()
         if self.private_paths:
@@ -557,12 +556,3 @@ class Transaction:
             self.store.git.close()
             self._lock.__exit__(exc_type, exc, tb)
         return False
-
-
-def author_identity(store: Store, actor: str) -> tuple[str, str]:
-    """(name, email) for a commit by `actor`: git's email when the actor is git's user."""
-    name, email = store.git.identity()
-    if name and actor == name and email:
-        return actor, email
-    local = re.sub(r"[^A-Za-z0-9._-]+", "-", actor).strip("-.") or "actor"
-    return actor, f"{local}@{store.office.lower()}.jiesu.invalid"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jiesu.store.gitrepo import Git
+from jiesu.store.gitrepo import GitReader
 
 FOLDER = "archive"
 YEAR = re.compile(r"^\d{4}$")
@@ -44,6 +44,6 @@ def names_in(root: Path, year: int, month: int) -> list[str]:
 
 def head_before(store, year: str) -> str:
     """The commit of an archive before this run (its parent), or "" for a new archive."""
-    git = Git(Path(store.root) / FOLDER / year)
+    git = GitReader(Path(store.root) / FOLDER / year)
     proc = git.run("rev-parse", "-q", "--verify", "HEAD~1", check=False)
     return proc.stdout.strip() if proc.returncode == 0 else ""

@@ -1,5 +1,7 @@
-"""Blob contents through one long-lived `git cat-file --batch` process: the one reader of many
-objects that the index, the audit and the archive share."""
+"""Objects through one long-lived `git cat-file --batch` process: the one reader of many objects
+that the index, the audit, the archive, the signatures and actors checks and the object writer
+(trees along a commit's paths) share. One object now and then is read with
+`GitReader.show_file` instead."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import subprocess
 
 
 class Blobs:
-    """Blob contents through one `git cat-file --batch`."""
+    """Blob contents (and, with `object`, any object) through one `git cat-file --batch`."""
 
     def __init__(self, root: str, env: dict):
         self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env=env, stdin=subprocess.PIPE,
@@ -19,13 +21,23 @@ class Blobs:
         self.proc.stdin.flush()
         return self._next()
 
-    def _next(self) -> bytes | None:
+    def object(self, spec: str) -> tuple[str, str, bytes] | None:
+        """(id, kind, content) of the object `spec` names (an id, `REV:PATH`, …); None when missing."""
+        self.proc.stdin.write(spec.encode() + b"\n")
+        self.proc.stdin.flush()
+        return self._next_object()
+
+    def _next_object(self) -> tuple[str, str, bytes] | None:
         header = self.proc.stdout.readline().split()
-        if len(header) < 3:  # "<oid> missing"
+        if len(header) != 3 or not header[2].isdigit():  # "<name> missing" (a name may hold spaces)
             return None
         data = self.proc.stdout.read(int(header[2]))
         self.proc.stdout.read(1)
-        return data if header[1] == b"blob" else None
+        return header[0].decode(), header[1].decode(), data
+
+    def _next(self) -> bytes | None:
+        found = self._next_object()
+        return found[2] if found and found[1] == "blob" else None
 
     def stream(self, oids: list[str]):
         """The contents of many blobs, in order; the names are written from a thread, so git never

@@ -1,18 +1,16 @@
-"""Git, pinned to one repository and driven through its command line.
+"""Git, pinned to one repository and driven through its command line: the reading side.
 
-Commits go through plumbing (`update-index`, `write-tree`, `commit-tree`, `update-ref`) so that one
-case change costs the same in a store of a hundred cases or a million, and only the named paths
-can ever enter a jiesu commit. Inherited `GIT_DIR`, `GIT_WORK_TREE` and friends are ignored.
+`GitReader` runs git in one repository with inherited `GIT_DIR`, `GIT_WORK_TREE` and friends
+ignored, and answers what jiesu asks of it (HEAD, config, identity, a file at a commit). Every
+git write — objects, refs, git's index, config, merges, fetches — lives in `jiesu.store.gitwrite`.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
-from jiesu import faults
 from jiesu.errors import StoreError
 
 _DROP = (
@@ -23,7 +21,6 @@ _DROP = (
     "GIT_SHALLOW_FILE", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_LITERAL_PATHSPECS",
 )
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-PACK_AT = 64  # a commit of this many paths writes its new objects as one pack, not loose files
 
 
 def pinned_overrides(root: Path) -> dict:
@@ -54,16 +51,13 @@ class GitFailed(StoreError):
     """A git command failed; the message carries git's own first line of complaint."""
 
 
-class Git:
-    """One repository, addressed by its work-tree path."""
+class GitReader:
+    """One repository, addressed by its work-tree path, for reading (`gitwrite.Git` also writes)."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.env = pinned_env(self.root)
         self._identity = None
-        self._objects = None
-        self.last_blobs: dict = {}  # path → blob id (None: removed) of the last commit
-        self.notes: list[str] = []  # what a landed commit could not finish (for the user)
 
     def run(self, *args: str, input: str | bytes | None = None, check: bool = True, env: dict | None = None,
             binary: bool = False) -> subprocess.CompletedProcess:
@@ -120,157 +114,3 @@ class Git:
         """The content of `path` at `rev`, or None if it does not exist there."""
         proc = self.run("cat-file", "blob", f"{rev}:{path}", check=False, binary=True)
         return proc.stdout if proc.returncode == 0 else None
-
-    # --- writing ----------------------------------------------------------------------------
-    def stage(self, paths: list[str]) -> None:
-        """Record the work-tree state of `paths` in the index (added, changed or removed)."""
-        if paths:
-            self.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(paths) + "\0")
-
-    def objects(self):
-        """The object writer for this repository (None if it is not a SHA-1 repository)."""
-        if self._objects is None:
-            from jiesu.store.objects import ObjectWriter
-
-            fmt = self.run("rev-parse", "--show-object-format", check=False).stdout.strip() or "sha1"
-            self._objects = ObjectWriter(self) if fmt == "sha1" else False
-        return self._objects or None
-
-    def commit(self, paths: list[str], message: str, author: tuple[str, str], author_date: str | None = None,
-               committer_date: str | None = None, parent: str | None | bool = False,
-               contents: dict | None = None) -> str | None:
-        """Commit exactly `paths` as they are in the work tree; return the new commit (None if no change).
-
-        `contents` (path → bytes) may give what the caller has just written to some of the paths,
-        so they are not read back. From `PACK_AT` paths on, the new objects go into one pack.
-
-        The tree is HEAD's tree with these paths replaced, so nothing else that may be staged in
-        git's index can ever ride along in a jiesu commit. Afterwards git's index is brought in
-        step with HEAD for these paths, so `git status` stays clean.
-        """
-        if parent is False:
-            parent = self.head()
-        writer = self.objects()
-        self.last_blobs = {}
-        if writer is None:
-            tree, parent_tree = self._tree_by_index(paths, parent)
-        else:
-            changes = self.last_blobs
-            contents = contents or {}
-            if len(paths) >= PACK_AT:
-                writer.collect()
-            try:
-                for path in paths:
-                    data = contents.get(path)
-                    if data is None:
-                        full = self.root / path
-                        data = full.read_bytes() if full.is_file() else None
-                    changes[path] = writer.write("blob", data) if data is not None else None
-                parent_tree = writer.commit_tree(parent) if parent else None
-                tree = writer.apply(parent_tree, changes) or writer.write_tree({})
-                writer.write_collected()
-            finally:
-                writer.discard_collected()
-            parent_tree = parent_tree or EMPTY_TREE
-        if tree == parent_tree:
-            self.stage(paths)
-            return None
-        name, email = author
-        cname, cemail = self.identity()
-        env = {
-            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": cname or name, "GIT_COMMITTER_EMAIL": cemail or email,
-        }
-        if author_date:
-            env["GIT_AUTHOR_DATE"] = author_date
-        if committer_date:
-            env["GIT_COMMITTER_DATE"] = committer_date
-        args = ["commit-tree", tree, "-F", "-"]
-        if parent:
-            args[2:2] = ["-p", parent]
-        if self.signs():
-            args.insert(1, "-S")  # commit-tree ignores commit.gpgSign; porcelain commits would honour it
-        commit = self.out(*args, input=message, env=env)
-        faults.point("after-commit-object")
-        self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)
-        faults.point("after-ref")
-        self._stage_landed(paths, commit)
-        faults.point("after-index")
-        return commit
-
-    def _stage_landed(self, paths: list[str], commit: str) -> None:
-        """Bring git's index in step after the commit landed; never fail the write for it.
-
-        The index may be locked for a moment by another git (a reader's or a person's), or for
-        good by a git that was killed: wait a little, clear a stale lock, and if it still cannot
-        be done say so — the commit is in the history either way.
-        """
-        from jiesu.store import leftovers
-
-        delay = 0.02
-        for attempt in range(8):
-            try:
-                self.stage(paths)
-                return
-            except GitFailed as exc:
-                failure = exc
-            leftovers.clear(self.root)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        self.notes.append(f"commit {commit[:10]} is saved, but git's index could not be brought in step with it "
-                          f"({failure.message}); run `jiesu verify --repair`")
-
-    def _tree_by_index(self, paths, parent):
-        """Fallback for non-SHA-1 repositories: stage, write-tree, and refuse foreign staged changes."""
-        self.stage(paths)
-        tree = self.out("write-tree")
-        parent_tree = self.out("rev-parse", f"{parent}^{{tree}}") if parent else EMPTY_TREE
-        changed = set(self.out("diff-tree", "-r", "--name-only", "--no-renames", parent_tree, tree).splitlines())
-        extra = changed - set(paths)
-        if extra:
-            raise StoreError(
-                f"the git index holds changes jiesu did not make: {', '.join(sorted(extra)[:3])}",
-                hint="commit or unstage them (git restore --staged PATH) and try again",
-            )
-        return tree, parent_tree
-
-    def close(self) -> None:
-        if self._objects:
-            self._objects.close()
-
-    def keep_commit_graph(self, counter: Path, every: int = 200, now: bool = False) -> bool:
-        """Every `every` commits (or `now`, after a merge brought many), refresh the commit-graph
-        with changed-path Bloom filters in the background (so `git log -- PATH` and `jiesu log`
-        stay fast); True when one was started."""
-        try:
-            count = int(counter.read_text() or 0) + 1 if counter.exists() else every
-        except (OSError, ValueError):
-            count = every
-        if count < every and not now:
-            counter.write_text(str(count))
-            return False
-        counter.parent.mkdir(parents=True, exist_ok=True)
-        counter.write_text("0")
-        subprocess.Popen(
-            ["git", "commit-graph", "write", "--reachable", "--changed-paths", "--split", "--size-multiple=4"],
-            cwd=self.root, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        return True
-
-    def restore(self, paths: list[str]) -> None:
-        """Put `paths` back to HEAD in the work tree and the index (remove those HEAD lacks)."""
-        from jiesu.store.yamlio import atomic_write
-
-        head = self.head()
-        for path in paths:
-            content = self.show_file(head, path) if head else None
-            target = self.root / path
-            if content is None:
-                try:
-                    target.unlink()
-                except FileNotFoundError:
-                    pass
-            else:
-                atomic_write(target, content)
-        self.stage(paths)

@@ -64,6 +64,25 @@ class ReplayError(ValueError):
         self.index = index
 
 
+def check_transition(table: dict, state: dict, event: dict, noun: str) -> str | None:
+    """Why `event`'s action may not follow the record's status by the kind's transition `table`
+    (action: (statuses it may follow, statuses it leads to)); None when it may."""
+    action = event.get("action")
+    if action not in table:
+        return f"unknown action {action!r}"
+    allowed, _ = table[action]
+    if state["status"] not in allowed and not (action == "new" and state["status"] is None):
+        return f"{action} is not allowed when the {noun} is {state['status'] or 'new'}"
+    return None
+
+
+def take_status(table: dict, state: dict, action: str) -> None:
+    """The status after `action` (applied): the one its table row leads to; with none, it stays."""
+    targets = table[action][1]
+    if targets:
+        state["status"] = targets[0]
+
+
 def replay(data: dict, new_state, check, apply, strict: bool = False) -> dict:
     """The state a record's events produce (superseded events skipped): `check(state, event)` says
     why an event cannot apply (None when it can), `apply` applies it. With `strict`, an event that

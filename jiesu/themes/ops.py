@@ -14,12 +14,12 @@ from jiesu.errors import IllegalTransition, InvalidInput, StoreError
 from jiesu.i18n import _
 from jiesu.ops.common import (
     Result,
-    commit_message,
     event_node,
     event_time,
     last_event_time,
 )
 from jiesu.store import records, yamlio
+from jiesu.store.gitwrite import commit_message
 from jiesu.themes import files, record, scope
 
 TRAILER = "Jiesu-Theme"

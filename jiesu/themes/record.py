@@ -20,22 +20,21 @@ ID_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{0,9})-T(\d{2})-(\d{2,4})$")
 STATUSES = ("planned", "active", "closed", "dropped")
 LISTS = {"task": "tasks", "policy": "policies", "duty": "duties"}  # list name → state key
 ITEM_STATUSES = ("open", "done", "dropped")
-SAME = "(same)"
 _LIVE = frozenset({"planned", "active"})
 
-# action: (statuses it may follow, status it leads to)
-TABLE: dict[str, tuple[frozenset, str]] = {
-    "new": (frozenset(), "planned"),
-    "plan": (_LIVE, SAME),
-    "add": (_LIVE, SAME),
-    "done": (_LIVE, SAME),
-    "drop-item": (_LIVE, SAME),
-    "start": (frozenset({"planned"}), "active"),
-    "close": (frozenset({"active"}), "closed"),
-    "drop": (_LIVE, "dropped"),
-    "note": (frozenset(STATUSES), SAME),
-    "link": (frozenset({"planned", "active", "closed"}), SAME),
-    "unlink": (frozenset({"planned", "active", "closed"}), SAME),
+# action: (statuses it may follow, status it leads to; none: the status stays)
+TABLE: dict[str, tuple[frozenset, tuple[str, ...]]] = {
+    "new": (frozenset(), ("planned",)),
+    "plan": (_LIVE, ()),
+    "add": (_LIVE, ()),
+    "done": (_LIVE, ()),
+    "drop-item": (_LIVE, ()),
+    "start": (frozenset({"planned"}), ("active",)),
+    "close": (frozenset({"active"}), ("closed",)),
+    "drop": (_LIVE, ("dropped",)),
+    "note": (frozenset(STATUSES), ()),
+    "link": (frozenset({"planned", "active", "closed"}), ()),
+    "unlink": (frozenset({"planned", "active", "closed"}), ()),
 }
 EVENT_FIELDS = {
     "new": (),
@@ -91,12 +90,10 @@ def nominal_start(theme: dict, tz) -> datetime:
 
 def check(state: dict, event: dict) -> str | None:
     """Why `event` cannot apply to `state` (None when it can)."""
-    action = event.get("action")
-    if action not in TABLE:
-        return f"unknown action {action!r}"
-    allowed, _ = TABLE[action]
-    if state["status"] not in allowed and not (action == "new" and state["status"] is None):
-        return f"{action} is not allowed when the theme is {state['status'] or 'new'}"
+    problem = records.check_transition(TABLE, state, event, "theme")
+    if problem:
+        return problem
+    action = event["action"]
     if action == "add" and event.get("list") not in LISTS:
         return f"add: list {event.get('list')!r}; allowed: {', '.join(LISTS)}"
     if action in ("done", "drop-item"):
@@ -137,9 +134,7 @@ def apply(s: dict, event: dict) -> None:
         s["links"] += [c for c in event.get("cases") or [] if c not in s["links"]]
     elif action == "unlink":
         s["links"] = [c for c in s["links"] if c not in (event.get("cases") or [])]
-    target = TABLE[action][1]
-    if target != SAME:
-        s["status"] = target
+    records.take_status(TABLE, s, action)
 
 
 def project(theme: dict, strict: bool = False) -> dict:
