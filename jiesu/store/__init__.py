@@ -384,7 +384,7 @@ class Transaction:
                 raise StoreError("a merge was left half-done in this store (an interrupted sync or pull); nothing was written",
                                  hint="run `jiesu verify --repair`, then `jiesu sync` again")
             self.notes = self.store.recover()
-            self.head = self.store.git.head()
+            self.head = self.store.git.write_head()
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise

@@ -37,6 +37,7 @@ import subprocess
 import tempfile
 import time
 import zlib
+from datetime import datetime
 from itertools import accumulate
 from pathlib import Path
 
@@ -61,18 +62,13 @@ class ObjectWriter:
 
     def __init__(self, git):
         self.git = git
-        self.objects = Path(git.out("rev-parse", "--git-path", "objects"))
-        if not self.objects.is_absolute():
-            self.objects = git.root / self.objects
-        self._reader = None
+        self.objects = git.objects_dir()
         self._trees: dict = {}
         self._pending: dict | None = None  # object id → (kind, content) while collecting a pack
 
     # --- reading ----------------------------------------------------------------------------
     def _read(self, spec: str) -> tuple[str, bytes] | None:
-        if self._reader is None:
-            self._reader = Blobs(self.git.root, self.git.env)
-        found = self._reader.object(spec)
+        found = self.git.reader().object(spec)
         return found[1:] if found else None
 
     def tree_entries(self, tree: str | None) -> dict:
@@ -92,11 +88,6 @@ class ObjectWriter:
                 i = nul + 21
             self._trees[tree] = entries
         return dict(self._trees[tree])
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
 
     # --- writing ----------------------------------------------------------------------------
     def collect(self) -> None:
@@ -151,6 +142,8 @@ class ObjectWriter:
         """The tree of a commit (None for no commit)."""
         if commit is None:
             return None
+        if commit in self.git.commit_trees:
+            return self.git.commit_trees[commit]
         found = self._read(commit)
         if found is None or found[0] != "commit" or not found[1].startswith(b"tree "):
             raise ValueError(f"not a commit: {commit}")
@@ -261,6 +254,8 @@ class Git(GitReader):
     def __init__(self, root: Path):
         super().__init__(root)
         self._objects = None
+        self._reader: Blobs | None = None
+        self.commit_trees: dict = {}  # commit id → its tree, for the commits this process read whole or wrote
         self.last_blobs: dict = {}  # path → blob id (None: removed) of the last commit
         self.notes: list[str] = []  # what a landed commit could not finish (for the user)
 
@@ -269,10 +264,41 @@ class Git(GitReader):
         if paths:
             self.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(paths) + "\0")
 
+    def reader(self) -> Blobs:
+        """The one `git cat-file --batch` of this repository's writes: HEAD at the start of a write,
+        and the trees along a commit's paths (started on first use, ended by `close`)."""
+        if self._reader is None:
+            self._reader = Blobs(self.root, self.env)
+        return self._reader
+
+    def write_head(self) -> str | None:
+        """HEAD's commit as a write starts under the store lock (None in a repository without commits).
+
+        Asked of the batch reader that the write's commit reads its trees with, so it needs no
+        process of its own, and the commit's tree comes with it."""
+        found = self.reader().object("HEAD^{commit}")
+        if found is None or found[1] != "commit":
+            return None
+        oid, _, data = found
+        if data.startswith(b"tree "):
+            self.commit_trees[oid] = data[5:data.index(b"\n")].decode()
+        return oid
+
+    def objects_dir(self) -> Path:
+        """Where this repository's objects are written: `.git/objects`, or where git says for a
+        repository whose `.git` is a file (a linked work tree, a separate git folder)."""
+        git_dir = self.root / ".git"
+        if git_dir.is_dir() and not (git_dir / "commondir").exists():
+            return git_dir / "objects"
+        path = Path(self.out("rev-parse", "--git-path", "objects"))
+        return path if path.is_absolute() else self.root / path
+
     def objects(self):
         """The object writer for this repository (None if it is not a SHA-1 repository)."""
         if self._objects is None:
-            fmt = self.run("rev-parse", "--show-object-format", check=False).stdout.strip() or "sha1"
+            fmt = (self.settings().get("extensions.objectformat") or "sha1").lower()
+            if fmt != "sha1":  # the config names another format: let git itself say which one is in use
+                fmt = self.run("rev-parse", "--show-object-format", check=False).stdout.strip() or "sha1"
             self._objects = ObjectWriter(self) if fmt == "sha1" else False
         return self._objects or None
 
@@ -317,20 +343,30 @@ class Git(GitReader):
             return None
         name, email = author
         cname, cemail = self.identity()
-        env = {
-            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": cname or name, "GIT_COMMITTER_EMAIL": cemail or email,
-        }
-        if author_date:
-            env["GIT_AUTHOR_DATE"] = author_date
-        if committer_date:
-            env["GIT_COMMITTER_DATE"] = committer_date
-        args = ["commit-tree", tree, "-F", "-"]
-        if parent:
-            args[2:2] = ["-p", parent]
-        if self.signs():
-            args.insert(1, "-S")  # commit-tree ignores commit.gpgSign; porcelain commits would honour it
-        commit = self.out(*args, input=message, env=env)
+        committer = (cname or name, cemail or email)
+        signs = self.signs()
+        body = None
+        if writer is not None and not signs:
+            body = commit_body(tree, parent, message, (author, author_date), (committer, committer_date),
+                               self.settings().get("i18n.commitencoding"))
+        if body is not None:
+            commit = writer.write("commit", body)
+        else:
+            env = {
+                "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+                "GIT_COMMITTER_NAME": committer[0], "GIT_COMMITTER_EMAIL": committer[1],
+            }
+            if author_date:
+                env["GIT_AUTHOR_DATE"] = author_date
+            if committer_date:
+                env["GIT_COMMITTER_DATE"] = committer_date
+            args = ["commit-tree", tree, "-F", "-"]
+            if parent:
+                args[2:2] = ["-p", parent]
+            if signs:
+                args.insert(1, "-S")  # commit-tree ignores commit.gpgSign; porcelain commits would honour it
+            commit = self.out(*args, input=message, env=env)
+        self.commit_trees[commit] = tree
         faults.point("after-commit-object")
         self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)
         faults.point("after-ref")
@@ -375,8 +411,9 @@ class Git(GitReader):
         return tree, parent_tree
 
     def close(self) -> None:
-        if self._objects:
-            self._objects.close()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def keep_commit_graph(self, counter: Path, every: int = 200, now: bool = False) -> bool:
         """Every `every` commits (or `now`, after a merge brought many), refresh the commit-graph
@@ -424,6 +461,7 @@ class Git(GitReader):
     def set_config(self, key: str, value: str) -> None:
         """Set one value in the repository's own config."""
         self.run("config", key, value)
+        self._settings = None
 
     def clone(self, url: str, into: Path) -> subprocess.CompletedProcess:
         """Clone `url` into the folder `into` (run from its parent); the finished process."""
@@ -526,6 +564,47 @@ class Git(GitReader):
             self.run("read-tree", "-m", "-u", head, commit)
         else:
             self.run("read-tree", "-u", "--reset", commit)
+
+
+# --- a commit object, as `git commit-tree` writes it --------------------------------------------
+GIT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+CRUD = set(".,:;<>\"\\'")  # what git trims from the ends of a name or email
+
+
+def git_date(text: str | None) -> str | None:
+    """`<seconds> <+hhmm>` for an ISO 8601 time with offset, as git records it; None for any
+    other form (git parses those itself)."""
+    if not text or not GIT_DATE.fullmatch(text) or text.endswith("-00:00"):
+        return None
+    when = datetime.fromisoformat(text)
+    minutes = int(when.utcoffset().total_seconds()) // 60
+    seconds = int(when.timestamp())
+    if seconds < 0:
+        return None
+    sign = "-" if minutes < 0 else "+"
+    return f"{seconds} {sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def plain_ident(text: str | None) -> bool:
+    """A name or email git records exactly as given (nothing to trim or drop)."""
+    return bool(text) and not set("<>\n") & set(text) and all(ord(c) > 32 and c not in CRUD for c in (text[0], text[-1]))
+
+
+def commit_body(tree: str, parent: str | None, message: str, author: tuple, committer: tuple,
+                encoding: str | None = None) -> bytes | None:
+    """The content of the commit object `git commit-tree` writes for `tree`, `parent` and
+    `message` (`author`, `committer`: ((name, email), ISO 8601 time)); None where git must write
+    it itself: a name or email git would clean up, a time in another form, a message encoding
+    other than UTF-8."""
+    if encoding is not None and encoding.lower().replace("-", "") != "utf8":
+        return None
+    lines = [f"tree {tree}"] + ([f"parent {parent}"] if parent else [])
+    for role, ((name, email), when) in (("author", author), ("committer", committer)):
+        stamp = git_date(when)
+        if stamp is None or not plain_ident(name) or not plain_ident(email):
+            return None
+        lines.append(f"{role} {name} <{email}> {stamp}")
+    return ("\n".join(lines) + "\n\n" + message).encode("utf-8")
 
 
 # --- what a commit says ----------------------------------------------------------------------
