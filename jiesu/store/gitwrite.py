@@ -574,8 +574,8 @@ CRUD = set(".,:;<>\"\\'")  # what git trims from the ends of a name or email
 def git_date(text: str | None) -> str | None:
     """`<seconds> <+hhmm>` for an ISO 8601 time with offset, as git records it; None for any
     other form (git parses those itself)."""
-    if not text or not GIT_DATE.fullmatch(text) or text.endswith("-00:00"):
-        return None
+    if not text or not GIT_DATE.fullmatch(text) or text.endswith("-00:00") or not "1970" <= text[:4] <= "2099":
+        return None  # (git refuses a year from 2100 on)
     when = datetime.fromisoformat(text)
     minutes = int(when.utcoffset().total_seconds()) // 60
     seconds = int(when.timestamp())
