@@ -29,6 +29,7 @@ batch) writes its objects as one pack: every object whole (no deltas), its index
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -256,6 +257,7 @@ class Git(GitReader):
         self._objects = None
         self._reader: Blobs | None = None
         self.commit_trees: dict = {}  # commit id → its tree, for the commits this process read whole or wrote
+        self._staging = None  # (paths, commit, the running `update-index`) of a commit that landed
         self.last_blobs: dict = {}  # path → blob id (None: removed) of the last commit
         self.notes: list[str] = []  # what a landed commit could not finish (for the user)
 
@@ -304,7 +306,7 @@ class Git(GitReader):
 
     def commit(self, paths: list[str], message: str, author: tuple[str, str], author_date: str | None = None,
                committer_date: str | None = None, parent: str | None | bool = False,
-               contents: dict | None = None) -> str | None:
+               contents: dict | None = None, stage_later: bool = False) -> str | None:
         """Commit exactly `paths` as they are in the work tree; return the new commit (None if no change).
 
         `contents` (path → bytes) may give what the caller has just written to some of the paths,
@@ -312,7 +314,9 @@ class Git(GitReader):
 
         The tree is HEAD's tree with these paths replaced, so nothing else that may be staged in
         git's index can ever ride along in a jiesu commit. Afterwards git's index is brought in
-        step with HEAD for these paths, so `git status` stays clean.
+        step with HEAD for these paths, so `git status` stays clean. With `stage_later` that
+        `update-index` (which reads all of git's index: 7 MB at 100,000 cases) runs while the caller
+        does its own work after the commit, and `finish_staging` waits for it.
         """
         if parent is False:
             parent = self.head()
@@ -370,12 +374,38 @@ class Git(GitReader):
         faults.point("after-commit-object")
         self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)
         faults.point("after-ref")
-        self._stage_landed(paths, commit)
-        faults.point("after-index")
+        paths = list(paths)
+        proc = subprocess.Popen(["git", "update-index", "--add", "--remove", "-z", "--stdin"], cwd=self.root, env=self.env,
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._staging = (paths, commit, proc)
+        try:
+            proc.stdin.write("".join(p + "\0" for p in paths).encode("utf-8"))
+            proc.stdin.close()
+        except BrokenPipeError:  # git stopped before reading them (the index was locked): retried below
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        if not stage_later:
+            self.finish_staging()
         return commit
 
-    def _stage_landed(self, paths: list[str], commit: str) -> None:
-        """Bring git's index in step after the commit landed; never fail the write for it.
+    def finish_staging(self) -> None:
+        """Wait for the `update-index` of the commit that landed last (if one runs), and retry it
+        if it failed (see `_stage_landed`)."""
+        if self._staging is None:
+            return
+        paths, commit, proc = self._staging
+        self._staging = None
+        err = proc.stderr.read().decode("utf-8", "replace")
+        proc.stderr.close()
+        if proc.wait() != 0:
+            lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
+            detail = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else "")
+            self._stage_landed(paths, commit, GitFailed(f"git update-index failed: {detail or 'exit code ' + str(proc.returncode)}"))
+        faults.point("after-index")
+
+    def _stage_landed(self, paths: list[str], commit: str, failure: GitFailed) -> None:
+        """Bring git's index in step after the commit landed, when the first `update-index` failed;
+        never fail the write for it.
 
         The index may be locked for a moment by another git (a reader's or a person's), or for
         good by a git that was killed: wait a little, clear a stale lock, and if it still cannot
@@ -384,15 +414,15 @@ class Git(GitReader):
         from jiesu.store import leftovers
 
         delay = 0.02
-        for attempt in range(8):
+        for attempt in range(7):
+            leftovers.clear(self.root)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
             try:
                 self.stage(paths)
                 return
             except GitFailed as exc:
                 failure = exc
-            leftovers.clear(self.root)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
         self.notes.append(f"commit {commit[:10]} is saved, but git's index could not be brought in step with it "
                           f"({failure.message}); run `jiesu verify --repair`")
 
@@ -411,6 +441,7 @@ class Git(GitReader):
         return tree, parent_tree
 
     def close(self) -> None:
+        self.finish_staging()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
