@@ -40,6 +40,7 @@ import time
 import zlib
 from datetime import datetime
 from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 
 from jiesu import faults
@@ -52,6 +53,7 @@ PACK_AT = 64  # a commit of this many paths writes its new objects as one pack, 
 
 # --- objects ---------------------------------------------------------------------------------
 TREE_MODE = b"40000"
+TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)  # mode, name, binary id
 
 
 def object_id(kind: str, data: bytes) -> str:
@@ -72,23 +74,23 @@ class ObjectWriter:
         found = self.git.reader().object(spec)
         return found[1:] if found else None
 
-    def tree_entries(self, tree: str | None) -> dict:
-        """name → (mode, id) of a tree object (empty for None)."""
+    def tree_items(self, tree: str | None) -> list:
+        """The entries of a tree object in git's order (empty for None), each (sort key, name,
+        mode, the entry's bytes): a folder's key is its name and `/`, as git sorts them. Kept per
+        tree, never changed in place."""
         if tree is None:
-            return {}
-        if tree not in self._trees:
+            return []
+        items = self._trees.get(tree)
+        if items is None:
             found = self._read(tree)
             if found is None or found[0] != "tree":
                 raise ValueError(f"not a tree: {tree}")
-            entries, data, i = {}, found[1], 0
-            while i < len(data):
-                space = data.index(b" ", i)
-                nul = data.index(b"\0", space)
-                mode, name = data[i:space], data[space + 1:nul].decode("utf-8", "surrogateescape")
-                entries[name] = (mode, data[nul + 1:nul + 21].hex())
-                i = nul + 21
-            self._trees[tree] = entries
-        return dict(self._trees[tree])
+            data = found[1]
+            items = [(m[2] + b"/" if m[1] == TREE_MODE else m[2], m[2], m[1], m[0]) for m in TREE_ENTRY.finditer(data)]
+            if sum(len(item[3]) for item in items) != len(data):
+                raise ValueError(f"unreadable tree: {tree}")
+            self._trees[tree] = items
+        return items
 
     # --- writing ----------------------------------------------------------------------------
     def collect(self) -> None:
@@ -125,18 +127,11 @@ class ObjectWriter:
             raise
         return oid
 
-    def write_tree(self, entries: dict) -> str:
-        def key(item):
-            name, (mode, _) = item
-            return name.encode("utf-8", "surrogateescape") + (b"/" if mode == TREE_MODE else b"")
-
-        body = b"".join(
-            mode + b" " + name.encode("utf-8", "surrogateescape") + b"\0" + bytes.fromhex(oid)
-            for name, (mode, oid) in sorted(entries.items(), key=key)
-        )
-        oid = self.write("tree", body)
+    def write_tree(self, items: list) -> str:
+        """Write a tree of `items` (as `tree_items` gives them, in git's order)."""
+        oid = self.write("tree", b"".join(item[3] for item in items))
         if self._pending is not None:
-            self._trees[oid] = dict(entries)  # the batch's next commit starts from this tree
+            self._trees[oid] = items  # the batch's next commit starts from this tree
         return oid
 
     def commit_tree(self, commit: str | None) -> str | None:
@@ -153,27 +148,36 @@ class ObjectWriter:
     def apply(self, base_tree: str | None, changes: dict) -> str | None:
         """A new tree: `base_tree` with each path set to a blob id, or removed (None).
 
-        Returns None when the result is empty (so the parent drops the folder, as git does).
+        Returns None when the result is empty (so the parent drops the folder, as git does). Only
+        the entries on the changed paths are made anew; the others are kept as read (a month's
+        folder of thousands of cases is not parsed into names and ids, nor sorted again).
         """
-        entries = self.tree_entries(base_tree)
+        files: dict = {}
         groups: dict = {}
         for path, oid in changes.items():
             head, _, rest = path.partition("/")
-            if rest:
-                groups.setdefault(head, {})[rest] = oid
-            elif oid is None:
-                entries.pop(head, None)
-            else:
-                entries[head] = (b"100644", oid)
+            name = head.encode("utf-8", "surrogateescape")
+            if rest:  # a folder of that name wins over a file
+                files.pop(name, None)
+                groups.setdefault(name, {})[rest] = oid
+            elif name not in groups:
+                files[name] = oid
+        items = self.tree_items(base_tree)
+        current = {item[1]: item for item in items if item[1] in files or item[1] in groups}
+        fresh = []
+        for name, oid in files.items():
+            if oid is not None:
+                fresh.append((name, name, b"100644", b"100644 " + name + b"\0" + bytes.fromhex(oid)))
         for name, sub in groups.items():
-            current = entries.get(name)
-            base = current[1] if current and current[0] == TREE_MODE else None
-            new = self.apply(base, sub)
-            if new is None:
-                entries.pop(name, None)
-            else:
-                entries[name] = (TREE_MODE, new)
-        return self.write_tree(entries) if entries else None
+            old = current.get(name)
+            new = self.apply(old[3][-20:].hex() if old and old[2] == TREE_MODE else None, sub)
+            if new is not None:
+                fresh.append((name + b"/", name, TREE_MODE, TREE_MODE + b" " + name + b"\0" + bytes.fromhex(new)))
+        if current:
+            items = [item for item in items if item[1] not in current]
+        if fresh:
+            items = sorted(items + fresh, key=itemgetter(0))  # the kept part is in order already
+        return self.write_tree(items) if items else None
 
 
 # --- packs -----------------------------------------------------------------------------------
@@ -337,7 +341,7 @@ class Git(GitReader):
                         data = full.read_bytes() if full.is_file() else None
                     changes[path] = writer.write("blob", data) if data is not None else None
                 parent_tree = writer.commit_tree(parent) if parent else None
-                tree = writer.apply(parent_tree, changes) or writer.write_tree({})
+                tree = writer.apply(parent_tree, changes) or writer.write_tree([])
                 writer.write_collected()
             finally:
                 writer.discard_collected()
