@@ -120,7 +120,7 @@ class GitReader:
             for entry in proc.stdout.split(b"\0"):
                 if not entry:
                     continue
-                key, newline, value = entry.decode("utf-8", "surrogateescape").partition("\n")
+                key, newline, value = entry.decode("utf-8", "replace").partition("\n")
                 values[key] = value if newline else None
             self._settings = values
         return self._settings
