@@ -143,7 +143,7 @@ class Store:
                 text = ""
             if not re.search(r"^\s*\[jiesu\]", text, re.I | re.M):
                 return None
-        office = self.git.config("jiesu.office")
+        office = self.git.settings().get("jiesu.office") or None  # the one config read of this process
         if office is None:
             return None
         if not OFFICE.match(office):
@@ -384,7 +384,7 @@ class Transaction:
                 raise StoreError("a merge was left half-done in this store (an interrupted sync or pull); nothing was written",
                                  hint="run `jiesu verify --repair`, then `jiesu sync` again")
             self.notes = self.store.recover()
-            self.head = self.store.git.head()
+            self.head = self.store.git.write_head()
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
@@ -517,7 +517,7 @@ class Transaction:
             sha = store.git.commit(
                 self.paths, message, author,
                 author_date=timeutil.fmt(at) if at is not None else timeutil.fmt(now),
-                committer_date=timeutil.fmt(now), parent=self.head, contents=self.contents,
+                committer_date=timeutil.fmt(now), parent=self.head, contents=self.contents, stage_later=True,
             )
         except BaseException:
             if self.private_paths and store.git.head() == self.head:
@@ -525,14 +525,17 @@ class Transaction:
                 self.private_paths = []
             raise
         self.committed = True
-        store.notes += store.git.notes
-        store.git.notes = []
-        if sha:
-            paths = set(self.paths)
-            cases = {store.case_relpath(cid): entry[1] for cid, entry in self.docs.items()}
-            for hook in COMMIT_HOOKS:
-                hook(store, self.head, sha, {p: c for p, c in cases.items() if p in paths}, store.git.last_blobs)
-            store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter")
+        try:
+            if sha:  # while git brings its index in step with the commit
+                paths = set(self.paths)
+                cases = {store.case_relpath(cid): entry[1] for cid, entry in self.docs.items()}
+                for hook in COMMIT_HOOKS:
+                    hook(store, self.head, sha, {p: c for p, c in cases.items() if p in paths}, store.git.last_blobs)
+                store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter")
+        finally:
+            store.git.finish_staging()
+            store.notes += store.git.notes
+            store.git.notes = []
         if self.batch:
             # a batch may go on after its commit: later failures restore only later files
             self.paths, self.private_paths, self.committed, self.private_head = [], [], False, None

@@ -47,6 +47,20 @@ def pinned_env(root: Path) -> dict:
     return env
 
 
+def config_bool(value: str | None) -> bool:
+    """A config value read as git's `--type=bool` reads it (a key without `=` is true); a value
+    git would refuse counts as false."""
+    if value is None:
+        return True
+    text = value.strip().lower()
+    if text in ("true", "yes", "on"):
+        return True
+    try:
+        return int(text, 0) != 0
+    except ValueError:
+        return False
+
+
 class GitFailed(StoreError):
     """A git command failed; the message carries git's own first line of complaint."""
 
@@ -57,7 +71,7 @@ class GitReader:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.env = pinned_env(self.root)
-        self._identity = None
+        self._settings: dict | None = None
 
     def run(self, *args: str, input: str | bytes | None = None, check: bool = True, env: dict | None = None,
             binary: bool = False) -> subprocess.CompletedProcess:
@@ -95,20 +109,30 @@ class GitReader:
         proc = self.run("config", "--get", key, check=False)
         return proc.stdout.strip() or None
 
+    def settings(self) -> dict:
+        """Every config value git sees for this repository (system, global, the repository's own,
+        includes followed), read once per process with one `git config -z --list`: key → its
+        last value (None for a key written without `=`). Section and variable names come lowercase,
+        as git prints them."""
+        if self._settings is None:
+            proc = self.run("config", "-z", "--list", check=False, binary=True)
+            values: dict = {}
+            for entry in proc.stdout.split(b"\0"):
+                if not entry:
+                    continue
+                key, newline, value = entry.decode("utf-8", "replace").partition("\n")
+                values[key] = value if newline else None
+            self._settings = values
+        return self._settings
+
     def signs(self) -> bool:
         """Does this repository sign its commits (`commit.gpgSign`)?"""
-        if not hasattr(self, "_signs"):
-            proc = self.run("config", "--type=bool", "--get", "commit.gpgsign", check=False)
-            self._signs = proc.stdout.strip() == "true"
-        return self._signs
+        return config_bool(self.settings().get("commit.gpgsign", "false"))
 
     def identity(self) -> tuple[str | None, str | None]:
         """git's configured user.name and user.email (either may be missing)."""
-        if self._identity is None:
-            proc = self.run("config", "--get-regexp", r"^user\.(name|email)$", check=False)
-            values = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
-            self._identity = (values.get("user.name"), values.get("user.email"))
-        return self._identity
+        values = self.settings()
+        return values.get("user.name"), values.get("user.email")
 
     def show_file(self, rev: str, path: str) -> bytes | None:
         """The content of `path` at `rev`, or None if it does not exist there."""

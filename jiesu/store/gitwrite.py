@@ -29,6 +29,7 @@ batch) writes its objects as one pack: every object whole (no deltas), its index
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -37,7 +38,9 @@ import subprocess
 import tempfile
 import time
 import zlib
+from datetime import datetime
 from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 
 from jiesu import faults
@@ -50,6 +53,7 @@ PACK_AT = 64  # a commit of this many paths writes its new objects as one pack, 
 
 # --- objects ---------------------------------------------------------------------------------
 TREE_MODE = b"40000"
+TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)  # mode, name, binary id
 
 
 def object_id(kind: str, data: bytes) -> str:
@@ -61,42 +65,32 @@ class ObjectWriter:
 
     def __init__(self, git):
         self.git = git
-        self.objects = Path(git.out("rev-parse", "--git-path", "objects"))
-        if not self.objects.is_absolute():
-            self.objects = git.root / self.objects
-        self._reader = None
+        self.objects = git.objects_dir()
         self._trees: dict = {}
         self._pending: dict | None = None  # object id → (kind, content) while collecting a pack
 
     # --- reading ----------------------------------------------------------------------------
     def _read(self, spec: str) -> tuple[str, bytes] | None:
-        if self._reader is None:
-            self._reader = Blobs(self.git.root, self.git.env)
-        found = self._reader.object(spec)
+        found = self.git.reader().object(spec)
         return found[1:] if found else None
 
-    def tree_entries(self, tree: str | None) -> dict:
-        """name → (mode, id) of a tree object (empty for None)."""
+    def tree_items(self, tree: str | None) -> list:
+        """The entries of a tree object in git's order (empty for None), each (sort key, name,
+        mode, the entry's bytes): a folder's key is its name and `/`, as git sorts them. Kept per
+        tree, never changed in place."""
         if tree is None:
-            return {}
-        if tree not in self._trees:
+            return []
+        items = self._trees.get(tree)
+        if items is None:
             found = self._read(tree)
             if found is None or found[0] != "tree":
                 raise ValueError(f"not a tree: {tree}")
-            entries, data, i = {}, found[1], 0
-            while i < len(data):
-                space = data.index(b" ", i)
-                nul = data.index(b"\0", space)
-                mode, name = data[i:space], data[space + 1:nul].decode("utf-8", "surrogateescape")
-                entries[name] = (mode, data[nul + 1:nul + 21].hex())
-                i = nul + 21
-            self._trees[tree] = entries
-        return dict(self._trees[tree])
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+            data = found[1]
+            items = [(m[2] + b"/" if m[1] == TREE_MODE else m[2], m[2], m[1], m[0]) for m in TREE_ENTRY.finditer(data)]
+            if sum(len(item[3]) for item in items) != len(data):
+                raise ValueError(f"unreadable tree: {tree}")
+            self._trees[tree] = items
+        return items
 
     # --- writing ----------------------------------------------------------------------------
     def collect(self) -> None:
@@ -133,24 +127,19 @@ class ObjectWriter:
             raise
         return oid
 
-    def write_tree(self, entries: dict) -> str:
-        def key(item):
-            name, (mode, _) = item
-            return name.encode("utf-8", "surrogateescape") + (b"/" if mode == TREE_MODE else b"")
-
-        body = b"".join(
-            mode + b" " + name.encode("utf-8", "surrogateescape") + b"\0" + bytes.fromhex(oid)
-            for name, (mode, oid) in sorted(entries.items(), key=key)
-        )
-        oid = self.write("tree", body)
+    def write_tree(self, items: list) -> str:
+        """Write a tree of `items` (as `tree_items` gives them, in git's order)."""
+        oid = self.write("tree", b"".join(item[3] for item in items))
         if self._pending is not None:
-            self._trees[oid] = dict(entries)  # the batch's next commit starts from this tree
+            self._trees[oid] = items  # the batch's next commit starts from this tree
         return oid
 
     def commit_tree(self, commit: str | None) -> str | None:
         """The tree of a commit (None for no commit)."""
         if commit is None:
             return None
+        if commit in self.git.commit_trees:
+            return self.git.commit_trees[commit]
         found = self._read(commit)
         if found is None or found[0] != "commit" or not found[1].startswith(b"tree "):
             raise ValueError(f"not a commit: {commit}")
@@ -159,27 +148,36 @@ class ObjectWriter:
     def apply(self, base_tree: str | None, changes: dict) -> str | None:
         """A new tree: `base_tree` with each path set to a blob id, or removed (None).
 
-        Returns None when the result is empty (so the parent drops the folder, as git does).
+        Returns None when the result is empty (so the parent drops the folder, as git does). Only
+        the entries on the changed paths are made anew; the others are kept as read (a month's
+        folder of thousands of cases is not parsed into names and ids, nor sorted again).
         """
-        entries = self.tree_entries(base_tree)
+        files: dict = {}
         groups: dict = {}
         for path, oid in changes.items():
             head, _, rest = path.partition("/")
-            if rest:
-                groups.setdefault(head, {})[rest] = oid
-            elif oid is None:
-                entries.pop(head, None)
-            else:
-                entries[head] = (b"100644", oid)
+            name = head.encode("utf-8", "surrogateescape")
+            if rest:  # a folder of that name wins over a file
+                files.pop(name, None)
+                groups.setdefault(name, {})[rest] = oid
+            elif name not in groups:
+                files[name] = oid
+        items = self.tree_items(base_tree)
+        current = {item[1]: item for item in items if item[1] in files or item[1] in groups}
+        fresh = []
+        for name, oid in files.items():
+            if oid is not None:
+                fresh.append((name, name, b"100644", b"100644 " + name + b"\0" + bytes.fromhex(oid)))
         for name, sub in groups.items():
-            current = entries.get(name)
-            base = current[1] if current and current[0] == TREE_MODE else None
-            new = self.apply(base, sub)
-            if new is None:
-                entries.pop(name, None)
-            else:
-                entries[name] = (TREE_MODE, new)
-        return self.write_tree(entries) if entries else None
+            old = current.get(name)
+            new = self.apply(old[3][-20:].hex() if old and old[2] == TREE_MODE else None, sub)
+            if new is not None:
+                fresh.append((name + b"/", name, TREE_MODE, TREE_MODE + b" " + name + b"\0" + bytes.fromhex(new)))
+        if current:
+            items = [item for item in items if item[1] not in current]
+        if fresh:
+            items = sorted(items + fresh, key=itemgetter(0))  # the kept part is in order already
+        return self.write_tree(items) if items else None
 
 
 # --- packs -----------------------------------------------------------------------------------
@@ -261,6 +259,9 @@ class Git(GitReader):
     def __init__(self, root: Path):
         super().__init__(root)
         self._objects = None
+        self._reader: Blobs | None = None
+        self.commit_trees: dict = {}  # commit id → its tree, for the commits this process read whole or wrote
+        self._staging = None  # (paths, commit, the running `update-index`) of a commit that landed
         self.last_blobs: dict = {}  # path → blob id (None: removed) of the last commit
         self.notes: list[str] = []  # what a landed commit could not finish (for the user)
 
@@ -269,16 +270,47 @@ class Git(GitReader):
         if paths:
             self.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(paths) + "\0")
 
+    def reader(self) -> Blobs:
+        """The one `git cat-file --batch` of this repository's writes: HEAD at the start of a write,
+        and the trees along a commit's paths (started on first use, ended by `close`)."""
+        if self._reader is None:
+            self._reader = Blobs(self.root, self.env)
+        return self._reader
+
+    def write_head(self) -> str | None:
+        """HEAD's commit as a write starts under the store lock (None in a repository without commits).
+
+        Asked of the batch reader that the write's commit reads its trees with, so it needs no
+        process of its own, and the commit's tree comes with it."""
+        found = self.reader().object("HEAD^{commit}")
+        if found is None or found[1] != "commit":
+            return None
+        oid, _, data = found
+        if data.startswith(b"tree "):
+            self.commit_trees[oid] = data[5:data.index(b"\n")].decode()
+        return oid
+
+    def objects_dir(self) -> Path:
+        """Where this repository's objects are written: `.git/objects`, or where git says for a
+        repository whose `.git` is a file (a linked work tree, a separate git folder)."""
+        git_dir = self.root / ".git"
+        if git_dir.is_dir() and not (git_dir / "commondir").exists():
+            return git_dir / "objects"
+        path = Path(self.out("rev-parse", "--git-path", "objects"))
+        return path if path.is_absolute() else self.root / path
+
     def objects(self):
         """The object writer for this repository (None if it is not a SHA-1 repository)."""
         if self._objects is None:
-            fmt = self.run("rev-parse", "--show-object-format", check=False).stdout.strip() or "sha1"
+            fmt = (self.settings().get("extensions.objectformat") or "sha1").lower()
+            if fmt != "sha1":  # the config names another format: let git itself say which one is in use
+                fmt = self.run("rev-parse", "--show-object-format", check=False).stdout.strip() or "sha1"
             self._objects = ObjectWriter(self) if fmt == "sha1" else False
         return self._objects or None
 
     def commit(self, paths: list[str], message: str, author: tuple[str, str], author_date: str | None = None,
                committer_date: str | None = None, parent: str | None | bool = False,
-               contents: dict | None = None) -> str | None:
+               contents: dict | None = None, stage_later: bool = False) -> str | None:
         """Commit exactly `paths` as they are in the work tree; return the new commit (None if no change).
 
         `contents` (path → bytes) may give what the caller has just written to some of the paths,
@@ -286,7 +318,9 @@ class Git(GitReader):
 
         The tree is HEAD's tree with these paths replaced, so nothing else that may be staged in
         git's index can ever ride along in a jiesu commit. Afterwards git's index is brought in
-        step with HEAD for these paths, so `git status` stays clean.
+        step with HEAD for these paths, so `git status` stays clean. With `stage_later` that
+        `update-index` (which reads all of git's index: 7 MB at 100,000 cases) runs while the caller
+        does its own work after the commit, and `finish_staging` waits for it.
         """
         if parent is False:
             parent = self.head()
@@ -307,7 +341,7 @@ class Git(GitReader):
                         data = full.read_bytes() if full.is_file() else None
                     changes[path] = writer.write("blob", data) if data is not None else None
                 parent_tree = writer.commit_tree(parent) if parent else None
-                tree = writer.apply(parent_tree, changes) or writer.write_tree({})
+                tree = writer.apply(parent_tree, changes) or writer.write_tree([])
                 writer.write_collected()
             finally:
                 writer.discard_collected()
@@ -317,29 +351,65 @@ class Git(GitReader):
             return None
         name, email = author
         cname, cemail = self.identity()
-        env = {
-            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": cname or name, "GIT_COMMITTER_EMAIL": cemail or email,
-        }
-        if author_date:
-            env["GIT_AUTHOR_DATE"] = author_date
-        if committer_date:
-            env["GIT_COMMITTER_DATE"] = committer_date
-        args = ["commit-tree", tree, "-F", "-"]
-        if parent:
-            args[2:2] = ["-p", parent]
-        if self.signs():
-            args.insert(1, "-S")  # commit-tree ignores commit.gpgSign; porcelain commits would honour it
-        commit = self.out(*args, input=message, env=env)
+        committer = (cname or name, cemail or email)
+        signs = self.signs()
+        body = None
+        if writer is not None and not signs:
+            body = commit_body(tree, parent, message, (author, author_date), (committer, committer_date),
+                               self.settings().get("i18n.commitencoding"))
+        if body is not None:
+            commit = writer.write("commit", body)
+        else:
+            env = {
+                "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+                "GIT_COMMITTER_NAME": committer[0], "GIT_COMMITTER_EMAIL": committer[1],
+            }
+            if author_date:
+                env["GIT_AUTHOR_DATE"] = author_date
+            if committer_date:
+                env["GIT_COMMITTER_DATE"] = committer_date
+            args = ["commit-tree", tree, "-F", "-"]
+            if parent:
+                args[2:2] = ["-p", parent]
+            if signs:
+                args.insert(1, "-S")  # commit-tree ignores commit.gpgSign; porcelain commits would honour it
+            commit = self.out(*args, input=message, env=env)
+        self.commit_trees[commit] = tree
         faults.point("after-commit-object")
         self.run("update-ref", "-m", f"jiesu: {message.splitlines()[0]}", "HEAD", commit, parent or "0" * 40)
         faults.point("after-ref")
-        self._stage_landed(paths, commit)
-        faults.point("after-index")
+        paths = list(paths)
+        proc = subprocess.Popen(["git", "update-index", "--add", "--remove", "-z", "--stdin"], cwd=self.root, env=self.env,
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._staging = (paths, commit, proc)
+        try:
+            proc.stdin.write("".join(p + "\0" for p in paths).encode("utf-8"))
+            proc.stdin.close()
+        except BrokenPipeError:  # git stopped before reading them (the index was locked): retried below
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        if not stage_later:
+            self.finish_staging()
         return commit
 
-    def _stage_landed(self, paths: list[str], commit: str) -> None:
-        """Bring git's index in step after the commit landed; never fail the write for it.
+    def finish_staging(self) -> None:
+        """Wait for the `update-index` of the commit that landed last (if one runs), and retry it
+        if it failed (see `_stage_landed`)."""
+        if self._staging is None:
+            return
+        paths, commit, proc = self._staging
+        self._staging = None
+        err = proc.stderr.read().decode("utf-8", "replace")
+        proc.stderr.close()
+        if proc.wait() != 0:
+            lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
+            detail = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else "")
+            self._stage_landed(paths, commit, GitFailed(f"git update-index failed: {detail or 'exit code ' + str(proc.returncode)}"))
+        faults.point("after-index")
+
+    def _stage_landed(self, paths: list[str], commit: str, failure: GitFailed) -> None:
+        """Bring git's index in step after the commit landed, when the first `update-index` failed;
+        never fail the write for it.
 
         The index may be locked for a moment by another git (a reader's or a person's), or for
         good by a git that was killed: wait a little, clear a stale lock, and if it still cannot
@@ -348,15 +418,15 @@ class Git(GitReader):
         from jiesu.store import leftovers
 
         delay = 0.02
-        for attempt in range(8):
+        for attempt in range(7):
+            leftovers.clear(self.root)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
             try:
                 self.stage(paths)
                 return
             except GitFailed as exc:
                 failure = exc
-            leftovers.clear(self.root)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
         self.notes.append(f"commit {commit[:10]} is saved, but git's index could not be brought in step with it "
                           f"({failure.message}); run `jiesu verify --repair`")
 
@@ -375,8 +445,10 @@ class Git(GitReader):
         return tree, parent_tree
 
     def close(self) -> None:
-        if self._objects:
-            self._objects.close()
+        self.finish_staging()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def keep_commit_graph(self, counter: Path, every: int = 200, now: bool = False) -> bool:
         """Every `every` commits (or `now`, after a merge brought many), refresh the commit-graph
@@ -424,6 +496,7 @@ class Git(GitReader):
     def set_config(self, key: str, value: str) -> None:
         """Set one value in the repository's own config."""
         self.run("config", key, value)
+        self._settings = None
 
     def clone(self, url: str, into: Path) -> subprocess.CompletedProcess:
         """Clone `url` into the folder `into` (run from its parent); the finished process."""
@@ -526,6 +599,47 @@ class Git(GitReader):
             self.run("read-tree", "-m", "-u", head, commit)
         else:
             self.run("read-tree", "-u", "--reset", commit)
+
+
+# --- a commit object, as `git commit-tree` writes it --------------------------------------------
+GIT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+CRUD = set(".,:;<>\"\\'")  # what git trims from the ends of a name or email
+
+
+def git_date(text: str | None) -> str | None:
+    """`<seconds> <+hhmm>` for an ISO 8601 time with offset, as git records it; None for any
+    other form (git parses those itself)."""
+    if not text or not GIT_DATE.fullmatch(text) or text.endswith("-00:00") or not "1970" <= text[:4] <= "2099":
+        return None  # (git refuses a year from 2100 on)
+    when = datetime.fromisoformat(text)
+    minutes = int(when.utcoffset().total_seconds()) // 60
+    seconds = int(when.timestamp())
+    if seconds < 0:
+        return None
+    sign = "-" if minutes < 0 else "+"
+    return f"{seconds} {sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def plain_ident(text: str | None) -> bool:
+    """A name or email git records exactly as given (nothing to trim or drop)."""
+    return bool(text) and not set("<>\n") & set(text) and all(ord(c) > 32 and c not in CRUD for c in (text[0], text[-1]))
+
+
+def commit_body(tree: str, parent: str | None, message: str, author: tuple, committer: tuple,
+                encoding: str | None = None) -> bytes | None:
+    """The content of the commit object `git commit-tree` writes for `tree`, `parent` and
+    `message` (`author`, `committer`: ((name, email), ISO 8601 time)); None where git must write
+    it itself: a name or email git would clean up, a time in another form, a message encoding
+    other than UTF-8."""
+    if encoding is not None and encoding.lower().replace("-", "") != "utf8":
+        return None
+    lines = [f"tree {tree}"] + ([f"parent {parent}"] if parent else [])
+    for role, ((name, email), when) in (("author", author), ("committer", committer)):
+        stamp = git_date(when)
+        if stamp is None or not plain_ident(name) or not plain_ident(email):
+            return None
+        lines.append(f"{role} {name} <{email}> {stamp}")
+    return ("\n".join(lines) + "\n\n" + message).encode("utf-8")
 
 
 # --- what a commit says ----------------------------------------------------------------------
