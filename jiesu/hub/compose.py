@@ -254,6 +254,9 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
             else:
                 git.run("read-tree", "-u", "--reset", commit)
             git.run("update-ref", "HEAD", commit)
+            from jiesu.index import Index
+
+            Index(store).refresh_history()  # the new tree's commit, for `jiesu log`
         for name, sha in heads.items():
             git.run("update-ref", f"{FETCHED}/{name}/head", sha)
             git.run("update-ref", "-d", f"{INCOMING}/{name}", check=False)
