@@ -47,7 +47,8 @@ SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE commits (n INTEGER PRIMARY KEY, sha TEXT UNIQUE);
 CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") for c in COLUMNS)});
-CREATE TABLE changes (path TEXT, seq INTEGER, sha TEXT, merge INTEGER, PRIMARY KEY (path, seq)) WITHOUT ROWID;
+CREATE TABLE changes (path TEXT, seq INTEGER, sha TEXT, merge INTEGER);
+CREATE UNIQUE INDEX changes_path ON changes(path, seq);
 """
 # made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later
 INDEXES = """
