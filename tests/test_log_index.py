@@ -76,7 +76,7 @@ def worked(run, store):
 def test_table_matches_the_walk_after_many_commands(run, store, worked):
     Index(store).connect().close()
     for case_id in worked[:3] + ["HL-2111-0005"]:
-        text, json_text, zh_text, _ = same_as_walk(run, case_id)
+        text, _, zh_text, _ = same_as_walk(run, case_id)
         assert text.count("\n    + ") >= 2 and "登记" in zh_text
     assert "~ renumbered from HL-2111-0004" in run("log", "HL-2111-0005").stdout
 

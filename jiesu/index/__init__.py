@@ -30,8 +30,8 @@ import zlib
 
 from jiesu import timeutil
 from jiesu.event_rows import event_rows
-from jiesu.index import changes as commit_table
 from jiesu.governance.columns import governance_columns
+from jiesu.index import changes as commit_table
 from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.summary import summarize
@@ -407,33 +407,42 @@ class Index:
             if progress:
                 progress.close()
 
-    def after_commit(self, old_head: str | None, new_head: str | None, cases: dict, blobs: dict) -> None:
-        """Record what jiesu itself just committed (path → plain case), if the index was current."""
-        if not new_head or not self.path.exists():
+    def _on_file(self, work) -> None:
+        """`work(db)` on the index file, if there is one of this format and catalog; a file that
+        cannot be read is deleted (the next read rebuilds it)."""
+        if not self.path.exists():
             return
         try:
             db = self._open(create=False)
             if db is None:
                 return
             try:
-                with db:
-                    commit_table.after_commit(db, old_head, new_head, blobs)
-                current = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
-                if current != (old_head or "") or self.zdict is None:
-                    return
-                tz = self.store.tz
-                rows = pack([record(path, blobs[path], case, self.store.catalog, tz) for path, case in cases.items()
-                             if path in blobs], self.zdict)
-                gone = [path for path, blob in blobs.items() if blob is None]
-                with db:
-                    db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})",
-                                   with_commit(rows, commit_number(db, new_head)))
-                    db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
+                work(db)
             finally:
                 db.close()
         except sqlite3.DatabaseError:
             self.path.unlink(missing_ok=True)
+
+    def after_commit(self, old_head: str | None, new_head: str | None, cases: dict, blobs: dict) -> None:
+        """Record what jiesu itself just committed (path → plain case), if the index was current."""
+        if new_head:
+            self._on_file(lambda db: self._record_commit(db, old_head, new_head, cases, blobs))
+
+    def _record_commit(self, db, old_head: str | None, new_head: str, cases: dict, blobs: dict) -> None:
+        with db:
+            commit_table.after_commit(db, old_head, new_head, blobs)
+        current = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
+        if current != (old_head or "") or self.zdict is None:
+            return
+        tz = self.store.tz
+        rows = pack([record(path, blobs[path], case, self.store.catalog, tz) for path, case in cases.items()
+                     if path in blobs], self.zdict)
+        gone = [path for path, blob in blobs.items() if blob is None]
+        with db:
+            db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
+            db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})",
+                           with_commit(rows, commit_number(db, new_head)))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
 
     def carry_over(self, old_catalog_key: str | None) -> None:
         """Keep the index across a catalog change that only added entries (an import's section):
@@ -519,18 +528,13 @@ class Index:
 
     def refresh_history(self) -> None:
         """Bring the table of commits per case up to HEAD (after commits jiesu did not make itself)."""
-        if not self.path.exists():
-            return
-        try:
-            db = self._open(create=False)
-            if db is None:
-                return
+        def work(db):
             try:
                 commit_table.catch_up(db, self.store, self.store.git.head())
-            finally:
-                db.close()
-        except (OSError, sqlite3.DatabaseError, subprocess.CalledProcessError):
-            self.path.unlink(missing_ok=True)
+            except (OSError, subprocess.CalledProcessError):
+                pass  # `log` tries again, or walks git's history
+
+        self._on_file(work)
 
     def sources(self) -> dict:
         """(source system, source id) → case id, for every case that came from another system."""
