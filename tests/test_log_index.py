@@ -162,3 +162,17 @@ def test_after_sync_from_another_office(tmp_path, run, store):
     c = new_case(run)
     run("assign", c)
     same_as_walk(run, c)  # a case only this office changed since: the table answers
+    # the other office fast-forwards onto a merge made here of its own last commit: its table keeps
+    # its rows up to where the two lines part and reads the rest (not the whole history again)
+    xc("sync")
+    xc("note", b, "checked")
+    xc("sync")
+    run("note", c, "called")
+    run("sync")
+    before = git(xc.store.root, "rev-parse", "HEAD").strip()
+    xc("sync")
+    assert git(xc.store.root, "rev-parse", "HEAD^2").strip() == before
+    db = sqlite3.connect(xc.store.root / ".jiesu" / "index.sqlite")
+    assert int(dict(db.execute("SELECT key, value FROM meta"))["log_seq"]) > 2
+    db.close()
+    same_as_walk(xc, c)

@@ -12,9 +12,10 @@ by git instead. `jiesu log` checks what it reads against the files themselves (e
 changed the file, and nothing between them did) and walks git's history where that does not hold.
 
 Kept current by jiesu's own commits (the store's commit hook), by `sync` and `hub refresh`, and by
-`log` itself for commits that arrived any other way (`git log LOG_HEAD..HEAD`). A history that no
-longer leads from `log_head` (a reset, a rebase, a fast-forward onto another office's line) is read
-again from the start.
+`log` itself for commits that arrived any other way (`git log LOG_HEAD..HEAD`). When HEAD's line
+left `log_head`'s (a fast-forward onto another office's line that merged this one), the rows above
+the commit where the two lines part are read again; a history that no longer leads from
+`log_head` at all (a reset, a rebase) is read again from the start.
 """
 
 from __future__ import annotations
@@ -140,7 +141,16 @@ def catch_up(db: sqlite3.Connection, store, head: str | None) -> None:
             rebuild(db, store, head)
             return
         commits = list(_read_log(store, [f"{known}..{head}"]))
-        if not commits or commits[-1][1][:1] != [known]:
+        base = commits[-1][1][:1] if commits else []
+        if base and base != [known]:
+            # HEAD's line left the table's below `known` (a fast-forward onto another office's line
+            # that merged this one): keep the table up to where the two lines part
+            found = db.execute("SELECT seq FROM changes WHERE sha = ? LIMIT 1", base).fetchone()
+            if found:
+                seq = found[0]
+                db.execute("DELETE FROM changes WHERE seq > ?", (seq,))
+                base = [known]
+        if base != [known]:
             rebuild(db, store, head)
             return
         _fill(db, store, commits, seq + len(commits))
