@@ -213,24 +213,26 @@ def _from_index(repo, index, rel: str, listed) -> list | None:
     while True:
         if listed is None or any(merge for _, _, merge in listed):
             return None
+        oldest_seq = None
         for seq, sha, _ in listed:
             commit = git_commit(repo, sha)
             after = _blob_data(commit, path)
             if after != newer_blob or len(commit.parents) > 1:
                 return None
-            newer_blob = _blob_data(commit.parents[0], path) if commit.parents else None
-            if after == newer_blob:
-                return None
+            before = _blob_data(commit.parents[0], path) if commit.parents else None
+            if after == before:
+                continue  # named in its message, but the file did not change: git's walk passes it too
             steps.append((commit, path, path))
+            newer_blob, oldest_seq = before, seq
         if newer_blob is not None:  # the oldest listed commit did not create the file
             return None
-        if not steps or not steps[-1][0].parents:
+        if not steps or not steps[-1][0].parents or oldest_seq is None:
             return steps
         oldest = steps[-1][0]
         old_rel = _renumbered_from(index.store, oldest, path, seen)
         if old_rel is None:
             return steps
-        listed = index.commits_of(old_rel, before=seq)
+        listed = index.commits_of(old_rel, before=oldest_seq)
         steps[-1] = (oldest, path, old_rel)
         path, newer_blob = old_rel, _blob_data(oldest.parents[0], old_rel)
 
@@ -240,6 +242,7 @@ def record_history(store, rel: str) -> list[dict]:
     if not store.git.head():
         return []
     repo = open_repo(store.root)
+    _BLOBS.clear()
     steps = [(c, rel, rel) for c in repo.iter_commits("HEAD", paths=rel)]
     steps.reverse()
     return _entries(steps, [])
