@@ -406,7 +406,9 @@ def verdicts(label: str, values: dict) -> str:
     if label.startswith("cold") and big:
         check(big[0] <= 90, f"{fmt_s(big[0])} at 100k (≤ 90 s)")
     if label.startswith("log") and big:
-        check(big[0] <= 0.5, f"{fmt_s(big[0])} at 100k (≤ 0.5 s)")
+        check(big[0] <= 0.3, f"{fmt_s(big[0])} at 100k (≤ 0.3 s)")
+        if big[1] is not None:
+            check(big[1] <= 100, f"{big[1]:.0f} MB at 100k (≤ 100 MB)")
     if any(v == "n/a" for v in values.values()):
         return "n/a (not built yet)"
     for size, v in values.items():

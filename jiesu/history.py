@@ -26,10 +26,20 @@ def open_repo(root):
     return repo
 
 
+_BLOBS: dict = {}  # (commit, path) → what `_blob_data` found, for one history
+
+
 def _blob_data(commit, path: str) -> bytes | None:
     """The file at `path` in `commit`, or None. Asked of one long-lived `git cat-file --batch`
     (by `<commit>:<path>`) rather than by parsing trees in Python, which costs a second per
     commit when a month folder holds tens of thousands of cases."""
+    key = (commit.hexsha, path)
+    if key not in _BLOBS:
+        _BLOBS[key] = _read_blob(commit, path)
+    return _BLOBS[key]
+
+
+def _read_blob(commit, path: str) -> bytes | None:
     try:
         _, kind, _, data = commit.repo.git.get_object_data(f"{commit.hexsha}:{path}")
     except ValueError:  # no such path in that commit
@@ -122,41 +132,109 @@ def case_history(store, case_id: str) -> list[dict]:
     """Every commit that touched the case, oldest first, with what it changed."""
     rel = store.case_relpath(case_id)
     repo = open_repo(store.root)
+    _BLOBS.clear()
     if not store.git.head():
         return []
     try:
         names = store.private.names_for(store.load_case(case_id))
     except (JiesuError, ValueError, TypeError, AttributeError):  # a broken file: no names to hide
         names = []
-    # Walk only the stretch of history that can hold this case: from the commit the index read it
-    # at (its last change is at or before that) back to shortly before it was received (a commit
-    # is recorded at or after its event; two days of slack for clocks that disagree).
     from jiesu.index import Index
 
-    start, received = Index(store).locate(rel)
+    index = Index(store)
+    listed = index.commits_of(rel)
+    steps = _from_index(repo, index, rel, listed)
+    if steps is None:
+        # a merge changed the file (git decides which side's commits show) or the table does not
+        # match the files: git's walk, from the last commit on HEAD's line that changed the file
+        # when the table knows it (nothing later did: the file is the same at HEAD)
+        last = git_commit(repo, listed[0][1]) if listed else None
+        start = last.hexsha if last and _blob_data(last, rel) == _blob_data(repo.head.commit, rel) else None
+        steps = _from_walk(repo, store, index, rel, start)
+    steps.reverse()
+    return _entries(steps, names)
+
+
+def git_commit(repo, sha: str):
+    """The commit `sha` (read when its fields are first asked for)."""
+    import git
+
+    return git.Commit(repo, bytes.fromhex(sha))
+
+
+def _from_walk(repo, store, index, rel: str, start: str | None = None) -> list:
+    """(commit, path, path before) newest first, from git's path-limited walk.
+
+    Walk only the stretch of history that can hold this case: from the commit the index read it
+    at (its last change is at or before that) back to shortly before it was received (a commit
+    is recorded at or after its event; two days of slack for clocks that disagree)."""
+    read_at, received = index.locate(rel)
+    start = start or read_at
     options = {"since": (timeutil.load(received) - timedelta(days=2)).isoformat()} if received else {}
     steps = [(c, rel, rel) for c in _walk(repo, start or "HEAD", rel, options)]  # newest first
     # a case moved by `jiesu renumber` began under another id: follow it there
     seen = {rel}
     while steps and steps[-1][0].parents and _creates(steps[-1][0], steps[-1][1]):
         oldest, path, _ = steps[-1]
-        trailers = _trailers(oldest)
-        if trailers.get("Jiesu-Action") != ["renumber"]:
+        old_rel = _renumbered_from(store, oldest, path, seen)
+        if old_rel is None:
             break
-        older = [c for c in trailers.get("Jiesu-Case", []) if c != _case_id(path)]
-        if not older:
-            break
-        try:
-            old_rel = store.case_relpath(older[0])
-        except JiesuError:
-            break
-        if old_rel in seen:
-            break
-        seen.add(old_rel)
         steps[-1] = (oldest, path, old_rel)
         steps += [(c, old_rel, old_rel) for c in _walk(repo, oldest.parents[0].hexsha, old_rel, options)]
-    steps.reverse()
-    return _entries(steps, names)
+    return steps
+
+
+def _renumbered_from(store, commit, path: str, seen: set) -> str | None:
+    """The file a `jiesu renumber` commit that created `path` moved the case from (None: not one)."""
+    trailers = _trailers(commit)
+    if trailers.get("Jiesu-Action") != ["renumber"]:
+        return None
+    older = [c for c in trailers.get("Jiesu-Case", []) if c != _case_id(path)]
+    if not older:
+        return None
+    try:
+        old_rel = store.case_relpath(older[0])
+    except JiesuError:
+        return None
+    if old_rel in seen:
+        return None
+    seen.add(old_rel)
+    return old_rel
+
+
+def _from_index(repo, index, rel: str, listed) -> list | None:
+    """(commit, path, path before) newest first, from the index's commits per case (`listed`), or
+    None where the index cannot tell (a merge changed the file) or what it lists does not match
+    the files: each listed commit changed the file, the file is the same from one to the next and
+    at HEAD, and the oldest created it."""
+    steps = []
+    seen = {rel}
+    path, newer_blob = rel, _blob_data(repo.head.commit, rel)
+    while True:
+        if listed is None or any(merge for _, _, merge in listed):
+            return None
+        oldest_seq = None
+        for seq, sha, _ in listed:
+            commit = git_commit(repo, sha)
+            after = _blob_data(commit, path)
+            if after != newer_blob or len(commit.parents) > 1:
+                return None
+            before = _blob_data(commit.parents[0], path) if commit.parents else None
+            if after == before:
+                continue  # named in its message, but the file did not change: git's walk passes it too
+            steps.append((commit, path, path))
+            newer_blob, oldest_seq = before, seq
+        if newer_blob is not None:  # the oldest listed commit did not create the file
+            return None
+        if not steps or not steps[-1][0].parents or oldest_seq is None:
+            return steps
+        oldest = steps[-1][0]
+        old_rel = _renumbered_from(index.store, oldest, path, seen)
+        if old_rel is None:
+            return steps
+        listed = index.commits_of(old_rel, before=oldest_seq)
+        steps[-1] = (oldest, path, old_rel)
+        path, newer_blob = old_rel, _blob_data(oldest.parents[0], old_rel)
 
 
 def record_history(store, rel: str) -> list[dict]:
@@ -164,6 +242,7 @@ def record_history(store, rel: str) -> list[dict]:
     if not store.git.head():
         return []
     repo = open_repo(store.root)
+    _BLOBS.clear()
     steps = [(c, rel, rel) for c in repo.iter_commits("HEAD", paths=rel)]
     steps.reverse()
     return _entries(steps, [])

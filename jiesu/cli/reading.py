@@ -280,9 +280,11 @@ def log(ctx, case_id, fmt, store_opt, actor_opt):
 @click.option("--repair", is_flag=True, help="Finish interrupted writes, put uncommitted case files back to the last commit.")
 @click.option("--signatures", is_flag=True, help="Also check commit signatures: each commit signed by a key actors.yaml lists "
               "for its actor (without keys: a good signature on every commit since signing began).")
+@click.option("--reindex-history", is_flag=True, help="First read again, from the whole git history, which commits changed "
+              "each case (the read index's table behind `jiesu log`).")
 @store_options
 @click.pass_context
-def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
+def verify(ctx, fmt, repair, signatures, reindex_history, store_opt, actor_opt):
     """Check every case against the catalog, the state machine and git.
 
     Prints each problem as `path:line: message`; exits 1 if there is any error. Warnings (a
@@ -294,12 +296,17 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
     `keys:` for its actor in actors.yaml as it stood then; unsigned commits, bad signatures and
     keys not listed for the actor are errors naming commit, actor and key.
 
+    With --reindex-history, the read index's table of the commits that changed each case (what
+    `jiesu log` reads instead of walking git's history) is first built again from the whole
+    history, for commits it may have missed; the index is a cache, so this changes no file.
+
     \b
     Examples:
       jiesu verify
       jiesu verify --format json
       jiesu verify --repair
       jiesu verify --signatures
+      jiesu verify --reindex-history
     """
     from jiesu import repair as repairing
     from jiesu import verify as verifying
@@ -308,6 +315,11 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
     if repair:
         for line in repairing.repair(store):
             note(line)
+    if reindex_history:
+        from jiesu.index import Index
+
+        count = Index(store).reindex_history()
+        note(_("read which cases each of {count} commits changed into the index").format(count=f"{count:,}"))
     problems = verifying.verify(store, signatures=signatures)
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":

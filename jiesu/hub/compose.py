@@ -250,6 +250,9 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
             commit = git.commit_tree(tree, message, head, ident)
             git.check_out_tree(head, commit)
             git.update_ref("HEAD", commit)
+            from jiesu.index import Index
+
+            Index(store).refresh_history()  # the new tree's commit, for `jiesu log`
         for name, sha in heads.items():
             git.update_ref(f"{FETCHED}/{name}/head", sha)
             git.delete_ref(f"{INCOMING}/{name}")

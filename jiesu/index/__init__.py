@@ -24,17 +24,19 @@ from __future__ import annotations
 import marshal
 import os
 import sqlite3
+import subprocess
 import sys
 import zlib
 
 from jiesu import timeutil
 from jiesu.event_rows import event_rows
 from jiesu.governance.columns import governance_columns
+from jiesu.index import changes as commit_table
 from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.summary import summarize
 
-VERSION = f"12/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"13/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -45,6 +47,8 @@ SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE commits (n INTEGER PRIMARY KEY, sha TEXT UNIQUE);
 CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") for c in COLUMNS)});
+CREATE TABLE changes (path TEXT, seq INTEGER, sha TEXT, merge INTEGER);
+CREATE UNIQUE INDEX changes_path ON changes(path, seq);
 """
 # made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later
 INDEXES = """
@@ -298,7 +302,7 @@ class Index:
         db.executescript(SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", ""), ("head", "")])
         self.zdict = None
-        self._refresh(db, progress_factory)
+        self._refresh(db, progress_factory, history=False)
         return db
 
     # --- refreshing -------------------------------------------------------------------------
@@ -335,11 +339,14 @@ class Index:
                 entries[path] = parts[2]  # a symbolic link (120000) is never read: verify reports it
         return entries
 
-    def _refresh(self, db: sqlite3.Connection, progress_factory) -> None:
+    def _refresh(self, db: sqlite3.Connection, progress_factory, history: bool = True) -> None:
         head = self.store.git.head() or ""
         old = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
         if old == head:
             return
+        if not old and history:  # a new index: read which commits changed each case, from the whole history
+            with db:
+                commit_table.rebuild(db, self.store, head)
         changes = self._changes(old, head)
         if changes is None:
             current = self._all(head)
@@ -400,31 +407,42 @@ class Index:
             if progress:
                 progress.close()
 
-    def after_commit(self, old_head: str | None, new_head: str | None, cases: dict, blobs: dict) -> None:
-        """Record what jiesu itself just committed (path → plain case), if the index was current."""
-        if not new_head or not self.path.exists():
+    def _on_file(self, work) -> None:
+        """`work(db)` on the index file, if there is one of this format and catalog; a file that
+        cannot be read is deleted (the next read rebuilds it)."""
+        if not self.path.exists():
             return
         try:
             db = self._open(create=False)
             if db is None:
                 return
             try:
-                current = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
-                if current != (old_head or "") or self.zdict is None:
-                    return
-                tz = self.store.tz
-                rows = pack([record(path, blobs[path], case, self.store.catalog, tz) for path, case in cases.items()
-                             if path in blobs], self.zdict)
-                gone = [path for path, blob in blobs.items() if blob is None]
-                with db:
-                    db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-                    db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})",
-                                   with_commit(rows, commit_number(db, new_head)))
-                    db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
+                work(db)
             finally:
                 db.close()
         except sqlite3.DatabaseError:
             self.path.unlink(missing_ok=True)
+
+    def after_commit(self, old_head: str | None, new_head: str | None, cases: dict, blobs: dict) -> None:
+        """Record what jiesu itself just committed (path → plain case), if the index was current."""
+        if new_head:
+            self._on_file(lambda db: self._record_commit(db, old_head, new_head, cases, blobs))
+
+    def _record_commit(self, db, old_head: str | None, new_head: str, cases: dict, blobs: dict) -> None:
+        with db:
+            commit_table.after_commit(db, old_head, new_head, blobs)
+        current = db.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()[0]
+        if current != (old_head or "") or self.zdict is None:
+            return
+        tz = self.store.tz
+        rows = pack([record(path, blobs[path], case, self.store.catalog, tz) for path, case in cases.items()
+                     if path in blobs], self.zdict)
+        gone = [path for path, blob in blobs.items() if blob is None]
+        with db:
+            db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
+            db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})",
+                           with_commit(rows, commit_number(db, new_head)))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
 
     def carry_over(self, old_catalog_key: str | None) -> None:
         """Keep the index across a catalog change that only added entries (an import's section):
@@ -485,6 +503,38 @@ class Index:
         """(commit at or after the case's last change, received) of one case, or (None, None)."""
         found = self.select("(SELECT sha FROM commits WHERE n = read_at), received", "path = ?", (path,), order="")
         return found[0] if found else (None, None)
+
+    def commits_of(self, path: str, before: int | None = None) -> list[tuple[int, str, bool]] | None:
+        """(place on HEAD's first-parent line, commit, is a merge) of each commit on that line that
+        changed `path`, newest first, older than `before` when given; None where the index cannot
+        tell (see `jiesu.index.changes`): git's own walk answers then."""
+        db = self.connect()
+        try:
+            commit_table.catch_up(db, self.store, self.store.git.head())
+            return commit_table.commits_of(db, path, before)
+        except (OSError, sqlite3.OperationalError, subprocess.CalledProcessError):
+            return None
+        finally:
+            db.close()
+
+    def reindex_history(self) -> int:
+        """Read which commits changed each case again, from the whole history; the commits read."""
+        db = self.connect()
+        try:
+            with db:
+                return commit_table.rebuild(db, self.store, self.store.git.head())
+        finally:
+            db.close()
+
+    def refresh_history(self) -> None:
+        """Bring the table of commits per case up to HEAD (after commits jiesu did not make itself)."""
+        def work(db):
+            try:
+                commit_table.catch_up(db, self.store, self.store.git.head())
+            except (OSError, subprocess.CalledProcessError):
+                pass  # `log` tries again, or walks git's history
+
+        self._on_file(work)
 
     def sources(self) -> dict:
         """(source system, source id) → case id, for every case that came from another system."""

@@ -264,6 +264,8 @@ def _push(store: Store, remote: str, branch: str) -> bool:
 
 def sync(store: Store, actor: str, remote: str | None = None, push: bool = True) -> SyncResult:
     """Fetch and merge `remote` (cases by events), then push; refuse cleanly if a person is needed."""
+    from jiesu.index import Index
+
     with store.lock("sync", lend=True):
         notes = store.recover()
         branch = _check_ready(store)
@@ -274,6 +276,7 @@ def sync(store: Store, actor: str, remote: str | None = None, push: bool = True)
             seen = len(result.superseded)
             _merge(store, remote, branch, actor, result)
             _withdraw_merge_notes(store, actor, result.superseded[seen:], result)
+            Index(store).refresh_history()  # the commits the merge brought, for `jiesu log`
             if not push:
                 return result
             theirs = f"refs/remotes/{remote}/{branch}"
