@@ -279,10 +279,11 @@ def _write_chunk(store, tx, chunk: list[Plan], known: dict, summary: Summary) ->
         except JiesuError as exc:
             summary.skipped.append((plan.line, f"{plan.key[1]}: {exc.message}"))
             plan.anomalies = []
-    results = write_prepared(store, tx, prepared) if prepared else []
+    direct = not any(plan.replay for plan in kept)
+    results = write_prepared(store, tx, prepared, plain=direct) if prepared else []
     for plan, result in zip(kept, results):
         known[plan.original] = result.case_id
-    if not any(plan.replay for plan in kept):
+    if direct:
         failed = _write_direct(store, tx, kept, results, summary)
     else:
         failed = _write_through_ops(store, tx, kept, results, known, summary)
@@ -324,7 +325,7 @@ def _write_direct(store, tx, kept: list[Plan], results: list, summary: Summary) 
                 if originals:
                     store.private.keep_texts(tx, case_id, event=event["id"], event_fields=originals)
                 case["events"].append(event)
-                doc["events"].append(event_node(event))
+                doc["events"].append(event_node(event, plain=True))
                 tx.log.append((action.op, case_id))
             projection = model.replay(case, catalog, tz, strict=True)
         except (JiesuError, model.ReplayError) as exc:
@@ -335,7 +336,7 @@ def _write_direct(store, tx, kept: list[Plan], results: list, summary: Summary) 
             plan.anomalies = []
             continue
         case["state"] = model.format_state(projection)  # what refresh_state writes, from the replay just made
-        doc["state"] = state_node(case["state"])
+        doc["state"] = state_node(case["state"], plain=True)
         tx.put_case(case_id, doc, case)
     return failed
 
