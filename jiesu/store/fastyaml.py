@@ -79,17 +79,18 @@ def _resolves_to_other(text: str) -> bool:
     return any(r.match(text) for r in _RESOLVERS.get(text[:1], ()))
 
 
-_CACHE: dict = {}
+_CACHES: tuple = ({}, {}, {}, {})  # written scalars by context: block, flow, block key, flow key
 
 
 def _scalar(value, flow: bool, key: bool = False) -> str:
     """A scalar as ruamel writes it in this context (raises Unsupported for what it leaves to ruamel)."""
     if type(value) is str and len(value) < 80:
-        cached = _CACHE.get((value, flow, key))
+        cache = _CACHES[flow + 2 * key]
+        cached = cache.get(value)
         if cached is None:
-            if len(_CACHE) > 50_000:
-                _CACHE.clear()
-            cached = _CACHE[(value, flow, key)] = _style(value, flow, key)
+            if len(cache) > 20_000:
+                cache.clear()
+            cached = cache[value] = _style(value, flow, key)
         return cached
     return _style(value, flow, key)
 
