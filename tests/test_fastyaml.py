@@ -90,3 +90,25 @@ def test_a_quoted_string_holding_an_apostrophe_is_written_as_the_installed_ruame
     escaped = yamlio.cmap([("text", 'a: "q" it\'s')])  # a double quote to escape: left to ruamel
     assert fastyaml.dump(escaped) is None
     assert yamlio.dump_doc(escaped) == yamlio.rt_dump(escaped)
+
+
+def plain_nodes(node, top: bool = True):
+    """The same document made of plain nodes (as an import builds a new case)."""
+    if isinstance(node, dict):
+        pairs = [(k, plain_nodes(v, False)) for k, v in node.items()]
+        return fastyaml.Document(pairs) if top else fastyaml.mapping(pairs, flow=bool(node.fa.flow_style()))
+    if isinstance(node, list):
+        return fastyaml.sequence([plain_nodes(v, False) for v in node], flow=bool(node.fa.flow_style()))
+    return node
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+@example(yamlio.cmap([("a", None)]))
+@example(yamlio.cmap([("note", LiteralScalarString("x" * 3000 + "\n"))]))
+def test_a_document_of_plain_nodes_is_written_as_ruamel_writes_it_built_of_its_nodes(doc):
+    """Always written (by ruamel, through to_ruamel, where the fast writer leaves it), and the same
+    text as the ruamel document: the plain nodes keep every style."""
+    plain = plain_nodes(doc)
+    assert fastyaml.dump(plain) == yamlio.dump_doc(plain) == yamlio.rt_dump(doc)
+    assert yamlio.rt_dump(fastyaml.to_ruamel(plain)) == yamlio.rt_dump(doc)

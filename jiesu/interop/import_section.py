@@ -177,7 +177,7 @@ class Section:
                 doc[key] = yamlio.cseq()
             for entry in entries.values():
                 doc[key].append(_flow(entry))
-        return prefix + yamlio.rt_dump(doc)
+        return prefix + yamlio.dump_doc(doc)  # the fast writer where it can: the same text
 
 
 def _flow(entry: dict):

@@ -17,8 +17,10 @@ from jiesu.ops.common import (
     make_event,
     masked_note,
     refresh_state,
+    state_node,
 )
-from jiesu.store import Store, archives, yamlio
+from jiesu.store import Store, archives, fastyaml, yamlio
+from jiesu.store.case_layout import nodes
 from jiesu.store.gitwrite import commit_message
 
 FIELDS = (
@@ -224,8 +226,12 @@ def next_ids(store: Store, month_key: tuple[int, int], count: int, tx=None, take
     return ids
 
 
-def build_case(store: Store, case_id: str, p: dict, ref: str | None):
-    """The new case document (round-trip map in file key order) and its plain twin."""
+def build_case(store: Store, case_id: str, p: dict, ref: str | None, plain: bool = False):
+    """The new case document (round-trip map in file key order) and its plain twin.
+
+    With `plain` the document is made of plain nodes (`fastyaml.Document`: a new file keeps no
+    comments, and ruamel's nodes cost more to make than the file to write), written the same."""
+    cmap, cseq = nodes(plain)
     complainant = dict(p["complainant"])
     if complainant["confidential"]:
         complainant["surname"] = None
@@ -245,17 +251,18 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
         text = yamlio.block_text(p["description"])
         triples.append(("description", text, str(text)))
     if p["location"]:
-        triples.append(("location", yamlio.cmap(p["location"].items()), dict(p["location"])))
-    triples.append(("complainant", yamlio.cmap(comp_pairs), dict(comp_pairs)))
-    triples.append(("tags", yamlio.cseq(p["tags"], flow=True), list(p["tags"])))
+        triples.append(("location", cmap(p["location"].items()), dict(p["location"])))
+    triples.append(("complainant", cmap(comp_pairs), dict(comp_pairs)))
+    triples.append(("tags", cseq(p["tags"], flow=True), list(p["tags"])))
     triples.append(("time_limit", p["time_limit"], p["time_limit"]))
     if p.get("source"):
-        triples.append(("source", yamlio.cmap(dict(p["source"]).items(), flow=True), dict(p["source"])))
+        triples.append(("source", cmap(dict(p["source"]).items(), flow=True), dict(p["source"])))
     if p.get("anomalies"):
-        triples.append(("anomalies", yamlio.cseq(list(p["anomalies"])), list(p["anomalies"])))
-    triples += [("state", None, None), ("events", yamlio.cseq(), [])]
-    doc = yamlio.cmap([(key, value) for key, value, _ in triples])
-    case = yamlio.to_plain({key: value if plain is None else plain for key, value, plain in triples})
+        triples.append(("anomalies", cseq(list(p["anomalies"])), list(p["anomalies"])))
+    triples += [("state", None, None), ("events", cseq(), [])]
+    pairs = [(key, value) for key, value, _ in triples]
+    doc = fastyaml.Document(pairs) if plain else yamlio.cmap(pairs)
+    case = yamlio.to_plain({key: value if twin is None else twin for key, value, twin in triples})
     due = p.get("due")
     if due is None:
         tclass = store.catalog.classes[p["time_limit"]]
@@ -273,8 +280,12 @@ def build_case(store: Store, case_id: str, p: dict, ref: str | None):
                                  {"resolved": True, "summary": summary, "kb": kb.get("id"), "kb_version": kb.get("version")}))
     case["events"] = events
     for event in events:
-        doc["events"].append(event_node(event))
-    refresh_state(store, doc, case)
+        doc["events"].append(event_node(event, plain))
+    if plain:
+        case["state"] = model.state_block(case, store.catalog, store.tz)
+        doc["state"] = state_node(case["state"], plain)
+    else:
+        refresh_state(store, doc, case)
     return doc, case
 
 
@@ -323,8 +334,10 @@ def governance_notes(store: Store, prepared: list[dict]) -> list:
     return [look(store, p) for p in prepared]
 
 
-def write_prepared(store: Store, tx, prepared: list[dict]) -> list[Result]:
-    """Give prepared requests their ids and put them into transaction `tx` (each with its own actor)."""
+def write_prepared(store: Store, tx, prepared: list[dict], plain: bool = False) -> list[Result]:
+    """Give prepared requests their ids and put them into transaction `tx` (each with its own actor);
+    `plain`: their documents of plain nodes (see build_case), for a writer that edits them no further
+    with the operations."""
     by_month: dict = {}
     for p in prepared:
         by_month.setdefault(model.id_month(p["received"], store.tz), []).append(p)
@@ -336,7 +349,7 @@ def write_prepared(store: Store, tx, prepared: list[dict]) -> list[Result]:
     for p in prepared:
         case_id = ids[id(p)]
         ref = store.private.record(tx, case_id, p["private"]) if p["private"] else None
-        doc, case = build_case(store, case_id, p, ref)
+        doc, case = build_case(store, case_id, p, ref, plain)
         keep_originals(store, tx, case_id, p["originals"], case["events"])
         tx.put_case(case_id, doc, case)
         if tx.batch:

@@ -23,6 +23,49 @@ class Unsupported(Exception):
     """The document holds something this writer leaves to ruamel."""
 
 
+# A new file has no comments or styles to keep, so it need not be built of ruamel's nodes (which
+# cost more to make than to write): a `Document` is a block mapping whose values are plain dicts
+# and lists (block style), `FlowMap` and `FlowSeq` (flow style), literal `|` strings and scalars.
+# `dump` writes it as ruamel would write the same document built of ruamel nodes (`to_ruamel`).
+
+
+class Document(dict):
+    """A new file's top-level mapping, made of plain nodes (see above)."""
+
+
+class FlowMap(dict):
+    """A mapping written in flow style: `{a: 1, b: 2}`."""
+
+
+class FlowSeq(list):
+    """A sequence written in flow style: `[a, b]`."""
+
+
+def mapping(pairs=(), flow: bool = False):
+    """A plain-node mapping from (key, value) pairs (as `yamlio.cmap` makes a ruamel one)."""
+    return FlowMap(pairs) if flow else dict(pairs)
+
+
+def sequence(items=(), flow: bool = False):
+    """A plain-node sequence (as `yamlio.cseq` makes a ruamel one)."""
+    return FlowSeq(items) if flow else list(items)
+
+
+def to_ruamel(node):
+    """The same document built of ruamel's nodes (to edit it, or for ruamel to write it)."""
+    from jiesu.store.yamlio import cmap, cseq
+
+    kind = type(node)
+    if kind is dict or kind is Document or kind is FlowMap:
+        return cmap([(k, to_ruamel(v)) for k, v in node.items()], flow=kind is FlowMap)
+    if kind is list or kind is FlowSeq:
+        return cseq([to_ruamel(v) for v in node], flow=kind is FlowSeq)
+    return node
+
+
+_PLAIN_NODES = {dict: False, list: False, Document: False, FlowMap: True, FlowSeq: True}
+
+
 def _resolves_to_other(text: str) -> bool:
     """Would this text, written plain, read back as a number, boolean, null…? (YAML 1.2 core)"""
     global _RESOLVERS
@@ -36,17 +79,18 @@ def _resolves_to_other(text: str) -> bool:
     return any(r.match(text) for r in _RESOLVERS.get(text[:1], ()))
 
 
-_CACHE: dict = {}
+_CACHES: tuple = ({}, {}, {}, {})  # written scalars by context: block, flow, block key, flow key
 
 
 def _scalar(value, flow: bool, key: bool = False) -> str:
     """A scalar as ruamel writes it in this context (raises Unsupported for what it leaves to ruamel)."""
     if type(value) is str and len(value) < 80:
-        cached = _CACHE.get((value, flow, key))
+        cache = _CACHES[flow + 2 * key]
+        cached = cache.get(value)
         if cached is None:
-            if len(_CACHE) > 50_000:
-                _CACHE.clear()
-            cached = _CACHE[(value, flow, key)] = _style(value, flow, key)
+            if len(cache) > 20_000:
+                cache.clear()
+            cached = cache[value] = _style(value, flow, key)
         return cached
     return _style(value, flow, key)
 
@@ -117,10 +161,13 @@ def _literal(value: str, indent: int) -> str:
 
 
 def _is_flow(node) -> bool:
-    return bool(node.fa.flow_style())
+    flow = _PLAIN_NODES.get(type(node))
+    return flow if flow is not None else bool(node.fa.flow_style())
 
 
 def _has_comments(node) -> bool:
+    if type(node) in _PLAIN_NODES:
+        return False
     ca = getattr(node, "ca", None)
     return bool(ca and (ca.comment or ca.items or getattr(ca, "end", None)))
 
@@ -141,10 +188,15 @@ def _flow_value(value) -> str:
     return _scalar(value, True)
 
 
-def _literal_type(value) -> bool:
-    from ruamel.yaml.scalarstring import LiteralScalarString
+_LITERAL: list = []
 
-    return type(value) is LiteralScalarString
+
+def _literal_type(value) -> bool:
+    if not _LITERAL:
+        from ruamel.yaml.scalarstring import LiteralScalarString
+
+        _LITERAL.append(LiteralScalarString)
+    return type(value) is _LITERAL[0]
 
 
 def _value(value, indent: int, out: list, prefix: str) -> None:
@@ -192,14 +244,20 @@ def dump(doc) -> str | None:
     """The text ruamel would write for `doc`, or None when this writer does not handle it.
 
     tests/test_fastyaml.py holds it to ruamel's output, byte for byte, on generated documents.
+    A `Document` of plain nodes is always written: by ruamel, through `to_ruamel`, where this
+    writer leaves it.
     """
     try:
         if not isinstance(doc, dict) or not doc or _is_flow(doc) or _has_comments(doc):
             raise Unsupported("top level")
         out: list = []
         _mapping(doc, 0, out)
+        if any(len(line) > WIDTH_LIMIT * 2 for line in out):
+            raise Unsupported("long line")
     except Unsupported:
-        return None
-    if any(len(line) > WIDTH_LIMIT * 2 for line in out):
+        if type(doc) is Document:
+            from jiesu.store.yamlio import rt_dump
+
+            return rt_dump(to_ruamel(doc))
         return None
     return "".join(out)
