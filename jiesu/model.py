@@ -22,6 +22,7 @@ import secrets
 from datetime import datetime
 
 from jiesu import timeutil, working_time
+from jiesu.i18n import _
 from jiesu.store.case_layout import ID_PATTERN, case_relpath, parse_id  # noqa: F401 — the id rules live with the file layout
 from jiesu.workflow import STATUSES, TABLE, is_allowed
 
@@ -439,10 +440,8 @@ def id_month(received: datetime, tz) -> tuple[int, int]:
     local = received.astimezone(tz)
     if not FIRST_YEAR <= local.year <= LAST_YEAR:
         raise InvalidInput(
-            f"--at: {local.isoformat()} is outside {FIRST_YEAR}–{LAST_YEAR}: a case id carries the year received "
-            f"in two digits (HL-YYMM-NNNN, read as 20YY), so jiesu receives cases from {FIRST_YEAR}-01-01 "
-            f"to {LAST_YEAR}-12-31 (store time)",
-            hint="check the year of --at (or of `at`/`received` in the file)")
+            _('--at: {at} is outside {FIRST_YEAR}–{LAST_YEAR}: a case id carries the year received in two digits (HL-YYMM-NNNN, read as 20YY), so jiesu receives cases from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31 (store time)').format(at=local.isoformat(), FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR),
+            hint=_('check the year of --at (or of `at`/`received` in the file)'))
     return local.year, local.month
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from jiesu.errors import StoreError
+from jiesu.i18n import _
 
 MEMBER = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 STATE = "jiesu-hub.json"  # inside .git: the members' composed commits and office codes
@@ -70,7 +71,7 @@ def refusal(store, case_ids=()) -> HubReadOnly:
         if name:
             return HubReadOnly(f"this store is a hub, a read-only view of its members; {case_id} belongs to member "
                                f"{name}: write there ({urls.get(name)})",
-                               hint="then run `jiesu hub refresh` here to see the change")
+                               hint=_('then run `jiesu hub refresh` here to see the change'))
     names = ", ".join(f"{n} ({u})" for n, u in urls.items())
     return HubReadOnly(f"this store is a hub, a read-only view of its members; write in a member store: {names}",
-                       hint="then run `jiesu hub refresh` here to see the change")
+                       hint=_('then run `jiesu hub refresh` here to see the change'))

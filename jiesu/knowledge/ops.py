@@ -89,7 +89,7 @@ def content(store, given: dict, today: date) -> dict:
     categories = []
     for code in textcheck.text_list(given.get("categories"), "--category"):
         if code not in catalog.categories:
-            raise InvalidInput(_('--category: unknown category {code!r}').format(code=code), hint="find codes with `jiesu catalog categories`")
+            raise InvalidInput(_('--category: unknown category {code!r}').format(code=code), hint=_('find codes with `jiesu catalog categories`'))
         if code not in categories:
             categories.append(code)
     themes = []
@@ -172,7 +172,7 @@ def change(store, entry_id: str, action: str, actor: str, at, build) -> Result:
 
         errors = [p for p in check_entry(store, rel, entry) if p.severity == "error"]
         if errors:
-            raise StoreError(str(errors[0]), hint="run `jiesu verify` and repair the file first")
+            raise StoreError(str(errors[0]), hint=_('run `jiesu verify` and repair the file first'))
         state = record.project(entry)
         if state["status"] not in record.TABLE[action][0]:
             raise IllegalTransition(_('knowledge entry {entry_id} is {status}: {action} is not allowed').format(entry_id=entry_id, status=state['status'], action=action))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jiesu import faults
 from jiesu.errors import StoreError
+from jiesu.i18n import _
 
 _DROP = (
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
@@ -80,7 +81,7 @@ class Git:
             err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")
             lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
             detail = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else "")
-            raise GitFailed(f"git {args[0]} failed: {detail or 'exit code ' + str(proc.returncode)}")
+            raise GitFailed(_('git {command} failed: {detail}').format(command=args[0], detail=detail or 'exit code ' + str(proc.returncode)))
         return proc
 
     def out(self, *args: str, **kw) -> str:
@@ -229,8 +230,8 @@ class Git:
         extra = changed - set(paths)
         if extra:
             raise StoreError(
-                f"the git index holds changes jiesu did not make: {', '.join(sorted(extra)[:3])}",
-                hint="commit or unstage them (git restore --staged PATH) and try again",
+                _('the git index holds changes jiesu did not make: {items}').format(items=', '.join(sorted(extra)[:3])),
+                hint=_('commit or unstage them (git restore --staged PATH) and try again'),
             )
         return tree, parent_tree
 

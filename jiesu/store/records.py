@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 # folder → module holding the kind's `KIND` (first action, replay, state) for the merge driver
@@ -109,7 +110,7 @@ def load_plain(store, rel: str, kind: str, missing: Exception) -> dict:
     path, rel = store.checked_file(rel, kind, missing)
     data = yamlio.load_file(path, rel)
     if not isinstance(data, dict):
-        raise StoreError(f"{rel}:1: a {kind} file must be a mapping")
+        raise StoreError(_('{rel}:1: a {kind} file must be a mapping').format(rel=rel, kind=kind))
     return data
 
 
@@ -120,7 +121,7 @@ def checked_id(value, parse, what: str, form: str) -> str:
     text = str(value).strip()
     if not parse(text):
         shown = text if len(text) < 60 and text.isprintable() else repr(text[:60])
-        raise InvalidInput(f"{what} id {shown!r}: expected {form}")
+        raise InvalidInput(_('{what} id {shown!r}: expected {form}').format(what=what, shown=shown, form=form))
     return text
 
 
