@@ -118,7 +118,7 @@ def refusal(actors: dict, catalog, name: str, action: str, state: dict, fields: 
     """Why `name` may not do `action` on a case in `state` (None when allowed)."""
     actor = actors.get(name)
     if actor is None:
-        return f"{name} is not in {FILE}; allowed actors: {', '.join(sorted(actors)) or 'none'}"
+        return _('{name} is not in {FILE}; allowed actors: {actors}').format(name=name, FILE=FILE, actors=', '.join(sorted(actors)) or 'none')
     if "admin" in actor.roles:
         return None
     lead = state.get("lead")
@@ -127,23 +127,23 @@ def refusal(actors: dict, catalog, name: str, action: str, state: dict, fields: 
         need = CENTRE[action]
         if actor.roles & set(need):
             return None
-        return f"{name} (unit {units}) may not {action}: needs role {' or '.join(need)} at the centre"
+        return _('{name} (unit {units}) may not {action}: needs role {items} at the centre').format(name=name, units=units, action=action, items=' or '.join(need))
     if action == "review" or (action == "exempt" and fields.get("decision")):
         if "reviewer" in actor.roles:
             return None
-        return f"{name} (unit {units}) may not {'review' if action == 'review' else 'decide an exemption'}: needs role reviewer"
+        return _('{name} (unit {units}) may not {what}: needs role reviewer').format(name=name, units=units, what='review' if action == 'review' else 'decide an exemption')
     if action in LEAD or action == "exempt":
         if _staff(actor, lead, catalog):
             return None
-        return f"{name} (unit {units}) may not {action}: only the lead's staff may (lead: {lead or 'none'})"
+        return _("{name} (unit {units}) may not {action}: only the lead's staff may (lead: {lead})").format(name=name, units=units, action=action, lead=lead or 'none')
     if action == "respond":
         if _staff(actor, fields.get("unit"), catalog):
             return None
-        return f"{name} (unit {units}) may not respond for {fields.get('unit')}: needs to be its staff"
+        return _('{name} (unit {units}) may not respond for {unit}: needs to be its staff').format(name=name, units=units, unit=fields.get('unit'))
     if action in WORKERS:
         if actor.roles & {"operator", "dispatcher", "reviewer"} or any(_staff(actor, u, catalog) for u in [lead, *(state.get("co_units") or [])]):
             return None
-        return f"{name} (unit {units}) may not {action}: only the lead's or a co-unit's staff or the centre may"
+        return _("{name} (unit {units}) may not {action}: only the lead's or a co-unit's staff or the centre may").format(name=name, units=units, action=action)
     return None
 
 

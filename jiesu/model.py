@@ -107,7 +107,7 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
     for index, event in enumerate(case.get("events") or []):
         if not isinstance(event, dict):
             if strict:
-                raise ReplayError(index, "event is not a mapping")
+                raise ReplayError(index, _('event is not a mapping'))
             continue
         if event.get("superseded"):
             if facts is not None:
@@ -118,11 +118,11 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
             facts.observe(action, event)
         if action not in TABLE:
             if strict:
-                raise ReplayError(index, f"unknown action {action!r}")
+                raise ReplayError(index, _('unknown action {action!r}').format(action=action))
             continue
         if not is_allowed(action, s["status"], event):
             if strict:
-                raise ReplayError(index, f"{action} is not allowed when the case is {s['status'] or 'new'}")
+                raise ReplayError(index, _('{action} is not allowed when the case is {status}').format(action=action, status=s['status'] or 'new'))
             continue
         at = timeutil.load(event.get("at"))
         _apply(s, action, event, at, case, ctx)

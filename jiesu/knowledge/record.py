@@ -82,10 +82,10 @@ def check(state: dict, event: dict) -> str | None:
     """Why `event` cannot apply to `state` (None when it can)."""
     action = event.get("action")
     if action not in TABLE:
-        return f"unknown action {action!r}"
-    allowed, _ = TABLE[action]
+        return _('unknown action {action!r}').format(action=action)
+    allowed, _apply = TABLE[action]
     if state["status"] not in allowed and not (action == "new" and state["status"] is None):
-        return f"{action} is not allowed when the entry is {state['status'] or 'new'}"
+        return _('{action} is not allowed when the entry is {status}').format(action=action, status=state['status'] or 'new')
     return None
 
 

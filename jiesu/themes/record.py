@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from jiesu import timeutil
+from jiesu.i18n import _
 from jiesu.store import records
 from jiesu.store.records import ReplayError  # noqa: F401 — named by verify as record.ReplayError
 
@@ -93,18 +94,18 @@ def check(state: dict, event: dict) -> str | None:
     """Why `event` cannot apply to `state` (None when it can)."""
     action = event.get("action")
     if action not in TABLE:
-        return f"unknown action {action!r}"
-    allowed, _ = TABLE[action]
+        return _('unknown action {action!r}').format(action=action)
+    allowed, _apply = TABLE[action]
     if state["status"] not in allowed and not (action == "new" and state["status"] is None):
-        return f"{action} is not allowed when the theme is {state['status'] or 'new'}"
+        return _('{action} is not allowed when the theme is {status}').format(action=action, status=state['status'] or 'new')
     if action == "add" and event.get("list") not in LISTS:
-        return f"add: list {event.get('list')!r}; allowed: {', '.join(LISTS)}"
+        return _('add: list {list!r}; allowed: {items}').format(list=event.get('list'), items=', '.join(LISTS))
     if action in ("done", "drop-item"):
         item = state["items"].get(event.get("item"))
         if item is None:
-            return f"{action}: no item {event.get('item')!r} in the theme's checklists"
+            return _("{action}: no item {item!r} in the theme's checklists").format(action=action, item=event.get('item'))
         if item["status"] != "open":
-            return f"{action}: item {event.get('item')} is already {item['status']}"
+            return _('{action}: item {item} is already {status}').format(action=action, item=event.get('item'), status=item['status'])
     return None
 
 
