@@ -32,7 +32,7 @@ def content(store: Store, event: dict) -> bytes:
     base = store.private.root if event.get("private") else store.root
     path = base / rel
     if not path.is_file():
-        where = "private/ (private attachments stay in this office's private repository)" if event.get("private") else "the store"
+        where = _("private/ (private attachments stay in this office's private repository)") if event.get("private") else _('the store')
         raise StoreError(_('attachment {name}: {rel} is missing from {where}').format(name=event.get('name'), rel=rel, where=where))
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != event.get("sha256"):

@@ -377,13 +377,9 @@ def rewritten(store, head: str) -> list[Problem]:
             else:
                 back = (f"put them back with `git reset --hard {old[:10]}` (redo any commit made since, "
                         f"`git log {old[:10]}..HEAD`)")
-            message = (f"history was rewritten: HEAD no longer descends from {old[:10]}, the last head verify checked; "
-                       f"{len(gone)} verified commit(s) vanished ({shown}); {back}, or accept the rewrite with "
-                       f"`rm .jiesu/{VERIFIED}`")
+            message = (_('history was rewritten: HEAD no longer descends from {old}, the last head verify checked; {n} verified commit(s) vanished ({shown}); {back}, or accept the rewrite with `rm .jiesu/{VERIFIED}`').format(old=old[:10], n=len(gone), shown=shown, back=back, VERIFIED=VERIFIED))
         else:
-            message = (f"history was rewritten: HEAD no longer descends from {old[:10]}, the last head verify checked, "
-                       "and that commit is gone from this repository; restore it from another clone or the remote, "
-                       f"or accept the rewrite with `rm .jiesu/{VERIFIED}`")
+            message = (_('history was rewritten: HEAD no longer descends from {old}, the last head verify checked, and that commit is gone from this repository; restore it from another clone or the remote, or accept the rewrite with `rm .jiesu/{VERIFIED}`').format(old=old[:10], VERIFIED=VERIFIED))
         return [Problem(".git", 1, message)]
     try:
         yamlio.atomic_write(path, head + "\n")
@@ -438,8 +434,8 @@ def audit(store) -> list[Problem]:
     for path, sha, eid, desc, event, what, why in cache["forged"]:
         now = now_of(path)
         if now is not None and eid in now and _clean(now[eid]) == event:
-            where = (f"take it out (the parents' versions: `git show {sha[:10]}^1:{path}`, `git show {sha[:10]}^2:{path}`)"
-                     if what.startswith("appeared in merge") else f"the version before is `git show {sha[:10]}^:{path}`")
+            where = (_("take it out (the parents' versions: `git show {sha}^1:{path}`, `git show {sha}^2:{path}`)").format(sha=sha[:10], path=path)
+                     if what.startswith("appeared in merge") else _('the version before is `git show {sha}^:{path}`').format(sha=sha[:10], path=path))
             problems.append(Problem(path, 1, _('event {eid} ({desc}) {what} {sha}, {why}; {where}').format(eid=eid, desc=desc, what=what, sha=sha[:10], why=why, where=where)))
     offices: dict = {}
     for path, eid, sha, arrived, event in cache["ahead"]:

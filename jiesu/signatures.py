@@ -83,7 +83,7 @@ def _actors_history(store) -> tuple[dict, dict]:
 
 
 def _against_actor(sha, author, status, ids, subject, table) -> list[Problem]:
-    what = f"commit {sha[:10]} ({subject[:60]}) by {author}"
+    what = _('commit {sha} ({subject}) by {author}').format(sha=sha[:10], subject=subject[:60], author=author)
     shown = ids[0] or ids[1] or "?"
     if status == "N":
         return [Problem(".git", 1, _("{what} is not signed; actors.yaml lists keys, so every commit must be signed with its actor's key").format(what=what))]
@@ -132,10 +132,10 @@ def _plain(store, rows, keyed_ever: bool, has_actors: bool) -> list[Problem]:
     if keyed_ever:
         problems.append(Problem(".git", 1, _('{n} commit(s) from before actors.yaml listed keys were checked for a good signature only, not against the key of their actor').format(n=len(rows)), "warning"))
         return problems
-    where = "actors.yaml lists no keys" if has_actors else "no actors.yaml"
+    where = _('actors.yaml lists no keys') if has_actors else _('no actors.yaml')
     problems.append(Problem(".git", 1, _("{where}: signatures were checked for validity only, not matched to the actor of each commit (list each actor's SSH public keys or GPG fingerprints under `keys:`)").format(where=where), "warning"))
     if not started:
-        hint = "" if store.git.signs() else "; sign from now on with `git config commit.gpgsign true` and a signing key"
+        hint = "" if store.git.signs() else _('; sign from now on with `git config commit.gpgsign true` and a signing key')
         problems.append(Problem(".git", 1, _('no commit is signed{hint}').format(hint=hint), "warning"))
     elif before:
         problems.append(Problem(".git", 1, _('{before} commit(s) from before signing began are unsigned').format(before=before), "warning"))

@@ -117,7 +117,7 @@ def _header(case: dict, path: str, catalog, tz, bad) -> None:
         if not model.FIRST_YEAR <= local.year <= model.LAST_YEAR:
             bad(_("received {received} is outside {FIRST_YEAR}–{LAST_YEAR}, the years a case id can carry; correct `received` (and the intake event's `at`), then `jiesu verify --repair` files the case").format(received=case['received'], FIRST_YEAR=model.FIRST_YEAR, LAST_YEAR=model.LAST_YEAR), "received")
         else:
-            refile = "; `jiesu verify --repair` moves it"
+            refile = _('; `jiesu verify --repair` moves it')
             if (local.year, local.month) != (int(m.group(1)), int(m.group(2))):
                 bad(_('received {received} is not in the month of its folder {year}/{month}{refile}').format(received=case['received'], year=m.group(1), month=m.group(2), refile=refile), "received")
             if parsed and (parsed[1], parsed[2]) != (local.year % 100, local.month):
@@ -377,7 +377,7 @@ def check_private_refs(store) -> list[Problem]:
 def check_merge_driver(store) -> list[Problem]:
     """A clone without the merge driver would turn concurrent edits of a case into text conflicts."""
     command = store.git.config("merge.jiesu.driver")
-    fix = "run `jiesu verify --repair` (or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')"
+    fix = _("run `jiesu verify --repair` (or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')")
     if not command:
         return [Problem(".git/config", 1, _('the jiesu merge driver is not configured in this clone; {fix}').format(fix=fix), "warning")]
     try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from jiesu.errors import InvalidInput
-from jiesu.i18n import _
+from jiesu.i18n import _, pgettext
 
 FILES = ("types", "time-limits", "calendar", "categories", "units", "tags", "assessment")
 # optional: units and categories that `jiesu import` added for agencies, areas and request types
@@ -219,7 +219,7 @@ class Catalog:
         found = self.categories.get(code)
         if found is None:
             hits = self.search_categories(code.replace(".", " ").replace("-", " "))[:3]
-            hint = f"did you mean {', '.join(c.code for c in hits)}?" if hits else "see `jiesu catalog categories --search WORD`"
+            hint = _('did you mean {items}?').format(items=', '.join(c.code for c in hits)) if hits else _('see `jiesu catalog categories --search WORD`')
             raise InvalidInput(_('--category: unknown category {code!r}; {hint}').format(code=code, hint=hint))
         if not found.is_leaf:
             children = [c.code for c in self.categories.values() if c.parent == code][:6]
@@ -295,7 +295,7 @@ class Catalog:
             if target not in ("street", "district"):
                 return target
             if not location.get(target):
-                where = "street/town" if target == "street" else "district"
+                where = pgettext('place', 'street/town') if target == "street" else pgettext('place', 'district')
                 raise InvalidInput(
                     _('category {category} is dispatched to the {where} of the location, but the case has no {target}').format(category=category, where=where, target=target),
                     hint=_('give the unit explicitly: jiesu assign ID UNIT, or correct the location: jiesu amend ID --{target} UNIT --reason TEXT').format(target=target),

@@ -120,7 +120,7 @@ class Mapping:
             wanted.append((NO_LIMIT, "due"))  # rows the source gives no due time get the class without a limit
         for code, key in wanted:
             if code not in catalog.classes:
-                hint = "; add the class `none` (limit: none) to catalog/time-limits.yaml" if code == NO_LIMIT else ""
+                hint = _('; add the class `none` (limit: none) to catalog/time-limits.yaml') if code == NO_LIMIT else ""
                 raise InvalidInput(_("{at}: {key}: time limit {code!r} is not a class of this store's catalog; allowed: {allowed}{hint}").format(at=self.at(key), key=key, code=code, allowed=allowed, hint=hint))
 
     def limit(self, due: datetime | None) -> dict:

@@ -43,7 +43,7 @@ def _check_consistent(store, rel: str, theme: dict) -> None:
 
     errors = [p for p in check_theme(store.root, rel, theme, store.catalog, store.tz) if p.severity == "error"]
     if errors:
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        more = _(' (and {n} more problem(s))').format(n=len(errors) - 1) if len(errors) > 1 else ""
         raise StoreError(f"{errors[0]}{more}", hint=_('run `jiesu verify` and repair the file first'))
 
 

@@ -45,7 +45,7 @@ def _checked(key: str, value: str, catalog, field: str) -> str:
         if value.rstrip(".*") in catalog.categories:
             return value.rstrip(".*")
         close = [c for c in catalog.categories if value in c][:4]
-        hint = f"did you mean {', '.join(close)}?" if close else "see `jiesu catalog categories`"
+        hint = _('did you mean {items}?').format(items=', '.join(close)) if close else _('see `jiesu catalog categories`')
         raise InvalidInput(_('{field}: category={value}: no category or category prefix {value!r}; {hint}').format(field=field, value=value, hint=hint))
     if key in ("district", "street"):
         unit = catalog.units.get(value)
@@ -54,7 +54,7 @@ def _checked(key: str, value: str, catalog, field: str) -> str:
             unit = found[0] if len(found) == 1 else None
         kinds = ("district",) if key == "district" else LOCAL_KINDS
         if unit is None or unit.kind not in kinds:
-            what = "a district" if key == "district" else "a street or town"
+            what = _('a district') if key == "district" else _('a street or town')
             raise InvalidInput(_('{field}: {key}={value}: not {what} of the catalog; {suggest}').format(field=field, key=key, value=value, what=what, suggest=catalog.suggest(value, catalog.units)))
         return unit.id
     if key == "community":
