@@ -21,7 +21,8 @@ PACKAGE = REPO / "jiesu"
 # the message argument of the calls that build a problem a person reads (position of the message)
 MESSAGE_ARG = {"Problem": 2, "YamlProblem": 2, "bad": 0, "fail": 2}
 # an exception made (raised, returned or kept) with a message and an optional hint
-EXCEPTION = ("Error", "Input", "Conflict", "Mistake", "NotFound", "Locked", "Failed", "NoZone")
+EXCEPTION = ("Error", "Input", "Conflict", "Mistake", "NotFound", "Locked", "Failed", "NoZone", "Transition",
+             "Unsupported", "ReadOnly", "Aborted")
 
 # raises left in English, by file:function, and why: none of them reaches a person
 LEFT_IN_ENGLISH = {
@@ -62,7 +63,7 @@ def _messages(tree, catalog=False):
                 at = 2  # the catalog loader's problems.add(file, line, message)
             if at is not None and len(node.args) > at:
                 yield node, node.args[at], name
-            if name and name.endswith(EXCEPTION):
+            if name and name.endswith(EXCEPTION) and name not in MESSAGE_ARG:
                 for arg, what in zip(node.args[:2], (name, "hint")):
                     yield node, arg, what
             for kw in node.keywords:

@@ -69,9 +69,8 @@ def refusal(store, case_ids=()) -> HubReadOnly:
     for case_id in case_ids:
         name = member_of(case_id, table)
         if name:
-            return HubReadOnly(f"this store is a hub, a read-only view of its members; {case_id} belongs to member "
-                               f"{name}: write there ({urls.get(name)})",
+            return HubReadOnly(_('this store is a hub, a read-only view of its members; {case_id} belongs to member {name}: write there ({url})').format(case_id=case_id, name=name, url=urls.get(name)),
                                hint=_('then run `jiesu hub refresh` here to see the change'))
     names = ", ".join(f"{n} ({u})" for n, u in urls.items())
-    return HubReadOnly(f"this store is a hub, a read-only view of its members; write in a member store: {names}",
+    return HubReadOnly(_('this store is a hub, a read-only view of its members; write in a member store: {names}').format(names=names),
                        hint=_('then run `jiesu hub refresh` here to see the change'))
