@@ -19,16 +19,16 @@ from pathlib import Path
 from jiesu import keys as signing_keys
 from jiesu.actors import FILE, parse
 from jiesu.errors import StoreError
-from jiesu.i18n import _
+from jiesu.i18n import N_, _
 from jiesu.problems import Problem
 
 US = "\x1f"
 _SIGNED = {"G", "U", "X", "Y", "R", "B", "E"}
 _MEANING = {
-    "B": ("error", "has a bad signature"), "R": ("error", "is signed with a revoked key"),
-    "E": ("error", "has a signature that cannot be checked (missing key, or no gpg.ssh.allowedSignersFile)"),
-    "U": ("warning", "has a good signature from a key that is not trusted"),
-    "X": ("warning", "has a good signature that has expired"), "Y": ("warning", "is signed with a key that has expired"),
+    "B": ("error", N_("has a bad signature")), "R": ("error", N_("is signed with a revoked key")),
+    "E": ("error", N_("has a signature that cannot be checked (missing key, or no gpg.ssh.allowedSignersFile)")),
+    "U": ("warning", N_("has a good signature from a key that is not trusted")),
+    "X": ("warning", N_("has a good signature that has expired")), "Y": ("warning", N_("is signed with a key that has expired")),
 }
 _FORMAT = US.join(["%H", "%P", "%an", "%G?", "%GK", "%GF", "%GP", "%s"])
 
@@ -104,7 +104,7 @@ def _against_actor(sha, author, status, ids, subject, table) -> list[Problem]:
         listed = "none" if not actor.keys else ", ".join(k.id for k in actor.keys)
         return [Problem(".git", 1, _("{what} is signed with key {shown}, which actors.yaml does not list for {author}{whose}; {author}'s keys: {listed}").format(what=what, shown=shown, author=author, whose=whose, listed=listed))]
     if status in ("X", "Y"):
-        return [Problem(".git", 1, _('{what} (key {shown}) {meaning}').format(what=what, shown=shown, meaning=_MEANING[status][1]), "warning")]
+        return [Problem(".git", 1, _('{what} (key {shown}) {meaning}').format(what=what, shown=shown, meaning=_(_MEANING[status][1])), "warning")]
     return []
 
 
@@ -124,7 +124,8 @@ def _plain(store, rows, keyed_ever: bool, has_actors: bool) -> list[Problem]:
             continue
         if status == "U" and keyed_ever:
             continue  # a good signature from before keys were listed: not matched to anyone, said below
-        severity, meaning = _MEANING.get(status, ("error", f"has signature status {status!r}"))
+        severity, meaning = _MEANING.get(status, ("error", None))
+        meaning = _(meaning) if meaning else _("has signature status {status!r}").format(status=status)
         who = f" ({signer})" if signer else ""
         problems.append(Problem(".git", 1, _('commit {sha} ({subject}){who} {meaning}').format(sha=sha[:10], subject=subject[:60], who=who, meaning=meaning), severity))
     if not rows:
