@@ -20,7 +20,7 @@ from datetime import time, timedelta
 
 from jiesu import i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput
-from jiesu.i18n import _
+from jiesu.i18n import _, pgettext
 from jiesu.index import Index
 from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
@@ -53,8 +53,8 @@ def _why_not(status: str, closed_ts, now_ts: float, after: timedelta) -> str | N
     if status == "closed":
         if closed_ts is not None and closed_ts + after.total_seconds() <= now_ts:
             return None
-        return f"closed less than {timeutil.format_duration(after)} ago (archive_after)"
-    return f"still {status}"
+        return _("closed less than {duration} ago (archive_after)").format(duration=timeutil.format_duration(after))
+    return _("still {status}").format(status=pgettext("status", status))
 
 
 def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]:
