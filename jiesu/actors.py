@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from jiesu import keys
 from jiesu.errors import StoreError
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 FILE = "actors.yaml"
@@ -46,10 +47,10 @@ def parse(text: str, catalog) -> dict[str, Actor]:
         data = yamlio.load(text, FILE, lines=True)
     except yamlio.YamlProblem as exc:
         raise StoreError(str(exc.message) if hasattr(exc, "message") else str(exc),
-                         hint="fix actors.yaml: the store refuses writes until then") from None
+                         hint=_('fix actors.yaml: the store refuses writes until then')) from None
     if not isinstance(data, dict) or not isinstance(data.get("actors"), dict):
-        raise StoreError(f"{FILE}:1: expected `actors:` mapping each actor to roles and units",
-                         hint="fix actors.yaml: the store refuses writes until then")
+        raise StoreError(_('{FILE}:1: expected `actors:` mapping each actor to roles and units').format(FILE=FILE),
+                         hint=_('fix actors.yaml: the store refuses writes until then'))
     table = data["actors"]
     lines = getattr(table, "lines", {}) or {}
     out = {}
@@ -57,22 +58,22 @@ def parse(text: str, catalog) -> dict[str, Actor]:
         line = lines.get(name, 1)
 
         def bad(message):
-            return StoreError(f"{FILE}:{line}: {name}: {message}", hint="fix actors.yaml: the store refuses writes until then")
+            return StoreError(f"{FILE}:{line}: {name}: {message}", hint=_('fix actors.yaml: the store refuses writes until then'))
 
         if not isinstance(entry, dict):
-            raise bad("expected {roles: [...], units: [...]}")
+            raise bad(_('expected {roles: [...], units: [...]}'))
         unknown_keys = set(entry) - {"roles", "units", "keys"}
         if unknown_keys:
-            raise bad(f"unknown key(s) {', '.join(sorted(map(str, unknown_keys)))}; allowed: roles, units, keys")
+            raise bad(_('unknown key(s) {items}; allowed: roles, units, keys').format(items=', '.join(sorted(map(str, unknown_keys)))))
         roles, units = entry.get("roles") or [], entry.get("units") or []
         if not isinstance(roles, list) or not isinstance(units, list):
-            raise bad("roles and units are lists")
+            raise bad(_('roles and units are lists'))
         for role in roles:
             if role not in ROLES:
-                raise bad(f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
+                raise bad(_('unknown role {role!r}; allowed: {items}').format(role=role, items=', '.join(ROLES)))
         for unit in units:
             if unit not in catalog.units:
-                raise bad(f"unknown unit {unit!r}; see `jiesu catalog units`")
+                raise bad(_('unknown unit {unit!r}; see `jiesu catalog units`').format(unit=unit))
         out[str(name)] = Actor(str(name), set(roles), set(units), _keys(entry, name, line))
     return out
 
@@ -83,15 +84,15 @@ def _keys(entry: dict, name, line: int) -> list:
     if isinstance(listed, str):
         listed = [listed]
     if not isinstance(listed, list):
-        raise StoreError(f"{FILE}:{line}: {name}: keys is a list of SSH public keys or GPG fingerprints",
-                         hint="fix actors.yaml: the store refuses writes until then")
+        raise StoreError(_('{FILE}:{line}: {name}: keys is a list of SSH public keys or GPG fingerprints').format(FILE=FILE, line=line, name=name),
+                         hint=_('fix actors.yaml: the store refuses writes until then'))
     lines = getattr(listed, "lines", None) or [getattr(entry, "lines", {}).get("keys", line)] * len(listed)
     out = []
     for text, at in zip(listed, lines):
         try:
             out.append(keys.parse(text))
         except ValueError as exc:
-            raise StoreError(f"{FILE}:{at}: {name}: {exc}", hint="fix actors.yaml: the store refuses writes until then") from None
+            raise StoreError(f"{FILE}:{at}: {name}: {exc}", hint=_('fix actors.yaml: the store refuses writes until then')) from None
     return out
 
 
@@ -117,7 +118,7 @@ def refusal(actors: dict, catalog, name: str, action: str, state: dict, fields: 
     """Why `name` may not do `action` on a case in `state` (None when allowed)."""
     actor = actors.get(name)
     if actor is None:
-        return f"{name} is not in {FILE}; allowed actors: {', '.join(sorted(actors)) or 'none'}"
+        return _('{name} is not in {FILE}; allowed actors: {actors}').format(name=name, FILE=FILE, actors=', '.join(sorted(actors)) or 'none')
     if "admin" in actor.roles:
         return None
     lead = state.get("lead")
@@ -126,23 +127,23 @@ def refusal(actors: dict, catalog, name: str, action: str, state: dict, fields: 
         need = CENTRE[action]
         if actor.roles & set(need):
             return None
-        return f"{name} (unit {units}) may not {action}: needs role {' or '.join(need)} at the centre"
+        return _('{name} (unit {units}) may not {action}: needs role {items} at the centre').format(name=name, units=units, action=action, items=' or '.join(need))
     if action == "review" or (action == "exempt" and fields.get("decision")):
         if "reviewer" in actor.roles:
             return None
-        return f"{name} (unit {units}) may not {'review' if action == 'review' else 'decide an exemption'}: needs role reviewer"
+        return _('{name} (unit {units}) may not {what}: needs role reviewer').format(name=name, units=units, what='review' if action == 'review' else 'decide an exemption')
     if action in LEAD or action == "exempt":
         if _staff(actor, lead, catalog):
             return None
-        return f"{name} (unit {units}) may not {action}: only the lead's staff may (lead: {lead or 'none'})"
+        return _("{name} (unit {units}) may not {action}: only the lead's staff may (lead: {lead})").format(name=name, units=units, action=action, lead=lead or 'none')
     if action == "respond":
         if _staff(actor, fields.get("unit"), catalog):
             return None
-        return f"{name} (unit {units}) may not respond for {fields.get('unit')}: needs to be its staff"
+        return _('{name} (unit {units}) may not respond for {unit}: needs to be its staff').format(name=name, units=units, unit=fields.get('unit'))
     if action in WORKERS:
         if actor.roles & {"operator", "dispatcher", "reviewer"} or any(_staff(actor, u, catalog) for u in [lead, *(state.get("co_units") or [])]):
             return None
-        return f"{name} (unit {units}) may not {action}: only the lead's or a co-unit's staff or the centre may"
+        return _("{name} (unit {units}) may not {action}: only the lead's or a co-unit's staff or the centre may").format(name=name, units=units, action=action)
     return None
 
 
@@ -153,7 +154,7 @@ def permit(store, name: str, action: str, case_id: str, state: dict, fields: dic
         return
     why = refusal(actors, store.catalog, name, action, state, fields)
     if why:
-        raise StoreError(f"{case_id}: {why}", hint=f"see {FILE}; act as someone allowed with --as ACTOR")
+        raise StoreError(f"{case_id}: {why}", hint=_('see {FILE}; act as someone allowed with --as ACTOR').format(FILE=FILE))
 
 
 def audit(store) -> list:
@@ -172,7 +173,7 @@ def audit(store) -> list:
 
     ever = run("log", "--format=%H", "-1", "--", FILE).strip()
     if not ever:
-        return [Problem(FILE, 1, f"no {FILE}: anyone may act as any unit (add one to say who acts for whom)", "warning")]
+        return [Problem(FILE, 1, _('no {FILE}: anyone may act as any unit (add one to say who acts for whom)').format(FILE=FILE), "warning")]
     problems, cache = [], {}
     reader = Blobs(str(store.root), git)
 
@@ -191,7 +192,7 @@ def audit(store) -> list:
             try:
                 cache[blob] = parse(text, store.catalog)
             except StoreError as exc:
-                problems.append(Problem(FILE, 1, f"at {rev[:10]}: {exc.message}"))
+                problems.append(Problem(FILE, 1, _('at {rev}: {message}').format(rev=rev[:10], message=exc.message)))
                 cache[blob] = None
         return cache[blob]
 
@@ -206,7 +207,7 @@ def audit(store) -> list:
     log = run("log", "--no-merges", "--format=%x1e%H%x1f%an%x1f%P", "--name-only", "--", "cases/", "catalog/", FILE)
     try:
         for chunk in log.split("\x1e")[1:]:
-            head, _, names = chunk.partition("\n")
+            head, _sep, names = chunk.partition("\n")
             sha, author, parents = head.split("\x1f")
             parent = parents.split()[0] if parents.split() else None
             paths = [p for p in names.split("\n") if p.strip()]
@@ -216,7 +217,7 @@ def audit(store) -> list:
                 if path == FILE or path.startswith("catalog/"):
                     table = before or actors
                     if table is not None and "admin" not in getattr(table.get(author), "roles", set()):
-                        problems.append(Problem(path, 1, f"commit {sha[:10]} by {author} changed {path}: needs role admin"))
+                        problems.append(Problem(path, 1, _('commit {sha} by {author} changed {path}: needs role admin').format(sha=sha[:10], author=author, path=path)))
                     continue
                 if actors is None or not path.startswith("cases/"):
                     continue
@@ -228,7 +229,7 @@ def audit(store) -> list:
                     state = model.replay({"events": events[:index]}, strict=False)
                     why = refusal(actors, store.catalog, author, str(event.get("action")), state, event)
                     if why:
-                        problems.append(Problem(path, 1, f"commit {sha[:10]} by {author}: {why}"))
+                        problems.append(Problem(path, 1, _('commit {sha} by {author}: {why}').format(sha=sha[:10], author=author, why=why)))
     finally:
         reader.close()
     return problems

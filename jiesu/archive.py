@@ -20,6 +20,7 @@ from datetime import time, timedelta
 
 from jiesu import i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput
+from jiesu.i18n import _, pgettext
 from jiesu.index import Index
 from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
@@ -52,8 +53,8 @@ def _why_not(status: str, closed_ts, now_ts: float, after: timedelta) -> str | N
     if status == "closed":
         if closed_ts is not None and closed_ts + after.total_seconds() <= now_ts:
             return None
-        return f"closed less than {timeutil.format_duration(after)} ago (archive_after)"
-    return f"still {status}"
+        return _("closed less than {duration} ago (archive_after)").format(duration=timeutil.format_duration(after))
+    return _("still {status}").format(status=pgettext("status", status))
 
 
 def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]:
@@ -61,7 +62,7 @@ def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]
     day = timeutil.parse_date(before, "--before")
     now = store.now()
     if day > now.astimezone(store.tz).date():
-        raise InvalidInput(f"--before: {day} is in the future; archive cases received before a past date")
+        raise InvalidInput(_('--before: {day} is in the future; archive cases received before a past date').format(day=day))
     limit = timeutil.local(day, time(0), store.tz).timestamp()
     after = archive_after(store)
     index = Index(store)
@@ -71,16 +72,15 @@ def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]
             found = index.select("id, path, blob, status, closed_ts, received_ts", "id = ? AND path LIKE 'cases/%'", (case_id,))
             if not found:
                 if archives.case_file(store.root, store.case_relpath(case_id)):
-                    raise InvalidInput(f"{case_id} is already archived")
+                    raise InvalidInput(_('{case_id} is already archived').format(case_id=case_id))
                 raise CaseNotFound(i18n._("no case {case} in this store").format(case=case_id),
                                    hint=i18n._("list cases with `jiesu list`"))
             cid, path, blob, status, closed_ts, received_ts = found[0]
             if received_ts >= limit:
-                raise InvalidInput(f"{case_id} was received on or after {day}; only cases received before --before are archived")
+                raise InvalidInput(_('{case_id} was received on or after {day}; only cases received before --before are archived').format(case_id=case_id, day=day))
             why = _why_not(status, closed_ts, now.timestamp(), after)
             if why:
-                raise InvalidInput(f"{case_id} is {why}: only final cases are archived (evaluated, rejected, merged, "
-                                   f"or closed longer than {timeutil.format_duration(after)})")
+                raise InvalidInput(_('{case_id} is {why}: only final cases are archived (evaluated, rejected, merged, or closed longer than {duration})').format(case_id=case_id, why=why, duration=timeutil.format_duration(after)))
             chosen.append((cid, path, blob))
         return chosen, 0
     rows = index.select("id, path, blob, status, closed_ts", "received_ts < ? AND path LIKE 'cases/%'", (limit,))
@@ -155,7 +155,7 @@ def unarchive(store, case_id: str, actor: str) -> dict:
     found = archives.case_file(store.root, rel)
     if found is None:
         if (store.root / rel).is_file():
-            raise InvalidInput(f"{case_id} is not archived")
+            raise InvalidInput(_('{case_id} is not archived').format(case_id=case_id))
         raise CaseNotFound(i18n._("no case {case} in this store or its archives").format(case=case_id),
                            hint=i18n._("list cases with `jiesu list`"))
     year, path = found

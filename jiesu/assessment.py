@@ -15,6 +15,7 @@ from datetime import datetime, time
 from jiesu import evidence, i18n, metrics, timeutil, working_time
 from jiesu.catalog import LOCAL_KINDS, UNIT_LEVELS
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.terms import indicator
 from jiesu.terms import status as status_name
 
@@ -78,7 +79,7 @@ def record(row: dict, catalog, tz) -> dict | None:
     level = catalog.assessment.satisfaction.get(ev.get("satisfaction"))
     # the close before this evaluation, against the due time then
     closed_at, due_then = None, None
-    for when, status, due, _ in row.get("timeline") or []:
+    for when, status, due, _note in row.get("timeline") or []:
         if timeutil.load(when) > at:
             break
         if status == "closed":
@@ -126,7 +127,7 @@ def untimed_flags(tclass) -> dict:
 def period_range(store, year: int, month: int, months: int = 1) -> tuple[datetime, datetime]:
     """[start, end) of the `months` calendar months ending with `month`, in the store's zone."""
     y, m = year, month
-    for _ in range(months - 1):
+    for _step in range(months - 1):
         y, m = previous_month(y, m)
     return month_range(store, y, m)[0], month_range(store, year, month)[1]
 
@@ -134,14 +135,14 @@ def period_range(store, year: int, month: int, months: int = 1) -> tuple[datetim
 def period_label(year: int, month: int, months: int = 1) -> str:
     """`2021-11`, or `2021-09…2021-11` for a pooled period."""
     y, m = year, month
-    for _ in range(months - 1):
+    for _step in range(months - 1):
         y, m = previous_month(y, m)
     return f"{year:04d}-{month:02d}" if months == 1 else f"{y:04d}-{m:02d}…{year:04d}-{month:02d}"
 
 
 def months_before(year: int, month: int, months: int) -> tuple[int, int]:
     """The last month of the period of `months` months before the one ending with `month`."""
-    for _ in range(months):
+    for _step in range(months):
         year, month = previous_month(year, month)
     return year, month
 
@@ -254,7 +255,7 @@ def whistle_rates(store, index, year, month, level, months: int = 1) -> dict:
 
 def _period(store, month, months) -> tuple[int, int]:
     if not isinstance(months, int) or months < 1 or months > 12:
-        raise InvalidInput(f"--months: {months!r}; allowed: a whole number from 1 to 12")
+        raise InvalidInput(_('--months: {months!r}; allowed: a whole number from 1 to 12').format(months=months))
     return timeutil.parse_month(month) if month else default_month(store)
 
 
@@ -267,13 +268,13 @@ def ranking(store, month: str | None = None, level: str | None = None, months: i
     a = catalog.assessment
     level = level or a.level
     if level not in UNIT_LEVELS:
-        raise InvalidInput(f"--level: {level!r}; allowed: {', '.join(UNIT_LEVELS)}")
+        raise InvalidInput(_('--level: {level!r}; allowed: {items}').format(level=level, items=', '.join(UNIT_LEVELS)))
     year, mon = _period(store, month, months)
     index = Index(store)
     scores, by_unit = _scores(store, index, year, mon, level, months)
     py, pm = months_before(year, mon, months)
-    prev_scores, _ = _scores(store, index, py, pm, level, months)
-    prev_rows, _ = metrics.rank(list(prev_scores.values()), a.min_cases)
+    prev_scores, _units = _scores(store, index, py, pm, level, months)
+    prev_rows, _unranked = metrics.rank(list(prev_scores.values()), a.min_cases)
     prev_rank = {r["unit"]: r["rank"] for r in prev_rows}
     rows, not_ranked = metrics.rank(list(scores.values()), a.min_cases)
     tied_with, groups = metrics.ties(rows)
@@ -354,10 +355,10 @@ def explain_unit(store, unit: str, month: str | None = None, months: int = 1, le
     catalog = store.catalog
     unit = catalog.unit(unit, "--explain").id
     if level is not None and unit_at_level(catalog, unit, level) != unit:
-        raise InvalidInput(f"--explain: {unit} is not ranked at {level} level; leave out --level or give its own")
+        raise InvalidInput(_('--explain: {unit} is not ranked at {level} level; leave out --level or give its own').format(unit=unit, level=level))
     level = level or next((lvl for lvl in UNIT_LEVELS if unit_at_level(catalog, unit, lvl) == unit), None)
     if level is None:
-        raise InvalidInput(f"--explain: {unit} is not assessed at any level (the centre is not ranked)")
+        raise InvalidInput(_('--explain: {unit} is not assessed at any level (the centre is not ranked)').format(unit=unit))
     year, mon = _period(store, month, months)
     start, end = period_range(store, year, mon, months)
     recs = _by_unit(catalog, period_records(store, Index(store), (start.timestamp(), end.timestamp())), level).get(unit, [])

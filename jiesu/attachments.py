@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 
 from jiesu.errors import InvalidInput, StoreError
+from jiesu.i18n import _
 from jiesu.problems import Problem
 from jiesu.store import Store, yamlio
 
@@ -22,7 +23,7 @@ def find(case: dict, name: str) -> dict:
         if event.get("name") == name:
             return event
     have = ", ".join(str(e.get("name")) for e in events) or "none"
-    raise InvalidInput(f"NAME: {case.get('id')} has no attachment {name!r}; its attachments: {have}")
+    raise InvalidInput(_('NAME: {id} has no attachment {name!r}; its attachments: {have}').format(id=case.get('id'), name=name, have=have))
 
 
 def content(store: Store, event: dict) -> bytes:
@@ -31,12 +32,12 @@ def content(store: Store, event: dict) -> bytes:
     base = store.private.root if event.get("private") else store.root
     path = base / rel
     if not path.is_file():
-        where = "private/ (private attachments stay in this office's private repository)" if event.get("private") else "the store"
-        raise StoreError(f"attachment {event.get('name')}: {rel} is missing from {where}")
+        where = _("private/ (private attachments stay in this office's private repository)") if event.get("private") else _('the store')
+        raise StoreError(_('attachment {name}: {rel} is missing from {where}').format(name=event.get('name'), rel=rel, where=where))
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != event.get("sha256"):
-        raise StoreError(f"attachment {event.get('name')}: {rel} was altered (its sha256 no longer matches the event)",
-                         hint="run `jiesu verify`")
+        raise StoreError(_('attachment {name}: {rel} was altered (its sha256 no longer matches the event)').format(name=event.get('name'), rel=rel),
+                         hint=_('run `jiesu verify`'))
     return data
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 
 from jiesu import skew, timeutil
+from jiesu.i18n import _
 from jiesu.store import yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.verify import CASE_PATH, Problem
@@ -376,13 +377,9 @@ def rewritten(store, head: str) -> list[Problem]:
             else:
                 back = (f"put them back with `git reset --hard {old[:10]}` (redo any commit made since, "
                         f"`git log {old[:10]}..HEAD`)")
-            message = (f"history was rewritten: HEAD no longer descends from {old[:10]}, the last head verify checked; "
-                       f"{len(gone)} verified commit(s) vanished ({shown}); {back}, or accept the rewrite with "
-                       f"`rm .jiesu/{VERIFIED}`")
+            message = (_('history was rewritten: HEAD no longer descends from {old}, the last head verify checked; {n} verified commit(s) vanished ({shown}); {back}, or accept the rewrite with `rm .jiesu/{VERIFIED}`').format(old=old[:10], n=len(gone), shown=shown, back=back, VERIFIED=VERIFIED))
         else:
-            message = (f"history was rewritten: HEAD no longer descends from {old[:10]}, the last head verify checked, "
-                       "and that commit is gone from this repository; restore it from another clone or the remote, "
-                       f"or accept the rewrite with `rm .jiesu/{VERIFIED}`")
+            message = (_('history was rewritten: HEAD no longer descends from {old}, the last head verify checked, and that commit is gone from this repository; restore it from another clone or the remote, or accept the rewrite with `rm .jiesu/{VERIFIED}`').format(old=old[:10], VERIFIED=VERIFIED))
         return [Problem(".git", 1, message)]
     try:
         yamlio.atomic_write(path, head + "\n")
@@ -408,8 +405,7 @@ def audit(store) -> list[Problem]:
             pass  # a read-only store still gets its answer
     for path, (count, sha, author, date) in sorted(cache["outside"].items()):
         times = "once" if count == 1 else f"in {count} commits"
-        problems.append(Problem(path, 1, f"changed outside jiesu {times} (commits without jiesu's trailers; latest "
-                                         f"{sha[:10]} by {author} on {date}); see `jiesu log`", "warning"))
+        problems.append(Problem(path, 1, _("changed outside jiesu {times} (commits without jiesu's trailers; latest {sha} by {author} on {date}); see `jiesu log`").format(times=times, sha=sha[:10], author=author, date=date), "warning"))
     current: dict = {}
 
     def now_of(path):
@@ -428,22 +424,19 @@ def audit(store) -> list[Problem]:
         hint = _hint(sha, parent, parents, path)
         if what == "marked":
             if eid in now and bool(now[eid].get("superseded")) == event:
-                problems.append(Problem(path, 1, f"event {eid} ({desc}) had its `superseded` mark changed by {kind} commit "
-                                                 f"{sha[:10]} against the merge rule; the committed version is in `{hint}`"))
+                problems.append(Problem(path, 1, _('event {eid} ({desc}) had its `superseded` mark changed by {kind} commit {sha} against the merge rule; the committed version is in `{hint}`').format(eid=eid, desc=desc, kind=kind, sha=sha[:10], hint=hint)))
         elif first[(path, eid)][1] != sha:
             continue  # a later change of an event already changed: judged against the first
         elif eid not in now:
-            problems.append(Problem(path, 1, f"event {eid} ({desc}) was {what} by {kind} commit {sha[:10]} and is missing; "
-                                             f"restore it from `{hint}`"))
+            problems.append(Problem(path, 1, _('event {eid} ({desc}) was {what} by {kind} commit {sha} and is missing; restore it from `{hint}`').format(eid=eid, desc=desc, what=what, kind=kind, sha=sha[:10], hint=hint)))
         elif _clean(now[eid]) != event:
-            problems.append(Problem(path, 1, f"event {eid} ({desc}) was {what} by {kind} commit {sha[:10]}; "
-                                             f"the committed version is in `{hint}`"))
+            problems.append(Problem(path, 1, _('event {eid} ({desc}) was {what} by {kind} commit {sha}; the committed version is in `{hint}`').format(eid=eid, desc=desc, what=what, kind=kind, sha=sha[:10], hint=hint)))
     for path, sha, eid, desc, event, what, why in cache["forged"]:
         now = now_of(path)
         if now is not None and eid in now and _clean(now[eid]) == event:
-            where = (f"take it out (the parents' versions: `git show {sha[:10]}^1:{path}`, `git show {sha[:10]}^2:{path}`)"
-                     if what.startswith("appeared in merge") else f"the version before is `git show {sha[:10]}^:{path}`")
-            problems.append(Problem(path, 1, f"event {eid} ({desc}) {what} {sha[:10]}, {why}; {where}"))
+            where = (_("take it out (the parents' versions: `git show {sha}^1:{path}`, `git show {sha}^2:{path}`)").format(sha=sha[:10], path=path)
+                     if what.startswith("appeared in merge") else _('the version before is `git show {sha}^:{path}`').format(sha=sha[:10], path=path))
+            problems.append(Problem(path, 1, _('event {eid} ({desc}) {what} {sha}, {why}; {where}').format(eid=eid, desc=desc, what=what, sha=sha[:10], why=why, where=where)))
     offices: dict = {}
     for path, eid, sha, arrived, event in cache["ahead"]:
         now = now_of(path)

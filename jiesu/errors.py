@@ -4,6 +4,8 @@ The command line turns every `JiesuError` into one `error: …` line on stderr a
 anything else is a bug and keeps its traceback.
 """
 
+from jiesu.i18n import _
+
 
 class JiesuError(Exception):
     """A refusal or failure the user can act on; `hint` is an optional second line."""
@@ -40,9 +42,9 @@ class CatalogError(StoreError):
 
     def __init__(self, found: list):
         problems = [str(p) for p in found]
-        first = problems[0] if problems else "catalog is invalid"
-        more = f" (and {len(problems) - 1} more problem(s); run `jiesu verify`)" if len(problems) > 1 else ""
-        super().__init__(f"catalog: {first}{more}")
+        first = problems[0] if problems else _("catalog is invalid")
+        more = _(" (and {n} more problem(s); run `jiesu verify`)").format(n=len(problems) - 1) if len(problems) > 1 else ""
+        super().__init__(_("catalog: {first}{more}").format(first=first, more=more))
         self.found, self.problems = list(found), problems
 
 

@@ -22,6 +22,7 @@ import secrets
 from datetime import datetime
 
 from jiesu import timeutil, working_time
+from jiesu.i18n import _
 from jiesu.store.case_layout import ID_PATTERN, case_relpath, parse_id  # noqa: F401 — the id rules live with the file layout
 from jiesu.workflow import TABLE, is_allowed
 
@@ -106,7 +107,7 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
     for index, event in enumerate(case.get("events") or []):
         if not isinstance(event, dict):
             if strict:
-                raise ReplayError(index, "event is not a mapping")
+                raise ReplayError(index, _('event is not a mapping'))
             continue
         if event.get("superseded"):
             if facts is not None:
@@ -117,11 +118,11 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
             facts.observe(action, event)
         if action not in TABLE:
             if strict:
-                raise ReplayError(index, f"unknown action {action!r}")
+                raise ReplayError(index, _('unknown action {action!r}').format(action=action))
             continue
         if not is_allowed(action, s["status"], event):
             if strict:
-                raise ReplayError(index, f"{action} is not allowed when the case is {s['status'] or 'new'}")
+                raise ReplayError(index, _('{action} is not allowed when the case is {status}').format(action=action, status=s['status'] or 'new'))
             continue
         at = timeutil.load(event.get("at"))
         _apply(s, action, event, at, case, ctx)
@@ -440,10 +441,8 @@ def id_month(received: datetime, tz) -> tuple[int, int]:
     local = received.astimezone(tz)
     if not FIRST_YEAR <= local.year <= LAST_YEAR:
         raise InvalidInput(
-            f"--at: {local.isoformat()} is outside {FIRST_YEAR}–{LAST_YEAR}: a case id carries the year received "
-            f"in two digits (HL-YYMM-NNNN, read as 20YY), so jiesu receives cases from {FIRST_YEAR}-01-01 "
-            f"to {LAST_YEAR}-12-31 (store time)",
-            hint="check the year of --at (or of `at`/`received` in the file)")
+            _('--at: {at} is outside {FIRST_YEAR}–{LAST_YEAR}: a case id carries the year received in two digits (HL-YYMM-NNNN, read as 20YY), so jiesu receives cases from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31 (store time)').format(at=local.isoformat(), FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR),
+            hint=_('check the year of --at (or of `at`/`received` in the file)'))
     return local.year, local.month
 
 

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.redact import Redacted, name_forms, redact, same_name
 from jiesu.store import yamlio
 from jiesu.store.gitwrite import Git
@@ -43,8 +44,7 @@ def normalize_phone(raw: str, field: str = "--phone") -> str:
     if _MOBILE.match(compact) or _LANDLINE.match(compact) or _INTL.match(compact) or _SHORT.match(compact):
         return compact
     raise InvalidInput(
-        f"{field}: {text!r} is not a phone number; give a Chinese mobile (13812345678), a landline with "
-        "area code (010-12345678, ext allowed) or an international number in + form (+1 212 555 0100)"
+        _('{field}: {text!r} is not a phone number; give a Chinese mobile (13812345678), a landline with area code (010-12345678, ext allowed) or an international number in + form (+1 212 555 0100)').format(field=field, text=text)
     )
 
 
@@ -133,7 +133,7 @@ class Private:
 
     def person_path(self, ref: str) -> str:
         if not REF.match(ref or ""):
-            raise InvalidInput(f"private reference {ref!r}: expected P- and six digits")
+            raise InvalidInput(_('private reference {ref!r}: expected P- and six digits').format(ref=ref))
         return f"people/{ref}.yaml"
 
     def phone_path(self, phone: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jiesu.i18n import _
+
 
 @dataclass
 class Problem:
@@ -19,5 +21,6 @@ class Problem:
     severity: str = "error"
 
     def __str__(self):
-        prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
+        if self.severity == "warning":
+            return f"{self.path}:{self.line}: " + _("warning: {message}").format(message=self.message)
+        return f"{self.path}:{self.line}: {self.message}"

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from jiesu import case_clocks, priority, resolve, timeutil, working_time
 from jiesu.errors import InvalidInput
 from jiesu.handling_view import whistle_calls
+from jiesu.i18n import _
 from jiesu.index import Index, scope_clause
 from jiesu.summary import status_at
 from jiesu.workflow import OPEN
@@ -48,12 +49,12 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
     if district:
         found = store.catalog.unit(district, "--district")
         if found.kind != "district":
-            raise InvalidInput(f"--district: {district} is a {found.kind}, not a district")
+            raise InvalidInput(_('--district: {district} is a {kind}, not a district').format(district=district, kind=found.kind))
         district = found.id
     if category:
         category = resolve.category(store.catalog, category)
         if category not in store.catalog.categories:
-            raise InvalidInput(f"--category: unknown category {category!r}; see `jiesu catalog categories`")
+            raise InvalidInput(_('--category: unknown category {category!r}; see `jiesu catalog categories`').format(category=category))
     where, params = [], []
     scope, scope_params = scope_clause(unit_scope(store, unit))
     if scope:
@@ -114,7 +115,7 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
     if district:
         found = store.catalog.unit(district, "--district")
         if found.kind != "district":
-            raise InvalidInput(f"--district: {district} is a {found.kind}, not a district")
+            raise InvalidInput(_('--district: {district} is a {kind}, not a district').format(district=district, kind=found.kind))
         district = found.id
     t = when.timestamp()
     index = Index(store)

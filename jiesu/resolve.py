@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from jiesu import i18n
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 
 # case statuses are not in the catalog; their names live here
 STATUS_NAMES = {
@@ -113,7 +114,7 @@ def category(catalog, value, field: str = "--category") -> str:
         return found[0]
     if found:
         listing = ", ".join(label(c, catalog.categories) for c in found[:8])
-        raise InvalidInput(f"{field}: {text!r} is ambiguous; it names {listing}; give the code")
+        raise InvalidInput(_('{field}: {text!r} is ambiguous; it names {listing}; give the code').format(field=field, text=text, listing=listing))
     return text  # unknown: the caller's own message searches for close matches
 
 
@@ -126,5 +127,5 @@ def community(catalog, street: str, value, field: str = "--community") -> str:
     if len(found) == 1:
         return found[0]
     if found:
-        raise InvalidInput(f"{field}: {text!r} is ambiguous in {street}; it names {', '.join(found)}; give the id")
+        raise InvalidInput(_('{field}: {text!r} is ambiguous in {street}; it names {items}; give the id').format(field=field, text=text, street=street, items=', '.join(found)))
     return text

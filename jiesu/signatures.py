@@ -19,16 +19,17 @@ from pathlib import Path
 from jiesu import keys as signing_keys
 from jiesu.actors import FILE, parse
 from jiesu.errors import StoreError
+from jiesu.i18n import N_, _
 from jiesu.problems import Problem
 from jiesu.store.catfile import Blobs
 
 US = "\x1f"
 _SIGNED = {"G", "U", "X", "Y", "R", "B", "E"}
 _MEANING = {
-    "B": ("error", "has a bad signature"), "R": ("error", "is signed with a revoked key"),
-    "E": ("error", "has a signature that cannot be checked (missing key, or no gpg.ssh.allowedSignersFile)"),
-    "U": ("warning", "has a good signature from a key that is not trusted"),
-    "X": ("warning", "has a good signature that has expired"), "Y": ("warning", "is signed with a key that has expired"),
+    "B": ("error", N_("has a bad signature")), "R": ("error", N_("is signed with a revoked key")),
+    "E": ("error", N_("has a signature that cannot be checked (missing key, or no gpg.ssh.allowedSignersFile)")),
+    "U": ("warning", N_("has a good signature from a key that is not trusted")),
+    "X": ("warning", N_("has a good signature that has expired")), "Y": ("warning", N_("is signed with a key that has expired")),
 }
 _FORMAT = US.join(["%H", "%P", "%an", "%G?", "%GK", "%GF", "%GP", "%s"])
 
@@ -63,8 +64,7 @@ def check(store) -> list[Problem]:
         current = tables[blobs[rows[-1][0]]]
         bare = sorted(n for n, a in current.items() if not a.keys)
         if bare:
-            problems.append(Problem(FILE, 1, f"no keys listed for {', '.join(bare)}: their commits cannot be matched "
-                                             "to a key and fail `verify --signatures`", "warning"))
+            problems.append(Problem(FILE, 1, _('no keys listed for {items}: their commits cannot be matched to a key and fail `verify --signatures`').format(items=', '.join(bare)), "warning"))
     return problems
 
 
@@ -89,30 +89,28 @@ def _actors_history(store) -> tuple[dict, dict]:
 
 
 def _against_actor(sha, author, status, ids, subject, table) -> list[Problem]:
-    what = f"commit {sha[:10]} ({subject[:60]}) by {author}"
+    what = _('commit {sha} ({subject}) by {author}').format(sha=sha[:10], subject=subject[:60], author=author)
     shown = ids[0] or ids[1] or "?"
     if status == "N":
-        return [Problem(".git", 1, f"{what} is not signed; actors.yaml lists keys, so every commit must be signed with its actor's key")]
+        return [Problem(".git", 1, _("{what} is not signed; actors.yaml lists keys, so every commit must be signed with its actor's key").format(what=what))]
     if status == "B":
         by = f" (key {shown})" if shown != "?" else ""
-        return [Problem(".git", 1, f"{what} has a bad signature{by}: the commit was altered after signing, or forged")]
+        return [Problem(".git", 1, _('{what} has a bad signature{by}: the commit was altered after signing, or forged').format(what=what, by=by))]
     if status == "E":
-        return [Problem(".git", 1, f"{what}: the signature by key {shown} cannot be checked; a GPG key must be in this "
-                                   "machine's keyring (gpg --import)")]
+        return [Problem(".git", 1, _("{what}: the signature by key {shown} cannot be checked; a GPG key must be in this machine's keyring (gpg --import)").format(what=what, shown=shown))]
     if status == "R":
-        return [Problem(".git", 1, f"{what} is signed with key {shown}, which has been revoked")]
+        return [Problem(".git", 1, _('{what} is signed with key {shown}, which has been revoked').format(what=what, shown=shown))]
     used = {signing_keys.normalise(i) for i in ids if i}
     actor = table.get(author)
     if actor is None:
-        return [Problem(".git", 1, f"{what} is signed with key {shown}, but {author} is not in actors.yaml, so no key is listed for them")]
+        return [Problem(".git", 1, _('{what} is signed with key {shown}, but {author} is not in actors.yaml, so no key is listed for them').format(what=what, shown=shown, author=author))]
     if not used & {k.id for k in actor.keys}:
         owners = sorted(n for n, a in table.items() if used & {k.id for k in a.keys})
         whose = f" (it is listed for {', '.join(owners)})" if owners else " (actors.yaml lists it for nobody)"
         listed = "none" if not actor.keys else ", ".join(k.id for k in actor.keys)
-        return [Problem(".git", 1, f"{what} is signed with key {shown}, which actors.yaml does not list for {author}{whose}; "
-                                   f"{author}'s keys: {listed}")]
+        return [Problem(".git", 1, _("{what} is signed with key {shown}, which actors.yaml does not list for {author}{whose}; {author}'s keys: {listed}").format(what=what, shown=shown, author=author, whose=whose, listed=listed))]
     if status in ("X", "Y"):
-        return [Problem(".git", 1, f"{what} (key {shown}) {_MEANING[status][1]}", "warning")]
+        return [Problem(".git", 1, _('{what} (key {shown}) {meaning}').format(what=what, shown=shown, meaning=_(_MEANING[status][1])), "warning")]
     return []
 
 
@@ -126,27 +124,26 @@ def _plain(store, rows, keyed_ever: bool, has_actors: bool) -> list[Problem]:
             continue
         if status == "N":
             if started:
-                problems.append(Problem(".git", 1, f"commit {sha[:10]} ({subject[:60]}) is not signed, though commits before it are"))
+                problems.append(Problem(".git", 1, _('commit {sha} ({subject}) is not signed, though commits before it are').format(sha=sha[:10], subject=subject[:60])))
             else:
                 before += 1
             continue
         if status == "U" and keyed_ever:
             continue  # a good signature from before keys were listed: not matched to anyone, said below
-        severity, meaning = _MEANING.get(status, ("error", f"has signature status {status!r}"))
+        severity, meaning = _MEANING.get(status, ("error", None))
+        meaning = _(meaning) if meaning else _("has signature status {status!r}").format(status=status)
         who = f" ({signer})" if signer else ""
-        problems.append(Problem(".git", 1, f"commit {sha[:10]} ({subject[:60]}){who} {meaning}", severity))
+        problems.append(Problem(".git", 1, _('commit {sha} ({subject}){who} {meaning}').format(sha=sha[:10], subject=subject[:60], who=who, meaning=meaning), severity))
     if not rows:
         return problems
     if keyed_ever:
-        problems.append(Problem(".git", 1, f"{len(rows)} commit(s) from before actors.yaml listed keys were checked for a good "
-                                           "signature only, not against the key of their actor", "warning"))
+        problems.append(Problem(".git", 1, _('{n} commit(s) from before actors.yaml listed keys were checked for a good signature only, not against the key of their actor').format(n=len(rows)), "warning"))
         return problems
-    where = "actors.yaml lists no keys" if has_actors else "no actors.yaml"
-    problems.append(Problem(".git", 1, f"{where}: signatures were checked for validity only, not matched to the actor of each "
-                                       "commit (list each actor's SSH public keys or GPG fingerprints under `keys:`)", "warning"))
+    where = _('actors.yaml lists no keys') if has_actors else _('no actors.yaml')
+    problems.append(Problem(".git", 1, _("{where}: signatures were checked for validity only, not matched to the actor of each commit (list each actor's SSH public keys or GPG fingerprints under `keys:`)").format(where=where), "warning"))
     if not started:
-        hint = "" if store.git.signs() else "; sign from now on with `git config commit.gpgsign true` and a signing key"
-        problems.append(Problem(".git", 1, f"no commit is signed{hint}", "warning"))
+        hint = "" if store.git.signs() else _('; sign from now on with `git config commit.gpgsign true` and a signing key')
+        problems.append(Problem(".git", 1, _('no commit is signed{hint}').format(hint=hint), "warning"))
     elif before:
-        problems.append(Problem(".git", 1, f"{before} commit(s) from before signing began are unsigned", "warning"))
+        problems.append(Problem(".git", 1, _('{before} commit(s) from before signing began are unsigned').format(before=before), "warning"))
     return problems

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from jiesu import timeutil
+from jiesu.i18n import _
 
 TOLERANCE = timedelta(minutes=15)
 
@@ -58,7 +59,6 @@ def describe(event: dict, office: str, reference: datetime) -> str:
     at = when(event)
     ahead = at - reference if at else timedelta(0)
     days, seconds = ahead.days, ahead.seconds
-    span = f"{days} day(s) {seconds // 3600} h" if days else f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return (f"event {event.get('id')} ({event.get('action')} by {event.get('by')} of office {office}) is stamped "
-            f"{event.get('at')}, {span} ahead of the time it arrived here; that office's clock is probably fast — "
-            "it does not hold back events here")
+    span = (_("{days} day(s) {hours} h").format(days=days, hours=seconds // 3600) if days
+            else _("{hours} h {minutes} min").format(hours=seconds // 3600, minutes=seconds % 3600 // 60))
+    return (_("event {id} ({action} by {by} of office {office}) is stamped {at}, {span} ahead of the time it arrived here; that office's clock is probably fast — it does not hold back events here").format(id=event.get('id'), action=event.get('action'), by=event.get('by'), office=office, at=event.get('at'), span=span))

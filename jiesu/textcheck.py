@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 
 MAX_TEXT = 200_000
 MAX_LINE = 300
@@ -20,20 +21,20 @@ def text(value, field: str, required: bool = False, multiline: bool = True, limi
     """A free-text field, normalised (CRLF → LF, trailing spaces trimmed) and checked."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidInput(f"{field}: required and must not be empty")
+            raise InvalidInput(_('{field}: required and must not be empty').format(field=field))
         return None
     value = scalar(value, field)
     if _SURROGATE.search(value):
-        raise InvalidInput(f"{field}: is not valid UTF-8 text (a byte sequence that is no character)")
+        raise InvalidInput(_('{field}: is not valid UTF-8 text (a byte sequence that is no character)').format(field=field))
     value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     bad = _CONTROL.search(value)
     if bad:
-        raise InvalidInput(f"{field}: contains control character U+{ord(bad.group()):04X}; only text, tabs and newlines are allowed")
+        raise InvalidInput(_('{field}: contains control character U+{code:04X}; only text, tabs and newlines are allowed').format(field=field, code=ord(bad.group())))
     if not multiline and "\n" in value:
-        raise InvalidInput(f"{field}: must be one line")
+        raise InvalidInput(_('{field}: must be one line').format(field=field))
     cap = limit if multiline else min(limit, MAX_LINE)
     if len(value) > cap:
-        raise InvalidInput(f"{field}: {len(value):,} characters; at most {cap:,} allowed")
+        raise InvalidInput(_('{field}: {n:,} characters; at most {cap:,} allowed').format(field=field, n=len(value), cap=cap))
     return value
 
 
@@ -47,7 +48,7 @@ def scalar(value, field: str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise InvalidInput(f"{field}: expected text, found {kind_of(value)}")
+    raise InvalidInput(_('{field}: expected text, found {kind}').format(field=field, kind=kind_of(value)))
 
 
 def text_list(value, field: str) -> list[str]:
@@ -66,11 +67,11 @@ def actor(value: str | None) -> str:
     """Who acts: printable, one line, at most 64 characters."""
     if value is None or not str(value).strip():
         raise InvalidInput(
-            "who is acting? pass --as NAME (or set JIESU_ACTOR, or git's user.name)",
+            _("who is acting? pass --as NAME (or set JIESU_ACTOR, or git's user.name)"),
         )
     value = str(value).strip()
     if len(value) > 64 or not value.isprintable():
-        raise InvalidInput(f"--as: {value[:70]!r} must be printable text of at most 64 characters")
+        raise InvalidInput(_('--as: {value!r} must be printable text of at most 64 characters').format(value=value[:70]))
     return value
 
 
@@ -84,7 +85,7 @@ def boolean(value, field: str) -> bool:
         return False
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise InvalidInput(f"{field}: {value!r} is not true or false")
+    raise InvalidInput(_('{field}: {value!r} is not true or false').format(field=field, value=value))
 
 
 def each_checked(items: list, noun: str, check) -> list:
@@ -93,7 +94,7 @@ def each_checked(items: list, noun: str, check) -> list:
     out = []
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            raise InvalidInput(f"{noun} {number}: expected a mapping of fields")
+            raise InvalidInput(_('{noun} {number}: expected a mapping of fields').format(noun=noun, number=number))
         try:
             out.append(check(item))
         except InvalidInput as exc:

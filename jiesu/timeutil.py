@@ -14,6 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 
 # the time zone of a store whose settings name none, and of a new store unless told otherwise
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -27,7 +28,7 @@ def zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from exc
+        raise InvalidInput(_('unknown time zone {name!r}; use an IANA name such as Asia/Shanghai').format(name=name)) from exc
 
 
 def fixed(value: datetime) -> datetime:
@@ -80,12 +81,12 @@ def parse_time(text: str, tz: tzinfo, field: str = "--at") -> datetime:
     else:
         raw = str(text).strip()
         if not raw:
-            raise InvalidInput(f"{field}: empty time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00")
+            raise InvalidInput(_('{field}: empty time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00').format(field=field))
         try:
             value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
         except ValueError:
             raise InvalidInput(
-                f"{field}: {raw!r} is not a time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00"
+                _('{field}: {raw!r} is not a time; use ISO 8601 such as 2021-11-02T10:02 or 2021-11-02T10:02:00+08:00').format(field=field, raw=raw)
             ) from None
     try:
         if value.tzinfo is None:
@@ -93,7 +94,7 @@ def parse_time(text: str, tz: tzinfo, field: str = "--at") -> datetime:
             value = value.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
         value.astimezone(timezone.utc)  # a time at the very edge of the calendar cannot be compared
     except (OverflowError, ValueError):
-        raise InvalidInput(f"{field}: {text!s:.40} is outside the calendar jiesu can handle") from None
+        raise InvalidInput(_('{field}: {text!s:.40} is outside the calendar jiesu can handle').format(field=field, text=text)) from None
     return fixed(value.replace(microsecond=0))
 
 
@@ -102,14 +103,14 @@ def parse_date(text: str, field: str = "--date") -> date:
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError:
-        raise InvalidInput(f"{field}: {text!r} is not a date; use YYYY-MM-DD such as 2021-11-02") from None
+        raise InvalidInput(_('{field}: {text!r} is not a date; use YYYY-MM-DD such as 2021-11-02').format(field=field, text=text)) from None
 
 
 def parse_month(text: str, field: str = "--month") -> tuple[int, int]:
     """Parse `YYYY-MM` into (year, month)."""
     m = re.fullmatch(r"(\d{4})-(\d{2})", str(text).strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise InvalidInput(f"{field}: {text!r} is not a month; use YYYY-MM such as 2021-11")
+        raise InvalidInput(_('{field}: {text!r} is not a month; use YYYY-MM such as 2021-11').format(field=field, text=text))
     return int(m.group(1)), int(m.group(2))
 
 
@@ -141,7 +142,7 @@ def parse_duration(text: str, field: str = "duration") -> timedelta:
     """Parse `15m`, `2h`, `7d`, `1w`, `1d12h` into a timedelta."""
     m = _DURATION.match(str(text)) if text is not None else None
     if not m or not any(m.groups()) or str(text).strip() == "":
-        raise InvalidInput(f"{field}: {text!r} is not a duration; use forms such as 15m, 2h, 7d, 1d12h")
+        raise InvalidInput(_('{field}: {text!r} is not a duration; use forms such as 15m, 2h, 7d, 1d12h').format(field=field, text=text))
     w, d, h, mi = (int(g) if g else 0 for g in m.groups())
     return timedelta(weeks=w, days=d, hours=h, minutes=mi)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from jiesu import model, privacy, safetext, timeutil
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import CatalogError, InvalidInput
+from jiesu.i18n import _
 from jiesu.problems import Problem
 from jiesu.store import yamlio
 from jiesu.workflow import TABLE
@@ -57,12 +58,12 @@ def check_fields(doc: dict, required: dict, optional: dict, bad) -> None:
     boolean is never taken for a number. Cases, themes and knowledge entries share this."""
     for key, kind in required.items():
         if key not in doc:
-            bad(f"missing field `{key}`")
+            bad(_('missing field `{key}`').format(key=key))
         elif not _typed(doc[key], kind):
-            bad(f"`{key}` must be {kind.__name__}", key)
+            bad(_('`{key}` must be {type}').format(key=key, type=kind.__name__), key)
     for key, kind in optional.items():
         if doc.get(key) is not None and not _typed(doc[key], kind):
-            bad(f"`{key}` must be {kind.__name__}", key)
+            bad(_('`{key}` must be {type}').format(key=key, type=kind.__name__), key)
 
 
 def _typed(value, kind) -> bool:
@@ -75,7 +76,7 @@ def start_record_check(root: Path, path: str, doc, what: str, required: dict, op
     of those keys, and `ok` is False when the file is not a mapping with its required fields typed
     (then `problems` says why, and nothing else is worth checking)."""
     if not isinstance(doc, dict):
-        return [Problem(path, 1, f"a {what} file must be a mapping")], None, False
+        return [Problem(path, 1, _('a {what} file must be a mapping').format(what=what))], None, False
     problems: list[Problem] = []
     at = _Lines(root, path)
 
@@ -101,29 +102,28 @@ def _header(case: dict, path: str, catalog, tz, bad) -> None:
     m = CASE_PATH.match(path)
     parsed = model.parse_id(case["id"])
     if not parsed:
-        bad(f"id {case['id']!r} is not OFFICE-YYMM-NNNN", "id")
+        bad(_('id {id!r} is not OFFICE-YYMM-NNNN').format(id=case['id']), "id")
     elif m and (m.group(3) != case["id"]):
-        bad(f"id {case['id']} does not match the file name {m.group(3)}.yaml", "id")
+        bad(_('id {id} does not match the file name {name}.yaml').format(id=case['id'], name=m.group(3)), "id")
     if case["schema"] != model.SCHEMA:
-        bad(f"schema {case['schema']} is not supported (expected {model.SCHEMA})", "schema")
+        bad(_('schema {schema} is not supported (expected {SCHEMA})').format(schema=case['schema'], SCHEMA=model.SCHEMA), "schema")
     try:
         received = timeutil.load(case["received"])
     except ValueError:
-        bad(f"received {case['received']!r} is not an ISO 8601 time with offset", "received")
+        bad(_('received {received!r} is not an ISO 8601 time with offset').format(received=case['received']), "received")
         received = None
     if received and m:
         local = received.astimezone(tz)
         if not model.FIRST_YEAR <= local.year <= model.LAST_YEAR:
-            bad(f"received {case['received']} is outside {model.FIRST_YEAR}–{model.LAST_YEAR}, the years a case id can carry; "
-                "correct `received` (and the intake event's `at`), then `jiesu verify --repair` files the case", "received")
+            bad(_("received {received} is outside {FIRST_YEAR}–{LAST_YEAR}, the years a case id can carry; correct `received` (and the intake event's `at`), then `jiesu verify --repair` files the case").format(received=case['received'], FIRST_YEAR=model.FIRST_YEAR, LAST_YEAR=model.LAST_YEAR), "received")
         else:
-            refile = "; `jiesu verify --repair` moves it"
+            refile = _('; `jiesu verify --repair` moves it')
             if (local.year, local.month) != (int(m.group(1)), int(m.group(2))):
-                bad(f"received {case['received']} is not in the month of its folder {m.group(1)}/{m.group(2)}{refile}", "received")
+                bad(_('received {received} is not in the month of its folder {year}/{month}{refile}').format(received=case['received'], year=m.group(1), month=m.group(2), refile=refile), "received")
             if parsed and (parsed[1], parsed[2]) != (local.year % 100, local.month):
-                bad(f"id {case['id']} does not carry the month received ({local:%y%m}){refile}", "id")
+                bad(_('id {id} does not carry the month received ({local:%y%m}){refile}').format(id=case['id'], local=local, refile=refile), "id")
     if not case["title"].strip():
-        bad("title is empty", "title")
+        bad(_('title is empty'), "title")
 
 
 def _references(case: dict, path: str, catalog, tz, bad) -> None:
@@ -133,26 +133,26 @@ def _references(case: dict, path: str, catalog, tz, bad) -> None:
     for key, table, name in (("type", catalog.types, "type"), ("channel", catalog.channels, "channel"),
                              ("time_limit", catalog.classes, "time-limit class")):
         if case[key] not in table:
-            bad(f"unknown {name} {case[key]!r}; allowed: {', '.join(table)}", key)
+            bad(_('unknown {name} {value!r}; allowed: {items}').format(name=name, value=case[key], items=', '.join(table)), key)
     if case.get("category") is not None:
         cat = catalog.categories.get(case["category"])
         if cat is None or not cat.is_leaf:
-            bad(f"unknown leaf category {case['category']!r}", "category")
+            bad(_('unknown leaf category {category!r}').format(category=case['category']), "category")
     loc = case.get("location") or {}
     if loc.get("district") and (not _known(loc["district"], catalog.units) or catalog.units[loc["district"]].kind != "district"):
-        bad(f"location.district {loc['district']!r} is not a district of the catalog", "location", "district")
+        bad(_('location.district {district!r} is not a district of the catalog').format(district=loc['district']), "location", "district")
     if loc.get("street"):
         unit = catalog.units.get(loc["street"]) if isinstance(loc["street"], str) else None
         if unit is None or unit.kind not in LOCAL_KINDS:
-            bad(f"location.street {loc['street']!r} is not a street/town of the catalog", "location", "street")
+            bad(_('location.street {street!r} is not a street/town of the catalog').format(street=loc['street']), "location", "street")
         elif loc.get("district") and unit.parent != loc["district"]:
-            bad(f"location.street {loc['street']} is not in district {loc['district']}", "location", "street")
+            bad(_('location.street {street} is not in district {district}').format(street=loc['street'], district=loc['district']), "location", "street")
     for i, tag in enumerate(case.get("tags") or []):
         if not _known(tag, catalog.tags):
-            bad(f"unknown tag {tag!r}", "tags")
+            bad(_('unknown tag {tag!r}').format(tag=tag), "tags")
     comp = case.get("complainant") or {}
     if comp.get("kind") is not None and not _known(comp["kind"], catalog.kinds):
-        bad(f"unknown complainant kind {comp['kind']!r}", "complainant", "kind")
+        bad(_('unknown complainant kind {kind!r}').format(kind=comp['kind']), "complainant", "kind")
 
 
 def _personal_data(case: dict, path: str, catalog, tz, bad) -> None:
@@ -160,26 +160,25 @@ def _personal_data(case: dict, path: str, catalog, tz, bad) -> None:
     hit = safetext.first_control(case)
     if hit:
         where, char = hit
-        bad(f"`{where}` holds control character U+{ord(char):04X}, which jiesu refuses on input; it is shown as a symbol",
+        bad(_('`{where}` holds control character U+{char:04X}, which jiesu refuses on input; it is shown as a symbol').format(where=where, char=ord(char)),
             where.split(".")[0], severity="warning")
     comp = case.get("complainant") or {}
     if comp.get("confidential") and (comp.get("surname") or comp.get("phone")):
-        bad("a confidential case must not carry surname or phone in the shared file", "complainant")
+        bad(_('a confidential case must not carry surname or phone in the shared file'), "complainant")
     if comp.get("phone") is not None:
         try:
             privacy.normalize_phone(str(comp["phone"]), "complainant.phone")
         except InvalidInput:  # the message would repeat the number: verify output lands in cron logs
-            bad(f"complainant.phone {privacy.mask_phone(str(comp['phone']))!r} is not a phone number "
-                "(Chinese mobile, landline with area code, or + international)", "complainant", "phone")
+            bad(_('complainant.phone {phone!r} is not a phone number (Chinese mobile, landline with area code, or + international)').format(phone=privacy.mask_phone(str(comp['phone']))), "complainant", "phone")
 
 
 def check_event_id(e: dict, i: int, seen: dict, bad) -> None:
     """An event's id: 6–12 hex digits, once in its record (`seen` maps ids to event numbers)."""
     eid = e.get("id")
     if not isinstance(eid, str) or not model.EVENT_ID.match(eid):
-        bad(f"event {i + 1}: id {eid!r} must be 6–12 hex digits", "events", i)
+        bad(_('event {i}: id {eid!r} must be 6–12 hex digits').format(i=i + 1, eid=eid), "events", i)
     elif eid in seen:
-        bad(f"event {i + 1}: duplicate event id {eid} (also event {seen[eid]})", "events", i)
+        bad(_('event {i}: duplicate event id {eid} (also event {seen})').format(i=i + 1, eid=eid, seen=seen[eid]), "events", i)
     else:
         seen[eid] = i + 1
 
@@ -189,18 +188,18 @@ def check_event_time(e: dict, i: int, action, previous, bad) -> tuple[bool, obje
     earlier than the event before it (a superseded event is exempt, and flagged for review).
     Returns (whether `at` could be read, the time the next event is compared with)."""
     if not isinstance(e.get("by"), str) or not e.get("by"):
-        bad(f"event {i + 1} ({action}): `by` (the actor) is missing", "events", i)
+        bad(_('event {i} ({action}): `by` (the actor) is missing').format(i=i + 1, action=action), "events", i)
     try:
         when = timeutil.load(e.get("at"))
         if when is None:
             raise ValueError
     except (ValueError, TypeError):
-        bad(f"event {i + 1} ({action}): `at` {e.get('at')!r} is not an ISO 8601 time with offset", "events", i)
+        bad(_('event {i} ({action}): `at` {at!r} is not an ISO 8601 time with offset').format(i=i + 1, action=action, at=e.get('at')), "events", i)
         return False, previous
     if previous is not None and when < previous and not e.get("superseded"):
-        bad(f"event {i + 1} ({action}) at {e.get('at')} is earlier than the event before it", "events", i)
+        bad(_('event {i} ({action}) at {at} is earlier than the event before it').format(i=i + 1, action=action, at=e.get('at')), "events", i)
     if e.get("superseded"):
-        bad(f"event {i + 1} ({action} by {e.get('by')}) was superseded by a merge; review it", "events", i, severity="warning")
+        bad(_('event {i} ({action} by {by}) was superseded by a merge; review it').format(i=i + 1, action=action, by=e.get('by')), "events", i, severity="warning")
         return True, previous
     return True, when
 
@@ -210,55 +209,55 @@ def _events(case: dict, path: str, catalog, tz, bad) -> None:
     seen_ids, previous = {}, None
     for i, e in enumerate(case["events"]):
         if not isinstance(e, dict):
-            bad(f"event {i + 1} is not a mapping", "events", i)
+            bad(_('event {i} is not a mapping').format(i=i + 1), "events", i)
             continue
         action = e.get("action")
         if not _known(action, TABLE):
-            bad(f"event {i + 1}: unknown action {action!r}", "events", i)
+            bad(_('event {i}: unknown action {action!r}').format(i=i + 1, action=action), "events", i)
             continue
         check_event_id(e, i, seen_ids, bad)
         allowed = set(model.EVENT_KEYS) | set(model.EVENT_FIELDS[action]) | {"superseded"}
         extra = [k for k in e if k not in allowed]
         if extra:
-            bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
+            bad(_('event {i} ({action}): unexpected field(s) {items}').format(i=i + 1, action=action, items=', '.join(map(str, extra))), "events", i)
         usec = e.get("usec")
         if usec is not None and (not isinstance(usec, int) or isinstance(usec, bool) or not 0 <= usec <= 999999):
-            bad(f"event {i + 1} ({action}): `usec` {usec!r} must be a whole number of microseconds, 0–999999", "events", i)
+            bad(_('event {i} ({action}): `usec` {usec!r} must be a whole number of microseconds, 0–999999').format(i=i + 1, action=action, usec=usec), "events", i)
         timed, previous = check_event_time(e, i, action, previous, bad)
         if not timed:
             continue
         if catalog is not None:
             for key in ("unit", "to"):
                 if e.get(key) is not None and not _known(e[key], catalog.units):
-                    bad(f"event {i + 1} ({action}): unknown unit {e[key]!r}", "events", i)
+                    bad(_('event {i} ({action}): unknown unit {unit!r}').format(i=i + 1, action=action, unit=e[key]), "events", i)
             co = e.get("co") or []
             if not isinstance(co, list):
-                bad(f"event {i + 1} ({action}): `co` must be a list of units", "events", i)
+                bad(_('event {i} ({action}): `co` must be a list of units').format(i=i + 1, action=action), "events", i)
                 co = []
             for unit in co:
                 if not _known(unit, catalog.units):
-                    bad(f"event {i + 1} ({action}): unknown co-unit {unit!r}", "events", i)
+                    bad(_('event {i} ({action}): unknown co-unit {unit!r}').format(i=i + 1, action=action, unit=unit), "events", i)
             if action == "evaluate" and e.get("satisfaction") is not None and not _known(e["satisfaction"], catalog.assessment.satisfaction):
-                bad(f"event {i + 1} (evaluate): unknown satisfaction level {e['satisfaction']!r}", "events", i)
+                bad(_('event {i} (evaluate): unknown satisfaction level {satisfaction!r}').format(i=i + 1, satisfaction=e['satisfaction']), "events", i)
 
 
 def _projection(case: dict, path: str, catalog, tz, bad) -> None:
     """The events replay from the intake, and the state block is what they produce."""
     if not case["events"] or not isinstance(case["events"][0], dict) or case["events"][0].get("action") != "intake":
-        bad("the first event must be the intake", "events")
+        bad(_('the first event must be the intake'), "events")
     try:
         model.replay(case, strict=True)
     except model.ReplayError as exc:
-        bad(f"event {exc.index + 1}: {exc}; allowed next: see `jiesu show`", "events", exc.index)
+        bad(_('event {index}: {exc}; allowed next: see `jiesu show`').format(index=exc.index + 1, exc=exc), "events", exc.index)
     except (ValueError, TypeError) as exc:
-        bad(f"events do not replay: {exc}", "events")
+        bad(_('events do not replay: {exc}').format(exc=exc), "events")
     else:
         expected = model.state_block(case, catalog, tz)
         actual = case.get("state") or {}
         if _normal(actual) != _normal(expected):
             diffs = [k for k in dict.fromkeys([*expected, *actual]) if _normal(expected.get(k)) != _normal(actual.get(k))]
             first = diffs[0] if diffs else "?"
-            bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
+            bad(_('state does not match the events ({items}): file says {actual!r}, events give {expected!r}').format(items=', '.join(diffs), actual=actual.get(first), expected=expected.get(first)),
                 "state", first if first in actual else "status")
 
 
@@ -307,23 +306,21 @@ def check_git(store) -> list[Problem]:
         if code == "??" and path in unindexed:
             continue  # reported once, as lost from the index
         if path in unindexed:
-            problems.append(Problem(path, 1, "case file is committed but git's index lost it (an interrupted git command); "
-                                             "`jiesu verify --repair` puts the index back"))
+            problems.append(Problem(path, 1, _("case file is committed but git's index lost it (an interrupted git command); `jiesu verify --repair` puts the index back")))
         elif code == "??" and TEMP_FILE.search(path):
-            problems.append(Problem(path, 1, "temporary file of an interrupted write; `jiesu verify --repair` (or the next write) removes it"))
+            problems.append(Problem(path, 1, _('temporary file of an interrupted write; `jiesu verify --repair` (or the next write) removes it')))
         elif code == "??":
-            problems.append(Problem(path, 1, "untracked file in cases/ (not committed by jiesu)"))
+            problems.append(Problem(path, 1, _('untracked file in cases/ (not committed by jiesu)')))
         elif "U" in code or code in ("AA", "DD"):
-            problems.append(Problem(path, 1, "unresolved merge conflict"))
+            problems.append(Problem(path, 1, _('unresolved merge conflict')))
         elif "D" in code:
-            problems.append(Problem(path, 1, "case file deleted but the deletion is not committed"))
+            problems.append(Problem(path, 1, _('case file deleted but the deletion is not committed')))
         else:
-            problems.append(Problem(path, 1, "case file differs from the last commit (uncommitted change)"))
+            problems.append(Problem(path, 1, _('case file differs from the last commit (uncommitted change)')))
     if (store.jiesu_dir / "journal").exists():
-        problems.append(Problem(".jiesu/journal", 1, "a write was interrupted; `jiesu verify --repair` (or the next write) finishes it"))
+        problems.append(Problem(".jiesu/journal", 1, _('a write was interrupted; `jiesu verify --repair` (or the next write) finishes it')))
     if store.git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
-        problems.append(Problem(".git/MERGE_HEAD", 1, "a merge was left half-done (an interrupted sync or pull); "
-                                "`jiesu verify --repair` aborts it, then run `jiesu sync` again"))
+        problems.append(Problem(".git/MERGE_HEAD", 1, _('a merge was left half-done (an interrupted sync or pull); `jiesu verify --repair` aborts it, then run `jiesu sync` again')))
     problems += check_merge_driver(store)
     return problems
 
@@ -354,7 +351,7 @@ def check_private_refs(store) -> list[Problem]:
         return []
     private = store.private
     if not private.exists():
-        return [Problem("private/", 1, f"private/ is missing: {len(own)} case(s) of office {store.office} refer to records in it", "warning")]
+        return [Problem("private/", 1, _('private/ is missing: {n} case(s) of office {office} refer to records in it').format(n=len(own), office=store.office), "warning")]
     listing = private.git.run("ls-tree", "-r", "--name-only", "HEAD", "--", "people/", check=False).stdout.split()
     committed = {Path(p).stem for p in listing}
     purged_file = private.root / privacy.PURGED
@@ -367,31 +364,28 @@ def check_private_refs(store) -> list[Problem]:
             continue
         if ref not in committed:
             if (private.root / private.person_path(ref)).is_file():
-                problems.append(Problem(path, line, f"complainant.ref {ref}: its record in private/ was never committed; "
-                                        "`jiesu verify --repair` commits it"))
+                problems.append(Problem(path, line, _('complainant.ref {ref}: its record in private/ was never committed; `jiesu verify --repair` commits it').format(ref=ref)))
             elif privacy.REF.match(ref) and int(ref[2:]) <= highest:
-                problems.append(Problem(path, line, f"complainant.ref {ref} has no record in private/ (the personal data "
-                                        "of this case was lost); restore private/ from a backup"))
+                problems.append(Problem(path, line, _('complainant.ref {ref} has no record in private/ (the personal data of this case was lost); restore private/ from a backup').format(ref=ref)))
             continue
         record = private.read(ref) or {}
         if Path(path).stem not in (record.get("cases") or []):
-            problems.append(Problem(path, line, f"complainant.ref {ref}: the record in private/ does not name this case "
-                                    "(it belongs to another desk with the same office code, or was changed by hand)", "warning"))
+            problems.append(Problem(path, line, _('complainant.ref {ref}: the record in private/ does not name this case (it belongs to another desk with the same office code, or was changed by hand)').format(ref=ref), "warning"))
     return problems
 
 
 def check_merge_driver(store) -> list[Problem]:
     """A clone without the merge driver would turn concurrent edits of a case into text conflicts."""
     command = store.git.config("merge.jiesu.driver")
-    fix = "run `jiesu verify --repair` (or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')"
+    fix = _("run `jiesu verify --repair` (or: git config merge.jiesu.driver 'jiesu merge-driver %O %A %B %P')")
     if not command:
-        return [Problem(".git/config", 1, f"the jiesu merge driver is not configured in this clone; {fix}", "warning")]
+        return [Problem(".git/config", 1, _('the jiesu merge driver is not configured in this clone; {fix}').format(fix=fix), "warning")]
     try:
         program = shlex.split(command)[0]
     except (ValueError, IndexError):
         program = ""
     if program.startswith("/") and not os.access(program, os.X_OK):
-        return [Problem(".git/config", 1, f"the jiesu merge driver runs {program}, which no longer exists; {fix}", "warning")]
+        return [Problem(".git/config", 1, _('the jiesu merge driver runs {program}, which no longer exists; {fix}').format(program=program, fix=fix), "warning")]
     return []
 
 
@@ -403,7 +397,7 @@ def case_files(root: Path) -> tuple[list[str], list[Problem]]:
         rel_folder = Path(folder).relative_to(root).as_posix()
         for d in list(dirs):
             if (Path(folder) / d).is_symlink():
-                problems.append(Problem(f"{rel_folder}/{d}", 1, "symbolic link in cases/; case folders must be real folders"))
+                problems.append(Problem(f"{rel_folder}/{d}", 1, _('symbolic link in cases/; case folders must be real folders')))
                 dirs.remove(d)
         for name in names:
             rel = f"{rel_folder}/{name}"
@@ -411,10 +405,10 @@ def case_files(root: Path) -> tuple[list[str], list[Problem]]:
             if name == ".gitkeep":
                 continue
             if full.is_symlink():
-                problems.append(Problem(rel, 1, "symbolic link in cases/; case files must be regular files"))
+                problems.append(Problem(rel, 1, _('symbolic link in cases/; case files must be regular files')))
             elif not CASE_PATH.match(rel):
                 if not name.startswith("."):
-                    problems.append(Problem(rel, 1, "not a case file (expected cases/YYYY/MM/<ID>.yaml)"))
+                    problems.append(Problem(rel, 1, _('not a case file (expected cases/YYYY/MM/<ID>.yaml)')))
             else:
                 files.append(rel)
     return sorted(files), problems
@@ -530,7 +524,7 @@ def verify(store, progress=None, signatures: bool = False) -> list[Problem]:
     """
     run = _Run(store, progress, signatures)
     problems: list[Problem] = []
-    for _, check in CHECKS:
+    for _name, check in CHECKS:
         problems += check(run)
     problems.sort(key=lambda p: (p.path, p.line))
     return problems

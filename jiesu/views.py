@@ -22,8 +22,8 @@ def unshowable(store, case_id: str, case, exc: Exception) -> StoreError:
         catalog = None
     errors = [p for p in verify.check_case(store.root, rel, case, catalog, store.tz) if p.severity == "error"]
     first = str(errors[0]) if errors else f"{rel}:1: {exc.__class__.__name__}: {exc}"
-    return StoreError(f"{first} — `show` cannot present it",
-                      hint=f"run `jiesu verify`; `jiesu show {case_id} --format yaml` prints the file as stored")
+    return StoreError(_('{first} — `show` cannot present it').format(first=first),
+                      hint=_('run `jiesu verify`; `jiesu show {case_id} --format yaml` prints the file as stored').format(case_id=case_id))
 
 
 def case_json(case: dict, store, private: dict | None = None) -> dict:

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from jiesu.catalog import Calendar, TimeClass
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.timeutil import fixed, local
 
 _MAX_DAYS = 3 * 366  # a calendar with no working day in three years is a broken calendar
@@ -52,7 +53,7 @@ def segments(start: datetime, calendar: Calendar, tz: tzinfo):
         else:
             misses += 1
             if misses > _MAX_DAYS:
-                raise InvalidInput("calendar.yaml has no working day for three years; check work_week and holidays")
+                raise InvalidInput(_('calendar.yaml has no working day for three years; check work_week and holidays'))
         day += timedelta(days=1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from jiesu.catalog.model import NO_LIMIT, SLUG
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.problems import Problem
 from jiesu.store import yamlio
 from jiesu.timeutil import parse_duration
@@ -36,25 +37,25 @@ def names_of(entry, file, problems) -> dict:
     if isinstance(name, str):
         return {"en": name, "zh": name}
     if not isinstance(name, dict) or not name.get("en"):
-        problems.add(file, line_of(entry), f"{entry.get('code') or entry.get('id')}: name needs at least `en` (and `zh`)")
+        problems.add(file, line_of(entry), _('{value}: name needs at least `en` (and `zh`)').format(value=entry.get('code') or entry.get('id')))
         return {"en": str(entry.get("code") or entry.get("id")), "zh": ""}
     return {"en": str(name.get("en")), "zh": str(name.get("zh") or name.get("en"))}
 
 
 def entries(doc, key, file, problems) -> list:
     if not isinstance(doc, dict):
-        problems.add(file, 1, f"expected a mapping with `{key}:` at the top")
+        problems.add(file, 1, _('expected a mapping with `{key}:` at the top').format(key=key))
         return []
     value = doc.get(key)
     if not isinstance(value, list):
-        problems.add(file, line_of(doc, key), f"`{key}` must be a list")
+        problems.add(file, line_of(doc, key), _('`{key}` must be a list').format(key=key))
         return []
     good = []
     for i, entry in enumerate(value):
         if isinstance(entry, dict):
             good.append(entry)
         else:
-            problems.add(file, value.lines[i] if hasattr(value, "lines") else 1, f"{key}[{i}] must be a mapping")
+            problems.add(file, value.lines[i] if hasattr(value, "lines") else 1, _('{key}[{i}] must be a mapping').format(key=key, i=i))
     return good
 
 
@@ -63,10 +64,10 @@ def coded(entries, file, problems, key="code", pattern=SLUG) -> list:
     for entry in entries:
         code = entry.get(key)
         if not isinstance(code, str) or not pattern.match(code):
-            problems.add(file, line_of(entry), f"{key} {code!r} is not a valid code (lowercase letters, digits, -)")
+            problems.add(file, line_of(entry), _('{key} {code!r} is not a valid code (lowercase letters, digits, -)').format(key=key, code=code))
             continue
         if code in seen:
-            problems.add(file, line_of(entry), f"duplicate {key} {code!r} (first on line {seen[code]})")
+            problems.add(file, line_of(entry), _('duplicate {key} {code!r} (first on line {seen})').format(key=key, code=code, seen=seen[code]))
             continue
         seen[code] = line_of(entry)
         result.append(entry)
@@ -81,7 +82,7 @@ def review(entry, file, problems, types):
     if types is not None and isinstance(value, list) and all(v in types for v in value):
         return tuple(value)
     allowed = "true, false or a list of types" if types is not None else "true or false"
-    problems.add(file, line_of(entry, "review"), f"{entry.get('code')}: review must be {allowed}, not {value!r}")
+    problems.add(file, line_of(entry, "review"), _('{code}: review must be {allowed}, not {value!r}').format(code=entry.get('code'), allowed=allowed, value=value))
     return False
 
 
@@ -91,7 +92,7 @@ def duration(entry, key, file, problems, required=True):
         return NO_LIMIT
     if value is None:
         if required:
-            problems.add(file, line_of(entry), f"{entry.get('code')}: `{key}` is required (e.g. 2h, 7d)")
+            problems.add(file, line_of(entry), _('{code}: `{key}` is required (e.g. 2h, 7d)').format(code=entry.get('code'), key=key))
         return None
     try:
         return parse_duration(str(value), key)

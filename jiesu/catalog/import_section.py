@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jiesu.catalog.fields import Problems, coded_entries, line_of
 from jiesu.catalog.model import IMPORT_FILE, IMPORT_KEYS
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 
@@ -22,11 +23,11 @@ def load_import(directory: Path, problems: Problems):
         problems.unreadable(exc)
         return None
     if not isinstance(doc, dict):
-        problems.add(IMPORT_FILE, 1, "expected a mapping with `units:` and/or `categories:`")
+        problems.add(IMPORT_FILE, 1, _('expected a mapping with `units:` and/or `categories:`'))
         return None
     for key in doc:
         if key not in IMPORT_KEYS:
-            problems.add(IMPORT_FILE, line_of(doc, key), f"unknown section {key!r}; the import section holds only units and categories")
+            problems.add(IMPORT_FILE, line_of(doc, key), _('unknown section {key!r}; the import section holds only units and categories').format(key=key))
     return doc
 
 
@@ -40,7 +41,7 @@ def with_import(base: list, import_doc, file: str, list_key: str, problems: Prob
     merged = list(base)
     for e in coded_entries(import_doc, list_key, IMPORT_FILE, problems, **kw):
         if e[key] in known:
-            problems.add(IMPORT_FILE, line_of(e), f"{key} {e[key]!r} is already defined in catalog/{file}.yaml (line {known[e[key]]})")
+            problems.add(IMPORT_FILE, line_of(e), _('{key} {value!r} is already defined in catalog/{file}.yaml (line {known})').format(key=key, value=e[key], file=file, known=known[e[key]]))
             continue
         e.file = IMPORT_FILE
         merged.append(e)

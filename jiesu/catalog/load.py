@@ -23,6 +23,7 @@ from jiesu.catalog.time_limits import load_time_limits
 from jiesu.catalog.types import load_types
 from jiesu.catalog.units import load_units
 from jiesu.errors import CatalogError
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 
@@ -33,7 +34,7 @@ def load_catalog(directory: Path) -> Catalog:
     for file in FILES:
         path = Path(directory) / f"{file}.yaml"
         if not path.exists():
-            problems.add(file, 1, "file is missing")
+            problems.add(file, 1, _('file is missing'))
             docs[file] = {}
             continue
         try:
@@ -53,7 +54,7 @@ def load_catalog(directory: Path) -> Catalog:
     for scheme in assessment.schemes.values():
         for prefix in scheme.categories:
             if prefix not in categories:
-                problems.add("assessment", 1, f"{scheme.code}: category {prefix!r} is not in categories.yaml")
+                problems.add("assessment", 1, _('{code}: category {prefix!r} is not in categories.yaml').format(code=scheme.code, prefix=prefix))
     if problems.items:
         raise CatalogError(problems.items)
     return Catalog(types, channels, kinds, classes, default_class, calendar, categories, units, tags, assessment)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _, pgettext
 
 FILES = ("types", "time-limits", "calendar", "categories", "units", "tags", "assessment")
 # optional: units and categories that `jiesu import` added for agencies, areas and request types
@@ -186,8 +187,8 @@ class Catalog:
                 return self.units[named[0]]
             if named:
                 listing = ", ".join(label(u, self.units) for u in named[:8])
-                raise InvalidInput(f"{field_name}: {unit_id!r} is ambiguous; it names {listing}; give the id")
-            raise InvalidInput(f"{field_name}: unknown unit {unit_id!r}; {self.suggest(unit_id, self.units)}")
+                raise InvalidInput(_('{field_name}: {unit_id!r} is ambiguous; it names {listing}; give the id').format(field_name=field_name, unit_id=unit_id, listing=listing))
+            raise InvalidInput(_('{field_name}: unknown unit {unit_id!r}; {suggest}').format(field_name=field_name, unit_id=unit_id, suggest=self.suggest(unit_id, self.units)))
         return found
 
     def suggest(self, text: str, table: dict, what: str = "see `jiesu catalog units`") -> str:
@@ -218,11 +219,11 @@ class Catalog:
         found = self.categories.get(code)
         if found is None:
             hits = self.search_categories(code.replace(".", " ").replace("-", " "))[:3]
-            hint = f"did you mean {', '.join(c.code for c in hits)}?" if hits else "see `jiesu catalog categories --search WORD`"
-            raise InvalidInput(f"--category: unknown category {code!r}; {hint}")
+            hint = _('did you mean {items}?').format(items=', '.join(c.code for c in hits)) if hits else _('see `jiesu catalog categories --search WORD`')
+            raise InvalidInput(_('--category: unknown category {code!r}; {hint}').format(code=code, hint=hint))
         if not found.is_leaf:
             children = [c.code for c in self.categories.values() if c.parent == code][:6]
-            raise InvalidInput(f"--category: {code!r} is not a leaf category; choose one of {', '.join(children)}")
+            raise InvalidInput(_('--category: {code!r} is not a leaf category; choose one of {items}').format(code=code, items=', '.join(children)))
         return found
 
     def search_categories(self, text: str, limit: int | None = None) -> list[Category]:
@@ -253,7 +254,7 @@ class Catalog:
         """The time-limit class and why it applies (DESIGN §2 order)."""
         if explicit:
             if explicit not in self.classes:
-                raise InvalidInput(f"--time-limit: unknown class {explicit!r}; allowed: {', '.join(self.classes)}")
+                raise InvalidInput(_('--time-limit: unknown class {explicit!r}; allowed: {items}').format(explicit=explicit, items=', '.join(self.classes)))
             return explicit, "explicit"
         for tag in tags:
             if tag in self.tags and self.tags[tag].time_limit:
@@ -294,10 +295,10 @@ class Catalog:
             if target not in ("street", "district"):
                 return target
             if not location.get(target):
-                where = "street/town" if target == "street" else "district"
+                where = pgettext('place', 'street/town') if target == "street" else pgettext('place', 'district')
                 raise InvalidInput(
-                    f"category {category} is dispatched to the {where} of the location, but the case has no {target}",
-                    hint=f"give the unit explicitly: jiesu assign ID UNIT, or correct the location: jiesu amend ID --{target} UNIT --reason TEXT",
+                    _('category {category} is dispatched to the {where} of the location, but the case has no {target}').format(category=category, where=where, target=target),
+                    hint=_('give the unit explicitly: jiesu assign ID UNIT, or correct the location: jiesu amend ID --{target} UNIT --reason TEXT').format(target=target),
                 )
             return location[target]
 

@@ -13,6 +13,7 @@ from jiesu.catalog.fields import (
     review,
 )
 from jiesu.catalog.model import NO_LIMIT, TimeClass
+from jiesu.i18n import _
 
 
 def load_time_limits(doc, problems: Problems, types: dict) -> tuple[dict, str]:
@@ -21,15 +22,15 @@ def load_time_limits(doc, problems: Problems, types: dict) -> tuple[dict, str]:
     for e in coded_entries(doc, "classes", "time-limits", problems):
         days = e.get("days", "calendar")
         if days not in ("calendar", "working"):
-            problems.add("time-limits", line_of(e, "days"), f"{e['code']}: days must be calendar or working, not {days!r}")
+            problems.add("time-limits", line_of(e, "days"), _('{code}: days must be calendar or working, not {days!r}').format(code=e['code'], days=days))
         limit = duration(e, "limit", "time-limits", problems)
         ext = duration(e, "extendable_to", "time-limits", problems, required=False)
         acc = duration(e, "accept_within", "time-limits", problems)
         con = duration(e, "contact_within", "time-limits", problems)
         if limit == NO_LIMIT and ext:
-            problems.add("time-limits", line_of(e, "extendable_to"), f"{e['code']}: a class without a limit cannot be extended")
+            problems.add("time-limits", line_of(e, "extendable_to"), _('{code}: a class without a limit cannot be extended').format(code=e['code']))
         elif limit and ext and ext <= limit:
-            problems.add("time-limits", line_of(e, "extendable_to"), f"{e['code']}: extendable_to must be longer than limit")
+            problems.add("time-limits", line_of(e, "extendable_to"), _('{code}: extendable_to must be longer than limit').format(code=e['code']))
         # `limit: none`: no due, never overdue, never late (so the clock limits are none too)
         def given(value, default):
             return None if value == NO_LIMIT else (value or default)
@@ -42,7 +43,7 @@ def load_time_limits(doc, problems: Problems, types: dict) -> tuple[dict, str]:
         )
     default_class = (doc or {}).get("default", "standard") if isinstance(doc, dict) else "standard"
     if classes and default_class not in classes:
-        problems.add("time-limits", line_of(doc, "default"), f"default class {default_class!r} is not defined")
+        problems.add("time-limits", line_of(doc, "default"), _('default class {default_class!r} is not defined').format(default_class=default_class))
     if classes and "urgent" not in classes:
-        problems.add("time-limits", 1, "class 'urgent' is required (type emergency uses it)")
+        problems.add("time-limits", 1, _("class 'urgent' is required (type emergency uses it)"))
     return classes, default_class

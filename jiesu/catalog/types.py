@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jiesu.catalog.fields import Problems, coded_entries, names_of, review
 from jiesu.catalog.model import Item
+from jiesu.i18n import _
 
 
 def load_types(doc, problems: Problems) -> tuple[dict, dict, dict]:
@@ -14,5 +15,5 @@ def load_types(doc, problems: Problems) -> tuple[dict, dict, dict]:
     kinds = {e["code"]: Item(e["code"], names_of(e, "types", problems)) for e in coded_entries(doc, "complainant_kinds", "types", problems)}
     for required in ("consultation", "complaint", "suggestion", "emergency"):
         if doc and required not in types:
-            problems.add("types", 1, f"type {required!r} is missing")
+            problems.add("types", 1, _('type {required!r} is missing').format(required=required))
     return types, channels, kinds

@@ -15,6 +15,7 @@ from jiesu.cli.util import (
     say,
     store_options,
 )
+from jiesu.i18n import _
 
 at_option = click.option("--at", "at", metavar="TIME", help="When it happened (ISO 8601; naive = store time zone). Default: now.")
 COMMANDS, command = command_registry()
@@ -345,9 +346,9 @@ def exempt(ctx, case_id, reason, kind, decision, at, store_opt, actor_opt):
       jiesu exempt HL-2111-0072 --deny --reason "The demand is within the unit's duties"
     """
     if decision and kind:
-        raise click.UsageError("--type belongs to a request; --approve/--deny decide one")
+        raise click.UsageError(_('--type belongs to a request; --approve/--deny decide one'))
     if not decision and not reason:
-        raise click.UsageError("a request needs --reason (and --type); the centre decides with --approve or --deny")
+        raise click.UsageError(_('a request needs --reason (and --type); the centre decides with --approve or --deny'))
     store, actor = open_for(ctx, store_opt, actor_opt)
     if decision:
         r = ops.decide_exemption(store, case_id, actor, decision == "approve", reason, at=at)

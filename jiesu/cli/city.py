@@ -16,6 +16,7 @@ from jiesu.cli.util import (
     store_options,
 )
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 
 COMMANDS, command = command_registry()
 
@@ -25,10 +26,9 @@ def export_parquet_command(store, since, until, out) -> None:
     from jiesu.interop.parquet import export_parquet
 
     if since or until:
-        raise InvalidInput("--since/--until do not apply to --format parquet: it exports every case, by month "
-                           "received, and rewrites only the months that changed")
+        raise InvalidInput(_('--since/--until do not apply to --format parquet: it exports every case, by month received, and rewrites only the months that changed'))
     if not out:
-        raise InvalidInput("--format parquet needs --out FOLDER (a new or empty folder, or an earlier export)")
+        raise InvalidInput(_('--format parquet needs --out FOLDER (a new or empty folder, or an earlier export)'))
 
     def progress(n, total, month):
         if sys.stderr.isatty():

@@ -77,7 +77,7 @@ def review(ctx, case_id, decision, reason, at, store_opt, actor_opt):
       jiesu review HL-2111-0070 --send-back --reason "The recording shows the caller was never contacted"
     """
     if decision is None:
-        raise click.UsageError("say --approve or --send-back --reason TEXT")
+        raise click.UsageError(_('say --approve or --send-back --reason TEXT'))
     from jiesu import ops
 
     store, actor = open_for(ctx, store_opt, actor_opt)

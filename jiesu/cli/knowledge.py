@@ -94,7 +94,7 @@ def add(ctx, questions, answer, sources, categories, themes, owner, valid_from, 
 
     given = _content(questions, answer, sources, categories, themes, owner, valid_from, valid_until, review_by, example)
     if sum(bool(x) for x in (given, from_file, examples)) != 1:
-        raise InvalidInput("kb add: give the entry with flags, or --from FILE, or --examples (one of them)")
+        raise InvalidInput(_('kb add: give the entry with flags, or --from FILE, or --examples (one of them)'))
     store, actor = open_for(ctx, store_opt, actor_opt)
     if examples:
         from jiesu.knowledge.examples import example_entries

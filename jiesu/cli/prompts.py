@@ -25,6 +25,7 @@ from prompt_toolkit.validation import ValidationError, Validator
 from jiesu import i18n
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import InvalidInput, JiesuError
+from jiesu.i18n import _
 
 FLAGS = {"confidential": ("保密", "confidential"), "frequent": ("多次来电", "frequent caller"),
          "special_group": ("特殊群体", "special group")}
@@ -110,9 +111,9 @@ class Form:
         text = text.strip()
         if not text:
             if field == "title":
-                raise InvalidInput("title: required; one line saying what the request is about")
+                raise InvalidInput(_('title: required; one line saying what the request is about'))
             if field == "type":
-                raise InvalidInput(f"type: required; allowed: {', '.join(self.catalog.types)}")
+                raise InvalidInput(_('type: required; allowed: {items}').format(items=', '.join(self.catalog.types)))
             return None
         if field == "flags":
             value = self._flags(text)
@@ -134,7 +135,7 @@ class Form:
         for word in text.replace("，", ",").replace(",", " ").split():
             key = next((k for k, names in FLAGS.items() if word.casefold() in (k, k.replace("_", "-"), *names)), None)
             if key is None:
-                raise InvalidInput(f"flags: unknown flag {word!r}; allowed: confidential, frequent, special-group (保密, 多次来电, 特殊群体)")
+                raise InvalidInput(_('flags: unknown flag {word!r}; allowed: confidential, frequent, special-group (保密, 多次来电, 特殊群体)').format(word=word))
             chosen.append(key)
         return list(dict.fromkeys(chosen))
 
@@ -270,7 +271,7 @@ class Form:
         def entry_of(text: str) -> str | None:
             if text.isdigit() and hits:
                 if not 1 <= int(text) <= len(hits):
-                    raise InvalidInput(f"a number from 1 to {len(hits)}, an entry id, your own words, or blank")
+                    raise InvalidInput(_('a number from 1 to {n}, an entry id, your own words, or blank').format(n=len(hits)))
                 return hits[int(text) - 1]["id"]
             if entries.is_entry_id(text):
                 answer_for(store, text, store.now())  # refuses a retired or expired entry

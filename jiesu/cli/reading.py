@@ -218,7 +218,7 @@ def _overdue_tasks(store, as_of, unit, district, fmt) -> None:
     from jiesu.themes.results import open_items
 
     if district:
-        raise InvalidInput("--district does not apply with --tasks (checklist items have an owner unit, not a place); use --unit")
+        raise InvalidInput(_('--district does not apply with --tasks (checklist items have an owner unit, not a place); use --unit'))
     when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     items = [dict(i) for i in open_items(store, when, queries.unit_scope(store, unit)) if i["overdue"]]
     for i in items:

@@ -6,6 +6,7 @@ import click
 
 from jiesu import i18n
 from jiesu.cli.util import command_registry, get_store, store_options
+from jiesu.i18n import _
 
 COMMANDS, command = command_registry()
 
@@ -54,7 +55,7 @@ def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lan
                            else f"report {kind}: unexpected argument {theme_id!r}")
     wrong = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None and k not in allowed]
     if wrong:
-        raise InvalidInput(f"report {kind}: {', '.join(wrong)} does not apply; it takes {', '.join('--' + a.replace('_', '-') for a in sorted(allowed))}")
+        raise InvalidInput(_('report {kind}: {items} does not apply; it takes {items2}').format(kind=kind, items=', '.join(wrong), items2=', '.join('--' + a.replace('_', '-') for a in sorted(allowed))))
     params = {k: v for k, v in given.items() if k in allowed}
     if kind == "theme":
         params["theme_id"] = theme_id
@@ -66,11 +67,11 @@ def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lan
 
         target = Path(out)
         if target.is_dir():
-            raise InvalidInput(f"--out: {out} is a folder; give a file name such as {out.rstrip('/')}/{kind}.{fmt}")
+            raise InvalidInput(_('--out: {out} is a folder; give a file name such as {folder}/{kind}.{fmt}').format(out=out, folder=out.rstrip('/'), kind=kind, fmt=fmt))
         try:
             atomic_write(target, text)
         except OSError as exc:
-            raise InvalidInput(f"--out: cannot write {out}: {exc.strerror}") from None
+            raise InvalidInput(_('--out: cannot write {out}: {strerror}').format(out=out, strerror=exc.strerror)) from None
         if verbose:
             click.echo(f"wrote {target}", err=True)
     else:

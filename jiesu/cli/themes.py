@@ -98,12 +98,12 @@ def plan(ctx, theme_id, text, path, target, by, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
     if (text is None) == (path is None):
-        raise InvalidInput("theme plan: give the plan with --text TEXT or --file PATH (one of them)")
+        raise InvalidInput(_('theme plan: give the plan with --text TEXT or --file PATH (one of them)'))
     if path is not None:
         try:
             text = click.get_text_stream("stdin").read() if path == "-" else Path(path).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"--file: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+            raise InvalidInput(_('--file: cannot read {path}: {reason}').format(path=path, reason=getattr(exc, 'strerror', None) or exc)) from None
     store, actor = open_for(ctx, store_opt, actor_opt)
     _done(ops.plan(store, actor, theme_id, text, target, by, at), "plan set")
 

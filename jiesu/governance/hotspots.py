@@ -26,6 +26,7 @@ from jiesu import timeutil
 from jiesu.errors import InvalidInput, UsageMistake
 from jiesu.governance import settings
 from jiesu.governance.keys import format_key
+from jiesu.i18n import _
 from jiesu.index import Index
 
 DIMENSIONS = ("category", "district", "street", "community", "address")
@@ -72,9 +73,9 @@ def parse_by(by: str | None) -> tuple[str, ...]:
     dims = tuple(d.strip() for d in (by or ",".join(DEFAULT_BY)).split(",") if d.strip())
     for dim in dims:
         if dim not in DIMENSIONS:
-            raise UsageMistake(f"--by: unknown dimension {dim!r}; allowed: {', '.join(DIMENSIONS)} (one or two, comma-separated)")
+            raise UsageMistake(_('--by: unknown dimension {dim!r}; allowed: {items} (one or two, comma-separated)').format(dim=dim, items=', '.join(DIMENSIONS)))
     if not 1 <= len(dims) <= 2 or len(set(dims)) != len(dims):
-        raise UsageMistake(f"--by: {by!r}; give one or two different dimensions, e.g. category,street")
+        raise UsageMistake(_('--by: {by!r}; give one or two different dimensions, e.g. category,street').format(by=by))
     return dims
 
 
@@ -88,8 +89,7 @@ def options(store, as_of=None, days=None, weeks=None, min_count=None, q=None, le
             except InvalidInput as exc:
                 raise UsageMistake(exc.message) from None
     if conf["window_days"] > 7 * conf["baseline_weeks"]:
-        raise UsageMistake(f"--days: a window of {conf['window_days']} days is longer than the baseline of "
-                           f"{conf['baseline_weeks']} weeks; allowed: at most {7 * conf['baseline_weeks']} days")
+        raise UsageMistake(_('--days: a window of {window_days} days is longer than the baseline of {baseline_weeks} weeks; allowed: at most {n} days').format(window_days=conf['window_days'], baseline_weeks=conf['baseline_weeks'], n=7 * conf['baseline_weeks']))
     conf["as_of"] = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     return conf
 

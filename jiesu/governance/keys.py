@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from jiesu.errors import InvalidInput
 from jiesu.governance.addresses import address_key
+from jiesu.i18n import _
 
 DIMENSIONS = ("category", "district", "street", "community", "address", "tag", "keyword")
 
@@ -27,9 +28,9 @@ def parse_key(text: str, allowed=DIMENSIONS, field: str = "key") -> list[tuple[s
         dim, sep, value = part.strip().partition("=")
         dim, value = dim.strip(), value.strip()
         if not sep or not dim or not value:
-            raise InvalidInput(f"{field}: {text!r} is not DIM=VALUE[,DIM=VALUE]; e.g. category=env.garbage,street=dragon-gate/eternal-town")
+            raise InvalidInput(_('{field}: {text!r} is not DIM=VALUE[,DIM=VALUE]; e.g. category=env.garbage,street=dragon-gate/eternal-town').format(field=field, text=text))
         if dim not in allowed:
-            raise InvalidInput(f"{field}: unknown dimension {dim!r}; allowed: {', '.join(allowed)}")
+            raise InvalidInput(_('{field}: unknown dimension {dim!r}; allowed: {items}').format(field=field, dim=dim, items=', '.join(allowed)))
         if dim == "address":
             value = address_key(value) or value
         pairs.append((dim, value))

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from jiesu import timeutil
 from jiesu.errors import InvalidInput, UsageMistake
+from jiesu.i18n import _
 
 TRENDS = ("day", "week", "month")
 
@@ -20,7 +21,7 @@ def parse_week(text: str, field: str = "--week") -> date:
             raise ValueError
         return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
-        raise UsageMistake(f"{field}: {text!r} is not an ISO week; use YYYY-Www such as 2026-W48") from None
+        raise UsageMistake(_('{field}: {text!r} is not an ISO week; use YYYY-Www such as 2026-W48').format(field=field, text=text)) from None
 
 
 def week_label(day: date) -> str:
@@ -36,7 +37,7 @@ def period(store, since=None, until=None, month=None, week=None, days=None) -> t
     """[start, end) of the period asked for (None = open) and a label for it."""
     given = [name for name, value in (("--month", month), ("--week", week), ("--days", days)) if value]
     if len(given) > 1 or (given and (since or until)):
-        raise UsageMistake(f"give one period: {' or '.join(given + (['--since/--until'] if since or until else []))}, not several")
+        raise UsageMistake(_('give one period: {items}, not several').format(items=' or '.join(given + (['--since/--until'] if since or until else []))))
     try:
         if month:
             year, mon = timeutil.parse_month(month)
@@ -56,7 +57,7 @@ def period(store, since=None, until=None, month=None, week=None, days=None) -> t
     except InvalidInput as exc:
         raise UsageMistake(exc.message) from None
     if lo and hi and hi < lo:
-        raise UsageMistake(f"--until {hi} is before --since {lo}")
+        raise UsageMistake(_('--until {hi} is before --since {lo}').format(hi=hi, lo=lo))
     label = f"{lo or '…'}..{hi or '…'}" if lo or hi else "all"
     return (_midnight(store, lo) if lo else None), (_midnight(store, hi + timedelta(days=1)) if hi else None), label
 

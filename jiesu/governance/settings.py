@@ -7,6 +7,7 @@ with the file, the key and what is allowed.
 from __future__ import annotations
 
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 FILE = "governance.yaml"
@@ -43,13 +44,13 @@ def _read(path) -> dict:
     except yamlio.YamlProblem as exc:
         raise InvalidInput(exc.message) from None
     if not isinstance(doc, dict):
-        raise InvalidInput(f"catalog/{FILE}: expected a mapping of sections: {', '.join(DEFAULTS)}")
+        raise InvalidInput(_('catalog/{FILE}: expected a mapping of sections: {items}').format(FILE=FILE, items=', '.join(DEFAULTS)))
     for section, values in doc.items():
         if section not in DEFAULTS or not isinstance(values, dict):
-            raise InvalidInput(f"catalog/{FILE}: unknown section {section!r}; allowed: {', '.join(DEFAULTS)}")
+            raise InvalidInput(_('catalog/{FILE}: unknown section {section!r}; allowed: {items}').format(FILE=FILE, section=section, items=', '.join(DEFAULTS)))
         for key, value in values.items():
             if key not in DEFAULTS[section]:
-                raise InvalidInput(f"catalog/{FILE}: {section}.{key} is unknown; allowed: {', '.join(DEFAULTS[section])}")
+                raise InvalidInput(_('catalog/{FILE}: {section}.{key} is unknown; allowed: {items}').format(FILE=FILE, section=section, key=key, items=', '.join(DEFAULTS[section])))
             out[section][key] = check(f"catalog/{FILE}: {section}.{key}", key, value)
     return out
 
@@ -59,8 +60,8 @@ def check(label: str, key: str, value):
     low, high, fraction = _BOUNDS.get(key, (1, None, False))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (not fraction and not float(value).is_integer()):
         kind = "a number" if fraction else "a whole number"
-        raise InvalidInput(f"{label}: {value!r} is not {kind}")
+        raise InvalidInput(_('{label}: {value!r} is not {kind}').format(label=label, value=value, kind=kind))
     if fraction and not low < value < high or (not fraction and (value < low or (high is not None and value > high))):
         allowed = f"between {low} and {high} (exclusive)" if fraction else (f"{low}–{high}" if high else f"at least {low}")
-        raise InvalidInput(f"{label}: {value!r} is out of range; allowed: {allowed}")
+        raise InvalidInput(_('{label}: {value!r} is out of range; allowed: {allowed}').format(label=label, value=value, allowed=allowed))
     return value if fraction else int(value)

@@ -16,6 +16,7 @@ from datetime import datetime
 from jiesu import metrics
 from jiesu.errors import UsageMistake
 from jiesu.governance import periods
+from jiesu.i18n import _
 from jiesu.index import NOT_ASSESSED, Index
 from jiesu.workflow import OPEN
 
@@ -39,11 +40,11 @@ def check_dimensions(by, level) -> tuple[list[str], int]:
     dims = [d.strip() for item in by for d in str(item).split(",") if d.strip()] or ["category"]
     for dim in dims:
         if dim not in DIMENSIONS:
-            raise UsageMistake(f"--by: unknown dimension {dim!r}; allowed: {', '.join(DIMENSIONS)}")
+            raise UsageMistake(_('--by: unknown dimension {dim!r}; allowed: {items}').format(dim=dim, items=', '.join(DIMENSIONS)))
     if len(set(dims)) != len(dims):
-        raise UsageMistake(f"--by: {', '.join(dims)} names a dimension twice")
+        raise UsageMistake(_('--by: {items} names a dimension twice').format(items=', '.join(dims)))
     if level not in (1, 2, 3):
-        raise UsageMistake(f"--level: {level!r}; allowed: 1, 2, 3")
+        raise UsageMistake(_('--level: {level!r}; allowed: 1, 2, 3').format(level=level))
     return dims, level
 
 
@@ -81,7 +82,7 @@ def stats(store, by=(), level: int = 3, since=None, until=None, month=None, week
     `trend`, of every group in every day, ISO week or month of the period)."""
     dims, level = check_dimensions(by, level)
     if trend is not None and trend not in periods.TRENDS:
-        raise UsageMistake(f"--trend: {trend!r}; allowed: {', '.join(periods.TRENDS)}")
+        raise UsageMistake(_('--trend: {trend!r}; allowed: {items}').format(trend=trend, items=', '.join(periods.TRENDS)))
     start, end, label = periods.period(store, since, until, month, week, days)
     where, params = [], []
     if start is not None:

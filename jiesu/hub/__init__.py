@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from jiesu.errors import StoreError
+from jiesu.i18n import _
 
 MEMBER = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 STATE = "jiesu-hub.json"  # inside .git: the members' composed commits and office codes
@@ -68,9 +69,8 @@ def refusal(store, case_ids=()) -> HubReadOnly:
     for case_id in case_ids:
         name = member_of(case_id, table)
         if name:
-            return HubReadOnly(f"this store is a hub, a read-only view of its members; {case_id} belongs to member "
-                               f"{name}: write there ({urls.get(name)})",
-                               hint="then run `jiesu hub refresh` here to see the change")
+            return HubReadOnly(_('this store is a hub, a read-only view of its members; {case_id} belongs to member {name}: write there ({url})').format(case_id=case_id, name=name, url=urls.get(name)),
+                               hint=_('then run `jiesu hub refresh` here to see the change'))
     names = ", ".join(f"{n} ({u})" for n, u in urls.items())
-    return HubReadOnly(f"this store is a hub, a read-only view of its members; write in a member store: {names}",
-                       hint="then run `jiesu hub refresh` here to see the change")
+    return HubReadOnly(_('this store is a hub, a read-only view of its members; write in a member store: {names}').format(names=names),
+                       hint=_('then run `jiesu hub refresh` here to see the change'))

@@ -20,6 +20,7 @@ import yaml
 from jiesu import timeutil
 from jiesu.errors import InvalidInput, StoreError
 from jiesu.hub import MEMBER, STATE, members
+from jiesu.i18n import _
 from jiesu.store import SETTINGS, Store, treediff, yamlio
 from jiesu.store.gitwrite import Git
 
@@ -41,15 +42,15 @@ def parse_members(specs) -> list[dict]:
         name, sep, url = str(spec).partition("=")
         name, url = name.strip(), url.strip()
         if not sep or not url:
-            raise InvalidInput(f"--member: {spec!r} must be NAME=URL (e.g. dongcheng=ssh://hotline.example/dongcheng.git)")
+            raise InvalidInput(_('--member: {spec!r} must be NAME=URL (e.g. dongcheng=ssh://hotline.example/dongcheng.git)').format(spec=spec))
         if not MEMBER.match(name):
-            raise InvalidInput(f"--member: name {name!r} must be lowercase letters, digits and hyphens (e.g. dongcheng)")
+            raise InvalidInput(_('--member: name {name!r} must be lowercase letters, digits and hyphens (e.g. dongcheng)').format(name=name))
         if name in seen:
-            raise InvalidInput(f"--member: {name} is given twice")
+            raise InvalidInput(_('--member: {name} is given twice').format(name=name))
         seen.add(name)
         out.append({"name": name, "url": url})
     if not out:
-        raise InvalidInput("a hub needs at least one --member NAME=URL")
+        raise InvalidInput(_('a hub needs at least one --member NAME=URL'))
     return out
 
 
@@ -58,7 +59,7 @@ def init_hub(directory, specs, name: str | None = None, lang: str = "en") -> tup
     root = Path(directory).expanduser()
     chosen = parse_members(specs)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise InvalidInput(f"{root} is not a new or empty folder; a hub needs one")
+        raise InvalidInput(_('{root} is not a new or empty folder; a hub needs one').format(root=root))
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     try:
@@ -94,8 +95,8 @@ def _fetch(git: Git, member: dict) -> str:
     if proc.returncode != 0:
         detail = next((ln.strip() for ln in proc.stderr.splitlines() if ln.startswith(("fatal:", "error:"))),
                       proc.stderr.strip()[:200])
-        raise StoreError(f"member {member['name']}: cannot fetch {member['url']}: {detail}",
-                         hint="check the address, or that the member's remote is reachable; nothing was fetched")
+        raise StoreError(_('member {name}: cannot fetch {url}: {detail}').format(name=member['name'], url=member['url'], detail=detail),
+                         hint=_("check the address, or that the member's remote is reachable; nothing was fetched"))
     return git.out("rev-parse", ref).strip()
 
 
@@ -104,7 +105,7 @@ def _units(git: Git, commit: str, name: str) -> dict:
     try:
         doc = yaml.safe_load(data.decode("utf-8")) if data else None
     except (yaml.YAMLError, UnicodeDecodeError):
-        raise HubConflict(f"member {name}: catalog/units.yaml is not readable YAML; nothing was changed") from None
+        raise HubConflict(_('member {name}: catalog/units.yaml is not readable YAML; nothing was changed').format(name=name)) from None
     entries = (doc or {}).get("units") if isinstance(doc, dict) else None
     return {str(u.get("id")): (u.get("kind"), u.get("parent")) for u in entries or [] if isinstance(u, dict)}
 
@@ -176,8 +177,8 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
     """
     chosen = members(store)
     if not chosen:
-        raise InvalidInput(f"{store.root} is not a hub (its {SETTINGS} names no members)",
-                           hint="make one with: jiesu hub init DIR --member NAME=URL …")
+        raise InvalidInput(_('{root} is not a hub (its {SETTINGS} names no members)').format(root=store.root, SETTINGS=SETTINGS),
+                           hint=_('make one with: jiesu hub init DIR --member NAME=URL …'))
     git = store.git
     with store.lock("hub refresh"):
         heads: dict = {}
@@ -196,8 +197,7 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
             for name, commit in heads.items():
                 found, full = treediff.changes(git, (known.get(name) or {}).get("commit"), commit)
                 if full and known.get(name):
-                    raise StoreError(f"member {name}: its earlier commit cannot be compared with the new one "
-                                     "(was its history rewritten?)", hint="make the hub again with `jiesu hub init`")
+                    raise StoreError(_('member {name}: its earlier commit cannot be compared with the new one (was its history rewritten?)').format(name=name), hint=_('make the hub again with `jiesu hub init`'))
                 changes[name] = found
             owner = {}
             for name in heads:
@@ -205,9 +205,8 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
                 found |= {_office(p) for p, b, _ in changes[name] if b}
                 for office in found:
                     if office in owner and owner[office] != name:
-                        raise HubConflict(f"members {owner[office]} and {name} both hold cases of office {office}; "
-                                          "nothing was changed",
-                                          hint="each office's cases must live in one member store")
+                        raise HubConflict(_('members {owner} and {name} both hold cases of office {office}; nothing was changed').format(owner=owner[office], name=name, office=office),
+                                          hint=_("each office's cases must live in one member store"))
                     owner[office] = name
         except BaseException:
             _discard(git, heads)
@@ -232,7 +231,7 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
         for entry in git.run("ls-tree", "-r", "-z", heads[first_member], "--", "catalog/").stdout.split("\0"):
             if entry:
                 meta, path = entry.split("\t", 1)
-                mode, _, blob = meta.split()
+                mode, _kind, blob = meta.split()
                 lines.append(f"{mode} {blob}\t{path}")
         for own in (SETTINGS, ".gitignore"):
             blob = git.hash_file(own)

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 
 from jiesu import model, privacy, timeutil
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.index import Index
 from jiesu.interop.jiesu_csv import (
     NAMES,
@@ -294,7 +295,7 @@ def run_export(store, fmt: str, since: str | None = None, until: str | None = No
     binary format). Returns {"files": [paths written], "cases": n}."""
     spec = FORMATS.get(fmt)
     if spec is None:
-        raise InvalidInput(f"--format: {fmt!r}; allowed: {', '.join(FORMATS)}")
+        raise InvalidInput(_('--format: {fmt!r}; allowed: {items}').format(fmt=fmt, items=', '.join(FORMATS)))
     ids = case_ids(store, since, until)
     result = {"files": [], "cases": len(ids)}
     if out is None:
@@ -317,7 +318,7 @@ def _folder(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInput(f"--out: cannot create the folder {path}: {exc.strerror}") from None
+        raise InvalidInput(_('--out: cannot create the folder {path}: {strerror}').format(path=path, strerror=exc.strerror)) from None
 
 
 def _umask() -> int:
@@ -331,7 +332,7 @@ def _write(path: Path, write, store, ids: list[str], binary: bool) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise InvalidInput(f"--out: cannot write in {path.parent}: {exc.strerror}") from None
+        raise InvalidInput(_('--out: cannot write in {parent}: {strerror}').format(parent=path.parent, strerror=exc.strerror)) from None
     try:
         with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
             write(handle, _cases(store, ids), store)
@@ -341,7 +342,7 @@ def _write(path: Path, write, store, ids: list[str], binary: bool) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise InvalidInput(f"--out: cannot write {path}: {exc.strerror}") from None
+        raise InvalidInput(_('--out: cannot write {path}: {strerror}').format(path=path, strerror=exc.strerror)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

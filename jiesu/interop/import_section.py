@@ -17,6 +17,7 @@ import unicodedata
 
 from jiesu.catalog import CATEGORY_CODE, IMPORT_FILE, LOCAL_KINDS, UNIT_ID
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 HEADER = (
@@ -49,14 +50,14 @@ class Section:
         self.root = slug(mapping.system)
         existing = catalog.categories.get(self.root)
         if existing is not None and existing.is_leaf:
-            raise InvalidInput(f"category {self.root!r} is a leaf of the catalog; the import needs it as the root of {mapping.title}'s request types")
+            raise InvalidInput(_("category {root!r} is a leaf of the catalog; the import needs it as the root of {title}'s request types").format(root=self.root, title=mapping.title))
 
     def _known(self, unit_id: str, kinds, what: str) -> bool:
         unit = self.catalog.units.get(unit_id)
         if unit is None:
             return unit_id in self.units
         if unit.kind not in kinds:
-            raise InvalidInput(f"{what}: unit {unit_id} exists as a {unit.kind}; map it in the mapping file instead")
+            raise InvalidInput(_('{what}: unit {unit_id} exists as a {kind}; map it in the mapping file instead').format(what=what, unit_id=unit_id, kind=unit.kind))
         return True
 
     def _mapped(self, table: dict, value: str, kinds, what: str) -> str | None:
@@ -65,7 +66,7 @@ class Section:
             return None
         unit = self.catalog.units.get(target)
         if unit is None or unit.kind not in kinds:
-            raise InvalidInput(f"{self.mapping.path}: {what} {value!r} is mapped to {target!r}, which is not a {'/'.join(kinds)} of this store's catalog")
+            raise InvalidInput(_("{path}: {what} {value!r} is mapped to {target!r}, which is not a {items} of this store's catalog").format(path=self.mapping.path, what=what, value=value, target=target, items='/'.join(kinds)))
         return target
 
     def agency(self, value: str, name: str | None = None) -> str:
@@ -114,7 +115,7 @@ class Section:
         if rule.get("code"):
             found = self.catalog.categories.get(rule["code"])
             if found is None or not found.is_leaf:
-                raise InvalidInput(f"{self.mapping.path}: categories: {service!r} is mapped to {rule['code']!r}, which is not a leaf category of this store's catalog")
+                raise InvalidInput(_("{path}: categories: {service!r} is mapped to {code!r}, which is not a leaf category of this store's catalog").format(path=self.mapping.path, service=service, code=rule['code']))
             return rule["code"]
         code = f"{self.root}.{slug(service)}"
         found = self.catalog.categories.get(code)
@@ -124,7 +125,7 @@ class Section:
             self.categories[self.root] = {"code": self.root, "name": _name(self.mapping.title)}
         limit = rule.get("time_limit") or self.mapping.time_limit
         if limit not in self.catalog.classes:
-            raise InvalidInput(f"{self.mapping.path}: time limit {limit!r} is not a class of this store's catalog; allowed: {', '.join(self.catalog.classes)}")
+            raise InvalidInput(_("{path}: time limit {limit!r} is not a class of this store's catalog; allowed: {items}").format(path=self.mapping.path, limit=limit, items=', '.join(self.catalog.classes)))
         self.categories[code] = {
             "code": code, "name": _name(service), "time_limit": limit,
             "dispatch": {"lead": lead or "district", "co": []}, "keywords": [service.lower()],

@@ -23,6 +23,7 @@ from pathlib import Path
 from jiesu import model, ops, textcheck, timeutil
 from jiesu.catalog import IMPORT_FILE
 from jiesu.errors import InvalidInput, JiesuError
+from jiesu.i18n import _
 from jiesu.index import Index
 from jiesu.interop import readers
 from jiesu.interop.import_section import Section
@@ -189,7 +190,7 @@ def run_import(store, file: str, mapping_name: str, actor: str, batch: int = DEF
     """
     started = time.monotonic()
     if batch < 1:
-        raise InvalidInput("--batch: at least 1")
+        raise InvalidInput(_('--batch: at least 1'))
     mapping = load_mapping(mapping_name, timezone)
     path = Path(file)
     summary = Summary(path.name, mapping.name, dry_run=dry_run)
@@ -349,7 +350,7 @@ def _write_through_ops(store, tx, kept: list[Plan], results: list, known: dict, 
         steps += [(timeutil.load(action.at), number, index, action) for index, action in enumerate(plan.actions)]
     steps.sort(key=lambda step: step[:3])
     failed: set = set()
-    for _, number, _, action in steps:
+    for _at, number, _index, action in steps:
         if number in failed:
             continue
         plan, case_id = kept[number], results[number].case_id
@@ -358,7 +359,7 @@ def _write_through_ops(store, tx, kept: list[Plan], results: list, known: dict, 
             if action.op == "merge":
                 target = known.get(args["into"])
                 if target is None:
-                    raise InvalidInput(f"merged into {args['into']}, which is not in this store")
+                    raise InvalidInput(_('merged into {into}, which is not in this store').format(into=args['into']))
                 args["into"] = target
             OPS[action.op](store, case_id, action.by, at=action.at, tx=tx, **args)
         except JiesuError as exc:

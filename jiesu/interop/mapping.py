@@ -19,6 +19,7 @@ from pathlib import Path
 from jiesu import timeutil
 from jiesu.catalog import NO_LIMIT, SLUG
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 FORMATS = ("csv", "open311", "jiesu-csv", "jiesu-jsonl")  # open311: GeoReport v2 JSON or XML
@@ -106,7 +107,7 @@ class Mapping:
         for column, key in self.named_columns():
             if column not in present:
                 shown = ", ".join(header[:12]) + (" …" if len(header) > 12 else "")
-                raise InvalidInput(f"{self.at(key)}: {key}: column {column!r} is not in the header of {file} ({shown})")
+                raise InvalidInput(_('{at}: {key}: column {column!r} is not in the header of {file} ({shown})').format(at=self.at(key), key=key, column=column, file=file, shown=shown))
 
     def check_catalog(self, catalog) -> None:
         """Refuse, naming the mapping's line, a time-limit class this store's catalog lacks."""
@@ -119,8 +120,8 @@ class Mapping:
             wanted.append((NO_LIMIT, "due"))  # rows the source gives no due time get the class without a limit
         for code, key in wanted:
             if code not in catalog.classes:
-                hint = "; add the class `none` (limit: none) to catalog/time-limits.yaml" if code == NO_LIMIT else ""
-                raise InvalidInput(f"{self.at(key)}: {key}: time limit {code!r} is not a class of this store's catalog; allowed: {allowed}{hint}")
+                hint = _('; add the class `none` (limit: none) to catalog/time-limits.yaml') if code == NO_LIMIT else ""
+                raise InvalidInput(_("{at}: {key}: time limit {code!r} is not a class of this store's catalog; allowed: {allowed}{hint}").format(at=self.at(key), key=key, code=code, allowed=allowed, hint=hint))
 
     def limit(self, due: datetime | None) -> dict:
         """The intake fields that say a row's time limit: its due time and where it came from."""
@@ -156,8 +157,7 @@ class Mapping:
             value = value.replace(tzinfo=self.assume_offset)
         if value.tzinfo is None:
             if not self.zone_given:
-                raise NoZone(f"{self.at('timezone')}: the time {raw!r} has no offset and the mapping names no time zone; "
-                             "give --timezone ZONE (e.g. America/Chicago) or `timezone:` in the mapping")
+                raise NoZone(_('{at}: the time {raw!r} has no offset and the mapping names no time zone; give --timezone ZONE (e.g. America/Chicago) or `timezone:` in the mapping').format(at=self.at('timezone'), raw=raw))
             value = value.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
         return value.replace(microsecond=0)
 
@@ -197,7 +197,7 @@ def load_mapping(name_or_path: str, timezone: str | None = None) -> Mapping:
         path, shown, name = Path(text), text, Path(text).stem
         if not path.is_file():
             raise InvalidInput(
-                f"--mapping: no mapping {text!r}; built in: {', '.join(builtin_names())} (or give the path of a mapping file)"
+                _('--mapping: no mapping {text!r}; built in: {items} (or give the path of a mapping file)').format(text=text, items=', '.join(builtin_names()))
             )
     try:
         doc = yamlio.load_file(path, shown, lines=True)
@@ -213,7 +213,7 @@ def timezone_option(text: str):
     try:
         return timeutil.zone(text)
     except InvalidInput as exc:
-        raise InvalidInput(f"--timezone: {exc.message}") from None
+        raise InvalidInput(_('--timezone: {message}').format(message=exc.message)) from None
 
 
 def _lines(doc, prefix: str = "") -> dict:
@@ -243,16 +243,16 @@ class _Checker:
         value = doc.get(key, default)
         if value is None:
             if required:
-                self.fail(doc, None, f"`{key}` is required")
+                self.fail(doc, None, _('`{key}` is required').format(key=key))
             return None
         if not isinstance(value, (str, int)) or isinstance(value, bool):
-            self.fail(doc, key, f"`{key}` must be text")
+            self.fail(doc, key, _('`{key}` must be text').format(key=key))
         return str(value)
 
     def table(self, doc, key) -> dict:
         value = doc.get(key) or {}
         if not isinstance(value, dict):
-            self.fail(doc, key, f"`{key}` must be a mapping")
+            self.fail(doc, key, _('`{key}` must be a mapping').format(key=key))
         return value
 
     def strings(self, doc, key) -> list:
@@ -260,23 +260,23 @@ class _Checker:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
-            self.fail(doc, key, f"`{key}` must be a list of texts")
+            self.fail(doc, key, _('`{key}` must be a list of texts').format(key=key))
         return [str(v) for v in value]
 
 
 def _validate(doc, shown: str, name: str) -> Mapping:
     check = _Checker(shown)
     if not isinstance(doc, dict):
-        check.fail(doc, None, "a mapping file must be a YAML mapping (system:, format:, columns: …)")
+        check.fail(doc, None, _('a mapping file must be a YAML mapping (system:, format:, columns: …)'))
     for key in doc:
         if key not in KEYS:
-            check.fail(doc, key, f"unknown key {key!r}; allowed: {', '.join(KEYS)}")
+            check.fail(doc, key, _('unknown key {key!r}; allowed: {items}').format(key=key, items=', '.join(KEYS)))
     system = check.text(doc, "system", required=True)
     if not SLUG.match(system):
-        check.fail(doc, "system", f"system {system!r} must be a code of lowercase letters, digits and -")
+        check.fail(doc, "system", _('system {system!r} must be a code of lowercase letters, digits and -').format(system=system))
     fmt = check.text(doc, "format", "csv")
     if fmt not in FORMATS:
-        check.fail(doc, "format", f"format {fmt!r}; allowed: {', '.join(FORMATS)}")
+        check.fail(doc, "format", _('format {fmt!r}; allowed: {items}').format(fmt=fmt, items=', '.join(FORMATS)))
     zone_text = check.text(doc, "timezone")
     try:
         tz = timeutil.zone(zone_text or "UTC")
@@ -284,21 +284,21 @@ def _validate(doc, shown: str, name: str) -> Mapping:
         check.fail(doc, "timezone", exc.message)
     prefix = check.text(doc, "prefix", system)
     if not SLUG.match(prefix):
-        check.fail(doc, "prefix", f"prefix {prefix!r} must be a code of lowercase letters, digits and -")
+        check.fail(doc, "prefix", _('prefix {prefix!r} must be a code of lowercase letters, digits and -').format(prefix=prefix))
     columns = check.table(doc, "columns")
     for key, value in columns.items():
         if key not in FIELDS:
-            check.fail(columns, key, f"columns: unknown field {key!r}; allowed: {', '.join(FIELDS)}")
+            check.fail(columns, key, _('columns: unknown field {key!r}; allowed: {items}').format(key=key, items=', '.join(FIELDS)))
         if not isinstance(value, (str, int)) or isinstance(value, bool):
-            check.fail(columns, key, f"columns.{key}: the name of a source column")
+            check.fail(columns, key, _('columns.{key}: the name of a source column').format(key=key))
     if fmt in CITY_FORMATS:
         for key in REQUIRED:
             if key not in columns:
-                check.fail(columns or doc, None if columns else "columns", f"columns.{key} is required")
+                check.fail(columns or doc, None if columns else "columns", _('columns.{key} is required').format(key=key))
     title_fields = check.strings(doc, "title") or ["service", "detail"]
     for item in title_fields:
         if item not in FIELDS:
-            check.fail(doc, "title", f"title: {item!r} is not a field of columns; allowed: {', '.join(FIELDS)}")
+            check.fail(doc, "title", _('title: {item!r} is not a field of columns; allowed: {items}').format(item=item, items=', '.join(FIELDS)))
     description = check.table(doc, "description")
     mapping = Mapping(
         name=name, path=shown, system=system, title=check.text(doc, "name", system), format=fmt, tz=tz,
@@ -319,10 +319,10 @@ def _validate(doc, shown: str, name: str) -> Mapping:
         try:
             mapping.unresolved.append(re.compile(pattern, re.IGNORECASE))
         except re.error as exc:
-            check.fail(doc, "unresolved", f"unresolved[{i}]: {pattern!r} is not a regular expression ({exc})")
+            check.fail(doc, "unresolved", _('unresolved[{i}]: {pattern!r} is not a regular expression ({exc})').format(i=i, pattern=pattern, exc=exc))
     resolved_default = doc.get("resolved_default", True)
     if not isinstance(resolved_default, bool):
-        check.fail(doc, "resolved_default", "resolved_default must be true or false")
+        check.fail(doc, "resolved_default", _('resolved_default must be true or false'))
     mapping.resolved_default = resolved_default
     categories = check.table(doc, "categories")
     for key, value in categories.items():
@@ -331,14 +331,14 @@ def _validate(doc, shown: str, name: str) -> Mapping:
         elif isinstance(value, dict) and set(value) <= {"code", "time_limit"} and value:
             mapping.categories[str(key)] = {k: str(v) for k, v in value.items()}
         else:
-            check.fail(categories, key, f"categories.{key}: a catalog leaf code, or {{time_limit: CLASS}}")
+            check.fail(categories, key, _('categories.{key}: a catalog leaf code, or {{time_limit: CLASS}}').format(key=key))
     points = doc.get("ignore_points") or []
     try:
         if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
             raise ValueError
         mapping.ignore_points = [(float(a), float(b)) for a, b in points]
     except (TypeError, ValueError):
-        check.fail(doc, "ignore_points", "ignore_points: a list of [lat, long] pairs of numbers (placeholder coordinates)")
+        check.fail(doc, "ignore_points", _('ignore_points: a list of [lat, long] pairs of numbers (placeholder coordinates)'))
     mapping.zone_given = zone_text is not None
     mapping.lines = _lines(doc)
     _due(check, doc, mapping)
@@ -355,9 +355,9 @@ def _due(check: _Checker, doc, mapping: Mapping) -> None:
     words = text.split()
     mode = words[0] if words else ""
     if mode not in DUE_MODES or len(words) != (2 if mode in ("class", "source-or-class") else 1):
-        check.fail(doc, "due", f"due: {text!r}; allowed: source, class NAME, source-or-class NAME, none")
+        check.fail(doc, "due", _('due: {text!r}; allowed: source, class NAME, source-or-class NAME, none').format(text=text))
     if mode in ("source", "source-or-class") and "due" not in mapping.columns and mapping.format in CITY_FORMATS:
-        check.fail(doc, "due", f"due: {mode} needs columns.due (the source's due-time column); without one: due: none or due: class NAME")
+        check.fail(doc, "due", _("due: {mode} needs columns.due (the source's due-time column); without one: due: none or due: class NAME").format(mode=mode))
     mapping.due, mapping.due_class = mode, (words[1] if len(words) == 2 else None)
 
 
@@ -368,12 +368,12 @@ def _offset(check: _Checker, doc, mapping: Mapping) -> None:
         return
     if text == "local":
         if not mapping.zone_given:
-            check.fail(doc, "assume_offset", "assume_offset: local reads wall-clock times in `timezone`, which the mapping must name")
+            check.fail(doc, "assume_offset", _('assume_offset: local reads wall-clock times in `timezone`, which the mapping must name'))
         mapping.assume_offset = "local"
         return
     match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", text.strip())
     if not match or int(match[2]) > 14 or int(match[3]) > 59:
-        check.fail(doc, "assume_offset", f"assume_offset: {text!r}; allowed: local, or an offset such as +08:00 or -05:00")
+        check.fail(doc, "assume_offset", _('assume_offset: {text!r}; allowed: local, or an offset such as +08:00 or -05:00').format(text=text))
     sign = 1 if match[1] == "+" else -1
     mapping.assume_offset = timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3])))
 
@@ -382,15 +382,15 @@ def _status_rule(check: _Checker, table, key, value) -> StatusRule:
     if isinstance(value, str):
         value = {"state": value}
     if not isinstance(value, dict):
-        check.fail(table, key, f"statuses.{key}: a state ({', '.join(STATES)}) or {{state, resolved, summary}}")
+        check.fail(table, key, _('statuses.{key}: a state ({items}) or {{state, resolved, summary}}').format(key=key, items=', '.join(STATES)))
     unknown = set(value) - {"state", "resolved", "summary"}
     if unknown:
-        check.fail(table, key, f"statuses.{key}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: state, resolved, summary")
+        check.fail(table, key, _('statuses.{key}: unknown key(s) {items}; allowed: state, resolved, summary').format(key=key, items=', '.join(sorted(map(str, unknown)))))
     state = value.get("state")
     if state not in STATES:
-        check.fail(table, key, f"statuses.{key}: state {state!r}; allowed: {', '.join(STATES)}")
+        check.fail(table, key, _('statuses.{key}: state {state!r}; allowed: {items}').format(key=key, state=state, items=', '.join(STATES)))
     resolved = value.get("resolved")
     if resolved is not None and not isinstance(resolved, bool):
-        check.fail(table, key, f"statuses.{key}: resolved must be true or false")
+        check.fail(table, key, _('statuses.{key}: resolved must be true or false').format(key=key))
     summary = value.get("summary")
     return StatusRule(state, resolved, str(summary) if summary is not None else None)

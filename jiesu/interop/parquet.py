@@ -31,6 +31,7 @@ from jiesu import metrics, timeutil
 from jiesu.assessment import unit_at_level
 from jiesu.errors import InvalidInput
 from jiesu.event_rows import instant
+from jiesu.i18n import _
 from jiesu.index import Index
 from jiesu.store import yamlio
 
@@ -114,7 +115,7 @@ def _pa():
         import pyarrow
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        raise InvalidInput(f"--format parquet needs pyarrow, which is not installed; install it with: {INSTALL_HINT}") from None
+        raise InvalidInput(_('--format parquet needs pyarrow, which is not installed; install it with: {INSTALL_HINT}').format(INSTALL_HINT=INSTALL_HINT)) from None
     return pyarrow
 
 
@@ -167,23 +168,22 @@ def case_record(row: dict, assess, catalog, tz) -> dict:
 def _check_target(out: Path) -> dict:
     """The previous export's marker (empty for a new folder); refuse a folder jiesu did not write."""
     if out.exists() and not out.is_dir():
-        raise InvalidInput(f"--out: {out} exists and is not a folder; parquet writes a folder of datasets")
+        raise InvalidInput(_('--out: {out} exists and is not a folder; parquet writes a folder of datasets').format(out=out))
     if not out.exists():
         if not out.parent.is_dir():
-            raise InvalidInput(f"--out: no folder {out.parent}")
+            raise InvalidInput(_('--out: no folder {parent}').format(parent=out.parent))
         return {}
     marker = out / MARKER
     if not marker.is_file():
         if any(out.iterdir()):
-            raise InvalidInput(f"--out: {out} is not empty and holds no jiesu Parquet export ({MARKER}); "
-                               "give a new or empty folder, or the folder of an earlier export")
+            raise InvalidInput(_('--out: {out} is not empty and holds no jiesu Parquet export ({MARKER}); give a new or empty folder, or the folder of an earlier export').format(out=out, MARKER=MARKER))
         return {}
     try:
         data = json.loads(marker.read_text("utf-8"))
     except (OSError, ValueError):
         data = None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InvalidInput(f"--out: {marker} is not a jiesu Parquet export marker; give a new or empty folder")
+        raise InvalidInput(_('--out: {marker} is not a jiesu Parquet export marker; give a new or empty folder').format(marker=marker))
     return data
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 
 # a UTF-8 lead byte, then a continuation byte, as Latin-1 or Windows-1252 shows them
 _CONTINUATION = "".join(sorted(set(bytes(range(0x80, 0xC0)).decode("latin-1")) | set(bytes(range(0x80, 0xC0)).decode("cp1252", "ignore"))))
@@ -75,11 +76,11 @@ def _decode(path: Path, data: bytes, notes: list) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
-        raise InvalidInput(f"FILE: no such file {path}")
+        raise InvalidInput(_('FILE: no such file {path}').format(path=path))
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"FILE: cannot read {path}: {exc.strerror}") from None
+        raise InvalidInput(_('FILE: cannot read {path}: {strerror}').format(path=path, strerror=exc.strerror)) from None
 
 
 def read_csv(path: Path, check) -> Source:
@@ -93,9 +94,9 @@ def read_csv(path: Path, check) -> Source:
     try:
         header = next(reader)
     except StopIteration:
-        raise InvalidInput(f"{path}: the file is empty (no header row)") from None
+        raise InvalidInput(_('{path}: the file is empty (no header row)').format(path=path)) from None
     except csv.Error as exc:
-        raise InvalidInput(f"{path}:1: cannot read the header: {exc}") from None
+        raise InvalidInput(_('{path}:1: cannot read the header: {exc}').format(path=path, exc=exc)) from None
     header = [h.strip() for h in header]
     check(header)
     rows, repaired = [], 0
@@ -128,10 +129,10 @@ def _json_load(text: str, path: Path):
     try:
         return json.loads(text)
     except RecursionError:
-        raise InvalidInput(f"{path}:1: not JSON jiesu can read: nested too deeply") from None
+        raise InvalidInput(_('{path}:1: not JSON jiesu can read: nested too deeply').format(path=path)) from None
     except ValueError as exc:
         if not isinstance(exc, json.JSONDecodeError):  # a number of thousands of digits
-            raise InvalidInput(f"{path}:1: not JSON jiesu can read: a number too long to read") from None
+            raise InvalidInput(_('{path}:1: not JSON jiesu can read: a number too long to read').format(path=path)) from None
         # the GeoReport v2 spec writes service codes as 001: accept them as text
         patched = _LEADING_ZERO.sub(lambda m: f'{m.group(1)}"{m.group(2)}"{m.group(3)}', text)
         if patched != text:
@@ -139,7 +140,7 @@ def _json_load(text: str, path: Path):
                 return json.loads(patched)
             except json.JSONDecodeError:
                 pass
-        raise InvalidInput(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+        raise InvalidInput(_('{path}:{lineno}: not JSON: {msg}').format(path=path, lineno=exc.lineno, msg=exc.msg)) from None
 
 
 def flatten(obj: dict, prefix: str = "") -> dict:
@@ -222,14 +223,14 @@ def read_xml(path: Path, text: str, notes: list) -> Source:
     import xml.etree.ElementTree as ET
 
     if re.search(r"<!(DOCTYPE|ENTITY)", text):
-        raise InvalidInput(f"{path}: XML with a DOCTYPE or entities is not read (GeoReport v2 has none)")
+        raise InvalidInput(_('{path}: XML with a DOCTYPE or entities is not read (GeoReport v2 has none)').format(path=path))
     try:
         root = ET.fromstring(text.encode("utf-8"))
     except ET.ParseError as exc:
-        raise InvalidInput(f"{path}:{exc.position[0]}: not XML: {str(exc).split(':')[0]}") from None
+        raise InvalidInput(_('{path}:{position}: not XML: {reason}').format(path=path, position=exc.position[0], reason=str(exc).split(':')[0])) from None
     tag = root.tag.rsplit("}", 1)[-1]
     if tag == "error" or tag == "errors":
-        raise InvalidInput(f"{path}:1: an Open311 error response, not requests")
+        raise InvalidInput(_('{path}:1: an Open311 error response, not requests').format(path=path))
     requests = [root] if tag == "request" else [child for child in root if child.tag.rsplit("}", 1)[-1] == "request"]
     starts = [m.start() for m in re.finditer(r"<request[\s>]", text)]
     lines = [text.count("\n", 0, at) + 1 for at in starts] if len(starts) == len(requests) else list(range(1, len(requests) + 1))
@@ -248,7 +249,7 @@ def read_json(path: Path, text: str, notes: list) -> Source:
         else:
             data = [data]
     if not isinstance(data, list):
-        raise InvalidInput(f"{path}:1: expected a list of requests")
+        raise InvalidInput(_('{path}:1: expected a list of requests').format(path=path))
     lines = _object_lines(text, len(data)) if text.lstrip().startswith("[") else list(range(1, len(data) + 1))
     return _rows(path, lines, data, notes)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from jiesu.i18n import _
 from jiesu.knowledge import files, record
 from jiesu.problems import Problem
 from jiesu.store import yamlio
@@ -26,24 +27,24 @@ def check_entry(store, path: str, entry, today=None) -> list[Problem]:
         return problems
     extra = [k for k in entry if k not in record.ENTRY_KEYS]
     if extra:
-        bad(f"unexpected field(s) {', '.join(map(str, extra))}; allowed: {', '.join(record.ENTRY_KEYS)}", extra[0])
+        bad(_('unexpected field(s) {items}; allowed: {items2}').format(items=', '.join(map(str, extra)), items2=', '.join(record.ENTRY_KEYS)), extra[0])
     m = ENTRY_PATH.match(path)
     if not record.parse_id(entry["id"]):
-        bad(f"id {entry['id']!r} is not OFFICE-KNNNN", "id")
+        bad(_('id {id!r} is not OFFICE-KNNNN').format(id=entry['id']), "id")
     elif m and m.group(1) != entry["id"]:
-        bad(f"id {entry['id']} does not match the file name {m.group(1)}.yaml", "id")
+        bad(_('id {id} does not match the file name {name}.yaml').format(id=entry['id'], name=m.group(1)), "id")
     if entry["schema"] != record.SCHEMA:
-        bad(f"schema {entry['schema']} is not supported (expected {record.SCHEMA})", "schema")
+        bad(_('schema {schema} is not supported (expected {SCHEMA})').format(schema=entry['schema'], SCHEMA=record.SCHEMA), "schema")
     catalog = store.catalog
     for i, e, action in check_events(entry["events"], record.TABLE, record.EVENT_FIELDS, bad):
         if action in ("new", "edit"):
             if not e.get("questions") or not e.get("answer"):
-                bad(f"event {i + 1} ({action}): an entry needs a question and an answer", "events", i)
+                bad(_('event {i} ({action}): an entry needs a question and an answer').format(i=i + 1, action=action), "events", i)
             for code in e.get("categories") or []:
                 if code not in catalog.categories:
-                    bad(f"event {i + 1} ({action}): unknown category {code!r}", "events", i)
+                    bad(_('event {i} ({action}): unknown category {code!r}').format(i=i + 1, action=action, code=code), "events", i)
             if e.get("owner") not in catalog.units:
-                bad(f"event {i + 1} ({action}): unknown owner unit {e.get('owner')!r}", "events", i)
+                bad(_('event {i} ({action}): unknown owner unit {owner!r}').format(i=i + 1, action=action, owner=e.get('owner')), "events", i)
     if not any(p.severity == "error" for p in problems):
         check_projection(entry, record, bad)
     if any(p.severity == "error" for p in problems):
@@ -51,17 +52,17 @@ def check_entry(store, path: str, entry, today=None) -> list[Problem]:
     state = record.project(entry)
     for theme_id in state.get("themes") or []:
         if not (store.root / _theme_rel(theme_id)).is_file():
-            bad(f"theme {theme_id!r} named by the entry does not exist", "state", "themes")
+            bad(_('theme {theme_id!r} named by the entry does not exist').format(theme_id=theme_id), "state", "themes")
     replacement = state.get("replaced_by")
     if replacement and not (record.is_entry_id(replacement) and (store.root / record.relpath(replacement)).is_file()):
-        bad(f"replacement {replacement!r} of the retired entry does not exist", "state", "replaced_by")
+        bad(_('replacement {replacement!r} of the retired entry does not exist').format(replacement=replacement), "state", "replaced_by")
     if today is not None and state["status"] == "active":
         until, review = record.day(state.get("valid_until")), record.day(state.get("review_by"))
         if until and until < today:
-            bad(f"{entry['id']} is past its valid_until {until}: retire it or edit it to a current answer",
+            bad(_('{id} is past its valid_until {until}: retire it or edit it to a current answer').format(id=entry['id'], until=until),
                 "state", "valid_until", severity="warning")
         elif review and review < today:
-            bad(f"{entry['id']} is past its review_by {review}: check it against the policy and edit it",
+            bad(_('{id} is past its review_by {review}: check it against the policy and edit it').format(id=entry['id'], review=review),
                 "state", "review_by", severity="warning")
     return problems
 
@@ -79,11 +80,11 @@ def check_knowledge(store) -> list[Problem]:
     for rel in files.entry_files(store.root):
         path = store.root / rel
         if path.is_symlink():
-            problems.append(Problem(rel, 1, "symbolic link in knowledge/; entry files must be regular files"))
+            problems.append(Problem(rel, 1, _('symbolic link in knowledge/; entry files must be regular files')))
             continue
         if not ENTRY_PATH.match(rel):
             if not path.name.startswith("."):
-                problems.append(Problem(rel, 1, "not a knowledge file (expected knowledge/<OFFICE>-KNNNN.yaml)"))
+                problems.append(Problem(rel, 1, _('not a knowledge file (expected knowledge/<OFFICE>-KNNNN.yaml)')))
             continue
         try:
             entry = yamlio.load_file(path, rel)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jiesu.errors import CaseNotFound
+from jiesu.i18n import _
 from jiesu.knowledge import record
 from jiesu.store import records, yamlio
 
@@ -21,7 +22,7 @@ def entry_path(store, entry_id: str) -> tuple[Path, str]:
 
 
 def _missing(entry_id: str) -> EntryNotFound:
-    return EntryNotFound(f"no knowledge entry {entry_id} in this store", hint="list entries with `jiesu kb list`")
+    return EntryNotFound(_('no knowledge entry {entry_id} in this store').format(entry_id=entry_id), hint=_('list entries with `jiesu kb list`'))
 
 
 def load_entry(store, entry_id: str) -> dict:

@@ -89,7 +89,7 @@ def content(store, given: dict, today: date) -> dict:
     categories = []
     for code in textcheck.text_list(given.get("categories"), "--category"):
         if code not in catalog.categories:
-            raise InvalidInput(_('--category: unknown category {code!r}').format(code=code), hint="find codes with `jiesu catalog categories`")
+            raise InvalidInput(_('--category: unknown category {code!r}').format(code=code), hint=_('find codes with `jiesu catalog categories`'))
         if code not in categories:
             categories.append(code)
     themes = []
@@ -172,7 +172,7 @@ def change(store, entry_id: str, action: str, actor: str, at, build) -> Result:
 
         errors = [p for p in check_entry(store, rel, entry) if p.severity == "error"]
         if errors:
-            raise StoreError(str(errors[0]), hint="run `jiesu verify` and repair the file first")
+            raise StoreError(str(errors[0]), hint=_('run `jiesu verify` and repair the file first'))
         state = record.project(entry)
         if state["status"] not in record.TABLE[action][0]:
             raise IllegalTransition(_('knowledge entry {entry_id} is {status}: {action} is not allowed').format(entry_id=entry_id, status=state['status'], action=action))
@@ -229,13 +229,13 @@ def answer_for(store, entry_id: str, when) -> dict:
     day = when.astimezone(store.tz).date() if hasattr(when, "astimezone") else when
     if not record.valid_on(state, day):
         if state["status"] == "retired":
-            why = f"was retired ({state.get('reason') or 'no reason given'})"
+            why = _('was retired ({reason})').format(reason=state.get('reason') or 'no reason given')
         elif record.day(state.get("valid_from")) and day < record.day(state["valid_from"]):
-            why = f"is valid only from {state['valid_from']}"
+            why = _('is valid only from {valid_from}').format(valid_from=state['valid_from'])
         else:
-            why = f"expired on {state.get('valid_until')}"
+            why = _('expired on {valid_until}').format(valid_until=state.get('valid_until'))
         replacement = state.get("replaced_by")
-        hint = f"answer with {replacement} instead" if replacement else "find a current entry with `jiesu kb search TEXT`"
+        hint = _('answer with {replacement} instead').format(replacement=replacement) if replacement else _('find a current entry with `jiesu kb search TEXT`')
         raise InvalidInput(_('--kb: {entry_id} {why}; it cannot be given as an answer').format(entry_id=entry_id, why=why), hint=hint)
     latest = state["versions"][-1]
     return {"id": entry["id"], "version": latest["version"], "question": latest["questions"][0]}

@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.store import records
 from jiesu.store.records import ReplayError  # noqa: F401 — named by verify as record.ReplayError
 
@@ -123,11 +124,11 @@ def version(entry: dict, number: int | None = None) -> dict:
     """The content of version `number` (default: the latest) with its number, time and author."""
     versions = project(entry)["versions"]
     if not versions:
-        raise InvalidInput(f"{entry.get('id')}: the entry has no readable version")
+        raise InvalidInput(_('{id}: the entry has no readable version').format(id=entry.get('id')))
     if number is None:
         return versions[-1]
     if not 1 <= number <= len(versions):
-        raise InvalidInput(f"--version: {entry.get('id')} has version(s) 1 to {len(versions)}, not {number}")
+        raise InvalidInput(_('--version: {id} has version(s) 1 to {n}, not {number}').format(id=entry.get('id'), n=len(versions), number=number))
     return versions[number - 1]
 
 

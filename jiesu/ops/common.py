@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import jiesu.index  # noqa: F401 — registers the read index's commit hook, so jiesu's own commits keep it current
 from jiesu import model, privacy, skew, timeutil, workflow
 from jiesu.errors import InvalidInput, StoreError
+from jiesu.i18n import _
 from jiesu.store import Store, validate_id, yamlio
 from jiesu.store.case_layout import FLOW_WIDTH, event_node, state_node  # noqa: F401 — re-exported for the writers
 from jiesu.store.gitwrite import batch_message, commit_message
@@ -38,10 +39,10 @@ def event_time(store: Store, at, after: datetime | None = None, field_name: str 
     now = store.now()
     when = timeutil.parse_time(at, store.tz, field_name) if at not in (None, "") else now
     if when > now + FUTURE_SLACK:
-        raise InvalidInput(f"{field_name}: {timeutil.fmt(when)} is in the future (now is {timeutil.fmt(now)})")
+        raise InvalidInput(_('{field_name}: {when} is in the future (now is {now})').format(field_name=field_name, when=timeutil.fmt(when), now=timeutil.fmt(now)))
     if after is not None and when < after:
         raise InvalidInput(
-            f"{field_name}: {timeutil.fmt(when)} is before the {record}'s last event at {timeutil.fmt(after)}; events are recorded in time order"
+            _("{field_name}: {when} is before the {record}'s last event at {after}; events are recorded in time order").format(field_name=field_name, when=timeutil.fmt(when), record=record, after=timeutil.fmt(after))
         )
     return when
 
@@ -100,8 +101,8 @@ def check_case_consistent(store: Store, rel: str, case: dict) -> None:
 
     errors = [p for p in check_case(store.root, rel, case, store.catalog, store.tz) if p.severity == "error"]
     if errors:
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise StoreError(f"{errors[0]}{more}", hint="run `jiesu verify` and repair the file first")
+        more = _(' (and {n} more problem(s))').format(n=len(errors) - 1) if len(errors) > 1 else ""
+        raise StoreError(f"{errors[0]}{more}", hint=_('run `jiesu verify` and repair the file first'))
 
 
 def change(store: Store, case_id: str, action: str, actor: str, at, build, detail=None, extra=None, tx=None) -> Result:

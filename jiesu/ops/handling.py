@@ -45,7 +45,7 @@ def assign(store: Store, case_id: str, actor: str, unit: str | None = None, co=(
         else:
             if not case.get("category"):
                 raise InvalidInput(_('{case_id} has no category, so no dispatch rule applies; give the unit: jiesu assign {case_id} UNIT').format(case_id=case_id),
-                                  hint=f"or correct the case first: jiesu amend {case_id} --category CODE --reason TEXT")
+                                  hint=_('or correct the case first: jiesu amend {case_id} --category CODE --reason TEXT').format(case_id=case_id))
             lead, rule_co = store.catalog.dispatch(case["category"], case.get("location") or {})
             lead = _unit(store, lead, "dispatch rule")
         cos = []

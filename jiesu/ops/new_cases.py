@@ -62,7 +62,7 @@ def _source(value) -> dict | None:
     if value is None:
         return None
     if not isinstance(value, dict) or any(not isinstance(k, str) or isinstance(v, (dict, list)) for k, v in value.items()):
-        raise InvalidInput("source: expected a flat mapping of names to values, such as {system: nyc311, key: '123'}")
+        raise InvalidInput(_("source: expected a flat mapping of names to values, such as {system: nyc311, key: '123'}"))
     return value
 
 

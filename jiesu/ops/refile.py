@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from jiesu import model, timeutil
 from jiesu.errors import InvalidInput, StoreError
+from jiesu.i18n import _
 from jiesu.ops.new_cases import next_ids
 from jiesu.store import Store
 from jiesu.store.gitwrite import commit_message
@@ -53,7 +54,7 @@ def _refile_one(store: Store, path: str, case_id: str, month: tuple[int, int], a
         new_id = case_id if keep else next_ids(store, month, 1, tx)[0]
         target = model.case_relpath(new_id)
         if (store.root / target).exists():
-            raise StoreError(f"{target} already holds another case")
+            raise StoreError(_('{target} already holds another case').format(target=target))
         if new_id != case_id:
             doc["id"] = case["id"] = new_id
             ref = (case.get("complainant") or {}).get("ref")
@@ -77,8 +78,8 @@ def _read(store: Store, path: str):
 
     full = store.root / path
     if full.is_symlink() or not full.is_file():
-        raise StoreError(f"{path} is not a regular file")
+        raise StoreError(_('{path} is not a regular file').format(path=path))
     doc = yamlio.rt_load(full.read_bytes().decode("utf-8"), path)
     if not isinstance(doc, dict):
-        raise StoreError(f"{path}:1: a case file must be a mapping")
+        raise StoreError(_('{path}:1: a case file must be a mapping').format(path=path))
     return doc, yamlio.to_plain(doc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from jiesu import model, timeutil, workflow
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 from jiesu.ops.common import (
     Result,
     add_event,
@@ -51,7 +52,7 @@ def renumber(store: Store, case_id: str, actor: str, at=None) -> Result:
                 theirs = None
             if isinstance(theirs, dict) and _intake_id(theirs) == mine:
                 name = ref.removeprefix("refs/remotes/")
-                raise InvalidInput(f"{case_id} is already shared ({name} has it); only a case made here and never synced can be renumbered")
+                raise InvalidInput(_('{case_id} is already shared ({name} has it); only a case made here and never synced can be renumbered').format(case_id=case_id, name=name))
         received = timeutil.load(case.get("received")).astimezone(store.tz)
         folder = f"cases/{received.year:04d}/{received.month:02d}/"
         taken = []

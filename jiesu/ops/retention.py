@@ -14,6 +14,7 @@ from datetime import datetime, time
 
 from jiesu import model, timeutil
 from jiesu.errors import JiesuError, StoreError
+from jiesu.i18n import _
 from jiesu.privacy import PURGED, REF
 from jiesu.store import Store, yamlio
 from jiesu.store.gitwrite import author_identity
@@ -128,6 +129,6 @@ def rewrite_history(store: Store) -> str:
         branch = git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip() or "master"
         dirty = git.run("status", "--porcelain", "--untracked-files=no").stdout.strip()
         if dirty:
-            raise StoreError("private/ has uncommitted changes; run `jiesu verify --repair` first")
+            raise StoreError(_('private/ has uncommitted changes; run `jiesu verify --repair` first'))
         git.rewrite_to_one_commit(branch, "private data after purge")
     return branch

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jiesu import timeutil
 from jiesu.errors import InvalidInput, StoreError
+from jiesu.i18n import _
 from jiesu.store import LANGS, OFFICE, SETTINGS, Store, leftovers, yamlio
 from jiesu.store.gitwrite import Git
 
@@ -55,12 +56,12 @@ def init_store(directory: str | Path, office: str = "HL", name: str | None = Non
     """
     root = Path(directory).expanduser()
     if catalog not in CATALOGS:
-        raise InvalidInput(f"--catalog: {catalog!r}; allowed: {', '.join(CATALOGS)}")
+        raise InvalidInput(_('--catalog: {catalog!r}; allowed: {items}').format(catalog=catalog, items=', '.join(CATALOGS)))
     if not OFFICE.match(office or ""):
-        raise InvalidInput(f"--office: {office!r} must be 1–10 capital letters or digits, starting with a letter (e.g. HL)")
+        raise InvalidInput(_('--office: {office!r} must be 1–10 capital letters or digits, starting with a letter (e.g. HL)').format(office=office))
     timeutil.zone(tz)
     if lang not in LANGS:
-        raise InvalidInput(f"--lang: {lang!r}; allowed: {', '.join(LANGS)}")
+        raise InvalidInput(_('--lang: {lang!r}; allowed: {items}').format(lang=lang, items=', '.join(LANGS)))
     _check_new(root, allow_git=True)
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
@@ -74,12 +75,12 @@ def init_store(directory: str | Path, office: str = "HL", name: str | None = Non
 
 def _check_new(root: Path, allow_git: bool) -> None:
     if (root / SETTINGS).exists():
-        raise InvalidInput(f"{root} is already a jiesu store ({SETTINGS} exists)")
+        raise InvalidInput(_('{root} is already a jiesu store ({SETTINGS} exists)').format(root=root, SETTINGS=SETTINGS))
     if root.exists() and not root.is_dir():
-        raise InvalidInput(f"{root} exists and is not a folder")
+        raise InvalidInput(_('{root} exists and is not a folder').format(root=root))
     keep = (".git",) if allow_git else ()
     if root.exists() and any(p.name not in keep for p in root.iterdir()):
-        raise InvalidInput(f"{root} is not empty; init needs a new or empty folder")
+        raise InvalidInput(_('{root} is not empty; init needs a new or empty folder').format(root=root))
 
 
 def clone_store(url: str, directory: str | Path, office: str | None = None) -> Store:
@@ -90,7 +91,7 @@ def clone_store(url: str, directory: str | Path, office: str | None = None) -> S
     """
     root = Path(directory).expanduser()
     if office is not None and not OFFICE.match(office):
-        raise InvalidInput(f"--office: {office!r} must be 1–10 capital letters or digits, starting with a letter (e.g. XC)")
+        raise InvalidInput(_('--office: {office!r} must be 1–10 capital letters or digits, starting with a letter (e.g. XC)').format(office=office))
     _check_new(root, allow_git=False)
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
@@ -99,14 +100,14 @@ def clone_store(url: str, directory: str | Path, office: str | None = None) -> S
         proc = parent.clone(url, root.resolve())
         if proc.returncode != 0:
             detail = next((ln.strip() for ln in proc.stderr.splitlines() if ln.startswith("fatal:")), proc.stderr.strip()[:200])
-            raise StoreError(f"cannot clone {url}: {detail}", hint="check the address, or that the remote is reachable")
+            raise StoreError(_('cannot clone {url}: {detail}').format(url=url, detail=detail), hint=_('check the address, or that the remote is reachable'))
         git = Git(root.resolve())
         if git.head() is None:
             _check_out_remote_branch(git)
         if not (root / SETTINGS).is_file():
             raise StoreError(
-                f"{url} holds no jiesu store (no {SETTINGS} at its top)",
-                hint="the first office creates the store and pushes it: jiesu init DIR, git remote add origin URL, jiesu sync",
+                _('{url} holds no jiesu store (no {SETTINGS} at its top)').format(url=url, SETTINGS=SETTINGS),
+                hint=_('the first office creates the store and pushes it: jiesu init DIR, git remote add origin URL, jiesu sync'),
             )
         configure_git(git)
         store = Store(root)
@@ -143,7 +144,7 @@ def _populate(root: Path, office: str, name: str | None, tz: str, lang: str, act
     if not (root / ".git").exists():
         git.init("main")
     elif not git.is_repo_root():
-        raise StoreError(f"{root} holds a .git that is not a repository root")
+        raise StoreError(_('{root} holds a .git that is not a repository root').format(root=root))
     configure_git(git)
     shutil.copytree(data_dir("catalog"), root / "catalog", dirs_exist_ok=True,  # named catalogs (beijing/) stay behind
                     ignore=lambda folder, names: [n for n in names if (Path(folder) / n).is_dir()])

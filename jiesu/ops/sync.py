@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from jiesu import skew, timeutil
 from jiesu.errors import InvalidInput, JiesuError, StoreError
+from jiesu.i18n import _
 from jiesu.store import Store, leftovers, yamlio
 from jiesu.store.gitwrite import author_identity
 
@@ -54,8 +55,8 @@ def pick_remote(store: Store, branch: str, remote: str | None) -> str:
     if remote:
         if remote not in remotes:
             known = ", ".join(remotes) or "none"
-            raise InvalidInput(f"REMOTE: no remote named {remote!r} (this store's remotes: {known})",
-                               hint=f"add it with: git remote add {remote} URL")
+            raise InvalidInput(_("REMOTE: no remote named {remote!r} (this store's remotes: {known})").format(remote=remote, known=known),
+                               hint=_('add it with: git remote add {remote} URL').format(remote=remote))
         return remote
     upstream = store.git.config(f"branch.{branch}.remote")
     if upstream in remotes:
@@ -65,24 +66,24 @@ def pick_remote(store: Store, branch: str, remote: str | None) -> str:
     if "origin" in remotes:
         return "origin"
     if not remotes:
-        raise InvalidInput("this store has no remote to sync with", hint="add one with: git remote add origin URL")
-    raise InvalidInput(f"this store has several remotes ({', '.join(remotes)}); name one: jiesu sync REMOTE")
+        raise InvalidInput(_('this store has no remote to sync with'), hint=_('add one with: git remote add origin URL'))
+    raise InvalidInput(_('this store has several remotes ({items}); name one: jiesu sync REMOTE').format(items=', '.join(remotes)))
 
 
 def _check_ready(store: Store) -> str:
     git = store.git
     branch = git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
     if not branch:
-        raise StoreError("HEAD is detached; sync needs a branch", hint="git switch main")
+        raise StoreError(_('HEAD is detached; sync needs a branch'), hint=_('git switch main'))
     if git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
-        raise StoreError("a merge is already half-done in this store", hint="run `jiesu verify --repair`, then sync again")
+        raise StoreError(_('a merge is already half-done in this store'), hint=_('run `jiesu verify --repair`, then sync again'))
     dirty = [entry[3:] for entry in git.run("status", "--porcelain=v1", "-z", "--untracked-files=no").stdout.split("\0")
              if len(entry) > 3]
     if dirty:
         shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
         cases = all(p.startswith("cases/") for p in dirty)
         raise StoreError(
-            f"uncommitted changes in {shown}; sync merges only committed work",
+            _('uncommitted changes in {shown}; sync merges only committed work').format(shown=shown),
             hint="put case files back with `jiesu verify --repair`" if cases else "commit them with git, or undo them, then sync again",
         )
     return branch
@@ -96,19 +97,16 @@ def _fetch(store: Store, remote: str, branch: str) -> None:
     proc = git.fetch_remote(remote)
     if proc.returncode != 0:
         url = git.config(f"remote.{remote}.url") or "?"
-        raise StoreError(f"cannot reach remote {remote} ({url}): {_detail(proc.stderr)}; nothing was changed",
-                         hint="check the address and the network, then run jiesu sync again")
+        raise StoreError(_('cannot reach remote {remote} ({url}): {detail}; nothing was changed').format(remote=remote, url=url, detail=_detail(proc.stderr)),
+                         hint=_('check the address and the network, then run jiesu sync again'))
     fetched = git.run("rev-parse", "-q", "--verify", theirs, check=False).stdout.strip()
     if known and fetched != known and git.run("merge-base", "--is-ancestor", known, fetched, check=False).returncode != 0:
         gone = git.out("log", "--format=%h %s", f"{fetched or known}..{known}" if fetched else known, check=False).splitlines()
         git.update_ref(theirs, known, message="jiesu sync: keep the view of a rewritten remote")
         shown = "; ".join(gone[:5]) + (f"; and {len(gone) - 5} more" if len(gone) > 5 else "")
         raise SyncConflict(
-            f"the history of {remote}/{branch} was rewritten (a forced push): {len(gone)} commit(s) this store "
-            f"had from it vanished there ({shown}); nothing was merged",
-            hint=f"find out who rewrote it and why; this store keeps every one of them (git log {known[:10]}); once "
-                 f"`git log {known[:10]}..{fetched[:10]}` shows nothing worth keeping, put them back with: "
-                 f"git push --force {remote} {known[:10]}:refs/heads/{branch}",
+            _('the history of {remote}/{branch} was rewritten (a forced push): {n} commit(s) this store had from it vanished there ({shown}); nothing was merged').format(remote=remote, branch=branch, n=len(gone), shown=shown),
+            hint=_('find out who rewrote it and why; this store keeps every one of them (git log {known}); once `git log {known}..{fetched}` shows nothing worth keeping, put them back with: git push --force {remote} {known}:refs/heads/{branch}').format(known=known[:10], fetched=fetched[:10], remote=remote, branch=branch),
         )
 
 
@@ -212,31 +210,30 @@ def _refuse(proc, remote: str, branch: str, conflicts: list[str]):
     text = proc.stdout + "\n" + proc.stderr
     if "unrelated histories" in text:
         raise SyncConflict(
-            f"{remote}/{branch} has a history unrelated to this store's; nothing was merged",
-            hint="a store joins a shared remote by cloning it: jiesu init DIR --office CODE --clone URL",
+            _("{remote}/{branch} has a history unrelated to this store's; nothing was merged").format(remote=remote, branch=branch),
+            hint=_('a store joins a shared remote by cloning it: jiesu init DIR --office CODE --clone URL'),
         )
     collisions = [m.group(1) for m in _COLLISION.finditer(text)]
     if collisions:
         ids = [p.rsplit("/", 1)[-1].removesuffix(".yaml") for p in collisions]
         raise SyncConflict(
-            f"case id {', '.join(ids)} was given to two different cases, here and on {remote}; nothing was merged",
-            hint=f"renumber the case made here: jiesu renumber {ids[0]} (and give each clone of an office its own "
-                 "code: git config jiesu.office CODE), then run jiesu sync again",
+            _('case id {items} was given to two different cases, here and on {remote}; nothing was merged').format(items=', '.join(ids), remote=remote),
+            hint=_('renumber the case made here: jiesu renumber {ids} (and give each clone of an office its own code: git config jiesu.office CODE), then run jiesu sync again').format(ids=ids[0]),
         )
     outside = [p for p in conflicts if not p.startswith("cases/")]
     if outside:
         raise SyncConflict(
-            f"conflict outside cases/ in {', '.join(outside[:5])}: both sides changed the same lines; nothing was merged",
-            hint=f"settle it with git (git merge {remote}/{branch}, edit, git commit), then run jiesu sync again",
+            _('conflict outside cases/ in {items}: both sides changed the same lines; nothing was merged').format(items=', '.join(outside[:5])),
+            hint=_('settle it with git (git merge {remote}/{branch}, edit, git commit), then run jiesu sync again').format(remote=remote, branch=branch),
         )
     if conflicts:
         said = re.findall(r"jiesu merge-driver: (\S+: .+)", text)
         raise SyncConflict(
             f"the merge driver could not merge {', '.join(conflicts[:5])}"
             + (f" ({'; '.join(said[:2])})" if said else " (it stopped without a word)") + "; nothing was merged",
-            hint="check `jiesu verify` on both sides, then run jiesu sync again",
+            hint=_('check `jiesu verify` on both sides, then run jiesu sync again'),
         )
-    raise SyncConflict(f"cannot merge {remote}/{branch}: {_detail(proc.stderr or proc.stdout)}; nothing was merged")
+    raise SyncConflict(_('cannot merge {remote}/{branch}: {detail}; nothing was merged').format(remote=remote, branch=branch, detail=_detail(proc.stderr or proc.stdout)))
 
 
 def _push(store: Store, remote: str, branch: str) -> bool:
@@ -254,12 +251,12 @@ def _push(store: Store, remote: str, branch: str) -> bool:
     if "[remote rejected]" in text or "remote:" in proc.stderr or "[rejected]" in text:
         reason = re.findall(r"^remote: (.+)$", proc.stderr, re.MULTILINE) or re.findall(r"\[(?:remote )?rejected\].*\((.+)\)", text)
         raise StoreError(
-            f"push to {remote} was rejected: {'; '.join(r.strip() for r in reason[:3]) or _detail(proc.stderr)}",
-            hint="this store keeps the merged result and loses nothing; fix what the remote objects to, then run jiesu sync again",
+            _('push to {remote} was rejected: {reason}').format(remote=remote, reason='; '.join(r.strip() for r in reason[:3]) or _detail(proc.stderr)),
+            hint=_('this store keeps the merged result and loses nothing; fix what the remote objects to, then run jiesu sync again'),
         )
     url = git.config(f"remote.{remote}.url") or "?"
-    raise StoreError(f"cannot push to {remote} ({url}): {_detail(proc.stderr)}",
-                     hint="this store keeps the merged result and loses nothing; run jiesu sync again when the remote is reachable")
+    raise StoreError(_('cannot push to {remote} ({url}): {detail}').format(remote=remote, url=url, detail=_detail(proc.stderr)),
+                     hint=_('this store keeps the merged result and loses nothing; run jiesu sync again when the remote is reachable'))
 
 
 def sync(store: Store, actor: str, remote: str | None = None, push: bool = True) -> SyncResult:
@@ -290,5 +287,5 @@ def sync(store: Store, actor: str, remote: str | None = None, push: bool = True)
                 result.pushed = ahead
                 return result
             result.notes.append(f"{remote} moved on while syncing (attempt {attempt + 1}); merging again")
-        raise StoreError(f"push to {remote} was rejected {ATTEMPTS} times: others keep pushing to it",
-                         hint="this store keeps everything merged so far; run jiesu sync again in a moment")
+        raise StoreError(_('push to {remote} was rejected {ATTEMPTS} times: others keep pushing to it').format(remote=remote, ATTEMPTS=ATTEMPTS),
+                         hint=_('this store keeps everything merged so far; run jiesu sync again in a moment'))

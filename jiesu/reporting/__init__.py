@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jiesu import i18n, safetext, terms, timeutil
 from jiesu.errors import InvalidInput
-from jiesu.i18n import N_, in_lang
+from jiesu.i18n import N_, _, in_lang
 from jiesu.reporting import contexts, layout
 from jiesu.safecsv import csv_text
 
@@ -162,12 +162,12 @@ def context(store, kind: str, lang: str, date=None, month=None, unit=None, as_of
 def render(store, kind: str, fmt: str = "md", lang: str | None = None, **params) -> str:
     """The report `kind` in format `fmt` as text."""
     if kind not in KINDS:
-        raise InvalidInput(f"report: unknown report {kind!r}; allowed: {', '.join(KINDS)}")
+        raise InvalidInput(_('report: unknown report {kind!r}; allowed: {items}').format(kind=kind, items=', '.join(KINDS)))
     if fmt not in FORMATS:
-        raise InvalidInput(f"--format: {fmt!r}; allowed: {', '.join(FORMATS)}")
+        raise InvalidInput(_('--format: {fmt!r}; allowed: {items}').format(fmt=fmt, items=', '.join(FORMATS)))
     lang = lang or store.lang
     if lang not in ("en", "zh"):
-        raise InvalidInput(f"--lang: {lang!r}; allowed: en, zh")
+        raise InvalidInput(_('--lang: {lang!r}; allowed: en, zh').format(lang=lang))
     with i18n.using(lang):
         return _render(store, kind, fmt, lang, params)
 

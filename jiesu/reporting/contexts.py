@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.governance import reports as governance_reports
+from jiesu.i18n import _
 from jiesu.index import Index
 from jiesu.reporting import theme as theme_report
 from jiesu.workflow import OPEN
@@ -517,7 +518,7 @@ def overdue(store, as_of: str | None, unit: str | None, lang: str) -> OverdueCon
 def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitContext:
     """A unit's open cases, most urgent first (as of now: the sheet is a working list)."""
     if not unit:
-        raise InvalidInput("--unit: the unit report needs a unit, e.g. --unit dragon-gate/eternal-town")
+        raise InvalidInput(_('--unit: the unit report needs a unit, e.g. --unit dragon-gate/eternal-town'))
     catalog = store.catalog
     unit = catalog.unit(unit, "--unit").id
     when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()

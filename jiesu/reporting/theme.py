@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jiesu import timeutil
+from jiesu.i18n import _
 from jiesu.themes import files, results, scope
 
 
@@ -62,7 +63,7 @@ def theme_context(store, theme_id: str | None, as_of: str | None, lang: str) -> 
     from jiesu.reporting.contexts import header
 
     if not theme_id:
-        raise InvalidInput("report theme: name the theme, e.g. jiesu report theme HL-T26-01")
+        raise InvalidInput(_('report theme: name the theme, e.g. jiesu report theme HL-T26-01'))
     catalog = store.catalog
     theme = files.load_theme(store, theme_id)
     when = timeutil.parse_time(as_of, store.tz, "--at") if as_of else store.now()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jiesu import faults, i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput, StoreError
+from jiesu.i18n import _
 from jiesu.store import yamlio
 from jiesu.store.gitwrite import Git, author_identity, with_office
 from jiesu.store.lock import Lock
@@ -35,15 +36,15 @@ def find_root(explicit: str | None = None, start: Path | None = None) -> Path:
     if chosen:
         root = Path(chosen).expanduser()
         if not (root / SETTINGS).is_file():
-            raise StoreError(f"{root} is not a jiesu store (no {SETTINGS})", hint="create one with `jiesu init DIR`")
+            raise StoreError(_('{root} is not a jiesu store (no {SETTINGS})').format(root=root, SETTINGS=SETTINGS), hint=_('create one with `jiesu init DIR`'))
         return root.resolve()
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / SETTINGS).is_file():
             return candidate
     raise StoreError(
-        f"no jiesu store here: no {SETTINGS} in {here} or any parent",
-        hint="create one with `jiesu init DIR`, or pass --store DIR (or set JIESU_STORE)",
+        _('no jiesu store here: no {SETTINGS} in {here} or any parent').format(SETTINGS=SETTINGS, here=here),
+        hint=_('create one with `jiesu init DIR`, or pass --store DIR (or set JIESU_STORE)'),
     )
 
 
@@ -105,10 +106,10 @@ class Store:
     def _load_settings(self) -> dict:
         data = yamlio.load_file(self.root / SETTINGS, SETTINGS, lines=True)
         if not isinstance(data, dict):
-            raise StoreError(f"{SETTINGS}:1: expected a mapping with office, name, timezone")
+            raise StoreError(_('{SETTINGS}:1: expected a mapping with office, name, timezone').format(SETTINGS=SETTINGS))
         office = data.get("office")
         if not isinstance(office, str) or not OFFICE.match(office):
-            raise StoreError(f"{SETTINGS}:{data.lines.get('office', 1)}: office {office!r} must be 1–10 capital letters/digits, starting with a letter")
+            raise StoreError(_('{SETTINGS}:{line}: office {office!r} must be 1–10 capital letters/digits, starting with a letter').format(SETTINGS=SETTINGS, line=data.lines.get('office', 1), office=office))
         tz = data.get("timezone", timeutil.DEFAULT_ZONE)
         try:
             timeutil.zone(str(tz))
@@ -116,13 +117,13 @@ class Store:
             raise StoreError(f"{SETTINGS}:{data.lines.get('timezone', 1)}: {exc.message}") from None
         lang = data.get("lang", "en")
         if lang not in LANGS:
-            raise StoreError(f"{SETTINGS}:{data.lines.get('lang', 1)}: lang {lang!r}: allowed en, zh")
+            raise StoreError(_('{SETTINGS}:{line}: lang {lang!r}: allowed en, zh').format(SETTINGS=SETTINGS, line=data.lines.get('lang', 1), lang=lang))
         region = data.get("region", "CN")  # where phone numbers without a country code are from
         if not isinstance(region, str) or not re.fullmatch(r"[A-Z]{2}", region):
-            raise StoreError(f"{SETTINGS}:{data.lines.get('region', 1)}: region {region!r}: expected a two-letter country code such as CN or US")
+            raise StoreError(_('{SETTINGS}:{line}: region {region!r}: expected a two-letter country code such as CN or US').format(SETTINGS=SETTINGS, line=data.lines.get('region', 1), region=region))
         cap = data.get("max_attachment_mb", 20)  # the largest file `jiesu attach` takes
         if isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap <= 0:
-            raise StoreError(f"{SETTINGS}:{data.lines.get('max_attachment_mb', 1)}: max_attachment_mb {cap!r}: expected a positive number of megabytes")
+            raise StoreError(_('{SETTINGS}:{line}: max_attachment_mb {cap!r}: expected a positive number of megabytes').format(SETTINGS=SETTINGS, line=data.lines.get('max_attachment_mb', 1), cap=cap))
         settings = {"office": office, "timezone": str(tz), "lang": lang, "name": data.get("name") or office, "region": region,
                     "max_attachment_mb": cap}
         if isinstance(data.get("hub"), dict):  # a hub: a read-only view of member stores (jiesu.hub)
@@ -147,8 +148,8 @@ class Store:
         if office is None:
             return None
         if not OFFICE.match(office):
-            raise StoreError(f".git/config: jiesu.office {office!r} must be 1–10 capital letters/digits, starting with a letter",
-                             hint="fix it with: git config jiesu.office CODE")
+            raise StoreError(_('.git/config: jiesu.office {office!r} must be 1–10 capital letters/digits, starting with a letter').format(office=office),
+                             hint=_('fix it with: git config jiesu.office CODE'))
         return office
 
     def check_catalog(self) -> None:
@@ -249,8 +250,8 @@ class Store:
             if found and archived:
                 return found[1], f"{archives.FOLDER}/{found[0]}/{rel}"
             if found:
-                raise InvalidInput(f"{case_id} is archived in {archives.FOLDER}/{found[0]}/ and cannot change there",
-                                   hint=f"bring it back first: jiesu unarchive {case_id}")
+                raise InvalidInput(_('{case_id} is archived in {FOLDER}/{found}/ and cannot change there').format(case_id=case_id, FOLDER=archives.FOLDER, found=found[0]),
+                                   hint=_('bring it back first: jiesu unarchive {case_id}').format(case_id=case_id))
         return self.checked_file(rel, "case",
                                  CaseNotFound(i18n._("no case {case} in this store").format(case=case_id),
                                               hint=i18n._("list cases with `jiesu list`")))
@@ -260,11 +261,11 @@ class Store:
         store; `missing` is raised when there is none."""
         path = self.root / rel
         if path.is_symlink():
-            raise StoreError(f"{rel}: is a symbolic link; {kind} files must be regular files", hint="run `jiesu verify`")
+            raise StoreError(_('{rel}: is a symbolic link; {kind} files must be regular files').format(rel=rel, kind=kind), hint=_('run `jiesu verify`'))
         if not path.is_file():
             raise missing
         if not path.resolve().is_relative_to(self.root):
-            raise StoreError(f"{rel}: resolves outside the store; refusing to read it")
+            raise StoreError(_('{rel}: resolves outside the store; refusing to read it').format(rel=rel))
         return path, rel
 
     def case_file(self, case_id: str) -> Path:
@@ -276,7 +277,7 @@ class Store:
         path, rel = self._checked(case_id, archived=True)
         data = yamlio.load_file(path, rel)
         if not isinstance(data, dict):
-            raise StoreError(f"{rel}:1: a case file must be a mapping")
+            raise StoreError(_('{rel}:1: a case file must be a mapping').format(rel=rel))
         return data
 
     def edit_case(self, case_id: str):
@@ -288,10 +289,10 @@ class Store:
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            raise StoreError(f"{rel}:1: not UTF-8 text") from None
+            raise StoreError(_('{rel}:1: not UTF-8 text').format(rel=rel)) from None
         doc = yamlio.rt_load(text, rel)
         if not isinstance(doc, dict):
-            raise StoreError(f"{rel}:1: a {kind} file must be a mapping")
+            raise StoreError(_('{rel}:1: a {kind} file must be a mapping').format(rel=rel, kind=kind))
         return doc, yamlio.to_plain(doc)
 
     # --- writing ----------------------------------------------------------------------------
@@ -381,8 +382,8 @@ class Transaction:
         self._lock.__enter__()
         try:
             if (self.store.root / ".git" / "MERGE_HEAD").exists():
-                raise StoreError("a merge was left half-done in this store (an interrupted sync or pull); nothing was written",
-                                 hint="run `jiesu verify --repair`, then `jiesu sync` again")
+                raise StoreError(_('a merge was left half-done in this store (an interrupted sync or pull); nothing was written'),
+                                 hint=_('run `jiesu verify --repair`, then `jiesu sync` again'))
             self.notes = self.store.recover()
             self.head = self.store.git.write_head()
         except BaseException:
@@ -410,7 +411,7 @@ class Transaction:
         """Delete one store file (journaled first; put back if the transaction fails)."""
         target = self.store.root / relpath
         if not target.parent.resolve().is_relative_to(self.store.root):
-            raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to delete")
+            raise StoreError(_('{relpath}: its folder resolves outside the store; refusing to delete').format(relpath=relpath))
         if relpath not in self.paths:
             self.paths.append(relpath)
             self._journal()
@@ -423,7 +424,7 @@ class Transaction:
         parent = target.parent
         if parent not in self._folders:
             if not parent.resolve().is_relative_to(self.store.root):  # checked before mkdir: a dangling link counts
-                raise StoreError(f"{relpath}: its folder resolves outside the store; refusing to write")
+                raise StoreError(_('{relpath}: its folder resolves outside the store; refusing to write').format(relpath=relpath))
             parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(parent)
         return target

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from jiesu.errors import StoreError
+from jiesu.i18n import _
 
 _DROP = (
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
@@ -88,7 +89,7 @@ class GitReader:
             err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")
             lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
             detail = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else "")
-            raise GitFailed(f"git {args[0]} failed: {detail or 'exit code ' + str(proc.returncode)}")
+            raise GitFailed(_('git {command} failed: {detail}').format(command=args[0], detail=detail or 'exit code ' + str(proc.returncode)))
         return proc
 
     def out(self, *args: str, **kw) -> str:

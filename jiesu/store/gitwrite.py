@@ -45,6 +45,7 @@ from pathlib import Path
 
 from jiesu import faults
 from jiesu.errors import StoreError
+from jiesu.i18n import _
 from jiesu.store.catfile import Blobs
 from jiesu.store.gitrepo import EMPTY_TREE, GitFailed, GitReader
 
@@ -439,8 +440,8 @@ class Git(GitReader):
         extra = changed - set(paths)
         if extra:
             raise StoreError(
-                f"the git index holds changes jiesu did not make: {', '.join(sorted(extra)[:3])}",
-                hint="commit or unstage them (git restore --staged PATH) and try again",
+                _('the git index holds changes jiesu did not make: {items}').format(items=', '.join(sorted(extra)[:3])),
+                hint=_('commit or unstage them (git restore --staged PATH) and try again'),
             )
         return tree, parent_tree
 

@@ -18,6 +18,8 @@ import os
 import time
 from pathlib import Path
 
+from jiesu.i18n import _
+
 AGE = 120  # seconds: without /proc, a lock this old is taken to be stale
 MERGE_COPIES = (".merge_file_*", "..merge_file_*.tmp")
 EXCLUDE = [".merge_file_*", "..merge_file_*.tmp"]  # written to .git/info/exclude: never committed by hand
@@ -96,9 +98,8 @@ def _age(path: Path, now: float) -> float:
 def describe(path: Path) -> str:
     """What `verify` says about a stale leftover."""
     if path.name.endswith(".lock"):
-        return "stale git lock left by a killed git (no git process holds it); `jiesu verify --repair` (or the next write) removes it"
-    return ("copy of a case file left by an interrupted merge (it may hold personal data); "
-            "`jiesu verify --repair` (or the next write) removes it")
+        return _('stale git lock left by a killed git (no git process holds it); `jiesu verify --repair` (or the next write) removes it')
+    return (_('copy of a case file left by an interrupted merge (it may hold personal data); `jiesu verify --repair` (or the next write) removes it'))
 
 
 def clear(root: Path) -> list[str]:

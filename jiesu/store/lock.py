@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from jiesu.errors import StoreLocked
+from jiesu.i18n import _
 
 
 def timeout() -> float:
@@ -69,8 +70,8 @@ class Lock:
                         pass
                     os.close(fd)
                     raise StoreLocked(
-                        f"the store is locked by another writer{' (' + holder + ')' if holder else ''}; waited {self.wait:g} s",
-                        hint="try again in a moment, or wait longer with JIESU_LOCK_TIMEOUT=SECONDS",
+                        _('the store is locked by another writer{holder}; waited {wait:g} s').format(holder=' (' + holder + ')' if holder else '', wait=self.wait),
+                        hint=_('try again in a moment, or wait longer with JIESU_LOCK_TIMEOUT=SECONDS'),
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 # folder → module holding the kind's `KIND` (first action, replay, state) for the merge driver
@@ -69,10 +70,12 @@ def check_transition(table: dict, state: dict, event: dict, noun: str) -> str | 
     (action: (statuses it may follow, statuses it leads to)); None when it may."""
     action = event.get("action")
     if action not in table:
-        return f"unknown action {action!r}"
-    allowed, _ = table[action]
+        return _('unknown action {action!r}').format(action=action)
+    allowed = table[action][0]
     if state["status"] not in allowed and not (action == "new" and state["status"] is None):
-        return f"{action} is not allowed when the {noun} is {state['status'] or 'new'}"
+        refused = {"entry": _('{action} is not allowed when the entry is {status}'),
+                   "theme": _('{action} is not allowed when the theme is {status}')}[noun]
+        return refused.format(action=action, status=state['status'] or 'new')
     return None
 
 
@@ -128,7 +131,7 @@ def load_plain(store, rel: str, kind: str, missing: Exception) -> dict:
     path, rel = store.checked_file(rel, kind, missing)
     data = yamlio.load_file(path, rel)
     if not isinstance(data, dict):
-        raise StoreError(f"{rel}:1: a {kind} file must be a mapping")
+        raise StoreError(_('{rel}:1: a {kind} file must be a mapping').format(rel=rel, kind=kind))
     return data
 
 
@@ -139,7 +142,7 @@ def checked_id(value, parse, what: str, form: str) -> str:
     text = str(value).strip()
     if not parse(text):
         shown = text if len(text) < 60 and text.isprintable() else repr(text[:60])
-        raise InvalidInput(f"{what} id {shown!r}: expected {form}")
+        raise InvalidInput(_('{what} id {shown!r}: expected {form}').format(what=what, shown=shown, form=form))
     return text
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from jiesu import faults
 from jiesu.errors import StoreError
+from jiesu.i18n import _
 
 _CSafe = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -107,7 +108,7 @@ class _Strict:
         if not isinstance(node, yaml.MappingNode):
             raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found {node.id}", node.start_mark)
         seen = {}
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, bool)) or key is None:
                 raise yaml.constructor.ConstructorError(
@@ -133,7 +134,7 @@ class LineLoader(_Strict, _CSafe):
         result = LDict(plain)
         result.line = node.start_mark.line + 1
         result.lines = {}
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             result.lines[self.construct_object(key_node, deep=True)] = key_node.start_mark.line + 1
         return result
 
@@ -161,7 +162,7 @@ def _check_aliases(text: str, path: str, loader) -> None:
     try:
         for event in yaml.parse(text, Loader=loader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise YamlProblem(path, event.start_mark.line + 1, "anchors and aliases (&, *) are not allowed")
+                raise YamlProblem(path, event.start_mark.line + 1, _('anchors and aliases (&, *) are not allowed'))
     except yaml.YAMLError:
         return  # the real load reports the syntax error with its line
 
@@ -190,7 +191,7 @@ def load(text: str, path: str = "<input>", lines: bool = False):
     except yaml.YAMLError as exc:
         raise YamlProblem(path, 1, str(exc).splitlines()[0]) from None
     except RecursionError:
-        raise YamlProblem(path, 1, "nesting too deep") from None
+        raise YamlProblem(path, 1, _('nesting too deep')) from None
 
 
 def load_file(path: Path, display: str | None = None, lines: bool = False):
@@ -199,9 +200,9 @@ def load_file(path: Path, display: str | None = None, lines: bool = False):
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlProblem(name, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise YamlProblem(name, 1, _('not UTF-8 text ({reason} at byte {start})').format(reason=exc.reason, start=exc.start)) from None
     except OSError as exc:
-        raise YamlProblem(name, 1, f"cannot read: {exc.strerror}") from None
+        raise YamlProblem(name, 1, _('cannot read: {strerror}').format(strerror=exc.strerror)) from None
     return load(text, name, lines=lines)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from jiesu import model
+from jiesu.i18n import _
 from jiesu.problems import Problem
 from jiesu.store import yamlio
 from jiesu.themes import files, record, scope
@@ -25,37 +26,37 @@ def check_theme(root: Path, path: str, theme, catalog, tz) -> list[Problem]:
     m = THEME_PATH.match(path)
     parsed = record.parse_id(theme["id"])
     if not parsed:
-        bad(f"id {theme['id']!r} is not OFFICE-TYY-NN", "id")
+        bad(_('id {id!r} is not OFFICE-TYY-NN').format(id=theme['id']), "id")
     elif m and m.group(2) != theme["id"]:
-        bad(f"id {theme['id']} does not match the file name {m.group(2)}.yaml", "id")
+        bad(_('id {id} does not match the file name {name}.yaml').format(id=theme['id'], name=m.group(2)), "id")
     elif m and (int(m.group(1)) % 100 != parsed[1] or int(m.group(1)) != theme["year"]):
-        bad(f"year {theme['year']} does not match the id {theme['id']} and the folder {m.group(1)}", "year")
+        bad(_('year {year} does not match the id {id} and the folder {folder}').format(year=theme['year'], id=theme['id'], folder=m.group(1)), "year")
     if theme["schema"] != record.SCHEMA:
-        bad(f"schema {theme['schema']} is not supported (expected {record.SCHEMA})", "schema")
+        bad(_('schema {schema} is not supported (expected {SCHEMA})').format(schema=theme['schema'], SCHEMA=record.SCHEMA), "schema")
     if not theme["title"].strip():
-        bad("title is empty", "title")
+        bad(_('title is empty'), "title")
     if theme.get("month") is not None and not 1 <= theme["month"] <= 12:
-        bad(f"month {theme['month']} is not 1–12", "month")
+        bad(_('month {month} is not 1–12').format(month=theme['month']), "month")
     if catalog is not None:
         for unit in [theme["lead"], *(theme.get("co_units") or [])]:
             if not isinstance(unit, str) or unit not in catalog.units:
-                bad(f"unknown unit {unit!r} (lead or co-unit)", "lead" if unit == theme["lead"] else "co_units")
+                bad(_('unknown unit {unit!r} (lead or co-unit)').format(unit=unit), "lead" if unit == theme["lead"] else "co_units")
     for message in scope.check_stored(theme["scope"], catalog):
         bad(message, "scope")
     for i, e, action in check_events(theme["events"], record.TABLE, record.EVENT_FIELDS, bad):
         if action == "add":
             if catalog is not None and e.get("owner") not in catalog.units:
-                bad(f"event {i + 1} (add): unknown owner unit {e.get('owner')!r}", "events", i)
+                bad(_('event {i} (add): unknown owner unit {owner!r}').format(i=i + 1, owner=e.get('owner')), "events", i)
             if e.get("due") is not None:
                 try:
                     date.fromisoformat(str(e["due"]))
                 except ValueError:
-                    bad(f"event {i + 1} (add): due {e['due']!r} is not a date YYYY-MM-DD", "events", i)
+                    bad(_('event {i} (add): due {due!r} is not a date YYYY-MM-DD').format(i=i + 1, due=e['due']), "events", i)
         if action in ("link", "unlink") and (not isinstance(e.get("cases"), list)
                                              or not all(isinstance(c, str) and model.parse_id(c) for c in e["cases"])):
-            bad(f"event {i + 1} ({action}): `cases` must be a list of case ids", "events", i)
+            bad(_('event {i} ({action}): `cases` must be a list of case ids').format(i=i + 1, action=action), "events", i)
     if not theme["events"] or not isinstance(theme["events"][0], dict) or theme["events"][0].get("action") != "new":
-        bad("the first event must be `new`", "events")
+        bad(_('the first event must be `new`'), "events")
     if not any(p.severity == "error" for p in problems):
         check_projection(theme, record, bad)
     return problems
@@ -68,22 +69,22 @@ def check_events(events: list, table: dict, event_fields: dict, bad):
     previous = None
     for i, e in enumerate(events):
         if not isinstance(e, dict):
-            bad(f"event {i + 1} is not a mapping", "events", i)
+            bad(_('event {i} is not a mapping').format(i=i + 1), "events", i)
             continue
         action = e.get("action")
         if action not in table:
-            bad(f"event {i + 1}: unknown action {action!r}; allowed: {', '.join(table)}", "events", i)
+            bad(_('event {i}: unknown action {action!r}; allowed: {items}').format(i=i + 1, action=action, items=', '.join(table)), "events", i)
             continue
         check_event_id(e, i, seen, bad)
         extra = [k for k in e if k not in (*model.EVENT_KEYS, *event_fields[action], "superseded")]
         if extra:
-            bad(f"event {i + 1} ({action}): unexpected field(s) {', '.join(map(str, extra))}", "events", i)
+            bad(_('event {i} ({action}): unexpected field(s) {items}').format(i=i + 1, action=action, items=', '.join(map(str, extra))), "events", i)
         timed, previous = check_event_time(e, i, action, previous, bad)
         if not timed:
             continue
         yield i, e, action
     if not events or not isinstance(events[0], dict) or events[0].get("action") != "new":
-        bad("the first event must be `new`", "events")
+        bad(_('the first event must be `new`'), "events")
 
 
 def check_projection(data: dict, kind_module, bad) -> None:
@@ -91,14 +92,14 @@ def check_projection(data: dict, kind_module, bad) -> None:
     try:
         kind_module.project(data, strict=True)
     except kind_module.ReplayError as exc:
-        bad(f"event {exc.index + 1}: {exc}", "events", exc.index)
+        bad(_('event {index}: {exc}').format(index=exc.index + 1, exc=exc), "events", exc.index)
         return
     expected = kind_module.state_block(data)
     actual = data.get("state") or {}
     if _normal(actual) != _normal(expected):
         diffs = [k for k in dict.fromkeys([*expected, *actual]) if _normal(expected.get(k)) != _normal(actual.get(k))]
         first = diffs[0] if diffs else "?"
-        bad(f"state does not match the events ({', '.join(diffs)}): file says {actual.get(first)!r}, events give {expected.get(first)!r}",
+        bad(_('state does not match the events ({items}): file says {actual!r}, events give {expected!r}').format(items=', '.join(diffs), actual=actual.get(first), expected=expected.get(first)),
             "state", first if first in actual else "status")
 
 
@@ -108,11 +109,11 @@ def check_themes(store, catalog) -> list[Problem]:
     for rel in files.theme_files(store.root):
         path = store.root / rel
         if path.is_symlink():
-            problems.append(Problem(rel, 1, "symbolic link in themes/; theme files must be regular files"))
+            problems.append(Problem(rel, 1, _('symbolic link in themes/; theme files must be regular files')))
             continue
         if not THEME_PATH.match(rel):
             if not path.name.startswith("."):
-                problems.append(Problem(rel, 1, "not a theme file (expected themes/YYYY/<OFFICE>-TYY-NN.yaml)"))
+                problems.append(Problem(rel, 1, _('not a theme file (expected themes/YYYY/<OFFICE>-TYY-NN.yaml)')))
             continue
         try:
             theme = yamlio.load_file(path, rel)
@@ -134,13 +135,13 @@ def folder_in_git(store, folder: str, kind: str) -> list[Problem]:
             continue
         code, rel = entry[:2], entry[3:]
         if code == "??" and rel.endswith(".tmp"):
-            problems.append(Problem(rel, 1, "temporary file of an interrupted write; the next write removes it"))
+            problems.append(Problem(rel, 1, _('temporary file of an interrupted write; the next write removes it')))
         elif code == "??":
-            problems.append(Problem(rel, 1, f"untracked file in {folder}/ (not committed by jiesu)"))
+            problems.append(Problem(rel, 1, _('untracked file in {folder}/ (not committed by jiesu)').format(folder=folder)))
         elif "U" in code or code in ("AA", "DD"):
-            problems.append(Problem(rel, 1, "unresolved merge conflict"))
+            problems.append(Problem(rel, 1, _('unresolved merge conflict')))
         else:
-            problems.append(Problem(rel, 1, f"{kind} file differs from the last commit (uncommitted change)"))
+            problems.append(Problem(rel, 1, _('{kind} file differs from the last commit (uncommitted change)').format(kind=kind)))
     return problems
 
 
@@ -156,5 +157,5 @@ def changed_outside(store, folder: str = "themes") -> list[Problem]:
             continue
         for rel in names.split():
             found.setdefault(rel, []).append(sha)
-    return [Problem(rel, 1, f"changed outside jiesu by {len(shas)} commit(s), the latest {shas[0][:10]}; review it", "warning")
+    return [Problem(rel, 1, _('changed outside jiesu by {n} commit(s), the latest {shas}; review it').format(n=len(shas), shas=shas[0][:10]), "warning")
             for rel, shas in sorted(found.items()) if (store.root / rel).exists()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jiesu.errors import CaseNotFound
+from jiesu.i18n import _
 from jiesu.store import records, yamlio
 from jiesu.themes import record
 
@@ -19,7 +20,7 @@ def theme_path(store, theme_id: str) -> tuple[Path, str]:
 
 
 def _missing(theme_id: str) -> ThemeNotFound:
-    return ThemeNotFound(f"no theme {theme_id} in this store", hint="list themes with `jiesu theme list`")
+    return ThemeNotFound(_('no theme {theme_id} in this store').format(theme_id=theme_id), hint=_('list themes with `jiesu theme list`'))
 
 
 def load_theme(store, theme_id: str) -> dict:

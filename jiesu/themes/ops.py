@@ -43,8 +43,8 @@ def _check_consistent(store, rel: str, theme: dict) -> None:
 
     errors = [p for p in check_theme(store.root, rel, theme, store.catalog, store.tz) if p.severity == "error"]
     if errors:
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise StoreError(f"{errors[0]}{more}", hint="run `jiesu verify` and repair the file first")
+        more = _(' (and {n} more problem(s))').format(n=len(errors) - 1) if len(errors) > 1 else ""
+        raise StoreError(f"{errors[0]}{more}", hint=_('run `jiesu verify` and repair the file first'))
 
 
 def _allowed_next(status: str) -> str:
@@ -279,7 +279,7 @@ def _case_ids(store, case_ids) -> list[str]:
     for cid in case_ids:
         cid = validate_id(cid)
         if not store.exists(cid):
-            raise InvalidInput(_('no case {cid} in this store').format(cid=cid), hint="list cases with `jiesu list`")
+            raise InvalidInput(_('no case {cid} in this store').format(cid=cid), hint=_('list cases with `jiesu list`'))
         if cid not in out:
             out.append(cid)
     if not out:

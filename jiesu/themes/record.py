@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from jiesu import timeutil
+from jiesu.i18n import _
 from jiesu.store import records
 from jiesu.store.records import ReplayError  # noqa: F401 — named by verify as record.ReplayError
 
@@ -95,13 +96,13 @@ def check(state: dict, event: dict) -> str | None:
         return problem
     action = event["action"]
     if action == "add" and event.get("list") not in LISTS:
-        return f"add: list {event.get('list')!r}; allowed: {', '.join(LISTS)}"
+        return _('add: list {list!r}; allowed: {items}').format(list=event.get('list'), items=', '.join(LISTS))
     if action in ("done", "drop-item"):
         item = state["items"].get(event.get("item"))
         if item is None:
-            return f"{action}: no item {event.get('item')!r} in the theme's checklists"
+            return _("{action}: no item {item!r} in the theme's checklists").format(action=action, item=event.get('item'))
         if item["status"] != "open":
-            return f"{action}: item {event.get('item')} is already {item['status']}"
+            return _('{action}: item {item} is already {status}').format(action=action, item=event.get('item'), status=item['status'])
     return None
 
 

@@ -12,6 +12,7 @@ import re
 
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import InvalidInput
+from jiesu.i18n import _
 
 KEYS = ("category", "district", "street", "community", "tag", "keyword")
 _PAIR_START = re.compile(r",\s*(?=(?:" + "|".join(KEYS) + r")\s*=)")
@@ -24,14 +25,14 @@ def parse(specs, catalog, field: str = "--scope") -> dict:
     for spec in specs or ():
         text = str(spec).strip()
         if not text:
-            raise InvalidInput(f"{field}: empty; expected KEY=VALUE with KEY one of {', '.join(KEYS)}")
+            raise InvalidInput(_('{field}: empty; expected KEY=VALUE with KEY one of {items}').format(field=field, items=', '.join(KEYS)))
         for pair in _PAIR_START.split(text):
             key, sep, value = pair.partition("=")
             key, value = key.strip().lower(), value.strip()
             if not sep or key not in KEYS:
-                raise InvalidInput(f"{field}: {pair.strip()!r}: expected KEY=VALUE with KEY one of {', '.join(KEYS)}")
+                raise InvalidInput(_('{field}: {pair!r}: expected KEY=VALUE with KEY one of {items}').format(field=field, pair=pair.strip(), items=', '.join(KEYS)))
             if not value:
-                raise InvalidInput(f"{field}: {key}= needs a value")
+                raise InvalidInput(_('{field}: {key}= needs a value').format(field=field, key=key))
             value = _checked(key, value, catalog, field)
             values = scope.setdefault(key, [])
             if value not in values:
@@ -44,8 +45,8 @@ def _checked(key: str, value: str, catalog, field: str) -> str:
         if value.rstrip(".*") in catalog.categories:
             return value.rstrip(".*")
         close = [c for c in catalog.categories if value in c][:4]
-        hint = f"did you mean {', '.join(close)}?" if close else "see `jiesu catalog categories`"
-        raise InvalidInput(f"{field}: category={value}: no category or category prefix {value!r}; {hint}")
+        hint = _('did you mean {items}?').format(items=', '.join(close)) if close else _('see `jiesu catalog categories`')
+        raise InvalidInput(_('{field}: category={value}: no category or category prefix {value!r}; {hint}').format(field=field, value=value, hint=hint))
     if key in ("district", "street"):
         unit = catalog.units.get(value)
         if unit is None and "/" not in value:  # a hot spot may name a street by its last part
@@ -53,19 +54,19 @@ def _checked(key: str, value: str, catalog, field: str) -> str:
             unit = found[0] if len(found) == 1 else None
         kinds = ("district",) if key == "district" else LOCAL_KINDS
         if unit is None or unit.kind not in kinds:
-            what = "a district" if key == "district" else "a street or town"
-            raise InvalidInput(f"{field}: {key}={value}: not {what} of the catalog; {catalog.suggest(value, catalog.units)}")
+            what = _('a district') if key == "district" else _('a street or town')
+            raise InvalidInput(_('{field}: {key}={value}: not {what} of the catalog; {suggest}').format(field=field, key=key, value=value, what=what, suggest=catalog.suggest(value, catalog.units)))
         return unit.id
     if key == "community":
         if any(value in (u.communities or {}) for u in catalog.units.values()):
             return value
-        raise InvalidInput(f"{field}: community={value}: no street of the catalog has this community; see `jiesu catalog units`")
+        raise InvalidInput(_('{field}: community={value}: no street of the catalog has this community; see `jiesu catalog units`').format(field=field, value=value))
     if key == "tag":
         if value in catalog.tags:
             return value
-        raise InvalidInput(f"{field}: tag={value}: unknown tag; allowed: {', '.join(catalog.tags)}")
+        raise InvalidInput(_('{field}: tag={value}: unknown tag; allowed: {items}').format(field=field, value=value, items=', '.join(catalog.tags)))
     if len(value) > MAX_KEYWORD or not value.isprintable():
-        raise InvalidInput(f"{field}: keyword= must be printable text of at most {MAX_KEYWORD} characters")
+        raise InvalidInput(_('{field}: keyword= must be printable text of at most {MAX_KEYWORD} characters').format(field=field, MAX_KEYWORD=MAX_KEYWORD))
     return value
 
 
@@ -86,7 +87,7 @@ def check_stored(scope, catalog) -> list[str]:
         for value in values:
             try:
                 if _checked(key, value, catalog, "scope") != value:
-                    raise InvalidInput(f"scope: {key}={value}: write the full id")
+                    raise InvalidInput(_('scope: {key}={value}: write the full id').format(key=key, value=value))
             except InvalidInput as exc:
                 problems.append(exc.message)
     return problems
