@@ -314,7 +314,7 @@ def verify(ctx, fmt, repair, signatures, store_opt, actor_opt):
         emit_json({"ok": not errors, "problems": verifying.as_json(problems)})
     else:
         for p in problems:
-            click.echo(safetext.block(str(p)))
+            click.echo(safetext.block(f"{p.path}:{p.line}: " + (_("warning: ") if p.severity == "warning" else "") + p.message))
         from jiesu.actors import FILE as ACTORS
 
         if not [p for p in problems if not (p.path == ACTORS and p.severity == "warning")]:
