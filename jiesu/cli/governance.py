@@ -58,7 +58,9 @@ def group_value(dim: str, value) -> str:
 
 
 def _several(dims) -> str:
-    return _(" or ").join(in_lang(current(), DIMENSION_PLURALS[d]) for d in dims)
+    """`tags`, `tags or flags`: the dimensions under which one case may count several times."""
+    words = [in_lang(current(), DIMENSION_PLURALS[d]) for d in dims]
+    return _("{first} or {second}").format(first=words[0], second=words[1]) if len(words) == 2 else words[0]
 
 
 def pct(value) -> str:
