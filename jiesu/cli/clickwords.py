@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import re
 
-from jiesu.i18n import N_, _, ngettext
+from jiesu.i18n import N_, _, current, ngettext
 
 MODULES = ("click.exceptions", "click.core", "click.parser", "click.types", "click.termui",
            "click.decorators", "click.formatting", "click.utils")
@@ -51,11 +51,19 @@ class _Words(str):
             kwargs["number_type"] = _(kwargs["number_type"])
         if isinstance(kwargs.get("message"), str):
             kwargs["message"] = _AFTER_FULL_WIDTH.sub("", kwargs["message"])
+        if current() == "zh":  # a list in a Chinese sentence: '--limit'、'--unit'
+            for key in ("possibility", "possibilities", "choice", "choices"):
+                if isinstance(kwargs.get(key), str):
+                    kwargs[key] = kwargs[key].replace(", ", "、")
         return str.format(self, *args, **kwargs)
 
 
 def _words(message: str) -> str:
     return _Words(_(message))
+
+
+def _plural_words(singular: str, plural: str, n: int) -> str:
+    return _Words(ngettext(singular, plural, n))
 
 
 def _plurals():
@@ -75,4 +83,4 @@ def install() -> None:
         if hasattr(module, "_"):
             module._ = _words
         if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+            module.ngettext = _plural_words
