@@ -496,6 +496,8 @@ def test_init_demo_and_verify_in_chinese(tmp_path):
     checked = invoke(Store(tmp_path / "a"), "verify")
     assert checked.stdout.splitlines() == ["actors.yaml:1: 警告：" + checked.stdout.split("警告：")[1].splitlines()[0],
                                            "正常：所有工单有效且已提交"]
+    repaired = invoke(Store(tmp_path / "a"), "verify", "--repair")
+    assert "注意：没有需要修复的\n" in repaired.stderr
     english = invoke(Store(tmp_path / "a"), "--lang", "en", "verify").stdout
     assert english.startswith("actors.yaml:1: warning: ") and english.endswith("ok: every case is valid and committed\n")
     assert invoke(Store(tmp_path / "a"), "verify", "--format", "json").stdout == \
