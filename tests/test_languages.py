@@ -564,6 +564,12 @@ def test_theme_checklists_and_kb_in_chinese(demo, zh_store):
     zh, en = zh_and_en(demo, "kb", "list", "--all")
     assert zh.stdout.splitlines()[0].split() == ["编号", "版本", "状态", "复核日期", "问题"] and "有效" in zh.stdout
     assert english_left(zh.stdout, allowed) == [] and "active" in en.stdout
+    entry = json.loads(invoke(demo, "kb", "list", "--format", "json").stdout)[0]["id"]
+    zh, en = zh_and_en(demo, "kb", "show", entry)
+    assert re.match(rf"{entry}  第 1 版（共 1 版）  有效", zh.stdout) and "\n答复：\n" in zh.stdout and "有效期：" in zh.stdout
+    assert re.match(rf"{entry}  version 1 of 1  active", en.stdout) and "\nAnswer:\n" in en.stdout
+    assert invoke(demo, "--lang", "zh", "kb", "show", entry, "--format", "json").stdout == \
+        invoke(demo, "kb", "show", entry, "--format", "json").stdout
     zh, en = zh_and_en(demo, "kb", "usage")
     assert zh.stdout.splitlines()[0].split() == ["编号", "答复次数", "再次来电", "再次来电率", "不满意/评价", "问题"]
     assert en.stdout.splitlines()[0].split()[:3] == ["id", "answered", "came"]
