@@ -20,6 +20,7 @@ TERMS = {
     "indicator": [NP_("indicator", "accept"), NP_("indicator", "contact"), NP_("indicator", "complete"),
                   NP_("indicator", "response"), NP_("indicator", "resolution"), NP_("indicator", "satisfaction"),
                   NP_("indicator", "on_time"), NP_("indicator", "acceptance_on_time")],
+    "checklist": [NP_("checklist", "task"), NP_("checklist", "policy"), NP_("checklist", "duty")],
     "knowledge status": [NP_("knowledge status", "active"), NP_("knowledge status", "retired")],
     "stale": [NP_("stale", "expired"), NP_("stale", "review")],
     "band": [NP_("band", "advanced"), NP_("band", "making-progress"), NP_("band", "restructuring"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from jiesu import i18n
+from jiesu import i18n, terms
 from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
@@ -16,7 +16,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
-from jiesu.i18n import N_, NP_, _, current, in_lang, pgettext
+from jiesu.i18n import N_, _, pgettext
 
 COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
@@ -84,13 +84,12 @@ CHECKLISTS = {
     },
 }
 ITEM_OPTIONS = {"done": ("evidence", N_("What shows it is done.")), "drop": ("reason", N_("Why it is dropped."))}
-LIST_WORDS = {"task": NP_("checklist", "task"), "policy": NP_("checklist", "policy"), "duty": NP_("checklist", "duty")}
 
 
 def _item_done(list_name: str, item: str, verb: str) -> str:
     """`task 3fa2c1 added` (done, dropped) in the current language."""
     what = {"added": N_("{list} {item} added"), "done": N_("{list} {item} done"), "dropped": N_("{list} {item} dropped")}[verb]
-    return _(what).format(list=in_lang(current(), LIST_WORDS[list_name]), item=item)
+    return _(what).format(list=terms.name("checklist", list_name), item=item)
 
 
 @theme.command("new")
