@@ -63,6 +63,15 @@ def _several(dims) -> str:
     return _("{first} or {second}").format(first=words[0], second=words[1]) if len(words) == 2 else words[0]
 
 
+def _instant(store, text: str) -> str:
+    """An instant in a sentence: ISO 8601 as JSON has it in English, `2021-11-30 18:00` in Chinese."""
+    if current() != "zh":
+        return text
+    from jiesu import timeutil
+
+    return timeutil.display(timeutil.load(text), store.tz)
+
+
 def pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
@@ -129,7 +138,7 @@ def stats(ctx, by, level, since, until, month, week, days, trend, fmt, store_opt
         return
     label = result["period"]["label"]
     click.echo(_("Requests received {period}: {n}, dissatisfied follow-ups: {dissatisfied}").format(
-        period=pgettext("period", "all") if label == "all" else label, n=result["total"],
+        period=pgettext("period", "all") if label == "all" else label.replace("..", _("..")), n=result["total"],
         dissatisfied=result["dissatisfied"]))
     if not result["total"]:
         click.echo(_("no requests"))
@@ -199,7 +208,7 @@ def hotspots(ctx, by, as_of, days, weeks, min_count, q, level, everything, fmt, 
     w = result["window"]
     click.echo(_("Hot spots by {by}: {days} day(s) to {end} against the {weeks} weeks before; {tested} key(s) tested, "
                  "min {min} requests, q ≤ {q}").format(
-        by=_(",").join(dimension(d) for d in result["by"]), days=w["days"], end=w["end"], weeks=result["baseline"]["weeks"],
+        by=_(",").join(dimension(d) for d in result["by"]), days=w["days"], end=_instant(store, w["end"]), weeks=result["baseline"]["weeks"],
         tested=result["tested"], min=result["min_count"], q=f"{result['q']:g}"))
     if rows:
         table = [[r["key"], r["count"], f"{r['expected']:.2f}", f"{r['ratio']:.1f}", f"{r['p_value']:.2g}",
@@ -255,7 +264,7 @@ def callers(ctx, days, minimum, as_of, reveal, fmt, store_opt, actor_opt):
         click.echo(csv_text(flat, columns), nl=False)
         return
     click.echo(_("Callers with at least {min} requests in the {days} days to {as_of}:").format(
-        min=result["min"], days=result["days"], as_of=result["as_of"]))
+        min=result["min"], days=result["days"], as_of=_instant(store, result["as_of"])))
     if not rows:
         click.echo(_("no repeat callers"))
         return
