@@ -408,6 +408,8 @@ def test_stats_in_chinese(demo):
     assert "周一" in zh.stdout and "一件工单有多个标签时，在每个下各计一次。" in zh.stdout
     assert "注意：一件工单有多个标签时" in zh.stderr and "note: a case with several tags counts once" in en.stderr
     assert english_left(zh.stdout, allowed) == [] and "mon" in en.stdout
+    zh, en = zh_and_en(demo, "stats", "--since", "2021-10-01", "--until", "2021-10-31")
+    assert zh.stdout.startswith("受理诉求（2021-10-01 至 2021-10-31）：") and en.stdout.startswith("Requests received 2021-10-01..2021-10-31: ")
     for fmt in ("json", "csv"):
         assert invoke(demo, "--lang", "zh", "stats", "--by", "status", "--format", fmt).stdout == \
             invoke(demo, "stats", "--by", "status", "--format", fmt).stdout
@@ -420,6 +422,7 @@ def test_hotspots_in_chinese(demo):
     assert zh.stdout.splitlines()[1].split() == ["键", "件数", "期望", "倍数", "p", "q", "热点", "最新工单"]
     assert en.stdout.startswith("Hot spots by category,street: 7 day(s) to ")
     assert english_left(zh.stdout, allowed, also={"p", "q", "category", "street"}) == []
+    assert "截至 2021-11-10 12:00 的 7 天" in zh.stdout and "7 day(s) to 2021-11-10T12:00:00+08:00 " in en.stdout
     zh, en = zh_and_en(demo, "hotspots", "--by", "address", "--all", "--as-of", "2021-11-10T12:00")
     assert zh.stdout.startswith("按地址的热点") and "天内诉求不少于" in zh.stdout
     assert english_left(zh.stdout, allowed, also={"p", "q", "address"}) == []
