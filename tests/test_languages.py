@@ -447,6 +447,12 @@ def test_callers_and_similar_in_chinese(run, store):
     assert english_left(zh.stdout, allowed) == []
     assert invoke(store, "--lang", "zh", "similar", ids[0], "--format", "json").stdout == \
         invoke(store, "similar", ids[0], "--format", "json").stdout
+    fourth = invoke(store, "--lang", "zh", "intake", "--type", "complaint", "--category", GARBAGE, "--title", "小区门口垃圾堆放多日无人清运",
+                    "--street", "dragon-gate/eternal-town", "--phone", "15112346789")
+    assert fourth.exit_code == 0, fourth.output
+    assert f"注意：来电人 30 天内已有 3 件诉求；未办结：{', '.join(ids)}\n" in fourth.stderr
+    assert f"注意：可能与 {ids[0]} 重复（同一来电人、同一分类、文字相似；相似度 " in fourth.stderr
+    assert f"如是，运行：jiesu merge {fourth.stdout.strip()} --into {ids[0]}" in fourth.stderr
     zh = invoke(store, "--lang", "zh", "similar", run("intake", "--type", "complaint", "--category", GARBAGE, "--title",
                                                       "路灯坏了", "--street", "bell-drum/jade-river").stdout.strip())
     assert re.fullmatch(r"7 天内没有 HL-\d{4}-\d{4} 的疑似重复工单\n", zh.stdout)
