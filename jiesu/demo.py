@@ -256,7 +256,7 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
     by_day: dict = {}
     for action in sim.actions:
         by_day.setdefault(action[0].astimezone(store.tz).date(), []).append(action)
-    bar = click.progressbar(length=len(sim.actions), label="building demo", file=None) if progress else None
+    bar = click.progressbar(length=len(sim.actions), label=_("building demo"), file=None) if progress else None
     done = 0
     with store.transaction("demo", batch=True) as tx:
         for day, actions in sorted(by_day.items()):
