@@ -616,3 +616,16 @@ def test_click_sentences_in_chinese_are_joined_without_a_space(store):
     zh = invoke(store, "--lang", "zh", "list", "--limit", "x")
     assert "'x' 不是有效的整数范围。" in zh.stderr and "integer" not in zh.stderr
     assert "'x' is not a valid integer range." in invoke(store, "list", "--limit", "x").stderr
+
+
+def test_rank_explain_in_chinese(demo):
+    data = json.loads(invoke(demo, "rank", "--month", "2021-10", "--format", "json").stdout)
+    unit = max(data["ranked"] + data["not_ranked"], key=lambda r: r["assessed"])["unit"]
+    zh, en = zh_and_en(demo, "rank", "--month", "2021-10", "--explain", unit)
+    lines = zh.stdout.splitlines()
+    assert lines[0].startswith(f"{unit} — 2021-10，街乡镇级考核：考核 ") and lines[1].startswith("响应 = ")
+    assert lines[2].split()[:4] == ["工单", "方案", "回访接通", "签收"] and lines[-1].startswith("得分 = Σ 贡献 = ")
+    assert "是" in zh.stdout and " yes " not in zh.stdout
+    assert en.stdout.startswith(f"{unit} — 2021-10, street level: ") and en.stdout.splitlines()[-1].startswith("score = Σ contribution = ")
+    args = ("rank", "--month", "2021-10", "--explain", unit, "--format", "json")
+    assert invoke(demo, "--lang", "zh", *args).stdout == invoke(demo, *args).stdout
