@@ -25,25 +25,8 @@ def _fmt_option(func):
                         show_default=True, help="Output format.")(func)
 
 
-# the words of the stats dimensions and the weekdays, as a table header and a group value show them
-DIMENSION_WORDS = {
-    "category": NP_("dimension", "category"), "district": NP_("dimension", "district"),
-    "street": NP_("dimension", "street"), "community": NP_("dimension", "community"), "lead": NP_("dimension", "lead"),
-    "address": NP_("dimension", "address"),
-    "type": NP_("dimension", "type"), "channel": NP_("dimension", "channel"), "kind": NP_("dimension", "kind"),
-    "tag": NP_("dimension", "tag"), "limit": NP_("dimension", "limit"), "status": NP_("dimension", "status"),
-    "flag": NP_("dimension", "flag"), "weekday": NP_("dimension", "weekday"), "hour": NP_("dimension", "hour"),
-    "day": NP_("dimension", "day"), "week": NP_("dimension", "week"), "month": NP_("dimension", "month"),
-}
-DIMENSION_PLURALS = {"tag": NP_("dimensions", "tags"), "flag": NP_("dimensions", "flags")}
-WEEKDAY_WORDS = {
-    "mon": NP_("weekday", "mon"), "tue": NP_("weekday", "tue"), "wed": NP_("weekday", "wed"), "thu": NP_("weekday", "thu"),
-    "fri": NP_("weekday", "fri"), "sat": NP_("weekday", "sat"), "sun": NP_("weekday", "sun"),
-}
-
-
 def dimension(dim: str) -> str:
-    return in_lang(current(), DIMENSION_WORDS[dim]) if dim in DIMENSION_WORDS else dim
+    return terms.name("dimension", dim)
 
 
 def group_value(dim: str, value) -> str:
@@ -52,14 +35,14 @@ def group_value(dim: str, value) -> str:
         return ""
     if dim == "status":
         return terms.status(value)
-    if dim == "weekday" and value in WEEKDAY_WORDS:
-        return in_lang(current(), WEEKDAY_WORDS[value])
+    if dim == "weekday":
+        return terms.name("weekday", value)
     return value
 
 
 def _several(dims) -> str:
     """`tags`, `tags or flags`: the dimensions under which one case may count several times."""
-    words = [in_lang(current(), DIMENSION_PLURALS[d]) for d in dims]
+    words = [terms.name("dimensions", d + "s") for d in dims]
     return _("{first} or {second}").format(first=words[0], second=words[1]) if len(words) == 2 else words[0]
 
 
