@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jiesu import ops, timeutil
 from jiesu.catalog import SATISFACTION_LEVELS
+from jiesu.i18n import _
 from jiesu.ops.common import commit_batch
 from jiesu.workflow import OPEN
 
@@ -87,7 +88,7 @@ class Simulation:
         key = 0
         while day < self.end:
             count = max(1, int(self.rng.gauss(self.per_day, self.per_day * 0.25)))
-            for _ in range(count):
+            for _request in range(count):
                 minute = int(self.rng.triangular(7 * 60, 22 * 60, 10 * 60))
                 at = day + timedelta(minutes=minute, seconds=self.rng.randint(0, 59))
                 if at >= self.end:
@@ -168,7 +169,7 @@ class Simulation:
         tclass = cat.classes[cat.class_for(explicit=None, tags=[], case_type="complaint", category=category.code)[0]]
         if category.code in [c.code for c in self.urgent]:
             tclass = cat.classes["urgent"]
-        lead, _ = cat.dispatch(category.code, {"street": street.id, "district": street.parent})
+        lead, _co = cat.dispatch(category.code, {"street": street.id, "district": street.parent})
         t = t0 + timedelta(minutes=rng.uniform(2, 25 if tclass.code != "urgent" else 6))
         if not self.add(t, key, "assign", actor="dispatch-1"):
             return
@@ -255,11 +256,11 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
     by_day: dict = {}
     for action in sim.actions:
         by_day.setdefault(action[0].astimezone(store.tz).date(), []).append(action)
-    bar = click.progressbar(length=len(sim.actions), label="building demo", file=None) if progress else None
+    bar = click.progressbar(length=len(sim.actions), label=_("building demo"), file=None) if progress else None
     done = 0
     with store.transaction("demo", batch=True) as tx:
         for day, actions in sorted(by_day.items()):
-            for at, _, key, op, kw in actions:
+            for at, _order, key, op, kw in actions:
                 _run_step(store, tx, ids, key, at, op, dict(kw))
                 done += 1
             if bar:
@@ -267,7 +268,8 @@ def build_demo(directory: str | Path, days: int | None = None, seed: int = 12345
             commit_batch(store, tx, "demo", f"demo: traffic of {day.isoformat()}", at=actions[-1][0])
     if bar:
         bar.render_finish()
-    lines = [f"demo store built in {store.root}: {len(ids)} cases, {done} operations over {days} days (seed {seed})"]
+    lines = [_("demo store built in {root}: {cases} cases, {operations} operations over {days} days (seed {seed})").format(
+        root=store.root, cases=len(ids), operations=done, days=days, seed=seed)]
     from jiesu.themes import demo as theme_demo
 
     lines += theme_demo.build(store, start, end)

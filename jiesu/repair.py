@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 
+from jiesu.i18n import _
 from jiesu.ops.refile import refile
 from jiesu.ops.setup import configure_git
 from jiesu.store import leftovers
@@ -39,7 +40,7 @@ def repair(store) -> list[str]:
         leftovers.ensure_excluded(store.root)
         if store.git.run("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0:
             store.git.abort_merge(check=True)
-            notes.append("aborted a merge that was left half-done; run `jiesu sync` again")
+            notes.append(_("aborted a merge that was left half-done; run `{command}` again").format(command="jiesu sync"))
         notes += store.recover()
         out = store.git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "cases/").stdout
         restore, rescue = [], []
@@ -49,13 +50,13 @@ def repair(store) -> list[str]:
             code, path = entry[:2], entry[3:]
             if code == "??" and TEMP_FILE.search(path):
                 (store.root / path).unlink(missing_ok=True)
-                notes.append(f"removed {path}, a temporary file of an interrupted write")
+                notes.append(_("removed {path}, a temporary file of an interrupted write").format(path=path))
             else:
                 (rescue if code == "??" else restore).append(path)
         rescue = [p for p in rescue if p not in restore]  # lost from git's index only: restored, not moved away
         if restore:
             store.git.restore(restore)
-            notes.append(f"restored {len(restore)} case file(s) to the last commit: {', '.join(restore[:5])}")
+            notes.append(_("restored {n} case file(s) to the last commit: {paths}").format(n=len(restore), paths=", ".join(restore[:5])))
         if rescue:
             stamp = store.now().strftime("%Y%m%dT%H%M%S")  # JIESU_NOW pins it, as every stamp
             target = store.jiesu_dir / "rescued" / stamp
@@ -63,13 +64,13 @@ def repair(store) -> list[str]:
                 dest = target / path
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(store.root / path), dest)
-            notes.append(f"moved {len(rescue)} untracked file(s) out of cases/ into {target.relative_to(store.root)}")
+            notes.append(_("moved {n} untracked file(s) out of cases/ into {folder}").format(n=len(rescue), folder=target.relative_to(store.root)))
         notes += commit_private_leftovers(store)
         if check_merge_driver(store):
             configure_git(store.git)
-            notes.append("registered the jiesu merge driver in this clone's git config")
+            notes.append(_("registered the jiesu merge driver in this clone's git config"))
     notes += refile(store, _actor(store))
-    return notes or ["nothing to repair"]
+    return notes or [_("nothing to repair")]
 
 
 def _actor(store) -> str:

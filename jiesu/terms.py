@@ -7,7 +7,7 @@ translation (a band an office added to its assessment.yaml) is shown as its id.
 
 from __future__ import annotations
 
-from jiesu.i18n import NP_, current, in_lang
+from jiesu.i18n import N_, NP_, current, in_lang
 
 TERMS = {
     "status": [NP_("status", "received"), NP_("status", "dispatched"), NP_("status", "accepted"),
@@ -20,6 +20,19 @@ TERMS = {
     "indicator": [NP_("indicator", "accept"), NP_("indicator", "contact"), NP_("indicator", "complete"),
                   NP_("indicator", "response"), NP_("indicator", "resolution"), NP_("indicator", "satisfaction"),
                   NP_("indicator", "on_time"), NP_("indicator", "acceptance_on_time")],
+    # the dimensions of `stats` and `hotspots` (a column header; "dimensions": several of them) and the weekdays
+    "dimension": [NP_("dimension", "category"), NP_("dimension", "district"), NP_("dimension", "street"),
+                  NP_("dimension", "community"), NP_("dimension", "lead"), NP_("dimension", "address"),
+                  NP_("dimension", "type"), NP_("dimension", "channel"), NP_("dimension", "kind"), NP_("dimension", "tag"),
+                  NP_("dimension", "limit"), NP_("dimension", "status"), NP_("dimension", "flag"),
+                  NP_("dimension", "weekday"), NP_("dimension", "hour"), NP_("dimension", "day"), NP_("dimension", "week"),
+                  NP_("dimension", "month")],
+    "dimensions": [NP_("dimensions", "tags"), NP_("dimensions", "flags")],
+    "weekday": [NP_("weekday", "mon"), NP_("weekday", "tue"), NP_("weekday", "wed"), NP_("weekday", "thu"),
+                NP_("weekday", "fri"), NP_("weekday", "sat"), NP_("weekday", "sun")],
+    "checklist": [NP_("checklist", "task"), NP_("checklist", "policy"), NP_("checklist", "duty")],
+    "knowledge status": [NP_("knowledge status", "active"), NP_("knowledge status", "retired")],
+    "stale": [NP_("stale", "expired"), NP_("stale", "review")],
     "band": [NP_("band", "advanced"), NP_("band", "making-progress"), NP_("band", "restructuring"),
              NP_("band", "special-measures")],
 }
@@ -55,3 +68,11 @@ def band(value, lang: str | None = None):
 
 def theme_status(value, lang: str | None = None):
     return name("theme status", value, lang)
+
+
+def knowledge_status(value, stale=None, lang: str | None = None):
+    """A knowledge entry's status, with why it is stale (`active (review)`) when it is."""
+    shown = name("knowledge status", value, lang)
+    if not stale:
+        return shown
+    return in_lang(lang or current(), N_("{status} ({stale})")).format(status=shown, stale=name("stale", stale, lang))

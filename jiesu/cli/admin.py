@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from jiesu import timeutil
+from jiesu import i18n, timeutil
 from jiesu.cli.util import command_registry, note, say
+from jiesu.i18n import _
 
 COMMANDS, command = command_registry()
 
@@ -42,14 +43,16 @@ def init(ctx, directory, office, name, tz, lang, clone_url, catalog_name):
 
     if clone_url:
         store = clone_store(clone_url, directory, office=office)
-        say(f"initialised store {store.office} in {store.root} (a clone of {clone_url})")
+        i18n.store_language(store.lang)
+        say(_("initialised store {office} in {root} (a clone of {url})").format(office=store.office, root=store.root, url=clone_url))
         if not office:
-            note(f"this clone numbers new cases as office {store.office}, like the store it came from; "
-                 "give each desk or office its own code (--office) so that ids never collide")
+            note(_("this clone numbers new cases as office {office}, like the store it came from; give each desk or office "
+                   "its own code (--office) so that ids never collide").format(office=store.office))
         return
     actor = (ctx.find_root().obj or {}).get("actor") or os.environ.get("JIESU_ACTOR") or "jiesu"
     store = ops.init_store(directory, office=office or "HL", name=name, tz=tz, lang=lang, actor=actor, catalog=catalog_name)
-    say(f"initialised store {store.office} in {store.root}")
+    i18n.store_language(store.lang)  # the new store's language: every later command in it speaks it
+    say(_("initialised store {office} in {root}").format(office=store.office, root=store.root))
 
 
 @command("demo")
@@ -92,5 +95,5 @@ def merge_driver(base, ours, theirs, path):
 
     code = run(base, ours, theirs, path)
     if code:
-        note("case file left for manual resolution")
+        note(_("case file left for manual resolution"))
     sys.exit(code)

@@ -14,7 +14,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
-from jiesu.i18n import N_, NP_, _, current, in_lang
+from jiesu.i18n import N_, NP_, _, current, in_lang, pgettext
 
 COMMANDS, command = command_registry()
 CSV_COLUMNS = ["rank", "rank_low", "rank_high", "unit", "name", "score", "score_low", "score_high", "response_rate",
@@ -34,7 +34,7 @@ def num(value, digits=2) -> str:
 
 def arrow(change) -> str:
     if change is None:
-        return "new"
+        return pgettext("rank change", "new")
     return f"↑{change}" if change > 0 else (f"↓{-change}" if change < 0 else "=")
 
 
@@ -49,6 +49,12 @@ EXPLAIN_COLUMNS = ["id", "evaluated", "lead", "scheme", "reached", "accept", "co
                    "contact_confirmed", "discrepancy", "exemption"]
 
 
+EXPLAIN_HEADERS = [NP_("explain", "case"), NP_("explain", "scheme"), NP_("explain", "reached"), NP_("explain", "accept"),
+                   NP_("explain", "contact"), NP_("explain", "complete"), NP_("explain", "response"), NP_("explain", "resolved"),
+                   NP_("explain", "satisfaction"), NP_("explain", "weights"), NP_("explain", "value"),
+                   NP_("explain", "contribution"), NP_("explain", "confirmed"), NP_("explain", "exemption")]
+
+
 def _explain(store, unit, month, months, level, fmt):
     from jiesu import assessment
 
@@ -60,19 +66,21 @@ def _explain(store, unit, month, months, level, fmt):
         click.echo(csv_text(data["cases"], EXPLAIN_COLUMNS), nl=False)
         return
     rw = data["response_weights"]
-    click.echo(f"{data['unit']} — {data['period']}, {data['level']} level: {data['assessed']} assessed, {data['reached']} reached")
-    click.echo(f"response = {rw['accept']:.4g}·accept + {rw['contact']:.4g}·contact + {rw['complete']:.4g}·complete; "
-               "value = w_response·response + w_resolution·resolved + w_satisfaction·satisfaction; "
-               "contribution = 100·value / reached")
+    level = _(data["level"]) if data["level"] in ("street", "district") else data["level"]
+    click.echo(_("{unit} — {period}, {level} level: {assessed} assessed, {reached} reached").format(
+        unit=data["unit"], period=data["period"], level=level, assessed=data["assessed"], reached=data["reached"]))
+    click.echo(_("response = {accept}·accept + {contact}·contact + {complete}·complete; "
+                 "value = w_response·response + w_resolution·resolved + w_satisfaction·satisfaction; "
+                 "contribution = 100·value / reached").format(
+        accept=f"{rw['accept']:.4g}", contact=f"{rw['contact']:.4g}", complete=f"{rw['complete']:.4g}"))
     flag = {True: "1", False: "0", None: "—"}
-    table = [[c["id"], c["scheme"], "yes" if c["reached"] else "no", flag[c["accept"]], flag[c["contact"]], flag[c["complete"]],
+    table = [[c["id"], c["scheme"], _("yes") if c["reached"] else _("no"), flag[c["accept"]], flag[c["contact"]], flag[c["complete"]],
               num(c["response"], 4), flag[c["resolved"]], num(c["satisfaction"], 2),
               f"{c['w_response']:g}/{c['w_resolution']:g}/{c['w_satisfaction']:g}", num(c["value"], 4), num(c["contribution"], 4),
-              flag[c["contact_confirmed"]] + (" ≠" if c["discrepancy"] else ""), c["exemption"] or ""]
+              flag[c["contact_confirmed"]] + (" ≠" if c["discrepancy"] else ""), _(c["exemption"]) if c["exemption"] in ("pending", "approved", "denied") else (c["exemption"] or "")]
              for c in data["cases"]]
-    click.echo(table_text(table, ["case", "scheme", "reached", "accept", "contact", "complete", "response", "resolved",
-                                  "satisfaction", "weights", "value", "contribution", "confirmed", "exemption"]))
-    click.echo(f"score = Σ contribution = {num(data['score'], 4)}")
+    click.echo(table_text(table, [in_lang(current(), h) for h in EXPLAIN_HEADERS]))
+    click.echo(_("score = Σ contribution = {score}").format(score=num(data["score"], 4)))
 
 
 @command("rank")

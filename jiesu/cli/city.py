@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from jiesu import i18n
 from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
@@ -32,13 +33,14 @@ def export_parquet_command(store, since, until, out) -> None:
 
     def progress(n, total, month):
         if sys.stderr.isatty():
-            print(f"\rwriting month {month} ({n}/{total})", end="", file=sys.stderr, flush=True)
+            print("\r" + _("writing month {month} ({n}/{total})").format(month=month, n=n, total=total), end="", file=sys.stderr,
+                  flush=True)
 
     result = export_parquet(store, out, progress=progress)
     if sys.stderr.isatty() and result["written"]:
         print(file=sys.stderr)
-    say(f"wrote {result['written']} of {result['partitions']} month partition(s) to {result['folder']} "
-         f"({result['cases']} case(s), {result['events']} event(s)); removed {result['removed']}")
+    say(_("wrote {written} of {partitions} month partition(s) to {folder} ({cases} case(s), {events} event(s)); "
+          "removed {removed}").format(**{k: result[k] for k in ("written", "partitions", "folder", "cases", "events", "removed")}))
 
 
 @click.group("hub", cls=helptext.Group)
@@ -78,8 +80,10 @@ def hub_init(directory, specs, name, lang):
     from jiesu.hub.compose import init_hub
 
     store, summary = init_hub(directory, specs, name=name, lang=lang)
+    i18n.store_language(store.lang)  # the hub's language: every later command in it speaks it
     _tell(summary)
-    say(f"hub made in {store.root} with {len(summary['members'])} member(s); read it with `jiesu --store {store.root} list`")
+    say(_("hub made in {root} with {n} member(s); read it with `{command}`").format(
+        root=store.root, n=len(summary["members"]), command=f"jiesu --store {store.root} list"))
 
 
 @hub.command("refresh")
@@ -97,15 +101,15 @@ def hub_refresh(ctx, store_opt, actor_opt):
     store = get_store(ctx, store_opt)
     summary = refresh(store, progress=(lambda text: note(text)) if sys.stderr.isatty() else None)
     _tell(summary)
-    say("hub up to date" + ("" if summary["changed"] else " (no member changed)"))
+    say(_("hub up to date") if summary["changed"] else _("hub up to date (no member changed)"))
 
 
 def _tell(summary: dict) -> None:
     for text in summary["notes"]:
         note(text)
     for name, info in summary["members"].items():
-        say(f"{name}: {info['commit'][:10]}, {info['cases_changed']} case file(s) new or changed, "
-            f"{info['cases_removed']} removed")
+        say(_("{member}: {commit}, {changed} case file(s) new or changed, {removed} removed").format(
+            member=name, commit=info["commit"][:10], changed=info["cases_changed"], removed=info["cases_removed"]))
 
 
 @command("archive")
@@ -129,9 +133,10 @@ def archive(ctx, before, case_ids, store_opt, actor_opt):
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     result = run(store, before, actor, case_ids)
-    where = ", ".join(f"{n} to archive/{y}" for y, n in sorted(result["archives"].items()))
-    say(f"archived {result['archived']} case(s)" + (f" ({where})" if where else "")
-        + (f"; {result['left']} case(s) received before {before} are not final yet and stay" if result["left"] else ""))
+    where = _(", ").join(_("{n} to {folder}").format(n=n, folder=f"archive/{y}") for y, n in sorted(result["archives"].items()))
+    say(_("archived {n} case(s)").format(n=result["archived"]) + (_(" ({where})").format(where=where) if where else "")
+        + (_("; {n} case(s) received before {day} are not final yet and stay").format(n=result["left"], day=before)
+           if result["left"] else ""))
 
 
 @command("unarchive")
@@ -149,4 +154,4 @@ def unarchive(ctx, case_id, store_opt, actor_opt):
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     result = run(store, case_id, actor)
-    say(f"{result['id']} is back in the store (from {result['archive']})")
+    say(_("{id} is back in the store (from {archive})").format(id=result["id"], archive=result["archive"]))

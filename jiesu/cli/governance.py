@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from jiesu import terms
 from jiesu.cli.util import (
     command_registry,
     csv_text,
@@ -14,6 +15,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
+from jiesu.i18n import NP_, _, current, in_lang, pgettext
 
 COMMANDS, command = command_registry()
 
@@ -21,6 +23,36 @@ COMMANDS, command = command_registry()
 def _fmt_option(func):
     return click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
                         show_default=True, help="Output format.")(func)
+
+
+def dimension(dim: str) -> str:
+    return terms.name("dimension", dim)
+
+
+def group_value(dim: str, value) -> str:
+    """A group's value as a person reads it: statuses and weekdays in words, the rest (codes) as they are."""
+    if value is None:
+        return ""
+    if dim == "status":
+        return terms.status(value)
+    if dim == "weekday":
+        return terms.name("weekday", value)
+    return value
+
+
+def _several(dims) -> str:
+    """`tags`, `tags or flags`: the dimensions under which one case may count several times."""
+    words = [terms.name("dimensions", d + "s") for d in dims]
+    return _("{first} or {second}").format(first=words[0], second=words[1]) if len(words) == 2 else words[0]
+
+
+def _instant(store, text: str) -> str:
+    """An instant in a sentence: ISO 8601 as JSON has it in English, `2021-11-30 18:00` in Chinese."""
+    if current() != "zh":
+        return text
+    from jiesu import timeutil
+
+    return timeutil.display(timeutil.load(text), store.tz)
 
 
 def pct(value) -> str:
@@ -74,7 +106,7 @@ def stats(ctx, by, level, since, until, month, week, days, trend, fmt, store_opt
     result = run(store, by, level, since, until, month, week, days, trend, progress_factory())
     rows = result["rows"]
     if result["multi"]:
-        note(f"a case with several {' or '.join(d + 's' for d in result['multi'])} counts once under each")
+        note(_("a case with several {dimensions} counts once under each").format(dimensions=_several(result["multi"])))
     if fmt == "json":
         emit_json(rows)
         return
@@ -87,22 +119,26 @@ def stats(ctx, by, level, since, until, month, week, days, trend, fmt, store_opt
             flat.append(item)
         click.echo(csv_text(flat, STATS_CSV), nl=False)
         return
-    click.echo(f"Requests received {result['period']['label']}: {result['total']}, "
-               f"dissatisfied follow-ups: {result['dissatisfied']}")
+    label = result["period"]["label"]
+    click.echo(_("Requests received {period}: {n}, dissatisfied follow-ups: {dissatisfied}").format(
+        period=pgettext("period", "all") if label == "all" else label.replace("..", _("..")), n=result["total"],
+        dissatisfied=result["dissatisfied"]))
     if not result["total"]:
-        click.echo("no requests")
+        click.echo(_("no requests"))
         return
     dims = result["by"]
-    table = [([r["period"]] if result["trend"] else []) + [r["group"][d] if r["group"][d] is not None else "" for d in dims] +
+    table = [([r["period"]] if result["trend"] else []) + [group_value(d, r["group"][d]) for d in dims] +
              [r["received"], pct(r["share"]), r["closed"], r["closed_late"], r["open_overdue"], r["reached"],
               pct(r["response_rate"]), pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["dissatisfied_share"]),
               "—" if r["median_hours_to_close"] is None else f"{r['median_hours_to_close']:.1f}"] for r in rows]
-    headers = ([result["trend"]] if result["trend"] else []) + dims + [
-        "received", "share", "closed", "late", "overdue", "reached", "response", "resolution", "satisfaction",
-        "dissatisfied", "median h"]
+    headers = ([dimension(result["trend"])] if result["trend"] else []) + [dimension(d) for d in dims] + [
+        pgettext("stats", "received"), pgettext("stats", "share"), pgettext("stats", "closed"), pgettext("stats", "late"),
+        pgettext("stats", "overdue"), pgettext("stats", "reached"), pgettext("stats", "response"),
+        pgettext("stats", "resolution"), pgettext("stats", "satisfaction"), pgettext("stats", "dissatisfied"),
+        pgettext("stats", "median h")]
     click.echo(table_text(table, headers))
     if result["multi"]:
-        click.echo(f"A case with several {' or '.join(d + 's' for d in result['multi'])} counts once under each.")
+        click.echo(_("A case with several {dimensions} counts once under each.").format(dimensions=_several(result["multi"])))
 
 
 HOTSPOT_CSV = ["key", "count", "baseline", "expected", "ratio", "p_value", "q_value", "hot", "newest"]
@@ -153,22 +189,27 @@ def hotspots(ctx, by, as_of, days, weeks, min_count, q, level, everything, fmt, 
         click.echo(csv_text([dict(r, newest=_newest(r["newest"])) for r in rows], HOTSPOT_CSV), nl=False)
         return
     w = result["window"]
-    click.echo(f"Hot spots by {','.join(result['by'])}: {w['days']} day(s) to {w['end']} against the "
-               f"{result['baseline']['weeks']} weeks before; {result['tested']} key(s) tested, "
-               f"min {result['min_count']} requests, q ≤ {result['q']:g}")
+    click.echo(_("Hot spots by {by}: {days} day(s) to {end} against the {weeks} weeks before; {tested} key(s) tested, "
+                 "min {min} requests, q ≤ {q}").format(
+        by=_(",").join(dimension(d) for d in result["by"]), days=w["days"], end=_instant(store, w["end"]), weeks=result["baseline"]["weeks"],
+        tested=result["tested"], min=result["min_count"], q=f"{result['q']:g}"))
     if rows:
         table = [[r["key"], r["count"], f"{r['expected']:.2f}", f"{r['ratio']:.1f}", f"{r['p_value']:.2g}",
-                  f"{r['q_value']:.2g}", "yes" if r["hot"] else "", _newest(r["newest"][:3])] for r in rows]
-        click.echo(table_text(table, ["key", "count", "expected", "ratio", "p", "q", "hot", "newest"]))
+                  f"{r['q_value']:.2g}", _("yes") if r["hot"] else "", _newest(r["newest"][:3])] for r in rows]
+        click.echo(table_text(table, [pgettext("hotspots", "key"), pgettext("hotspots", "count"), pgettext("hotspots", "expected"),
+                                      pgettext("hotspots", "ratio"), "p", "q", pgettext("hotspots", "hot"),
+                                      pgettext("hotspots", "newest")]))
     else:
-        click.echo("no hot spots" if result["tested"] else "no requests")
+        click.echo(_("no hot spots") if result["tested"] else _("no requests"))
     if found is not None:
-        click.echo(f"\nAddresses with at least {found['min_count']} requests in {found['days']} day(s):")
+        click.echo("\n" + _("Addresses with at least {min} requests in {days} day(s):").format(min=found["min_count"], days=found["days"]))
         if found["rows"]:
             click.echo(table_text([[c["address"], c["count"], c["open"], " ".join(c["streets"]), _newest(c["newest"][:3])]
-                                   for c in found["rows"]], ["address", "requests", "open", "street", "newest"]))
+                                   for c in found["rows"]], [pgettext("hotspots", "address"), pgettext("hotspots", "requests"),
+                                                       pgettext("hotspots", "open"), pgettext("hotspots", "street"),
+                                                       pgettext("hotspots", "newest")]))
         else:
-            click.echo("no address clusters")
+            click.echo(_("no address clusters"))
 
 
 @command("callers")
@@ -205,12 +246,18 @@ def callers(ctx, days, minimum, as_of, reveal, fmt, store_opt, actor_opt):
     if fmt == "csv":
         click.echo(csv_text(flat, columns), nl=False)
         return
-    click.echo(f"Callers with at least {result['min']} requests in the {result['days']} days to {result['as_of']}:")
+    click.echo(_("Callers with at least {min} requests in the {days} days to {as_of}:").format(
+        min=result["min"], days=result["days"], as_of=_instant(store, result["as_of"])))
     if not rows:
-        click.echo("no repeat callers")
+        click.echo(_("no repeat callers"))
         return
     shown = [c for c in columns if c != "cases"]  # the table names the open cases; JSON and CSV all of them
-    click.echo(table_text([[r[c] or "—" for c in shown] for r in flat], shown))
+    click.echo(table_text([[r[c] or "—" for c in shown] for r in flat], [in_lang(current(), CALLER_WORDS[c]) for c in shown]))
+
+
+CALLER_WORDS = {"caller": NP_("callers", "caller"), "ref": NP_("callers", "ref"), "requests": NP_("callers", "requests"),
+                "open": NP_("callers", "open"), "categories": NP_("callers", "categories"),
+                "streets": NP_("callers", "streets"), "name": NP_("callers", "name")}
 
 
 @command("similar")
@@ -242,10 +289,12 @@ def similar(ctx, case_id, fmt, store_opt, actor_opt):
         click.echo(csv_text(flat, ["id", "status", "score", "reasons", "title"]), nl=False)
         return
     if not rows:
-        click.echo(f"no possible duplicates of {case_id} within {result['days']} days")
+        click.echo(_("no possible duplicates of {id} within {days} days").format(id=case_id, days=result["days"]))
         return
     from jiesu.textwidth import clip
 
-    click.echo(table_text([[r["id"], r["status"], f"{r['score']:.2f}", r["reasons"], clip(r["title"] or "", 40)] for r in flat],
-                          ["id", "status", "similarity", "reasons", "title"]))
-    click.echo(f"merge a duplicate with: jiesu merge {rows[0]['id']} --into {case_id} (or the other way round)")
+    click.echo(table_text([[r["id"], terms.status(r["status"]), f"{r['score']:.2f}", _("; ").join(_(x) for x in r["reasons"]),
+                            clip(r["title"] or "", 40)] for r in rows],
+                          [_("id"), _("status"), pgettext("similar", "similarity"), pgettext("similar", "reasons"), _("title")]))
+    click.echo(_("merge a duplicate with: {command} (or the other way round)").format(
+        command=f"jiesu merge {rows[0]['id']} --into {case_id}"))

@@ -13,6 +13,7 @@ from jiesu.cli.util import (
     say,
     store_options,
 )
+from jiesu.i18n import _
 
 COMMANDS, command = command_registry()
 
@@ -25,7 +26,7 @@ class _Bar:
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label="importing", file=sys.stderr)
+            self.bar = click.progressbar(length=total, label=_("importing"), file=sys.stderr)
             self.bar.render_progress()
         self.bar.update(done - self.shown)
         self.shown = done
@@ -117,7 +118,7 @@ def export(ctx, fmt, since, until, out, verbose, store_opt, actor_opt):
     """
     from jiesu.interop.export import FORMATS, run_export
 
-    store, _ = open_for(ctx, store_opt, actor_opt, need_actor=False)
+    store, _actor = open_for(ctx, store_opt, actor_opt, need_actor=False)
     if fmt == "parquet":
         from jiesu.cli.city import export_parquet_command
 
@@ -127,4 +128,4 @@ def export(ctx, fmt, since, until, out, verbose, store_opt, actor_opt):
     if out is None:
         stdout.flush()
     for path in result["files"] if verbose else ():
-        click.echo(f"wrote {path} ({result['cases']} case(s))", err=True)
+        click.echo(_("wrote {path} ({n} case(s))").format(path=path, n=result["cases"]), err=True)

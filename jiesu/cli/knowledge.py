@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from jiesu import terms
 from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
@@ -142,7 +143,8 @@ def edit(ctx, entry_id, questions, answer, sources, categories, themes, owner, v
     result = ops.edit(store, actor, entry_id, given, at)
     from jiesu.knowledge import files, record
 
-    say(f"{result.case_id}: version {record.project(files.load_entry(store, result.case_id))['version']} ({result.commit[:10]})")
+    version = record.project(files.load_entry(store, result.case_id))["version"]
+    say(_("{id}: version {version} ({commit})").format(id=result.case_id, version=version, commit=result.commit[:10]))
 
 
 @kb.command("retire")
@@ -163,7 +165,7 @@ def retire(ctx, entry_id, reason, replaced_by, at, store_opt, actor_opt):
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     result = ops.retire(store, actor, entry_id, reason, replaced_by, at)
-    say(f"{result.case_id}: retired ({result.commit[:10]})")
+    say(_("{id}: retired ({commit})").format(id=result.case_id, commit=result.commit[:10]))
 
 
 @kb.command("show")
@@ -228,7 +230,7 @@ def list_(ctx, category, theme, stale, every, fmt, store_opt, actor_opt):
         return
     from jiesu.textwidth import clip
 
-    click.echo(table_text([[r["id"], r["version"], r["status"] + (f" ({r['stale']})" if r["stale"] else ""),
+    click.echo(table_text([[r["id"], r["version"], terms.knowledge_status(r["status"], r["stale"]),
                             r["review_by"], clip(r["question"], 60)] for r in rows],
                           [_("id"), _("v"), _("status"), pgettext("knowledge", "review by"), _("question")]))
     click.echo(ngettext("{n} entry", "{n} entries", len(rows)).format(n=len(rows)))
@@ -303,7 +305,8 @@ def usage(ctx, since, until, fmt, store_opt, actor_opt):
     rate = lambda r: "-" if r["repeat_rate"] is None else f"{r['repeat_rate']:.0%}"  # noqa: E731
     click.echo(table_text([[r["id"], r["answered"], r["repeat"], rate(r), f"{r['dissatisfied']}/{r['evaluated']}",
                             clip(r["question"], 50)] for r in data["entries"]],
-                          ["id", "answered", "came back", "rate", "dissatisfied/rated", "question"]))
+                          [_("id"), pgettext("knowledge", "answered"), pgettext("knowledge", "came back"),
+                           pgettext("knowledge", "rate"), pgettext("knowledge", "dissatisfied/rated"), _("question")]))
     for r in data["past_review"]:
         click.echo(_("review due: {id} ({stale}; review by {day}): {question}").format(
-            id=r["id"], stale=r["stale"], day=r["review_by"], question=clip(r["question"], 60)))
+            id=r["id"], stale=terms.name("stale", r["stale"]), day=r["review_by"], question=clip(r["question"], 60)))

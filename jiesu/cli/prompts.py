@@ -265,7 +265,8 @@ class Form:
                 other = "" if hit["in_category"] else "  (other category 其他分类)"
                 click.echo(f"  {number}. {hit['id']} v{hit['version']}  {terminal(hit['question'])}{other}", err=True)
         else:
-            click.echo("  knowledge base 知识库: no current entry matches; answer in your own words or leave blank", err=True)
+            click.echo("  knowledge base 知识库: " + i18n._("no current entry matches; answer in your own words or leave blank"),
+                       err=True)
         store = self.store
 
         def entry_of(text: str) -> str | None:
@@ -286,7 +287,7 @@ class Form:
                     hint = f" ({exc.hint})" if getattr(exc, "hint", None) else ""
                     raise ValidationError(message=exc.message + hint, cursor_position=len(document.text)) from None
 
-        hint = "  (number or entry id: answer from it; your own words; blank: dispatch)"
+        hint = "  " + i18n._("(number or entry id: answer from it; your own words; blank: dispatch)")
         text = self.session.prompt(f"{label}{hint}: ", default=self.shown("answer"), validator=Check(), completer=None,
                                    multiline=False, validate_while_typing=False).strip()
         self.record.pop("kb", None)

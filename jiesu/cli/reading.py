@@ -232,7 +232,8 @@ def _overdue_tasks(store, as_of, unit, district, fmt) -> None:
         return
     click.echo(_("Overdue checklist items as of {time}: {n}").format(time=timeutil.display(when, store.tz), n=len(items)))
     if items:
-        click.echo(table_text([[i[c] for c in cols] for i in sorted(items, key=lambda i: (i["owner"], -i["days_late"]))],
+        shown = [dict(i, list=terms.name("checklist", i["list"])) for i in items]
+        click.echo(table_text([[i[c] for c in cols] for i in sorted(shown, key=lambda i: (i["owner"], -i["days_late"]))],
                               [_("owner"), _("theme"), _("list"), _("item"), _("due"), _("days late"), _("text")]))
 
 
@@ -326,7 +327,7 @@ def verify(ctx, fmt, repair, signatures, reindex_history, store_opt, actor_opt):
         emit_json({"ok": not errors, "problems": verifying.as_json(problems)})
     else:
         for p in problems:
-            click.echo(safetext.block(str(p)))
+            click.echo(safetext.block(f"{p.path}:{p.line}: " + (_("warning: ") if p.severity == "warning" else "") + p.message))
         from jiesu.actors import FILE as ACTORS
 
         if not [p for p in problems if not (p.path == ACTORS and p.severity == "warning")]:

@@ -73,6 +73,6 @@ def report(ctx, kind, theme_id, date, week, month, months, unit, as_of, fmt, lan
         except OSError as exc:
             raise InvalidInput(_('--out: cannot write {out}: {strerror}').format(out=out, strerror=exc.strerror)) from None
         if verbose:
-            click.echo(f"wrote {target}", err=True)
+            click.echo(i18n._("wrote {path}").format(path=target), err=True)
     else:
         click.echo(text, nl=False)

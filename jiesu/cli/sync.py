@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import click
 
+from jiesu import terms
 from jiesu.cli.util import command_registry, note, open_for, say, store_options
+from jiesu.i18n import _, ngettext
 
 COMMANDS, command = command_registry()
 
@@ -35,15 +37,18 @@ def sync(ctx, remote, no_push, store_opt, actor_opt):
     for message in r.notes:
         note(message)
     if r.merged:
-        how = "fast-forward" if r.fast_forward else "merged"
-        say(f"{how} {r.merged} commit(s) from {r.remote}/{r.branch}; {len(r.cases)} case file(s) changed")
+        how = (_("fast-forward {n} commit(s) from {branch}; {cases} case file(s) changed") if r.fast_forward else
+               _("merged {n} commit(s) from {branch}; {cases} case file(s) changed"))
+        say(how.format(n=r.merged, branch=f"{r.remote}/{r.branch}", cases=len(r.cases)))
     else:
-        say(f"nothing new on {r.remote}/{r.branch}")
+        say(_("nothing new on {branch}").format(branch=f"{r.remote}/{r.branch}"))
     for path, event_id, action in r.superseded:
-        note(f"{path}: event {event_id} ({action}) is superseded by the merge; review it (jiesu verify lists it)")
+        note(_("{path}: event {event} ({action}) is superseded by the merge; review it (jiesu verify lists it)").format(
+            path=path, event=event_id, action=terms.action(action)))
     if no_push:
         return
-    say(f"pushed {r.pushed} commit(s) to {r.remote}/{r.branch}" if r.pushed else f"{r.remote}/{r.branch} already has everything")
+    say(_("pushed {n} commit(s) to {branch}").format(n=r.pushed, branch=f"{r.remote}/{r.branch}") if r.pushed
+        else _("{branch} already has everything").format(branch=f"{r.remote}/{r.branch}"))
 
 
 @command("renumber")
@@ -91,23 +96,26 @@ def purge_private(ctx, before, rewrite_history, store_opt, actor_opt):
 
     store, actor = open_for(ctx, store_opt, actor_opt)
     r = retention.purge(store, before, actor)
-    say(f"removed the personal data of {len(r.cases)} case(s) ({_people(len(r.people))}) finished before {before} from private/")
+    say(_("removed the personal data of {n} case(s) ({people}) finished before {day} from private/").format(
+        n=len(r.cases), people=_people(len(r.people)), day=before))
     if r.kept:
-        say(f"kept {_people(len(r.kept))} who also have newer or open cases (only the old case ids were dropped)")
+        say(_("kept {people} who also have newer or open cases (only the old case ids were dropped)").format(
+            people=_people(len(r.kept))))
     if r.unknown:
-        note(f"{len(r.unknown)} case id(s) in private/ are not in this store and were left alone: {', '.join(r.unknown[:5])}")
+        note(_("{n} case id(s) in private/ are not in this store and were left alone: {ids}").format(
+            n=len(r.unknown), ids=", ".join(r.unknown[:5])))
     if rewrite_history:
         retention.rewrite_history(store)
-        say("rewrote the git history of private/: the removed data is gone from this copy "
-            "(copies and backups of private/ made earlier still hold it)")
+        say(_("rewrote the git history of private/: the removed data is gone from this copy "
+              "(copies and backups of private/ made earlier still hold it)"))
         return
     if r.commit:
-        say("the git history of private/ still holds the removed data until that history is rewritten; "
-            "run `jiesu purge-private --before DATE --rewrite-history`, or in private/:")
+        say(_("the git history of private/ still holds the removed data until that history is rewritten; "
+              "run `{command}`, or in private/:").format(command="jiesu purge-private --before DATE --rewrite-history"))
         for step in retention.history_steps(r.branch):
             say(f"  {step}")
 
 
 
 def _people(n: int) -> str:
-    return f"{n} {'person' if n == 1 else 'people'}"
+    return ngettext("{n} person", "{n} people", n).format(n=n)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from jiesu import i18n
+from jiesu import i18n, terms
 from jiesu.cli import helptext
 from jiesu.cli.util import (
     command_registry,
@@ -16,7 +16,7 @@ from jiesu.cli.util import (
     store_options,
     table_text,
 )
-from jiesu.i18n import N_, _
+from jiesu.i18n import N_, _, pgettext
 
 COMMANDS, command = command_registry()
 AT = click.option("--at", metavar="TIME", help="When it happened (ISO 8601; default now).")
@@ -43,7 +43,53 @@ COMMANDS["theme"] = theme
 
 
 def _done(result, what: str) -> None:
-    say(f"{result.case_id}: {what}" + (f" ({result.commit[:10]})" if result.commit else ""))
+    say(_("{id}: {what}").format(id=result.case_id, what=what) + (f" ({result.commit[:10]})" if result.commit else ""))
+
+
+# the checklists and the words of their commands' help, which is built here for each list: every text
+# is written out so that it is extracted and translated whole
+CHECKLISTS = {
+    "task": {
+        "group": N_("The theme's tasks checklist: add, done, drop.\n\n\b\nExample:\n"
+                    "  jiesu theme task add HL-T26-01 --text \"…\" --owner housing --due 2026-04-30"),
+        "add": N_("Add an item to the tasks; prints its item id.\n\n\b\nExample:\n"
+                  "  jiesu theme task add HL-T26-01 --text \"Inspect every elevator\" --owner housing --due 2026-04-30"),
+        "done": N_("Mark an open item of the tasks done, with evidence.\n\n\b\nExample:\n"
+                   "  jiesu theme task done HL-T26-01 3fa2c1 --evidence \"Inspection report 2026-04-12\""),
+        "drop": N_("Drop an open item of the tasks, with the reason.\n\n\b\nExample:\n"
+                   "  jiesu theme task drop HL-T26-01 3fa2c1 --reason \"Merged into another item\""),
+        "due": N_("Due date (YYYY-MM-DD); required for a task."),
+    },
+    "policy": {
+        "group": N_("The theme's policies checklist: add, done, drop.\n\n\b\nExample:\n"
+                    "  jiesu theme policy add HL-T26-01 --text \"…\" --owner housing --due 2026-04-30"),
+        "add": N_("Add an item to the policies; prints its item id.\n\n\b\nExample:\n"
+                  "  jiesu theme policy add HL-T26-01 --text \"Inspect every elevator\" --owner housing --due 2026-04-30"),
+        "done": N_("Mark an open item of the policies done, with evidence.\n\n\b\nExample:\n"
+                   "  jiesu theme policy done HL-T26-01 3fa2c1 --evidence \"Inspection report 2026-04-12\""),
+        "drop": N_("Drop an open item of the policies, with the reason.\n\n\b\nExample:\n"
+                   "  jiesu theme policy drop HL-T26-01 3fa2c1 --reason \"Merged into another item\""),
+        "due": N_("Due date (YYYY-MM-DD)."),
+    },
+    "duty": {
+        "group": N_("The theme's duties checklist: add, done, drop.\n\n\b\nExample:\n"
+                    "  jiesu theme duty add HL-T26-01 --text \"…\" --owner housing --due 2026-04-30"),
+        "add": N_("Add an item to the duties; prints its item id.\n\n\b\nExample:\n"
+                  "  jiesu theme duty add HL-T26-01 --text \"Inspect every elevator\" --owner housing --due 2026-04-30"),
+        "done": N_("Mark an open item of the duties done, with evidence.\n\n\b\nExample:\n"
+                   "  jiesu theme duty done HL-T26-01 3fa2c1 --evidence \"Inspection report 2026-04-12\""),
+        "drop": N_("Drop an open item of the duties, with the reason.\n\n\b\nExample:\n"
+                   "  jiesu theme duty drop HL-T26-01 3fa2c1 --reason \"Merged into another item\""),
+        "due": N_("Due date (YYYY-MM-DD)."),
+    },
+}
+ITEM_OPTIONS = {"done": ("evidence", N_("What shows it is done.")), "drop": ("reason", N_("Why it is dropped."))}
+
+
+def _item_done(list_name: str, item: str, verb: str) -> str:
+    """`task 3fa2c1 added` (done, dropped) in the current language."""
+    what = {"added": N_("{list} {item} added"), "done": N_("{list} {item} done"), "dropped": N_("{list} {item} dropped")}[verb]
+    return _(what).format(list=terms.name("checklist", list_name), item=item)
 
 
 @theme.command("new")
@@ -105,18 +151,18 @@ def plan(ctx, theme_id, text, path, target, by, at, store_opt, actor_opt):
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(_('--file: cannot read {path}: {reason}').format(path=path, reason=getattr(exc, 'strerror', None) or exc)) from None
     store, actor = open_for(ctx, store_opt, actor_opt)
-    _done(ops.plan(store, actor, theme_id, text, target, by, at), "plan set")
+    _done(ops.plan(store, actor, theme_id, text, target, by, at), _("plan set"))
 
 
-def _checklist(list_name: str, plural: str):
-    group = click.Group(list_name, help=f"The theme's {plural} checklist: add, done, drop.\n\n"
-                        f"\b\nExample:\n  jiesu theme {list_name} add HL-T26-01 --text \"…\" --owner housing --due 2026-04-30")
+def _checklist(list_name: str):
+    words = CHECKLISTS[list_name]
+    group = helptext.Group(list_name, help=words["group"])
 
     @group.command("add")
     @click.argument("theme_id", metavar="ID")
     @click.option("--text", required=True, help="What is to be done.")
     @click.option("--owner", metavar="UNIT", help="The unit responsible (default: the theme's lead).")
-    @click.option("--due", metavar="DATE", help="Due date (YYYY-MM-DD)" + ("; required for a task." if list_name == "task" else "."))
+    @click.option("--due", metavar="DATE", help=words["due"])
     @AT
     @store_options
     @click.pass_context
@@ -125,25 +171,18 @@ def _checklist(list_name: str, plural: str):
 
         store, actor = open_for(ctx, store_opt, actor_opt)
         result = ops.add_item(store, actor, theme_id, list_name, text, owner, due, at)
-        _done(result, f"{list_name} {result.event['id']} added")
+        _done(result, _item_done(list_name, result.event["id"], "added"))
 
-    add.help = (f"Add an item to the {plural}; prints its item id.\n\n\b\nExample:\n"
-                f"  jiesu theme {list_name} add HL-T26-01 --text \"Inspect every elevator\" --owner housing --due 2026-04-30")
-
-    for verb, option, help_text, what, example in (
-            ("done", "evidence", "What shows it is done.", "Mark an open item of the {} done, with evidence.",
-             '--evidence "Inspection report 2026-04-12"'),
-            ("drop", "reason", "Why it is dropped.", "Drop an open item of the {}, with the reason.",
-             '--reason "Merged into another item"')):
-        group.add_command(_item_command(list_name, verb, option, help_text,
-                                        f"{what.format(plural)}\n\n\b\nExample:\n  jiesu theme {list_name} {verb} HL-T26-01 3fa2c1 {example}"))
+    add.help = words["add"]
+    for verb, (option, help_text) in ITEM_OPTIONS.items():
+        group.add_command(_item_command(list_name, verb, option, help_text, words[verb]))
     theme.add_command(group)
 
 
 def _item_command(list_name: str, verb: str, option: str, option_help: str, doc: str) -> click.Command:
     """`theme LIST done|drop ID ITEM --evidence|--reason TEXT`."""
 
-    @click.command(verb, help=doc)
+    @click.command(verb, cls=helptext.Command, help=doc)
     @click.argument("theme_id", metavar="ID")
     @click.argument("item", metavar="ITEM")
     @click.option(f"--{option}", "text", required=True, help=option_help)
@@ -155,13 +194,13 @@ def _item_command(list_name: str, verb: str, option: str, option_help: str, doc:
 
         store, actor = open_for(ctx, store_opt, actor_opt)
         action = ops.complete_item if verb == "done" else ops.drop_item
-        _done(action(store, actor, theme_id, list_name, item, text, at), f"{list_name} {item} {'done' if verb == 'done' else 'dropped'}")
+        _done(action(store, actor, theme_id, list_name, item, text, at), _item_done(list_name, item, "done" if verb == "done" else "dropped"))
 
     return change
 
 
-for _name, _plural in (("task", "tasks"), ("policy", "policies"), ("duty", "duties")):
-    _checklist(_name, _plural)
+for _name in CHECKLISTS:
+    _checklist(_name)
 
 
 def _simple(name: str, doc: str, option=None):
@@ -183,7 +222,7 @@ def start(ctx, theme_id, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
     store, actor = open_for(ctx, store_opt, actor_opt)
-    _done(ops.start(store, actor, theme_id, at), "started")
+    _done(ops.start(store, actor, theme_id, at), _("started"))
 
 
 @theme.command("close")
@@ -204,7 +243,7 @@ def close(ctx, theme_id, summary, force, reason, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
     store, actor = open_for(ctx, store_opt, actor_opt)
-    _done(ops.close(store, actor, theme_id, summary, force, reason, at), "closed")
+    _done(ops.close(store, actor, theme_id, summary, force, reason, at), pgettext("theme", "closed"))
 
 
 @_simple("drop", N_("Drop a planned or active theme, with the reason.\n\n\b\nExample:\n  jiesu theme drop HL-T26-02 --reason \"Merged into HL-T26-01\""),
@@ -213,7 +252,7 @@ def drop(ctx, theme_id, reason, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
     store, actor = open_for(ctx, store_opt, actor_opt)
-    _done(ops.drop(store, actor, theme_id, reason, at), "dropped")
+    _done(ops.drop(store, actor, theme_id, reason, at), pgettext("theme", "dropped"))
 
 
 @_simple("note", N_("Add a note to a theme.\n\n\b\nExample:\n  jiesu theme note HL-T26-01 \"Half-month meeting: volume down 20%\""),
@@ -222,7 +261,7 @@ def note(ctx, theme_id, text, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
     store, actor = open_for(ctx, store_opt, actor_opt)
-    _done(ops.note(store, actor, theme_id, text, at), "noted")
+    _done(ops.note(store, actor, theme_id, text, at), _("noted"))
 
 
 @_simple("link", N_("Count cases outside the scope rule in the theme (nothing is written on the cases).\n\n\b\n"
@@ -231,7 +270,7 @@ def link(ctx, theme_id, case_ids, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
     store, actor = open_for(ctx, store_opt, actor_opt)
-    _done(ops.link(store, actor, theme_id, case_ids, at), f"linked {', '.join(case_ids)}")
+    _done(ops.link(store, actor, theme_id, case_ids, at), _("linked {ids}").format(ids=", ".join(case_ids)))
 
 
 @_simple("unlink", N_("Take linked cases out of the theme again.\n\n\b\nExample:\n  jiesu theme unlink HL-T26-01 HL-2603-0012"),
@@ -240,7 +279,7 @@ def unlink(ctx, theme_id, case_ids, at, store_opt, actor_opt):
     from jiesu.themes import ops
 
     store, actor = open_for(ctx, store_opt, actor_opt)
-    _done(ops.unlink(store, actor, theme_id, case_ids, at), f"unlinked {', '.join(case_ids)}")
+    _done(ops.unlink(store, actor, theme_id, case_ids, at), _("unlinked {ids}").format(ids=", ".join(case_ids)))
 
 
 @theme.command("list")

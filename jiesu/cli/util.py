@@ -58,7 +58,7 @@ def progress_factory():
         return None
 
     def make(total: int):
-        bar = click.progressbar(length=total, label="indexing cases", file=sys.stderr)
+        bar = click.progressbar(length=total, label=_("indexing cases"), file=sys.stderr)
         bar.__enter__()
 
         class Bar:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from jiesu import privacy, timeutil
 from jiesu.governance import settings
+from jiesu.i18n import _
 from jiesu.index import Index
 from jiesu.workflow import OPEN
 
@@ -72,14 +73,15 @@ def intake_check(store, phone: str | None, received: datetime, frequent_given: b
     notes = []
     window = [f for f in found if f[2] >= (received - timedelta(days=conf["window_days"])).timestamp()]
     if window:
-        open_ids = [i for i, status, _ in window if status in OPEN]
-        notes.append(f"the caller made {len(window)} earlier request(s) in {conf['window_days']} days"
-                     + (f"; open: {', '.join(open_ids)}" if open_ids else "; none open"))
+        open_ids = [i for i, status, _at in window if status in OPEN]
+        made = _("the caller made {n} earlier request(s) in {days} days").format(n=len(window), days=conf["window_days"])
+        notes.append(made + (_("; open: {ids}").format(ids=", ".join(open_ids)) if open_ids else _("; none open")))
     recent = sum(1 for f in found if f[2] >= (received - timedelta(days=conf["frequent_days"])).timestamp()) + 1
     rule = None
     if not frequent_given and recent >= conf["frequent_count"]:
         rule = f"rule {conf['frequent_count']}/{conf['frequent_days']}d"
-        notes.append(f"flagged frequent caller ({recent} requests in {conf['frequent_days']} days; {rule})")
+        notes.append(_("flagged frequent caller ({n} requests in {days} days; {rule})").format(
+            n=recent, days=conf["frequent_days"], rule=rule))
     return notes, rule
 
 
@@ -147,12 +149,12 @@ def day_callers(store, day_start: datetime, day_end: datetime, days: int, minimu
                          (day_start.timestamp(), day_end.timestamp()), order="")
     cache: dict = {}
     keys = set()
-    for _, caller in today:
+    for _case_id, caller in today:
         key = canonical(store, caller, cache)
         keys |= {caller, key}
         if key.startswith("ref:"):  # the person's other phones may have earlier requests
             person = (store.private.read(key[4:]) or {}) if store.private.exists() else {}
             keys |= {"ph:" + privacy.phone_key(str(p)) for p in [person.get("phone"), *(person.get("other_phones") or [])] if p}
     listed = callers(store, days, minimum, timeutil.fmt(day_end), only=keys)["rows"]
-    ids = {case_id for case_id, _ in today}
+    ids = {case_id for case_id, _caller in today}
     return [row for row in listed if ids & set(row["cases"])]

@@ -16,13 +16,15 @@ from datetime import datetime, timedelta
 from jiesu import timeutil
 from jiesu.governance import settings
 from jiesu.governance.callers import canonical
+from jiesu.i18n import N_
 from jiesu.index import Index
 from jiesu.workflow import OPEN
 
 _NOT_WORD = re.compile(r"[\W_]+")
-SAME_ADDRESS = "same address and category"
-SAME_CALLER = "same caller and category"
-SIMILAR = "similar text"
+# the reasons are English in JSON; the table shows them in the current language
+SAME_ADDRESS = N_("same address and category")
+SAME_CALLER = N_("same caller and category")
+SIMILAR = N_("similar text")
 
 
 def bigrams(text: str | None) -> frozenset:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from jiesu.governance import callers, duplicates, settings
 from jiesu.governance.addresses import address_key
+from jiesu.i18n import _
 from jiesu.index import Index
 
 
@@ -31,8 +32,9 @@ def look(store, p: dict):
     def notes(case_id: str) -> list[str]:
         out = list(found)
         for match in matches[:3]:
-            out.append(f"possible duplicate of {match['id']} ({', '.join(match['reasons'])}; similarity {match['score']:.2f}); "
-                       f"if so: jiesu merge {case_id} --into {match['id']}")
+            out.append(_("possible duplicate of {id} ({reasons}; similarity {score}); if so: {command}").format(
+                id=match["id"], reasons=_(", ").join(_(r) for r in match["reasons"]), score=f"{match['score']:.2f}",
+                command=f"jiesu merge {case_id} --into {match['id']}"))
         return out
 
     return notes

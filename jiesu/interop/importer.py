@@ -79,31 +79,34 @@ class Summary:
 
     def lines(self) -> list[str]:
         """The summary for people: one line of counts, then changes, anomalies, skips and notes."""
-        would = "would be " if self.dry_run else ""
-        counts = f"{self.file}: {self.rows} rows: {self.imported} new, {self.updated} updated, {self.unchanged} unchanged, {len(self.skipped)} skipped"
+        counts = _("{file}: {rows} rows: {new} new, {updated} updated, {unchanged} unchanged, {skipped} skipped").format(
+            file=self.file, rows=self.rows, new=self.imported, updated=self.updated, unchanged=self.unchanged,
+            skipped=len(self.skipped))
         if self.dry_run:
-            out = [counts + " (dry run: nothing written)"]
+            out = [counts + _(" (dry run: nothing written)")]
         else:
-            speed = f" ({self.imported / self.seconds:.0f} rows/s)" if self.imported and self.seconds else ""
-            out = [f"{counts}; {len([c for c in self.commits if c])} commit(s){speed}"]
+            speed = _(" ({speed} rows/s)").format(speed=f"{self.imported / self.seconds:.0f}") if self.imported and self.seconds else ""
+            out = [_("{counts}; {n} commit(s){speed}").format(counts=counts, n=len([c for c in self.commits if c]), speed=speed)]
         if not self.imported and not self.updated and not self.interrupted:
-            out.append(f"all {self.unchanged} rows already present and unchanged, nothing changed"
-                       if self.unchanged == self.rows > 0 else "nothing changed")
+            out.append(_("all {n} rows already present and unchanged, nothing changed").format(n=self.unchanged)
+                       if self.unchanged == self.rows > 0 else _("nothing changed"))
         for case_id, what in self.changes[:SHOWN]:
-            out.append(f"{would}updated {case_id}: {what}")
+            out.append((_("would be updated {id}: {what}") if self.dry_run else _("updated {id}: {what}")).format(id=case_id, what=what))
         if len(self.changes) > SHOWN:
-            out.append(f"… and {len(self.changes) - SHOWN} more updated cases (use --format json for all)")
+            out.append(_("… and {n} more updated cases (use --format json for all)").format(n=len(self.changes) - SHOWN))
         if self.anomalies:
-            out.append("anomalies recorded on cases: " + ", ".join(f"{k} {v}" for k, v in sorted(self.anomalies.items())))
+            out.append(_("anomalies recorded on cases: {list}").format(
+                list=_(", ").join(f"{k} {v}" for k, v in sorted(self.anomalies.items()))))
         if self.repaired:
-            out.append(f"mis-encoded text repaired in {self.repaired} field(s)")
+            out.append(_("mis-encoded text repaired in {n} field(s)").format(n=self.repaired))
         for line, reason in self.skipped[:SHOWN]:
-            out.append(f"skipped line {line}: {reason}")
+            out.append(_("skipped line {line}: {reason}").format(line=line, reason=reason))
         if len(self.skipped) > SHOWN:
-            out.append(f"… and {len(self.skipped) - SHOWN} more skipped rows (use --format json for all)")
-        out += [f"note: {n}" for n in self.notes]
+            out.append(_("… and {n} more skipped rows (use --format json for all)").format(n=len(self.skipped) - SHOWN))
+        out += [_("note: {message}").format(message=n) for n in self.notes]
         if self.interrupted:
-            out.append(f"interrupted: {self.imported} rows committed, {self.pending} not written; run the same import again to go on")
+            out.append(_("interrupted: {done} rows committed, {pending} not written; run the same import again to go on").format(
+                done=self.imported, pending=self.pending))
         return out
 
     def as_json(self) -> dict:
@@ -235,7 +238,7 @@ def _write(store, work: Work, actor: str, batch: int, progress, summary: Summary
             old_key = store.catalog_key
             tx.write(f"catalog/{IMPORT_FILE}.yaml", work.section.text(store))
             store.__dict__.pop("catalog", None)
-            _ = store.catalog  # reloaded with the additions, which validates them too
+            store.catalog  # reloaded with the additions, which validates them too
             # the section only adds units and categories, on which no indexed case depends
             Index(store).carry_over(old_key)
         for start in range(0, len(plans), batch):
@@ -321,7 +324,7 @@ def _write_direct(store, tx, kept: list[Plan], results: list, summary: Summary) 
                     lead = fields["unit"]
                 elif action.op == "accept":
                     fields["unit"] = lead
-                fields, originals, _ = shared_fields(store, case, fields)  # phones and names masked, as typed ones
+                fields, originals, _masked = shared_fields(store, case, fields)  # phones and names masked, as typed ones
                 event = make_event(case, action.op, action.by, timeutil.load(action.at), fields)
                 if originals:
                     store.private.keep_texts(tx, case_id, event=event["id"], event_fields=originals)

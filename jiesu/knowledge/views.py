@@ -20,22 +20,33 @@ def stale(state: dict, today: date) -> str | None:
 
 
 def entry_text(data: dict, catalog) -> str:
-    """An entry (one version of it) as text."""
-    head = f"{data['id']}  version {data['version']} of {data['versions']}  {data['status']}"
+    """An entry (one version of it) as text, in the current language."""
+    from jiesu import terms
+    from jiesu.i18n import _, current, pgettext
+
+    none = "-"
+    head = _("{id}  version {version} of {versions}  {status}").format(
+        id=data["id"], version=data["version"], versions=data["versions"], status=terms.name("knowledge status", data["status"]))
     if data.get("example"):
-        head += "  (example: replace it with your office's own answer)"
-    lines = [head, f"  changed {data.get('at')} by {data.get('by')}"]
-    lines += ["", "Questions:"] + [f"  - {q}" for q in data.get("questions") or []]
-    lines += ["", "Answer:"] + [f"  {line}" for line in str(data.get("answer") or "").splitlines()]
-    lines += ["", "Sources:"]
+        head += "  " + _("(example: replace it with your office's own answer)")
+    lines = [head, "  " + _("changed {time} by {actor}").format(time=data.get("at"), actor=data.get("by"))]
+    lines += ["", _("Questions:")] + [f"  - {q}" for q in data.get("questions") or []]
+    lines += ["", _("Answer:")] + [f"  {line}" for line in str(data.get("answer") or "").splitlines()]
+    lines += ["", _("Sources:")]
     for s in data.get("sources") or []:
         lines.append("  - " + ", ".join(str(s[k]) for k in record.SOURCE_KEYS if s.get(k)))
-    cats = [f"{c} ({catalog.name('categories', c)})" if c in catalog.categories else c for c in data.get("categories") or []]
-    lines += ["", f"Categories: {', '.join(cats) or '-'}", f"Themes: {', '.join(data.get('themes') or []) or '-'}",
-              f"Owner: {data.get('owner')}",
-              f"Valid: {data.get('valid_from')} to {data.get('valid_until') or 'open'}; review by {data.get('review_by') or '-'}"]
+    cats = [_("{code} ({name})").format(code=c, name=catalog.name("categories", c, current())) if c in catalog.categories else c
+            for c in data.get("categories") or []]
+    lines += ["", _("Categories: {list}").format(list=_(", ").join(cats) or none),
+              _("Themes: {list}").format(list=_(", ").join(data.get("themes") or []) or none),
+              _("Owner: {unit}").format(unit=data.get("owner")),
+              _("Valid: {start} to {end}; review by {day}").format(
+                  start=data.get("valid_from"), end=data.get("valid_until") or pgettext("validity", "open"), day=data.get("review_by") or none)]
     if data.get("status") == "retired":
-        lines.append(f"Retired {data.get('retired')}: {data.get('reason')}" + (f"; replaced by {data['replaced_by']}" if data.get("replaced_by") else ""))
+        retired = _("Retired {time}: {reason}").format(time=data.get("retired"), reason=data.get("reason"))
+        if data.get("replaced_by"):
+            retired += _("; replaced by {id}").format(id=data["replaced_by"])
+        lines.append(retired)
     return "\n".join(lines) + "\n"
 
 

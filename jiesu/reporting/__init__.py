@@ -216,4 +216,4 @@ def render_demo_reports(store) -> list[str]:
             path = out / f"{kind}.{fmt}"
             yamlio.atomic_write(path, render(store, kind, fmt, unit=unit if kind == "unit" else None))
             written.append(path)
-    return [f"reports rendered in {out}: " + ", ".join(p.name for p in written)]
+    return [_("reports rendered in {folder}: {files}").format(folder=out, files=", ".join(p.name for p in written))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from jiesu import timeutil
+from jiesu.i18n import _
 from jiesu.index import Index
 from jiesu.themes import ops
 
@@ -73,5 +74,5 @@ def build(store, start: datetime, end: datetime, actor: str = "demo") -> list[st
                  (day + timedelta(days=30)).isoformat(), at())
     ops.add_item(store, actor, elevators, "policy", "Subsidy for adding elevators to old buildings", "housing", None, at())
     ops.start(store, actor, elevators, at())
-    return [(f"themes: {first} (from the hot spot {hotspot}) and {elevators} (elevators in {district}); "
-             f"try: jiesu --store {store.root} theme show {first}")]
+    return [_("themes: {first} (from the hot spot {hotspot}) and {second} (elevators in {district}); try: {command}").format(
+        first=first, hotspot=hotspot, second=elevators, district=district, command=f"jiesu --store {store.root} theme show {first}")]
