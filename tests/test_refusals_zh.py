@@ -27,8 +27,9 @@ EXCEPTION = ("Error", "Input", "Conflict", "Mistake", "NotFound", "Locked", "Fai
 # raises left in English, by file:function, and why: none of them reaches a person
 LEFT_IN_ENGLISH = {
     "store/fastyaml.py:*": "ValueError that makes the fast YAML reader fall back to the full parser",
-    "store/objects.py:tree_entries": "ValueError of the git object reader on the store's own objects: a broken repository",
-    "store/objects.py:commit_tree": "ValueError of the git object reader on the store's own objects: a broken repository",
+    "store/gitwrite.py:tree_items": "ValueError of the git object reader on the store's own objects: a broken repository",
+    "store/gitwrite.py:commit_tree": "ValueError of the git object reader on the store's own objects: a broken repository",
+    "store/gitwrite.py:finish_staging": "git's own failure text, carried into a note that is translated where it is shown",
     "timeutil.py:load": "ValueError on a time verify already checked; verify reports the field itself",
     "interop/mapping.py:parse_time": "ValueError the importer catches and reports as the row's own problem",
     "store/__init__.py:catalog": "RuntimeError: a programming error (no catalog loader imported)",

@@ -321,7 +321,13 @@ def verify(ctx, fmt, repair, signatures, reindex_history, store_opt, actor_opt):
 
         count = Index(store).reindex_history()
         note(_("read which cases each of {count} commits changed into the index").format(count=f"{count:,}"))
-    problems = verifying.verify(store, signatures=signatures)
+    if fmt == "json":  # machine output does not change with the language: its messages stay English
+        from jiesu import i18n
+
+        with i18n.using("en"):
+            problems = verifying.verify(store, signatures=signatures)
+    else:
+        problems = verifying.verify(store, signatures=signatures)
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":
         emit_json({"ok": not errors, "problems": verifying.as_json(problems)})

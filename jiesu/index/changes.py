@@ -74,7 +74,7 @@ def _read_log(store, args: list[str]):
     finally:
         proc.stdout.close()
         if proc.wait() != 0:
-            raise subprocess.CalledProcessError(proc.returncode, "git log")
+            raise subprocess.CalledProcessError(proc.returncode, ["git", "log"])
 
 
 def _listed(store, shas: list[str]) -> dict[str, list[str]]:

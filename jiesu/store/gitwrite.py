@@ -428,8 +428,8 @@ class Git(GitReader):
                 return
             except GitFailed as exc:
                 failure = exc
-        self.notes.append(f"commit {commit[:10]} is saved, but git's index could not be brought in step with it "
-                          f"({failure.message}); run `jiesu verify --repair`")
+        self.notes.append(_("commit {commit} is saved, but git's index could not be brought in step with it "
+                            "({detail}); run `jiesu verify --repair`").format(commit=commit[:10], detail=failure.message))
 
     def _tree_by_index(self, paths, parent):
         """Fallback for non-SHA-1 repositories: stage, write-tree, and refuse foreign staged changes."""
