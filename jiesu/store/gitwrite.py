@@ -2,8 +2,8 @@
 
 What is written, and where below:
 - objects: a commit's blobs and the trees along its changed paths, as loose objects or, for a
-  large commit, one pack with its `.idx` (`ObjectWriter`, `write_pack`); the commit itself
-  (`commit-tree`); a hub's own files and tree (`hash-object -w`, `write-tree`, `commit-tree`);
+  large commit, one pack with its `.idx` (`ObjectWriter`, `write_pack`); the commit object, as
+  `git commit-tree` writes it (`commit_body`; a signed one by `commit-tree -S`); a hub's own files and tree (`hash-object -w`, `write-tree`, `commit-tree`);
 - refs: HEAD after each commit and after a private commit is taken back (`update-ref`); a
   remote's view kept when its history was rewritten; a hub's fetched and incoming refs;
 - git's index: the committed paths brought in step (`update-index`), paths put back to HEAD;
