@@ -2,8 +2,9 @@
 
 What is written, and where below:
 - objects: a commit's blobs and the trees along its changed paths, as loose objects or, for a
-  large commit, one pack with its `.idx` (`ObjectWriter`, `write_pack`); the commit itself
-  (`commit-tree`); a hub's own files and tree (`hash-object -w`, `write-tree`, `commit-tree`);
+  large commit, one pack with its `.idx` (`ObjectWriter`, `write_pack`); the commit object, as
+  `git commit-tree` writes it (`commit_body`; a signed one by `commit-tree -S`); a hub's own
+  files and tree (`hash-object -w`, `write-tree`, `commit-tree`);
 - refs: HEAD after each commit and after a private commit is taken back (`update-ref`); a
   remote's view kept when its history was rewritten; a hub's fetched and incoming refs;
 - git's index: the committed paths brought in step (`update-index`), paths put back to HEAD;
@@ -16,7 +17,7 @@ What is written, and where below:
 - the commit-graph, refreshed in the background;
 - what a commit says: its subject and `Jiesu-*` trailers, and the author it names.
 
-Commits go through plumbing (`update-index`, `commit-tree`, `update-ref`) so that one case change
+Commits go through plumbing (objects, `update-ref`, `update-index`) so that one case change
 costs the same in a store of a hundred cases or a million, and only the named paths can ever
 enter a jiesu commit. A jiesu commit changes a handful of files: its tree is built from HEAD's
 tree — reading only the trees on the changed paths and writing new ones for them — where `git
