@@ -1,6 +1,7 @@
 """A case's history read back from git (`jiesu log`): who did what, when, and what changed.
 
-Read with gitpython. Each commit that touched the case file is compared with its parent's version
+Commits are walked with gitpython (or listed by the read index), files read through the store's one
+`git cat-file --batch` reader. Each commit that touched the case file is compared with its parent's version
 of the file: the events it added or removed and the state fields it changed. A commit without
 jiesu's trailers is flagged as a change made outside jiesu.
 """
@@ -8,12 +9,14 @@ jiesu's trailers is flagged as a change made outside jiesu.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from jiesu import privacy, timeutil
 from jiesu.errors import JiesuError
 from jiesu.i18n import NP_
 from jiesu.store import yamlio
-from jiesu.store.gitrepo import pinned_overrides
+from jiesu.store.catfile import Blobs
+from jiesu.store.gitrepo import pinned_env, pinned_overrides
 
 
 def open_repo(root):
@@ -39,12 +42,18 @@ def _blob_data(commit, path: str) -> bytes | None:
     return _BLOBS[key]
 
 
+_READERS: dict = {}  # repository folder → its one `git cat-file --batch` (store/catfile.py)
+
+
 def _read_blob(commit, path: str) -> bytes | None:
-    try:
-        _, kind, _, data = commit.repo.git.get_object_data(f"{commit.hexsha}:{path}")
-    except ValueError:  # no such path in that commit
+    root = commit.repo.working_tree_dir
+    reader = _READERS.get(root)
+    if reader is None:
+        reader = _READERS[root] = Blobs(root, pinned_env(Path(root)))
+    found = reader.object(f"{commit.hexsha}:{path}")
+    if found is None:  # no such path in that commit
         return None
-    return data if kind in (b"blob", "blob") else b""
+    return found[2] if found[1] == "blob" else b""
 
 
 def _load_blob(commit, path: str):

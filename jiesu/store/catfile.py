@@ -1,6 +1,6 @@
 """Objects through one long-lived `git cat-file --batch` process: the one reader of many objects
-that the index, the audit, the archive, the signatures and actors checks and the object writer
-(trees along a commit's paths) share. One object now and then is read with
+that the index, the audit, the archive, `jiesu log`, the signatures and actors checks and the object
+writer (trees along a commit's paths) share. One object now and then is read with
 `GitReader.show_file` instead."""
 
 from __future__ import annotations
