@@ -11,10 +11,32 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jiesu.errors import InvalidInput
 from jiesu.i18n import _
-from jiesu.redact import Redacted, name_forms, redact, same_name
+
+if TYPE_CHECKING:
+    from jiesu.redact import Redacted
+
+
+def redact(text, names=(), region=None):
+    """jiesu/redact.py's masking, imported when first needed (its patterns take a while to build)."""
+    from jiesu.redact import redact as masked
+
+    return masked(text, names, region)
+
+
+def name_forms(name):
+    from jiesu.redact import name_forms as forms
+
+    return forms(name)
+
+
+def same_name(forms, name) -> bool:
+    from jiesu.redact import same_name as same
+
+    return same(forms, name)
 from jiesu.store import yamlio
 from jiesu.store.gitwrite import Git
 

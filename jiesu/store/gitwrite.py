@@ -36,7 +36,6 @@ import os
 import re
 import struct
 import subprocess
-import tempfile
 import time
 import zlib
 from datetime import datetime
@@ -118,6 +117,8 @@ class ObjectWriter:
         if target.exists():
             return oid
         folder.mkdir(exist_ok=True)
+        import tempfile  # here: it pulls in shutil, bz2 and lzma, which a read never needs
+
         fd, tmp = tempfile.mkstemp(dir=folder, prefix="tmp_obj_")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -243,6 +244,8 @@ def write_pack(objects_dir: Path, objects: dict) -> str | None:
 
 def _put(target: Path, data: bytes) -> None:
     """A read-only file, written under a temporary name (`tmp_…`, as git's own) and renamed."""
+    import tempfile  # here: it pulls in shutil, bz2 and lzma, which a read never needs
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="tmp_pack_")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -368,6 +367,8 @@ def atomic_write(path: Path, data: str | bytes, sync: bool = True, mode: int | N
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    import tempfile  # here, not at the top: it pulls in shutil, bz2 and lzma, which a read never needs
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode if mode is not None else _mode_for(path))
