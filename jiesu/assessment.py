@@ -9,6 +9,7 @@ received in P located in the unit (for a department: led by it).
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -241,8 +242,8 @@ def whistle_rates(store, index, year, month, level, months: int = 1) -> dict:
 
     start, end = period_range(store, year, month, months)
     counts: dict = {}
-    for row in index.rows("changed_ts >= ?", (start.timestamp(),), order=""):
-        for call in whistle_calls({"whistle": row.get("whistle") or []}, min(end, store.now())):
+    for (packed,) in index.select("whistle", "changed_ts >= ? AND whistle IS NOT NULL", (start.timestamp(),), order=""):
+        for call in whistle_calls({"whistle": marshal.loads(packed)}, min(end, store.now())):
             called = timeutil.load(call["called"])
             unit = unit_at_level(store.catalog, call.get("unit"), level)
             if unit is None or not start <= called < end or call["outcome"] == "running":

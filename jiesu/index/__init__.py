@@ -36,12 +36,12 @@ from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.summary import summarize
 
-VERSION = f"13/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"14/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
     "exempt", "source_key", "community", "kind", "limit_class", "tags", "flags", "address_key", "caller", "dup_text", "dow", "hour",
-    "supervised", "read_at", "assess", "events", "problem", "row",
+    "supervised", "whistle", "read_at", "assess", "events", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -111,6 +111,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
         *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
+        marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
         None, _assessment(row, catalog, tz), marshal.dumps(event_rows(case)), None, marshal.dumps(row),
     )
 
