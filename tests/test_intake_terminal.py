@@ -15,9 +15,9 @@ from conftest import NOW
 pytestmark = pytest.mark.slow
 
 
-def spawn(store, command: str):
+def spawn(store, command: str, lang: str = "en"):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIESU_", "GIT_"))}
-    env.update(JIESU_NOW=NOW, JIESU_ACTOR="operator", PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm")
+    env.update(JIESU_NOW=NOW, JIESU_ACTOR="operator", PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", JIESU_LANG=lang)
     jiesu = f"{shlex.quote(sys.executable)} -m jiesu --store {shlex.quote(str(store.root))}"
     child = pexpect.spawn("bash", ["-c", command.replace("jiesu", jiesu, 1)], env=env, encoding="utf-8",
                           timeout=60, dimensions=(40, 200))
@@ -50,8 +50,8 @@ def test_whole_form_checked_as_typed_and_the_id_captured(store):
     answer(child, "category", "loud music bar")        # words: the ranked matches are listed
     child.expect("1. env.noise.commercial-noise")
     answer(child, "number", "1")
-    child.expect("time limit 时限: standard")
-    child.expect("dispatch 派单: street")
+    child.expect("time limit: standard")
+    child.expect("dispatch: street")
     answer(child, "street/town", "永安镇")
     answer(child, "community", "")
     answer(child, "address", "")
@@ -78,6 +78,30 @@ def test_whole_form_checked_as_typed_and_the_id_captured(store):
     assert case["complainant"]["surname"] == "王" and case["complainant"]["phone"] == "13912345678"
     assert case["complainant"]["frequent"] is True
     assert case["tags"] == ["livability"]
+
+
+def test_the_form_in_chinese_takes_chinese_answers(store):
+    """With JIESU_LANG=zh every label is Chinese, and the last step takes 修改 标题, 提交."""
+    child = spawn(store, 'ID=$(jiesu intake --type 投诉 --title 门口垃圾 --channel hotline --kind individual); echo "captured:$ID:"',
+                  lang="zh")
+    answer(child, "描述", "")
+    child.send("\x1b\r")
+    answer(child, "分类", "env.garbage.sorting")
+    child.expect("时限：")
+    child.expect("派单：")
+    answer(child, "街乡镇", "永安镇")
+    for prompt in ("社区", "地址", "姓", "电话", "标记", "标签"):
+        answer(child, prompt, "")
+    answer(child, "提交 / 修改 字段 / 放弃：", "修改 标题")
+    answer(child, "标题", "\x15垃圾分类")
+    answer(child, "提交 / 修改 字段 / 放弃：", "提交")
+    child.expect(r"captured:(HL-2111-0001):")
+    before = child.before
+    child.expect(pexpect.EOF)
+    assert "type" not in before and "title" not in before
+    case = yaml.safe_load(cases(store)[0].read_text(encoding="utf-8"))
+    assert case["title"] == "垃圾分类" and case["type"] == "complaint"
+    assert case["category"] == "env.garbage.sorting"
 
 
 @pytest.mark.parametrize("leave", ["abort", "ctrl-c"])
@@ -132,10 +156,10 @@ def test_consultation_answered_from_a_suggested_entry(store, run):
     answer(child, "title", "居住证续签")
     child.expect("description")
     child.send("居住证到期了，想问续签\x1b\r")
-    child.expect("knowledge base 知识库:")
+    child.expect("knowledge base:")
     child.expect(r"1\. HL-K0001 v1  居住证到期了怎么续签？")
     listing = child.before
-    child.expect("answer 答复")
+    child.expect("answer")
     listing += child.before
     assert "HL-K0002" not in listing and "HL-K0003" not in listing  # retired, expired: never offered
     child.send("HL-K0002\r")                           # typed by hand: refused, naming the replacement
@@ -146,7 +170,7 @@ def test_consultation_answered_from_a_suggested_entry(store, run):
     child.expect("HL-K0001 → 带身份证到派出所办理签注")
     for prompt in ("community", "address", "surname", "phone", "flags", "tags"):
         answer(child, prompt, "")
-    child.expect("answer 答复")                         # the summary shows the entry chosen
+    child.expect("answer")                         # the summary shows the entry chosen
     child.expect("HL-K0001")
     answer(child, "commit / edit FIELD / abort", "commit")
     child.expect(r"HL-2111-0001")
@@ -165,11 +189,11 @@ def test_consultation_answered_in_own_words_or_left_for_dispatch(store, run):
                          "--kind individual --channel hotline --title 暖气不热")
     answer(child, "description", "\x1b")
     child.expect(r"1\. HL-K0004 v1  暖气不热怎么办？")
-    answer(child, "answer 答复", "1")
+    answer(child, "answer", "1")
     for prompt in ("community", "address", "surname", "phone", "flags", "tags"):
         answer(child, prompt, "")
     answer(child, "commit / edit FIELD / abort", "edit answer")   # changed mind: own words
-    answer(child, "answer 答复", "\x15已告知供热热线")
+    answer(child, "answer", "\x15已告知供热热线")
     answer(child, "commit / edit FIELD / abort", "commit")
     child.expect(r"HL-2111-0001")
     child.expect(pexpect.EOF)

@@ -25,17 +25,22 @@ from prompt_toolkit.validation import ValidationError, Validator
 from jiesu import i18n
 from jiesu.catalog import LOCAL_KINDS
 from jiesu.errors import InvalidInput, JiesuError
-from jiesu.i18n import _
+from jiesu.i18n import NP_, _
 
 FLAGS = {"confidential": ("保密", "confidential"), "frequent": ("多次来电", "frequent caller"),
          "special_group": ("特殊群体", "special group")}
-# (field, label); the order an operator fills the form in
+# (field, label); the order an operator fills the form in; the labels are shown in the chosen language
 FORM = (
-    ("type", "type 类型"), ("channel", "channel 渠道"), ("title", "title 标题"), ("description", "description 描述"),
-    ("category", "category 分类"), ("answer", "answer 答复"), ("street", "street/town 街乡镇"), ("district", "district 区"),
-    ("community", "community 社区"), ("address", "address 地址"), ("kind", "complainant 诉求人类型"),
-    ("surname", "surname 姓"), ("phone", "phone 电话"), ("flags", "flags 标记"), ("tags", "tags 标签"),
+    ("type", NP_("intake form", "type")), ("channel", NP_("intake form", "channel")),
+    ("title", NP_("intake form", "title")), ("description", NP_("intake form", "description")),
+    ("category", NP_("intake form", "category")), ("answer", NP_("intake form", "answer")),
+    ("street", NP_("intake form", "street/town")), ("district", NP_("intake form", "district")),
+    ("community", NP_("intake form", "community")), ("address", NP_("intake form", "address")),
+    ("kind", NP_("intake form", "complainant")), ("surname", NP_("intake form", "surname")),
+    ("phone", NP_("intake form", "phone")), ("flags", NP_("intake form", "flags")), ("tags", NP_("intake form", "tags")),
 )
+# the three answers at the end of the form, in either language
+VERBS = {"commit": NP_("intake form", "commit"), "abort": NP_("intake form", "abort"), "edit": NP_("intake form", "edit")}
 EDITABLE = [name for name, _ in FORM]
 DEFAULTS = {"channel": "hotline", "kind": "individual"}  # what the library assumes when not given
 
@@ -169,7 +174,7 @@ class Form:
             return ", ".join(value)
         return str(value)
 
-    def ask(self, field: str, label: str) -> None:
+    def ask(self, field: str, label: tuple[str, str]) -> None:
         """Ask one question until the answer passes its check; keep the answer in the record."""
         if field == "community" and not (self.record.get("street") and self.catalog.units[self.record["street"]].communities):
             return
@@ -193,7 +198,7 @@ class Form:
         hint = "  " + i18n._("(Esc Enter to finish)") if multiline else ""
         if field == "category":
             hint = "  " + i18n._("(code or words; Tab lists the best matches)")
-        text = self.session.prompt(f"{label}{hint}: ", default=self.shown(field) or DEFAULTS.get(field, ""), completer=self.completer(field),
+        text = self.session.prompt(f"{i18n.pgettext(*label)}{hint}{_colon()}", default=self.shown(field) or DEFAULTS.get(field, ""), completer=self.completer(field),
                                    complete_while_typing=field != "description", multiline=multiline,
                                    validator=Check(), validate_while_typing=False)
         try:
@@ -236,17 +241,17 @@ class Form:
                 if pick and not (pick.isdigit() and 1 <= int(pick) <= len(hits.keys)):
                     raise ValidationError(message=i18n._("a number from 1 to {n}, or blank to search again").format(n=len(hits.keys)))
 
-        pick = self.session.prompt("number 序号: ", validator=Number(), validate_while_typing=False).strip()
+        pick = self.session.prompt(i18n.pgettext("intake form", "number") + _colon(), validator=Number(), validate_while_typing=False).strip()
         if not pick:
             self.record.pop("category", None)
             return self.ask_again_category()
         return hits.keys[int(pick) - 1].code
 
     def ask_again_category(self) -> str:
-        text = self.session.prompt("category 分类: ", completer=self.completer("category")).strip()
+        text = self.session.prompt(i18n.pgettext("intake form", "category") + _colon(), completer=self.completer("category")).strip()
         return self.pick_category(text) if text and text not in self.catalog.categories else text
 
-    def ask_answer(self, label: str) -> None:
+    def ask_answer(self, label: tuple[str, str]) -> None:
         """A consultation: offer the best knowledge entries; keep a chosen entry (`kb`), the
         operator's own words (`answered`) or nothing (the request is dispatched)."""
         from jiesu.knowledge import record as entries
@@ -260,12 +265,12 @@ class Form:
         words = " ".join(str(self.record.get(k) or "") for k in ("title", "description"))
         hits = suggestions(self.store, words, self.record.get("category"))
         if hits:
-            click.echo("  knowledge base 知识库:", err=True)
+            click.echo("  " + i18n._("knowledge base:"), err=True)
             for number, hit in enumerate(hits, 1):
-                other = "" if hit["in_category"] else "  (other category 其他分类)"
+                other = "" if hit["in_category"] else "  " + i18n._("(other category)")
                 click.echo(f"  {number}. {hit['id']} v{hit['version']}  {terminal(hit['question'])}{other}", err=True)
         else:
-            click.echo("  knowledge base 知识库: " + i18n._("no current entry matches; answer in your own words or leave blank"),
+            click.echo("  " + i18n._("knowledge base:") + " " + i18n._("no current entry matches; answer in your own words or leave blank"),
                        err=True)
         store = self.store
 
@@ -288,7 +293,7 @@ class Form:
                     raise ValidationError(message=exc.message + hint, cursor_position=len(document.text)) from None
 
         hint = "  " + i18n._("(number or entry id: answer from it; your own words; blank: dispatch)")
-        text = self.session.prompt(f"{label}{hint}: ", default=self.shown("answer"), validator=Check(), completer=None,
+        text = self.session.prompt(f"{i18n.pgettext(*label)}{hint}{_colon()}", default=self.shown("answer"), validator=Check(), completer=None,
                                    multiline=False, validate_while_typing=False).strip()
         self.record.pop("kb", None)
         self.record.pop("answered", None)
@@ -308,10 +313,10 @@ class Form:
 
         limit = f"{cat.time_limit} ({_both(tclass.name)}, {format_duration(tclass.limit)})" if tclass else str(cat.time_limit)
         click.echo(f"  {_both(cat.name)}", err=True)
-        click.echo(f"  time limit 时限: {limit}", err=True)
-        click.echo(f"  dispatch 派单: {_dispatch(cat.dispatch) or 'street'}", err=True)
+        click.echo("  " + i18n._("time limit: {limit}").format(limit=limit), err=True)
+        click.echo("  " + i18n._("dispatch: {rule}").format(rule=_dispatch(cat.dispatch) or 'street'), err=True)
         if cat.regulations:
-            click.echo(f"  regulations 依据: {cat.regulations}", err=True)
+            click.echo("  " + i18n._("regulations: {text}").format(text=cat.regulations), err=True)
 
     def summary(self) -> str | None:
         """Print the case as it would be written; return the library's objection, if any."""
@@ -321,7 +326,7 @@ class Form:
         for field, label in FORM:
             value = self.shown(field)
             if value:
-                click.echo(f"  {label:<28} {value}", err=True)
+                click.echo(f"  {i18n.pgettext(*label):<28} {value}", err=True)
         try:
             prepare(self.store, self.intake_record(), self.actor)
         except InvalidInput as exc:
@@ -348,18 +353,21 @@ class Form:
                     click.echo(i18n._("error: {message}").format(message=exc.message), err=True)
             self.ask(field, label)
         choices = ["commit", "abort"] + [f"edit {f}" for f in EDITABLE]
+        shown = [i18n.pgettext(*VERBS["commit"]), i18n.pgettext(*VERBS["abort"])] + [
+            i18n.pgettext(*VERBS["edit"]) + " " + i18n.pgettext(*label) for _f, label in FORM]
 
         class Choice(Validator):
             def validate(self, document):
-                if document.text.strip() not in choices:
+                if _final_choice(document.text) is None:
                     raise ValidationError(message=i18n._("commit, edit FIELD ({fields}) or abort").format(fields=", ".join(EDITABLE)))
 
         while True:
             problem = self.summary()
             if problem:
                 click.echo(i18n._("error: {message}").format(message=problem), err=True)
-            answer = self.session.prompt("commit / edit FIELD / abort: ", completer=_Names([(c, "") for c in choices]),
-                                         validator=Choice(), validate_while_typing=False).strip()
+            typed = self.session.prompt(i18n._("commit / edit FIELD / abort: "), completer=_Names([(c, "") for c in choices + shown]),
+                                        validator=Choice(), validate_while_typing=False)
+            answer = _final_choice(typed)
             if answer == "abort":
                 raise Aborted(i18n._("intake aborted; nothing was written"))
             if answer == "commit":
@@ -369,6 +377,30 @@ class Form:
                 return self.intake_record()
             field = answer.split(" ", 1)[1]
             self.ask(field, dict(FORM)[field])
+
+
+def _colon() -> str:
+    """What ends a question: a full-width colon in Chinese."""
+    return "：" if i18n.current() == "zh" else ": "
+
+
+def _final_choice(text: str) -> str | None:
+    """`commit`, `abort` or `edit FIELD` for what the operator typed at the end of the form, in
+    either language (提交, 放弃, 修改 标题 or edit title); None for anything else."""
+    words = text.split()
+    if not words:
+        return None
+    verbs = {"commit": "commit", "abort": "abort", "edit": "edit"}
+    verbs.update({i18n.in_lang("zh", mark): verb for verb, mark in VERBS.items()})
+    verb = verbs.get(words[0])
+    if verb in ("commit", "abort"):
+        return verb if len(words) == 1 else None
+    if verb != "edit" or len(words) != 2:
+        return None
+    for field, label in FORM:
+        if words[1] in (field, label[1], i18n.in_lang("zh", label)):
+            return f"edit {field}"
+    return None
 
 
 def complete_intake(store, record: dict, actor: str) -> dict:
