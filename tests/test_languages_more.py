@@ -12,6 +12,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 from conftest import Cli, git
+from test_hub import city  # noqa: F401 — two member stores (a fixture)
 from test_languages import demo, invoke  # noqa: F401 — the demo store (a fixture)
 from test_sync import bare, hl, intake, office  # noqa: F401 — the shared remote and the first office
 
@@ -126,3 +127,23 @@ def test_none_and_case_id_inside_chinese_sentences(run, store):
     refused = invoke(store, "--lang", "zh", "show", "NOPE")
     assert refused.exit_code == 1
     assert refused.stderr.startswith("错误：工单编号 'NOPE'") and "case id" not in refused.stderr
+
+
+def test_hub_refusals_and_notes_in_chinese(city, tmp_path):  # noqa: F811
+    a, b, _first = city
+    types = b.store.root / "catalog" / "types.yaml"
+    types.write_text(types.read_text("utf-8") + "# xicheng's own remark\n", "utf-8")
+    git(b.store.root, "commit", "-qam", "a remark in the catalog")
+    members = ["--member", f"dongcheng={a.store.root}", "--member", f"xicheng={b.store.root}"]
+    made = CliRunner().invoke(cli, ["hub", "init", str(tmp_path / "hub"), *members], env=ZH)
+    assert made.exit_code == 0, made.output
+    assert "注意：成员 xicheng 的目录与成员 dongcheng 的目录在单位编号之外还有差别；汇总库采用 dongcheng 的目录" in made.stderr
+    assert "beyond unit ids" not in made.stderr
+    units = b.store.root / "catalog" / "units.yaml"
+    units.write_text(units.read_text("utf-8") + "- id: extra-district\n  kind: district\n  parent: centre\n"
+                     "  name: {en: Extra District, zh: 额外区}\n", "utf-8")
+    git(b.store.root, "commit", "-qam", "an extra district")
+    refused = CliRunner().invoke(cli, ["--store", str(tmp_path / "hub"), "hub", "refresh"], env=ZH)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("错误：成员之间不一致，未做任何改动：成员 xicheng：目录与成员 dongcheng 的不一致："
+                                     "只在此处的单位：extra-district（1 个）")
