@@ -46,7 +46,7 @@ def _detail(stderr: str) -> str:
         found = [ln for ln in lines if ln.startswith(prefix)]
         if found:
             return "; ".join(found[:3])
-    return lines[0] if lines else "no message"
+    return lines[0] if lines else _("no message")
 
 
 def pick_remote(store: Store, branch: str, remote: str | None) -> str:
