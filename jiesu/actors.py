@@ -118,11 +118,11 @@ def refusal(actors: dict, catalog, name: str, action: str, state: dict, fields: 
     """Why `name` may not do `action` on a case in `state` (None when allowed)."""
     actor = actors.get(name)
     if actor is None:
-        return _('{name} is not in {FILE}; allowed actors: {actors}').format(name=name, FILE=FILE, actors=', '.join(sorted(actors)) or 'none')
+        return _('{name} is not in {FILE}; allowed actors: {actors}').format(name=name, FILE=FILE, actors=', '.join(sorted(actors)) or _('none'))
     if "admin" in actor.roles:
         return None
     lead = state.get("lead")
-    units = ", ".join(sorted(actor.units)) or "no unit"
+    units = ", ".join(sorted(actor.units)) or _("no unit")
     if action in CENTRE:
         need = CENTRE[action]
         if actor.roles & set(need):
@@ -135,7 +135,7 @@ def refusal(actors: dict, catalog, name: str, action: str, state: dict, fields: 
     if action in LEAD or action == "exempt":
         if _staff(actor, lead, catalog):
             return None
-        return _("{name} (unit {units}) may not {action}: only the lead's staff may (lead: {lead})").format(name=name, units=units, action=action, lead=lead or 'none')
+        return _("{name} (unit {units}) may not {action}: only the lead's staff may (lead: {lead})").format(name=name, units=units, action=action, lead=lead or _('none'))
     if action == "respond":
         if _staff(actor, fields.get("unit"), catalog):
             return None

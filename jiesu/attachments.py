@@ -22,7 +22,7 @@ def find(case: dict, name: str) -> dict:
     for event in events:
         if event.get("name") == name:
             return event
-    have = ", ".join(str(e.get("name")) for e in events) or "none"
+    have = ", ".join(str(e.get("name")) for e in events) or _("none")
     raise InvalidInput(_('NAME: {id} has no attachment {name!r}; its attachments: {have}').format(id=case.get('id'), name=name, have=have))
 
 

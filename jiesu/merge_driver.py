@@ -14,7 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from jiesu import faults, model, timeutil, workflow
+from jiesu import faults, i18n, model, timeutil, workflow
+from jiesu.i18n import _
 from jiesu.store import yamlio
 
 HEADER_SKIP = ("state", "events")
@@ -69,6 +70,19 @@ def merge_events(ours: list, theirs: list, kind=None) -> list:
     return union
 
 
+def collides(base, ours, theirs, kind=None) -> bool:
+    """Two different records that were both given one id: added on both sides (no base) with
+    different opening events."""
+    if base is not None or not isinstance(ours, dict) or not isinstance(theirs, dict):
+        return False
+    opening = kind.first_action if kind is not None else "intake"
+
+    def first(record):
+        return next((e.get("id") for e in record.get("events") or [] if isinstance(e, dict) and e.get("action") == opening), None)
+
+    return first(ours) != first(theirs)
+
+
 def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None, kind=None) -> tuple[bool, str]:
     """Merge into `ours_path`; return (clean, message). `kind` as for `merge_events`."""
     from jiesu.store.case_layout import event_node, state_node
@@ -77,13 +91,12 @@ def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None, ki
     ours_doc, ours = _load(ours_path)
     theirs_doc, theirs = _load(theirs_path)
     if ours is None or theirs is None:
-        return False, "one side deleted the case file; resolve by hand"
-    if base is None:
-        opening = kind.first_action if kind is not None else "intake"
-        first = lambda c: next((e.get("id") for e in c.get("events") or [] if e.get("action") == opening), None)  # noqa: E731
-        if first(ours) != first(theirs):
-            what = f"{kind.name}s" if kind is not None else "cases"
-            return False, f"id collision: two different {what} were both given id {ours.get('id')}; renumber one of them"
+        return False, _("one side deleted the case file; resolve by hand")
+    if collides(base, ours, theirs, kind):
+        if kind is None:
+            return False, _("id collision: two different cases were both given id {id}; renumber one of them").format(id=ours.get("id"))
+        return False, _("id collision: two different records ({kind}) were both given id {id}; renumber one of them").format(
+            kind=kind.name, id=ours.get("id"))
     base = base or {}
     for key in dict.fromkeys([*ours, *theirs]):
         if key in HEADER_SKIP:
@@ -104,7 +117,9 @@ def merge_files(base_path: str, ours_path: str, theirs_path: str, store=None, ki
         ours_doc["state"] = state_node(model.state_block(merged, catalog, tz))
     yamlio.atomic_write(Path(ours_path), yamlio.rt_dump(ours_doc))
     superseded = sum(1 for e in events if e.get("superseded"))
-    return True, f"merged {len(events)} events" + (f", {superseded} superseded (review with jiesu verify)" if superseded else "")
+    if superseded:
+        return True, _("merged {n} events, {superseded} superseded (review with jiesu verify)").format(n=len(events), superseded=superseded)
+    return True, _("merged {n} events").format(n=len(events))
 
 
 def run(base: str, ours: str, theirs: str, path: str) -> int:
@@ -114,6 +129,7 @@ def run(base: str, ours: str, theirs: str, path: str) -> int:
         from jiesu.store import Store
 
         store = Store(Path.cwd())
+        i18n.store_language(store.lang)  # git runs this in the store: speak its language
         store.check_catalog()
     except Exception:  # noqa: BLE001 — a merge must work even with a broken catalog
         store = None

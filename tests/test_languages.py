@@ -589,12 +589,13 @@ def test_theme_checklists_and_kb_in_chinese(demo, zh_store):
 def test_the_overdue_report_is_one_table_grouped_by_unit(demo):
     from jiesu import reporting
 
-    for lang, lead in (("en", "Lead unit"), ("zh", "主办单位")):
+    for lang, lead, colon in (("en", "Lead unit", ": "), ("zh", "主办单位", "：")):
         html = reporting.render(demo, "overdue", "html", lang)
         body = html[html.index("<div class=\"kpis\">"):]
         first = body[:body.index("<h2>")]  # the overdue cases, before the due-soon section
         groups = re.findall(r'<tr class="group"><th colspan="7">([^<]*)</th></tr>', first)
-        assert first.count("<table") == 1 and len(groups) > 1 and all(g.startswith(f"{lead}: ") for g in groups)
+        assert first.count("<table") == 1 and len(groups) > 1 and all(g.startswith(lead + colon) for g in groups)
+        assert all(g.endswith(")" if lang == "en" else "）") for g in groups)
         md = reporting.render(demo, "overdue", "md", lang).splitlines()
         header = next(i for i, ln in enumerate(md) if ln.startswith("| "))
         assert md[header].startswith(f"| {lead} |") and md[header + 1].startswith("|---|")
@@ -623,7 +624,9 @@ def test_rank_explain_in_chinese(demo):
     unit = max(data["ranked"] + data["not_ranked"], key=lambda r: r["assessed"])["unit"]
     zh, en = zh_and_en(demo, "rank", "--month", "2021-10", "--explain", unit)
     lines = zh.stdout.splitlines()
-    assert lines[0].startswith(f"{unit} — 2021-10，街乡镇级考核：考核 ") and lines[1].startswith("响应 = ")
+    name = demo.catalog.units[unit].name["zh"]
+    assert lines[0].startswith(f"{name}（{unit}） — 2021-10，街乡镇级考核：考核 ") and lines[1].startswith("响应 = ")
+    assert "日常诉求（daily）" in zh.stdout and "  daily  " not in zh.stdout  # the scheme by its name
     assert lines[2].split()[:4] == ["工单", "方案", "回访接通", "签收"] and lines[-1].startswith("得分 = Σ 贡献 = ")
     assert "是" in zh.stdout and " yes " not in zh.stdout
     assert en.stdout.startswith(f"{unit} — 2021-10, street level: ") and en.stdout.splitlines()[-1].startswith("score = Σ contribution = ")

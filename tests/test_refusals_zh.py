@@ -181,7 +181,7 @@ def test_sync_with_an_unknown_remote_in_chinese(office):
     zh, en = both(office, "sync", "nosuch")
     assert zh.returncode == en.returncode == 1
     assert en.stderr.splitlines()[0] == "error: REMOTE: no remote named 'nosuch' (this store's remotes: none)"
-    assert zh.stderr.splitlines() == ["错误：REMOTE：没有名为 'nosuch' 的远程库（本存储库的远程库：none）",
+    assert zh.stderr.splitlines() == ["错误：REMOTE：没有名为 'nosuch' 的远程库（本存储库的远程库：无）",
                                       "提示：添加方法：git remote add nosuch URL"]
 
 

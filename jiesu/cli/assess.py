@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiesu import terms
+from jiesu import codenames, terms
 from jiesu.catalog import UNIT_LEVELS
 from jiesu.cli.util import (
     command_registry,
@@ -68,13 +68,13 @@ def _explain(store, unit, month, months, level, fmt):
     rw = data["response_weights"]
     level = _(data["level"]) if data["level"] in ("street", "district") else data["level"]
     click.echo(_("{unit} — {period}, {level} level: {assessed} assessed, {reached} reached").format(
-        unit=data["unit"], period=data["period"], level=level, assessed=data["assessed"], reached=data["reached"]))
+        unit=codenames.shown(store.catalog, "unit", data["unit"], with_code=True), period=data["period"], level=level, assessed=data["assessed"], reached=data["reached"]))
     click.echo(_("response = {accept}·accept + {contact}·contact + {complete}·complete; "
                  "value = w_response·response + w_resolution·resolved + w_satisfaction·satisfaction; "
                  "contribution = 100·value / reached").format(
         accept=f"{rw['accept']:.4g}", contact=f"{rw['contact']:.4g}", complete=f"{rw['complete']:.4g}"))
     flag = {True: "1", False: "0", None: "—"}
-    table = [[c["id"], c["scheme"], _("yes") if c["reached"] else _("no"), flag[c["accept"]], flag[c["contact"]], flag[c["complete"]],
+    table = [[c["id"], codenames.scheme(store.catalog, c["scheme"]), _("yes") if c["reached"] else _("no"), flag[c["accept"]], flag[c["contact"]], flag[c["complete"]],
               num(c["response"], 4), flag[c["resolved"]], num(c["satisfaction"], 2),
               f"{c['w_response']:g}/{c['w_resolution']:g}/{c['w_satisfaction']:g}", num(c["value"], 4), num(c["contribution"], 4),
               flag[c["contact_confirmed"]] + (" ≠" if c["discrepancy"] else ""), _(c["exemption"]) if c["exemption"] in ("pending", "approved", "denied") else (c["exemption"] or "")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiesu import terms
+from jiesu import codenames, terms
 from jiesu.cli.util import (
     command_registry,
     csv_text,
@@ -29,15 +29,31 @@ def dimension(dim: str) -> str:
     return terms.name("dimension", dim)
 
 
-def group_value(dim: str, value) -> str:
-    """A group's value as a person reads it: statuses and weekdays in words, the rest (codes) as they are."""
+SHOWN_BY_NAME = ("type", "channel", "kind", "district", "street", "lead")  # in a Chinese table
+
+
+def group_value(dim: str, value, catalog=None) -> str:
+    """A group's value as a person reads it: statuses and weekdays in words, types, channels,
+    complainant kinds and units by their Chinese names in Chinese, the rest (codes) as they are."""
     if value is None:
         return ""
     if dim == "status":
         return terms.status(value)
     if dim == "weekday":
         return terms.name("weekday", value)
+    if dim in SHOWN_BY_NAME:
+        return codenames.shown(catalog, dim, value)
     return value
+
+
+def hotspot_key(catalog, row: dict) -> str:
+    """A hot spot's key as a table shows it: in Chinese the names of its codes, then the key to
+    type back (`jiesu theme new --from-hotspot KEY`) in parentheses; else the key."""
+    names = [codenames.zh_name(catalog, dim, value) for dim, value in row["group"].items()]
+    if not any(names):
+        return row["key"]
+    words = [name or str(value) for name, value in zip(names, row["group"].values())]
+    return "，".join(words) + f"（{row['key']}）"
 
 
 def _several(dims) -> str:
@@ -127,7 +143,7 @@ def stats(ctx, by, level, since, until, month, week, days, trend, fmt, store_opt
         click.echo(_("no requests"))
         return
     dims = result["by"]
-    table = [([r["period"]] if result["trend"] else []) + [group_value(d, r["group"][d]) for d in dims] +
+    table = [([r["period"]] if result["trend"] else []) + [group_value(d, r["group"][d], store.catalog) for d in dims] +
              [r["received"], pct(r["share"]), r["closed"], r["closed_late"], r["open_overdue"], r["reached"],
               pct(r["response_rate"]), pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["dissatisfied_share"]),
               "—" if r["median_hours_to_close"] is None else f"{r['median_hours_to_close']:.1f}"] for r in rows]
@@ -194,7 +210,7 @@ def hotspots(ctx, by, as_of, days, weeks, min_count, q, level, everything, fmt, 
         by=_(",").join(dimension(d) for d in result["by"]), days=w["days"], end=_instant(store, w["end"]), weeks=result["baseline"]["weeks"],
         tested=result["tested"], min=result["min_count"], q=f"{result['q']:g}"))
     if rows:
-        table = [[r["key"], r["count"], f"{r['expected']:.2f}", f"{r['ratio']:.1f}", f"{r['p_value']:.2g}",
+        table = [[hotspot_key(store.catalog, r), r["count"], f"{r['expected']:.2f}", f"{r['ratio']:.1f}", f"{r['p_value']:.2g}",
                   f"{r['q_value']:.2g}", _("yes") if r["hot"] else "", _newest(r["newest"][:3])] for r in rows]
         click.echo(table_text(table, [pgettext("hotspots", "key"), pgettext("hotspots", "count"), pgettext("hotspots", "expected"),
                                       pgettext("hotspots", "ratio"), "p", "q", pgettext("hotspots", "hot"),

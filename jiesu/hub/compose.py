@@ -116,12 +116,12 @@ def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
     for name, commit in heads.items():
         data = git.show_file(commit, SETTINGS)
         if data is None or git.show_file(commit, "catalog/units.yaml") is None:
-            problems.append(f"member {name}: holds no jiesu store (no {SETTINGS} or catalog/units.yaml)")
+            problems.append(_("member {name}: holds no jiesu store (no {SETTINGS} or catalog/units.yaml)").format(name=name, SETTINGS=SETTINGS))
             continue
         try:
             zones[name] = str((yaml.safe_load(data.decode("utf-8")) or {}).get("timezone", timeutil.DEFAULT_ZONE))
         except yaml.YAMLError:
-            problems.append(f"member {name}: {SETTINGS} is not readable YAML")
+            problems.append(_("member {name}: {SETTINGS} is not readable YAML").format(name=name, SETTINGS=SETTINGS))
     if problems:
         raise HubConflict(problems[0], hint="; ".join(problems[1:]) or None)
     first = next(iter(heads))
@@ -131,7 +131,8 @@ def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
         if name == first:
             continue
         if zones[name] != zones[first]:
-            problems.append(f"member {name}: time zone {zones[name]}, member {first}: {zones[first]}")
+            problems.append(_("member {name}: time zone {zone}, member {first}: {first_zone}").format(
+                name=name, zone=zones[name], first=first, first_zone=zones[first]))
         if blobs[name] == blobs[first]:
             continue
         mine = _units(git, commit, name)
@@ -139,15 +140,18 @@ def _check_members(git: Git, heads: dict) -> tuple[str, list[str]]:
         missing = sorted(set(reference) - set(mine))
         moved = sorted(u for u in set(mine) & set(reference) if mine[u] != reference[u])
         if extra or missing or moved:
-            parts = [f"{label} {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''} ({len(ids)})"
-                     for label, ids in (("units only here:", extra), ("units missing:", missing),
-                                        ("units with another kind or parent:", moved)) if ids]
-            problems.append(f"member {name}: catalog disagrees with member {first}'s: " + "; ".join(parts))
+            labels = (_("units only here: {ids} ({n})"), _("units missing: {ids} ({n})"),
+                      _("units with another kind or parent: {ids} ({n})"))
+            parts = [label.format(ids=", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""), n=len(ids))
+                     for label, ids in zip(labels, (extra, missing, moved)) if ids]
+            problems.append(_("member {name}: catalog disagrees with member {first}'s: {parts}").format(
+                name=name, first=first, parts="; ".join(parts)))
         else:
-            notes.append(f"member {name}'s catalog differs from member {first}'s beyond unit ids; the hub uses {first}'s")
+            notes.append(_("member {name}'s catalog differs from member {first}'s beyond unit ids; the hub uses {first}'s").format(
+                name=name, first=first))
     if problems:
-        raise HubConflict("members disagree, nothing was changed: " + problems[0],
-                          hint=" | ".join(problems[1:]) or "units must have the same ids, kinds and parents in every member")
+        raise HubConflict(_("members disagree, nothing was changed: {problem}").format(problem=problems[0]),
+                          hint=" | ".join(problems[1:]) or _("units must have the same ids, kinds and parents in every member"))
     return zones[first], notes
 
 
@@ -185,7 +189,7 @@ def refresh(store: Store, first: bool = False, progress=None) -> dict:
         try:
             for member in chosen:
                 if progress:
-                    progress(f"fetching {member['name']}")
+                    progress(_("fetching {name}").format(name=member["name"]))
                 heads[member["name"]] = _fetch(git, member)
             zone, notes = _check_members(git, heads)
             state = _load_state(store.root)

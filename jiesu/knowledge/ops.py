@@ -229,7 +229,7 @@ def answer_for(store, entry_id: str, when) -> dict:
     day = when.astimezone(store.tz).date() if hasattr(when, "astimezone") else when
     if not record.valid_on(state, day):
         if state["status"] == "retired":
-            why = _('was retired ({reason})').format(reason=state.get('reason') or 'no reason given')
+            why = _('was retired ({reason})').format(reason=state.get('reason') or _('no reason given'))
         elif record.day(state.get("valid_from")) and day < record.day(state["valid_from"]):
             why = _('is valid only from {valid_from}').format(valid_from=state['valid_from'])
         else:

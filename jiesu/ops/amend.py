@@ -43,7 +43,7 @@ def _tags(current: list, edits, catalog) -> list:
                 tags.append(tag)
             elif sign == "-":
                 if tag not in tags:
-                    raise InvalidInput(_('--tag: -{tag}: the case has no tag {tag}; its tags: {value}').format(tag=tag, value=', '.join(tags) or 'none'))
+                    raise InvalidInput(_('--tag: -{tag}: the case has no tag {tag}; its tags: {value}').format(tag=tag, value=', '.join(tags) or _('none')))
                 tags.remove(tag)
     return tags
 

@@ -125,7 +125,7 @@ def extend(store: Store, case_id: str, actor: str, reason: str, until: str | Non
         if tclass.extendable_to is None:
             can = [c.code for c in catalog.classes.values() if c.extendable_to]
             raise InvalidInput(
-                _('{case_id} has time limit {code}, which cannot be extended; extendable classes: {value}').format(case_id=case_id, code=tclass.code, value=', '.join(can) or 'none')
+                _('{case_id} has time limit {code}, which cannot be extended; extendable classes: {value}').format(case_id=case_id, code=tclass.code, value=', '.join(can) or _('none'))
             )
         current = state["due"]
         if until is not None:
@@ -342,7 +342,7 @@ def respond(store: Store, case_id: str, actor: str, unit: str, at=None, tx=None)
         calls = [c for c in state.get("whistle") or [] if c.get("unit") == target]
         if not calls:
             called = sorted({c.get("unit") for c in state.get("whistle") or []})
-            raise InvalidInput(_('--unit: {target} was not called to assist on {case_id}; called: {value}').format(target=target, case_id=case_id, value=', '.join(called) or 'none'))
+            raise InvalidInput(_('--unit: {target} was not called to assist on {case_id}; called: {value}').format(target=target, case_id=case_id, value=', '.join(called) or _('none')))
         if all("responded" in c for c in calls):
             raise InvalidInput(_('--unit: {target} already reported for duty on {case_id}').format(target=target, case_id=case_id))
         return {"unit": target}

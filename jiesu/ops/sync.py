@@ -19,7 +19,6 @@ from jiesu.store import Store, leftovers, yamlio
 from jiesu.store.gitwrite import author_identity
 
 ATTEMPTS = 3  # a push refused because the remote moved on is retried after merging again
-_COLLISION = re.compile(r"jiesu merge-driver: (\S+): id collision")
 
 
 class SyncConflict(StoreError):
@@ -38,6 +37,7 @@ class SyncResult:
     superseded: list = field(default_factory=list)  # (path, event id, action) now superseded
     pushed: int = 0            # commits the remote did not have
     notes: list = field(default_factory=list)
+    ahead: int = 0             # events named as stamped ahead of their arrival (offices looked up for the first 20)
 
 
 def _detail(stderr: str) -> str:
@@ -46,7 +46,7 @@ def _detail(stderr: str) -> str:
         found = [ln for ln in lines if ln.startswith(prefix)]
         if found:
             return "; ".join(found[:3])
-    return lines[0] if lines else "no message"
+    return lines[0] if lines else _("no message")
 
 
 def pick_remote(store: Store, branch: str, remote: str | None) -> str:
@@ -54,7 +54,7 @@ def pick_remote(store: Store, branch: str, remote: str | None) -> str:
     remotes = store.git.out("remote").split()
     if remote:
         if remote not in remotes:
-            known = ", ".join(remotes) or "none"
+            known = ", ".join(remotes) or _("none")
             raise InvalidInput(_("REMOTE: no remote named {remote!r} (this store's remotes: {known})").format(remote=remote, known=known),
                                hint=_('add it with: git remote add {remote} URL').format(remote=remote))
         return remote
@@ -80,11 +80,12 @@ def _check_ready(store: Store) -> str:
     dirty = [entry[3:] for entry in git.run("status", "--porcelain=v1", "-z", "--untracked-files=no").stdout.split("\0")
              if len(entry) > 3]
     if dirty:
-        shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+        shown = ", ".join(dirty[:3]) + (_(" and {n} more").format(n=len(dirty) - 3) if len(dirty) > 3 else "")
         cases = all(p.startswith("cases/") for p in dirty)
         raise StoreError(
             _('uncommitted changes in {shown}; sync merges only committed work').format(shown=shown),
-            hint="put case files back with `jiesu verify --repair`" if cases else "commit them with git, or undo them, then sync again",
+            hint=_("put case files back with `jiesu verify --repair`") if cases
+            else _("commit them with git, or undo them, then sync again"),
         )
     return branch
 
@@ -132,8 +133,9 @@ def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResul
     proc = git.merge(theirs, merge_driver_command(), None if fast else message, env)
     if proc.returncode != 0:
         conflicts = [p for p in git.out("diff", "--name-only", "--diff-filter=U", "-z", check=False).split("\0") if p]
+        collisions = _collisions(store, head, theirs, conflicts)
         _undo(store, head)
-        _refuse(proc, remote, branch, conflicts)
+        _refuse(proc, remote, branch, conflicts, collisions)
     result.merged += count
     result.fast_forward = fast
     store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter", now=True)
@@ -148,8 +150,8 @@ def _merge(store: Store, remote: str, branch: str, actor: str, result: SyncResul
         known = {e.get("id") for e in _events(old_blob, path)}
         for event in _events(new_blob, path):  # and those stamped ahead of this clock by a fast one elsewhere
             if event.get("id") not in known and skew.is_ahead(event, arrived):
-                looked = sum(1 for n in result.notes if "ahead of the time it arrived" in n)
-                office = skew.office_of(store, path, event.get("id")) if looked < 20 else "?"
+                office = skew.office_of(store, path, event.get("id")) if result.ahead < 20 else "?"
+                result.ahead += 1
                 result.notes.append(f"{path}: {skew.describe(event, office, arrived)}")
 
 
@@ -177,10 +179,11 @@ def _withdraw_merge_notes(store: Store, actor: str, superseded: list, result: Sy
         try:
             add_note(store, target, actor, WITHDRAWN_NOTE.format(source))
         except JiesuError as exc:
-            result.notes.append(f"{target}: its note says {source} was merged into it, but that merge was superseded; "
-                                f"could not note it ({exc.message})")
+            result.notes.append(_("{target}: its note says {source} was merged into it, but that merge was superseded; "
+                                  "could not note it ({reason})").format(target=target, source=source, reason=exc.message))
             continue
-        result.notes.append(f"{target}: noted that {source} is not merged into it after all (its merge was superseded)")
+        result.notes.append(_("{target}: noted that {source} is not merged into it after all (its merge was superseded)").format(
+            target=target, source=source))
 
 
 def _events(blob: bytes | None, path: str) -> list:
@@ -206,14 +209,34 @@ def _undo(store: Store, head: str) -> None:
     leftovers.clear(store.root)  # copies of case files a killed merge (or merge driver) left at the top
 
 
-def _refuse(proc, remote: str, branch: str, conflicts: list[str]):
+def _collisions(store: Store, head: str, theirs: str, conflicts: list[str]) -> list[str]:
+    """The conflicting files that are two different records given one id (read from the files, not
+    from the merge driver's words, which are in the reader's language)."""
+    from jiesu.merge_driver import collides, kind_for
+
+    git = store.git
+    base = git.run("merge-base", head, theirs, check=False).stdout.strip()
+    found = []
+    for path in conflicts:
+        blobs = [git.show_file(rev, path) if rev else None for rev in (base, head, theirs)]
+        docs = []
+        for blob in blobs:
+            try:
+                docs.append(yamlio.load(blob.decode("utf-8", "replace"), path) if blob else None)
+            except yamlio.YamlProblem:
+                docs.append(None)
+        if collides(*docs, kind_for(path)):
+            found.append(path)
+    return found
+
+
+def _refuse(proc, remote: str, branch: str, conflicts: list[str], collisions: list[str]):
     text = proc.stdout + "\n" + proc.stderr
     if "unrelated histories" in text:
         raise SyncConflict(
             _("{remote}/{branch} has a history unrelated to this store's; nothing was merged").format(remote=remote, branch=branch),
             hint=_('a store joins a shared remote by cloning it: jiesu init DIR --office CODE --clone URL'),
         )
-    collisions = [m.group(1) for m in _COLLISION.finditer(text)]
     if collisions:
         ids = [p.rsplit("/", 1)[-1].removesuffix(".yaml") for p in collisions]
         raise SyncConflict(
@@ -228,9 +251,10 @@ def _refuse(proc, remote: str, branch: str, conflicts: list[str]):
         )
     if conflicts:
         said = re.findall(r"jiesu merge-driver: (\S+: .+)", text)
+        files = ", ".join(conflicts[:5])
         raise SyncConflict(
-            f"the merge driver could not merge {', '.join(conflicts[:5])}"
-            + (f" ({'; '.join(said[:2])})" if said else " (it stopped without a word)") + "; nothing was merged",
+            (_("the merge driver could not merge {files} ({said}); nothing was merged").format(files=files, said="; ".join(said[:2]))
+             if said else _("the merge driver could not merge {files} (it stopped without a word); nothing was merged").format(files=files)),
             hint=_('check `jiesu verify` on both sides, then run jiesu sync again'),
         )
     raise SyncConflict(_('cannot merge {remote}/{branch}: {detail}; nothing was merged').format(remote=remote, branch=branch, detail=_detail(proc.stderr or proc.stdout)))
@@ -286,6 +310,6 @@ def sync(store: Store, actor: str, remote: str | None = None, push: bool = True)
             if _push(store, remote, branch):
                 result.pushed = ahead
                 return result
-            result.notes.append(f"{remote} moved on while syncing (attempt {attempt + 1}); merging again")
+            result.notes.append(_("{remote} moved on while syncing (attempt {attempt}); merging again").format(remote=remote, attempt=attempt + 1))
         raise StoreError(_('push to {remote} was rejected {ATTEMPTS} times: others keep pushing to it').format(remote=remote, ATTEMPTS=ATTEMPTS),
                          hint=_('this store keeps everything merged so far; run jiesu sync again in a moment'))

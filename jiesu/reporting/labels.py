@@ -54,6 +54,7 @@ LABELS = {
     "hours_left": N_("Hours left"),
     "lead": N_("Lead unit"),
     "none": N_("None."),
+    "group_row": N_("{label}: {name} ({n})"),  # a table's group heading: the lead unit and its count
     "score": N_("Score"),
     "interval": N_("{percent} interval"),
     "response_rate": N_("Response"),

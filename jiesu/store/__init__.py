@@ -59,7 +59,7 @@ def use_catalog_loader(load) -> None:
     _catalog_loader = load
 
 
-def validate_id(case_id: str, field: str = "case id") -> str:
+def validate_id(case_id: str, field: str = i18n.N_("case id")) -> str:
     """A case id checked against the strict pattern before it touches a path."""
     from jiesu.store.case_layout import parse_id
 
@@ -341,9 +341,10 @@ class Store:
             else:
                 self.private.undo(private_head, private)
         journal.unlink()
-        state = "completed" if landed else "rolled back"
-        what = record.get("what") if isinstance(record.get("what"), str) else "a write"
-        return cleared + [f"{state} an interrupted write ({what}) of {', '.join(paths) or 'nothing'}"]
+        what = record.get("what") if isinstance(record.get("what"), str) else _("a write")
+        said = (_("completed an interrupted write ({what}) of {paths}") if landed
+                else _("rolled back an interrupted write ({what}) of {paths}"))
+        return cleared + [said.format(what=what, paths=", ".join(paths) or _("nothing"))]
 
 
 def _inside(root: Path, rel) -> bool:

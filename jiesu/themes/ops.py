@@ -308,7 +308,7 @@ def unlink(store, actor: str, theme_id: str, case_ids, at=None) -> Result:
     def build(theme, state, when):
         missing = [c for c in wanted if c not in state["links"]]
         if missing or not wanted:
-            raise InvalidInput(_('{theme_id}: {value} not linked; linked: {value2}').format(theme_id=theme_id, value=', '.join(missing) or 'nothing', value2=', '.join(state['links']) or 'none'))
+            raise InvalidInput(_('{theme_id}: {value} not linked; linked: {value2}').format(theme_id=theme_id, value=', '.join(missing) or _('nothing'), value2=', '.join(state['links']) or _('none')))
         return {"cases": wanted}
 
     return change(store, theme_id, "unlink", actor, at, build, detail=lambda e: "cases: " + ", ".join(e["cases"]))
