@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from jiesu.errors import InvalidInput
 from jiesu.i18n import _
+from jiesu.store import yamlio
+from jiesu.store.gitwrite import Git
 
 if TYPE_CHECKING:
     from jiesu.redact import Redacted
@@ -37,8 +39,7 @@ def same_name(forms, name) -> bool:
     from jiesu.redact import same_name as same
 
     return same(forms, name)
-from jiesu.store import yamlio
-from jiesu.store.gitwrite import Git
+
 
 _SEPARATORS = re.compile(r"[\s().\-]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")

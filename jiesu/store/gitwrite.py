@@ -218,11 +218,11 @@ def write_pack(objects_dir: Path, objects: dict) -> str | None:
     body += checksum
     entries.sort()
     fanout = [0] * 256
-    for sha, _, _ in entries:
+    for sha, _crc, _offset in entries:
         fanout[sha[0]] += 1
     large = [off for _, _, off in entries if off >= 0x80000000]
     small, next_large = [], 0
-    for _, _, off in entries:
+    for _sha, _crc, off in entries:
         if off < 0x80000000:
             small.append(off)
         else:
@@ -671,9 +671,9 @@ def commit_message(action: str, case_id: str, title: str, actor: str, detail: st
 def batch_message(subject: str, log: list, actor: str) -> str:
     """The message of a batch commit: `subject`, what the batch did (`log`: (action, case id)),
     and a `Jiesu-Case` trailer for every case it touched."""
-    ids = list(dict.fromkeys(case_id for _, case_id in log))
+    ids = list(dict.fromkeys(case_id for _action, case_id in log))
     counts: dict = {}
-    for action, _ in log:
+    for action, _case in log:
         counts[action] = counts.get(action, 0) + 1
     detail = ", ".join(f"{n} {a}" for a, n in counts.items())
     lines = [subject, "", f"{len(log)} actions on {len(ids)} cases: {detail}", ""]
