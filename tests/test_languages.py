@@ -304,6 +304,21 @@ def test_the_store_language_is_the_default(tmp_path):
     assert GARBAGE  # the shared fixtures' category exists in the default catalog
 
 
+def test_usage_mistakes_in_a_chinese_store_are_told_in_chinese(tmp_path):
+    """The store's language is known before the command is parsed: an unknown command or option."""
+    from jiesu import ops
+
+    root = tmp_path / "zh-store"
+    ops.init_store(root, office="HL", name="试点", actor="admin", lang="zh")
+    typo = invoke(Store(root), "lsit")
+    assert typo.exit_code == 2 and "没有命令 'lsit'" in typo.output and "list" in typo.output
+    assert "no such command" not in typo.output
+    option = invoke(Store(root), "list", "--bogus")
+    assert option.exit_code == 2 and "没有选项 '--bogus'" in option.output
+    english = invoke(Store(root), "lsit", env={"JIESU_LANG": "en"})
+    assert english.exit_code == 2 and "no such command 'lsit'; did you mean list" in english.output
+
+
 def test_log_in_chinese_and_the_json_unchanged(run, store):
     case_id = new_case(run)
     run("assign", case_id, "dragon-gate/eternal-town")

@@ -60,6 +60,23 @@ SECTIONS = (
 )
 
 
+def _speak_the_store_language(explicit: str | None) -> None:
+    """The store's `lang`, read before a command is parsed, so that a usage mistake (an unknown
+    command, a misspelt option) is told in the store's language as well; the command opens the
+    store properly later. Nothing is said here when there is no store or its settings are unreadable."""
+    import re
+
+    from jiesu.store import SETTINGS, find_root
+
+    try:
+        text = (find_root(explicit) / SETTINGS).read_text("utf-8", "replace")
+    except (JiesuError, OSError):
+        return
+    found = re.search(r"^lang:[ \t]*['\"]?([A-Za-z_-]+)", text, re.M)
+    if found:
+        i18n.store_language(found.group(1))
+
+
 class LazyGroup(helptext.Group):
     """A group whose commands are imported on first use."""
 
@@ -75,6 +92,7 @@ class LazyGroup(helptext.Group):
 
     def resolve_command(self, ctx, args):
         """An unknown command is a usage mistake (exit 2) that names the nearest commands."""
+        _speak_the_store_language(ctx.params.get("store"))
         name = click.utils.make_str(args[0]) if args else None
         if name is not None and name not in COMMANDS and not name.startswith("-"):
             import difflib
