@@ -42,13 +42,19 @@ def _blob_data(commit, path: str) -> bytes | None:
     return _BLOBS[key]
 
 
-_READERS: dict = {}  # repository folder → its one `git cat-file --batch` (store/catfile.py)
+_READERS: dict = {}  # the repository folder last read → its `git cat-file --batch` (store/catfile.py)
 
 
 def _read_blob(commit, path: str) -> bytes | None:
     root = commit.repo.working_tree_dir
     reader = _READERS.get(root)
     if reader is None:
+        for other in _READERS.values():  # one reader at a time: a process that reads many stores keeps no git behind
+            try:
+                other.close()
+            except OSError:  # it is gone already
+                pass
+        _READERS.clear()
         reader = _READERS[root] = Blobs(root, pinned_env(Path(root)))
     found = reader.object(f"{commit.hexsha}:{path}")
     if found is None:  # no such path in that commit
