@@ -24,6 +24,7 @@ import platform
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -122,6 +123,42 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+def wait_for_history(root: Path, limit: float = 3600) -> float | None:
+    """Seconds until the index's table of commits per case is filled (a large cold build leaves it
+    to a process in the background, jiesu.index.backfill); None if it was not within `limit`."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        try:
+            db = sqlite3.connect(root / ".jiesu" / "index.sqlite", timeout=60)
+            try:
+                if db.execute("SELECT value FROM meta WHERE key = 'log_head'").fetchone()[0]:
+                    return time.perf_counter() - start
+            finally:
+                db.close()
+        except (sqlite3.Error, TypeError):
+            pass
+        time.sleep(0.2)
+    return None
+
+
+def index_bytes(root: Path) -> dict:
+    """The index file's size and the bytes each table and index takes (SQLite's dbstat)."""
+    path = root / ".jiesu" / "index.sqlite"
+    out = {"file": path.stat().st_size}
+    db = sqlite3.connect(path)
+    try:
+        out["cases"] = db.execute("SELECT count(*) FROM cases").fetchone()[0]
+        out["parts"] = dict(db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"))
+        columns = [r[1] for r in db.execute("PRAGMA table_info(cases)")]
+        out["columns"] = dict(zip(columns, db.execute(
+            "SELECT " + ", ".join(f"coalesce(sum(length({c})), 0)" for c in columns) + " FROM cases").fetchone()))
+    except sqlite3.Error:
+        pass
+    finally:
+        db.close()
+    return out
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -181,6 +218,9 @@ class Bench:
             (root / ".jiesu" / "index.sqlite").unlink(missing_ok=True)
             return cold
         sc["cold"] = self.runs(self.args.cold_repeat, cold_run, env, sample_tree=True)
+        say("history table filled in the background")
+        res["history_fill_seconds"] = wait_for_history(root)
+        res["index_bytes"] = index_bytes(root)
         run_timed(self.jiesu + ["list", "--status", "received", "--limit", "1"], env)  # warm
 
         ids = self.sample_ids(root, rng, reps, now)
@@ -371,6 +411,20 @@ def rows_for(results: dict) -> list[tuple[str, dict]]:
     return out
 
 
+def extra_rows(results: dict) -> list[tuple[str, dict]]:
+    """(label, {size: text}) of the figures that are not timings of one command."""
+    fill, size_rows = {}, {}
+    for size, res in results.items():
+        seconds = res.get("history_fill_seconds")
+        fill[size] = "—" if seconds is None and "history_fill_seconds" not in res else (
+            "not within the limit" if seconds is None else fmt_s(seconds))
+        found = res.get("index_bytes") or {}
+        if found.get("file"):
+            per_case = found["file"] / max(found.get("cases") or 1, 1)
+            size_rows[size] = f"{found['file'] / 1e6:,.0f} MB ({per_case:,.0f} B a case)"
+    return [("history table filled in the background, after the cold build²", fill), ("index file", size_rows)]
+
+
 def verdicts(label: str, values: dict) -> str:
     """Which targets of the issue apply to this row, and whether they are met."""
     def at(size):
@@ -404,7 +458,18 @@ def verdicts(label: str, values: dict) -> str:
     if label.startswith("index refresh") and big:
         check(big[0] <= 0.3, f"{fmt_s(big[0])} at 100k (≤ 0.3 s)")
     if label.startswith("cold") and big:
-        check(big[0] <= 90, f"{fmt_s(big[0])} at 100k (≤ 90 s)")
+        check(big[0] <= 20, f"{fmt_s(big[0])} at 100k (≤ 20 s)")
+    if label.startswith("cold") and huge:
+        check(huge[0] <= 240, f"{fmt_s(huge[0])} at 1M (≤ 240 s)")
+        check(huge[1] <= 1536, f"{huge[1]:,.0f} MB at 1M (≤ 1.5 GB)")
+    if (label.startswith("workflow:") and "total" not in label or label == "intake") and small and big:
+        ratio = big[0] / small[0]
+        check(ratio <= 1.2, f"100k/1k = {ratio:.2f}× (≤ 1.2×, this wave)")
+    if label == "intake" and big:
+        check(big[0] <= 0.2, f"{fmt_s(big[0])} at 100k (≤ 200 ms, this wave)")
+    if label == "list --limit 1 after one change" and small and big:
+        ratio = big[0] / small[0]
+        check(ratio <= 1.3, f"100k/1k = {ratio:.2f}× (≤ 1.3×)")
     if label.startswith("log") and big:
         check(big[0] <= 0.3, f"{fmt_s(big[0])} at 100k (≤ 0.3 s)")
         if big[1] is not None:
@@ -432,6 +497,12 @@ def table(results: dict) -> str:
             else:
                 cells.append(cell(*v) if v else "—")
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {verdicts(label, values)} |")
+    for label, values in extra_rows(results):
+        verdict = ""
+        if label == "index file" and 1_000_000 in results and values.get(1_000_000):
+            megabytes = results[1_000_000]["index_bytes"]["file"] / 1e6
+            verdict = f"{'met' if megabytes <= 600 else '**missed**'}: {megabytes:,.0f} MB at 1M (≤ 600 MB)"
+        lines.append(f"| {label} | " + " | ".join(values.get(s, "—") for s in sizes) + f" | {verdict} |")
     gen = []
     for s in sizes:
         m = results[s]["meta"]

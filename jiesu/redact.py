@@ -239,6 +239,8 @@ def redact(text: str | None, names=(), region: str | None = None) -> Redacted:
         return Redacted(text)
     text = str(text)
     plain = halfwidth(text)
+    if not names and len(_DIGITS.findall(plain)) < _MIN_DIGITS:
+        return Redacted(text)  # no name to look for, and too few digits for a number to hide
     spans: list[tuple[int, int, str, str]] = []
     blanked = _NOT_PHONES.sub(lambda m: "\0" * len(m.group()), plain)
     if any(len(_DIGITS.findall(m.group())) >= _MIN_DIGITS for m in _RUN.finditer(blanked)):  # else nothing to find

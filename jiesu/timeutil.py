@@ -119,15 +119,25 @@ def fmt(value: datetime) -> str:
     return value.replace(microsecond=0).isoformat()
 
 
+_LOADED: dict[str, datetime] = {}  # text → instant: a case names the same instants many times
+
+
 def load(value) -> datetime | None:
     """An instant read from a case file (a string, or a datetime from a permissive loader)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return fixed(value) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    found = _LOADED.get(value) if type(value) is str else None
+    if found is not None:
+        return found
     result = datetime.fromisoformat(str(value))
     if result.tzinfo is None:
         raise ValueError(f"time {value!r} has no offset")
+    if type(value) is str:
+        if len(_LOADED) >= 50_000:
+            _LOADED.clear()
+        _LOADED[value] = result
     return result
 
 

@@ -116,6 +116,75 @@ def test_reindex_history_and_a_deleted_index(run, store, worked):
     assert from_table(store, worked[0]) == walked(store, worked[0])
 
 
+def table_state(store) -> tuple[str, int]:
+    """(meta.log_head, rows in the table) of the store's index."""
+    db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
+    try:
+        return dict(db.execute("SELECT key, value FROM meta")).get("log_head", ""), db.execute("SELECT count(*) FROM changes").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_large_cold_build_leaves_the_history_to_a_fill(run, store, worked, monkeypatch):
+    import jiesu.index
+    from jiesu.index import backfill
+
+    reference = {case_id: outputs(run, case_id) for case_id in worked[:3]}
+    started = []
+    monkeypatch.setattr(jiesu.index, "HISTORY_INLINE_BELOW", 1)  # every new index counts as large
+    monkeypatch.setattr(backfill, "start", lambda s: started.append(s.root) or True)
+    (store.root / ".jiesu" / "index.sqlite").unlink()
+    opened = Store(store.root)
+    Index(opened).connect().close()
+    assert started == [store.root]
+    assert any("in the background" in n for n in opened.notes)
+    assert table_state(store) == ("", 0)  # not read yet: `log` walks git's history, and says the same
+    assert from_table(store, worked[0]) is None
+    assert {case_id: outputs(run, case_id) for case_id in worked[:3]} == reference
+    head = git(store.root, "rev-parse", "HEAD").strip()
+    assert backfill.fill(Store(store.root)) is True
+    assert table_state(store)[0] == head and table_state(store)[1] >= 9
+    assert not (store.root / ".jiesu" / backfill.SIDE).exists()
+    for case_id in worked[:3]:
+        assert from_table(store, case_id) == walked(store, case_id)
+    assert backfill.fill(Store(store.root)) is False  # filled already: nothing is read again
+    run("note", worked[0], "after the fill")  # jiesu's own commit goes on from the filled table
+    assert table_state(store)[0] == git(store.root, "rev-parse", "HEAD").strip()
+    same_as_walk(run, worked[0])
+
+
+def test_one_fill_at_a_time_and_none_without_an_index(run, store, worked):
+    import fcntl
+
+    from jiesu.index import backfill
+
+    forget_table(store)
+    with open(store.root / ".jiesu" / backfill.LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another fill at work
+        assert backfill.fill(Store(store.root)) is False
+    assert table_state(store) == ("", 0)
+    (store.root / ".jiesu" / "index.sqlite").unlink()
+    assert backfill.fill(Store(store.root)) is False
+    assert not (store.root / ".jiesu" / "index.sqlite").exists()
+
+
+def test_the_fill_runs_in_a_process_of_its_own(run, store, worked, monkeypatch):
+    import time
+
+    import jiesu.index
+
+    monkeypatch.setattr(jiesu.index, "HISTORY_INLINE_BELOW", 1)
+    (store.root / ".jiesu" / "index.sqlite").unlink()
+    Index(Store(store.root)).connect().close()  # the command ends; the fill goes on without it
+    head = git(store.root, "rev-parse", "HEAD").strip()
+    deadline = time.monotonic() + 120
+    while table_state(store)[0] != head and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert table_state(store)[0] == head
+    for case_id in worked[:3]:
+        assert from_table(store, case_id) == walked(store, case_id)
+
+
 def test_a_rewritten_history_is_read_again(run, store, worked):
     Index(store).connect().close()
     git(store.root, "reset", "-q", "--hard", "HEAD~2")

@@ -25,6 +25,7 @@ import subprocess
 
 from jiesu.errors import JiesuError
 
+COLUMNS = "path TEXT, seq INTEGER, sha TEXT, merge INTEGER"  # the table's columns, in its schema's order
 FORMAT = "%x1e%H%x1f%P%x1f%(trailers:key=Jiesu-Action,valueonly,separator=%x1d)%x1f%(trailers:key=Jiesu-Case,valueonly,separator=%x1d)"
 CHUNK = 20000
 
@@ -121,11 +122,31 @@ def _fill(db: sqlite3.Connection, store, commits, top_seq: int) -> int:
     return count
 
 
+def filled(db: sqlite3.Connection) -> bool:
+    """Has the table been filled (it may still lag behind HEAD)?"""
+    return bool(_head(db)[0])
+
+
+def read_history(db: sqlite3.Connection, store, head: str) -> int:
+    """Rows for the whole history up to `head` into a `changes` table without its index (the
+    index's own, or a side file's: see `jiesu.index.backfill`); the number of commits read."""
+    return _fill(db, store, _read_log(store, [head]), 0)
+
+
+def take_rows(db: sqlite3.Connection, source: str, head: str) -> None:
+    """Replace the table's rows with those of table `source` (all of the history up to `head`)."""
+    db.execute("DROP INDEX IF EXISTS changes_path")  # made again once the rows are in: faster than row by row
+    db.execute("DELETE FROM changes")
+    db.execute(f"INSERT INTO changes SELECT * FROM {source}")
+    db.execute("CREATE UNIQUE INDEX changes_path ON changes(path, seq)")
+    _set_head(db, head, 0)
+
+
 def rebuild(db: sqlite3.Connection, store, head: str | None) -> int:
     """Read the whole history into the table again; the number of commits read."""
     db.execute("DROP INDEX IF EXISTS changes_path")  # made again once the rows are in: faster than row by row
     db.execute("DELETE FROM changes")
-    count = _fill(db, store, _read_log(store, [head]), 0) if head else 0
+    count = read_history(db, store, head) if head else 0
     db.execute("CREATE UNIQUE INDEX changes_path ON changes(path, seq)")
     _set_head(db, head or "", 0)
     return count

@@ -23,6 +23,8 @@ _RESOLVERS: dict = {}
 for _tag, _pattern, _first in _IMPLICIT:
     for _char in _first:
         _RESOLVERS.setdefault(_char, []).append(re.compile(_pattern, re.X))
+# per first character, one pattern matching what any of its resolvers matches
+_RESOLVE = {char: re.compile("|".join(f"(?:{r.pattern})" for r in found), re.X) for char, found in _RESOLVERS.items()}
 _LEADING = set("-?:,[]{}#&*!|>'\"%@` ")
 _FLOW_STOP = re.compile(r"[,\[\]{}?#]|: |:$|:[,\[\]{}]")
 _BLOCK_STOP = re.compile(r": | #|:$|\t")
@@ -45,7 +47,8 @@ def _plain(text: str, flow: bool):
     if (_FLOW_STOP if flow else _BLOCK_STOP).search(text):
         raise _No
     value = text
-    if any(r.match(text) for r in _RESOLVERS.get(text[0], ())):
+    resolve = _RESOLVE.get(text[0])
+    if resolve is not None and resolve.match(text):
         if text in _NULL:
             value = None
         elif text in _BOOL:
@@ -149,10 +152,17 @@ def _flow(text: str):
             key, sep, value = item.partition(": ")
             if not sep or value == "":
                 raise _No
-            key = _key(key)
+            if key not in _KEYS:
+                _key(key)
             if key in out:
                 raise _No
-            out[key] = _flow(value)
+            found = _CACHE.get((value, True))  # most values are plain scalars seen before
+            if found is not None:
+                out[key] = found[0]
+            elif value[0] in "[{'\"":
+                out[key] = _flow(value)
+            else:
+                out[key] = _plain(value, True)
         return out
     if text[:1] == "[":
         if text[-1:] != "]":
@@ -173,17 +183,18 @@ class _Lines:
         if "\t" in text or "\r" in text or not text.endswith("\n") or "\n\n\n" in text:
             raise _No
         self.lines = text[:-1].split("\n")
+        # each line's indent, worked out once (-2: blank or a comment, which the reader refuses where
+        # it meets one; -1: past the end)
+        self.indents = [len(line) - len(line.lstrip(" ")) if line.strip(" ")[:1] not in ("", "#") else -2
+                        for line in self.lines] + [-1]
         self.i = 0
 
     def indent(self) -> int:
         """Indent of the current line (-1 at the end)."""
-        if self.i >= len(self.lines):
-            return -1
-        line = self.lines[self.i]
-        stripped = line.lstrip(" ")
-        if not stripped or stripped[0] == "#":
+        at = self.indents[self.i] if self.i < len(self.lines) else -1
+        if at == -2:
             raise _No
-        return len(line) - len(stripped)
+        return at
 
 
 def _literal(lines: _Lines, indent: int) -> str:
