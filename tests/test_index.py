@@ -52,6 +52,9 @@ def test_same_answers_fresh_stale_corrupt_and_none(run, store, busy):
     db.close()
     assert "rebuilding the index because its format changed" in run.raw("list").stderr
     assert answers(run) == reference
+    index.write_bytes(b"this is not a database")      # told in the store's language
+    assert "注意：正在重建索引：索引文件无法读取" in run.raw("--lang", "zh", "list").stderr
+    assert answers(run) == reference
     # stale: the index was made before the last commits
     index.unlink()
     before = answers(run)

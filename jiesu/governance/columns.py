@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from jiesu import privacy, timeutil
 from jiesu.governance.addresses import address_key
+from jiesu.governance.textfold import fold
 
 FLAGS = ("frequent", "special_group", "confidential")
 
@@ -41,7 +42,7 @@ def governance_columns(case: dict, row: dict, tz) -> tuple:
         _bars(f.replace("_", "-") for f in FLAGS if row.get(f)),
         address_key(row.get("address")),
         caller_of(comp),
-        privacy.scrub(text) or None,
+        fold(privacy.scrub(text)) or None,  # folded for the duplicate check (jiesu.governance.textfold)
         local.weekday() if local else None,
         local.hour if local else None,
     )

@@ -9,18 +9,16 @@ dropped, before the bigrams are taken. Nothing here refuses anything: intake onl
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime, timedelta
 
 from jiesu import timeutil
 from jiesu.governance import settings
 from jiesu.governance.callers import canonical
+from jiesu.governance.textfold import fold, pairs
 from jiesu.i18n import N_
 from jiesu.index import Index
 from jiesu.workflow import OPEN
 
-_NOT_WORD = re.compile(r"[\W_]+")
 # the reasons are English in JSON; the table shows them in the current language
 SAME_ADDRESS = N_("same address and category")
 SAME_CALLER = N_("same caller and category")
@@ -29,8 +27,7 @@ SIMILAR = N_("similar text")
 
 def bigrams(text: str | None) -> frozenset:
     """The set of adjacent character pairs of a text (letters and digits only, folded)."""
-    folded = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").lower())
-    return frozenset(folded[i:i + 2] for i in range(len(folded) - 1))
+    return pairs(fold(text))
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -41,7 +38,8 @@ def jaccard(a: frozenset, b: frozenset) -> float:
 
 def candidates(store, subject: dict, since: datetime, until: datetime, open_only: bool = True, db=None) -> list[dict]:
     """Cases received in [since, until] that may duplicate `subject` ({id?, category, address_key,
-    callers (set of canonical caller keys), text}), best first: [{id, title, status, score, reasons}]."""
+    callers (set of canonical caller keys), folded (its text, see `fold`)}), best first:
+    [{id, title, status, score, reasons}]."""
     conf = settings.load(store)["duplicates"]
     where = "received_ts >= ? AND received_ts <= ?"
     if open_only:
@@ -50,7 +48,7 @@ def candidates(store, subject: dict, since: datetime, until: datetime, open_only
         where += " AND status NOT IN ('rejected', 'merged')"
     found = Index(store).select("id, title, status, category, address_key, caller, dup_text", where,
                                 (since.timestamp(), until.timestamp()), order="", db=db)
-    mine = bigrams(subject.get("text"))
+    mine = pairs(subject.get("folded"))
     cache: dict = {}
     out = []
     for case_id, title, status, category, address_key, caller, text in found:
@@ -62,7 +60,7 @@ def candidates(store, subject: dict, since: datetime, until: datetime, open_only
             reasons.append(SAME_ADDRESS)
         if same_category and caller and canonical(store, caller, cache) in subject.get("callers", ()):
             reasons.append(SAME_CALLER)
-        score = jaccard(mine, bigrams(text))
+        score = jaccard(mine, pairs(text))
         if score >= conf["duplicate_similarity"]:
             reasons.append(SIMILAR)
         if reasons:
@@ -85,7 +83,7 @@ def similar(store, case_id: str) -> dict:
         found = index.select("id, category, address_key, caller, dup_text, received_ts", "id = ?", (case_id,), order="")
     _, category, address_key, caller, text, ts = found[0]
     cache: dict = {}
-    subject = {"id": case_id, "category": category, "address_key": address_key, "text": text,
+    subject = {"id": case_id, "category": category, "address_key": address_key, "folded": text,
                "callers": {canonical(store, caller, cache)} if caller else set()}
     when = datetime.fromtimestamp(ts, store.tz)
     span = timedelta(days=conf["duplicate_days"])

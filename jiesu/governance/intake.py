@@ -46,6 +46,6 @@ def _duplicates(store, p: dict, db) -> list[dict]:
     subject = {
         "category": p.get("category"), "address_key": address_key((p.get("location") or {}).get("address")),
         "callers": callers.keys_for_phone(store, comp["phone"]) if comp.get("phone") else set(),
-        "text": " ".join(t for t in (p.get("title"), p.get("description")) if t),
+        "folded": duplicates.fold(" ".join(t for t in (p.get("title"), p.get("description")) if t)),
     }
     return duplicates.candidates(store, subject, p["received"] - timedelta(days=days), p["received"], db=db)

@@ -30,6 +30,7 @@ import sys
 import zlib
 
 from jiesu import timeutil
+from jiesu.i18n import N_, _
 from jiesu.event_rows import event_rows
 from jiesu.governance.columns import governance_columns
 from jiesu.index import changes as commit_table
@@ -37,7 +38,7 @@ from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.summary import summarize
 
-VERSION = f"14/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"15/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -51,11 +52,12 @@ CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") 
 CREATE TABLE changes ({commit_table.COLUMNS});
 CREATE UNIQUE INDEX changes_path ON changes(path, seq);
 """
-# made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later
+# made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later.
+# `cases_received` holds the id too: (received_ts, id) is the default order, read without a sort
 INDEXES = """
 CREATE INDEX IF NOT EXISTS cases_id ON cases(id);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, due_ts);
-CREATE INDEX IF NOT EXISTS cases_received ON cases(received_ts);
+CREATE INDEX IF NOT EXISTS cases_received ON cases(received_ts, id);
 CREATE INDEX IF NOT EXISTS cases_evaluated ON cases(evaluated_ts);
 CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_ts);
 CREATE INDEX IF NOT EXISTS cases_closed_late ON cases(closed_ts) WHERE closed_late = 1;
@@ -249,19 +251,19 @@ class Index:
                 db = sqlite3.connect(self.path, timeout=30)
                 meta = dict(db.execute("SELECT key, value FROM meta"))
                 if meta.get("version") != VERSION:
-                    reason = "its format changed"
+                    reason = N_("its format changed")
                 elif meta.get("catalog") != fingerprint:
-                    reason = "the catalog or the time zone changed"
+                    reason = N_("the catalog or the time zone changed")
                 else:
                     db.execute("PRAGMA synchronous=OFF")
                     self.zdict = meta.get("zdict")
                     return db
                 db.close()
             except sqlite3.DatabaseError:
-                reason = "it could not be read"
+                reason = N_("it could not be read")
             if not create:
                 return None
-            self.notes.append(f"rebuilding the index because {reason}")
+            self.notes.append(_("rebuilding the index because {reason}").format(reason=_(reason)))
             self.path.unlink(missing_ok=True)
         elif not create:
             return None
@@ -294,8 +296,8 @@ class Index:
                     from jiesu.index import backfill
 
                     if backfill.start(self.store):
-                        self.notes.append("reading which commits changed each case in the background; "
-                                          "until then `jiesu log` reads git's history")
+                        self.notes.append(_("reading which commits changed each case in the background; "
+                                            "until then `jiesu log` reads git's history"))
                 return db
             except sqlite3.OperationalError as exc:
                 db.close()
@@ -306,7 +308,7 @@ class Index:
                 db.close()
                 if attempt == 2:
                     raise
-                self.notes.append("rebuilding the index because it could not be read")
+                self.notes.append(_("rebuilding the index because {reason}").format(reason=_("it could not be read")))
                 self.path.unlink(missing_ok=True)
         raise AssertionError("unreachable")
 
@@ -412,7 +414,7 @@ class Index:
         from concurrent.futures import ProcessPoolExecutor
 
         if len(items) > 5000:
-            self.notes.append(f"indexing {len(items):,} case files")
+            self.notes.append(_("indexing {count} case files").format(count=f"{len(items):,}"))
         progress = progress_factory(len(items)) if progress_factory else None
         if progress:
             stack.callback(progress.close)
