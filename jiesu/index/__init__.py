@@ -30,9 +30,9 @@ import sys
 import zlib
 
 from jiesu import timeutil
-from jiesu.i18n import N_, _
 from jiesu.event_rows import event_rows
 from jiesu.governance.columns import governance_columns
+from jiesu.i18n import N_, _
 from jiesu.index import changes as commit_table
 from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
