@@ -341,10 +341,17 @@ class Bench:
 
     def sample_ids(self, root: Path, rng, count: int, now: str) -> dict:
         """Cases to show (recent months) and to log (a year or more old, so the walk is long)."""
-        months = sorted(p for p in (root / "cases").glob("*/*") if p.is_dir())
+        # from git's tree of HEAD, not the work tree (a store copied for reads may have none)
+        listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD", "--", "cases/"], cwd=root,
+                                capture_output=True, text=True, check=True).stdout.split()
+        by_month: dict = {}
+        for path in listed:
+            if path.endswith(".yaml"):
+                by_month.setdefault(path.rsplit("/", 1)[0], []).append(Path(path).stem)
+        months = sorted(by_month)
         recent = months[-3:]
         old = months[: max(1, len(months) * 2 // 3)]
-        pick = lambda folders: sorted(rng.choice(list(rng.choice(folders).glob("*.yaml"))).stem for _ in range(count))  # noqa: E731
+        pick = lambda folders: sorted(rng.choice(by_month[rng.choice(folders)]) for _ in range(count))  # noqa: E731
         return {"show": pick(recent), "log": pick(old)}
 
 
