@@ -115,3 +115,60 @@ def test_a_date_is_recorded_as_git_records_it():
     assert git_date("2021-11-10T04:00:00+00:00") == "1636516800 +0000"
     assert git_date("2021-11-09T23:00:00-05:00") == "1636516800 -0500"
     assert git_date("2021-11-10T12:00:00.5+08:00") is None
+
+
+def _tree_of(git: Git, rev: str = "HEAD") -> dict[str, str]:
+    out = subprocess.run(["git", "ls-tree", "-r", "--full-tree", rev], cwd=git.root, capture_output=True, text=True, check=True).stdout
+    return {line.split("\t", 1)[1]: line.split()[2] for line in out.splitlines()}
+
+
+def test_a_file_changed_in_place_gives_the_tree_git_would_write(repo):
+    """The splice of a month's tree (a file that exists, new contents) is the tree git writes."""
+    folder = repo.root / "cases" / "2021" / "11"
+    folder.mkdir(parents=True)
+    for n in range(1, 40):
+        (folder / f"HL-2111-{n:04d}.yaml").write_text(f"id: HL-2111-{n:04d}\n")
+    repo.run("add", "-A")
+    repo.run("commit", "-q", "-m", "cases")
+    writer = repo.objects()
+    month = repo.run("rev-parse", "HEAD:cases/2021/11").stdout.strip()
+    blob = writer.write("blob", b"id: HL-2111-0007\nedited: true\n")
+    spliced = writer._replace_in_place(month, {"HL-2111-0007.yaml": blob})
+    whole = writer.apply(writer.commit_tree(repo.head()), {"cases/2021/11/HL-2111-0007.yaml": blob})
+    (folder / "HL-2111-0007.yaml").write_text("id: HL-2111-0007\nedited: true\n")
+    repo.run("add", "-A")
+    expected = repo.run("write-tree").stdout.strip()
+    assert whole == expected
+    assert spliced == repo.run("rev-parse", f"{expected}:cases/2021/11").stdout.strip()
+    assert writer._replace_in_place(month, {"HL-2111-0040.yaml": blob}) is None  # a new file: no splice
+
+
+def test_a_name_that_ends_like_a_case_file_is_never_spliced(run, store):
+    """A hand-committed file named `x100644 <case file>` beside the case: the case's own entry changes."""
+    from conftest import git, new_case
+
+    case_id = new_case(run)
+    rel = store.case_relpath(case_id)
+    folder = (store.root / rel).parent
+    name = (store.root / rel).name
+    decoy = folder / f"x100644 {name}"
+    decoy.write_text("not a case\n")
+    later = folder / f"x100644 {name[:-9]}{int(name[-9:-5]) + 1:04d}.yaml"  # ends like the next case's file
+    later.write_text("not a case either\n")
+    git(store.root, "add", "-A")
+    git(store.root, "commit", "-q", "-m", "decoys")
+    before = _tree_of(store.git)
+    # (`run.raw`: the decoys are files verify refuses, and rightly)
+    assert run.raw("note", case_id, "called back").exit_code == 0  # an existing file: two matches
+    made = run.raw(*INTAKE)  # a new file: git finds no entry for it
+    assert made.exit_code == 0, made.output
+    second = made.stdout.split()[0]
+    assert second == f"{name[:-9]}{int(name[-9:-5]) + 1:04d}"
+    assert run.raw("note", second, "called too").exit_code == 0
+    after = _tree_of(store.git)
+    for path in (rel, store.case_relpath(second)):
+        blob = subprocess.run(["git", "hash-object", path], cwd=store.root, capture_output=True, text=True, check=True).stdout.strip()
+        assert after[path] == blob
+    decoys = [str(p.relative_to(store.root)) for p in (decoy, later)]
+    assert [after[d] for d in decoys] == [before[d] for d in decoys]
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=store.root, capture_output=True, text=True).stdout == ""

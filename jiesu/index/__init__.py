@@ -38,7 +38,7 @@ from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.summary import summarize
 
-VERSION = f"15/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"16/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -49,8 +49,7 @@ SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE commits (n INTEGER PRIMARY KEY, sha TEXT UNIQUE);
 CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") for c in COLUMNS)});
-CREATE TABLE changes ({commit_table.COLUMNS});
-CREATE UNIQUE INDEX changes_path ON changes(path, seq);
+{commit_table.TABLE};
 """
 # made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later.
 # `cases_received` holds the id too: (received_ts, id) is the default order, read without a sort

@@ -67,7 +67,7 @@ def fill(store) -> bool:
             side = sqlite3.connect(side_path)
             try:
                 side.execute("PRAGMA synchronous=OFF")
-                side.execute(f"CREATE TABLE changes ({commit_table.COLUMNS})")
+                side.execute(f"CREATE TABLE changes ({commit_table.ROWS})")
                 with side:
                     commit_table.read_history(side, store, head)
             finally:

@@ -25,7 +25,11 @@ import subprocess
 
 from jiesu.errors import JiesuError
 
-COLUMNS = "path TEXT, seq INTEGER, sha TEXT, merge INTEGER"  # the table's columns, in its schema's order
+# One row per (path, commit), clustered by path: a case's rows are read together, and no separate
+# index is kept. The commit id is stored as its 20 bytes.
+TABLE = ("CREATE TABLE changes (path TEXT, seq INTEGER, sha BLOB, merge INTEGER, PRIMARY KEY (path, seq)) "
+         "WITHOUT ROWID")
+ROWS = "path TEXT, seq INTEGER, sha BLOB, merge INTEGER"  # a plain table of rows, filled first, taken in order
 FORMAT = "%x1e%H%x1f%P%x1f%(trailers:key=Jiesu-Action,valueonly,separator=%x1d)%x1f%(trailers:key=Jiesu-Case,valueonly,separator=%x1d)"
 CHUNK = 20000
 
@@ -96,17 +100,18 @@ def _listed(store, shas: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def _fill(db: sqlite3.Connection, store, commits, top_seq: int) -> int:
-    """Rows for `commits` (newest first, the newest at `top_seq`); the number of commits read."""
+def _fill(db: sqlite3.Connection, store, commits, top_seq: int, table: str = "changes") -> int:
+    """Rows for `commits` (newest first, the newest at `top_seq`) into `table`; the number of
+    commits read."""
     count = 0
     rows: list[tuple] = []
     pending: list[tuple[str, int, int]] = []  # (sha, seq, merge) git must list the files of
 
     def flush():
         listed = _listed(store, [sha for sha, _, _ in pending])
-        rows.extend((path, seq, sha, merge) for sha, seq, merge in pending for path in listed.get(sha, []))
+        rows.extend((path, seq, bytes.fromhex(sha), merge) for sha, seq, merge in pending for path in listed.get(sha, []))
         pending.clear()
-        db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, ?)", rows)
+        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)", rows)
         rows.clear()
 
     for sha, parents, paths in commits:
@@ -115,7 +120,7 @@ def _fill(db: sqlite3.Connection, store, commits, top_seq: int) -> int:
         if paths is None:
             pending.append((sha, seq, int(len(parents) > 1)))
         else:
-            rows.extend((path, seq, sha, 0) for path in dict.fromkeys(paths))
+            rows.extend((path, seq, bytes.fromhex(sha), 0) for path in dict.fromkeys(paths))
         if len(rows) + 50 * len(pending) >= CHUNK:
             flush()
     flush()
@@ -127,28 +132,29 @@ def filled(db: sqlite3.Connection) -> bool:
     return bool(_head(db)[0])
 
 
-def read_history(db: sqlite3.Connection, store, head: str) -> int:
-    """Rows for the whole history up to `head` into a `changes` table without its index (the
-    index's own, or a side file's: see `jiesu.index.backfill`); the number of commits read."""
-    return _fill(db, store, _read_log(store, [head]), 0)
+def read_history(db: sqlite3.Connection, store, head: str, table: str = "changes") -> int:
+    """Rows for the whole history up to `head` into `table` (a plain table of `ROWS`: a temporary
+    one, or a side file's, see `jiesu.index.backfill`); the number of commits read."""
+    return _fill(db, store, _read_log(store, [head]), 0, table)
 
 
 def take_rows(db: sqlite3.Connection, source: str, head: str) -> None:
-    """Replace the table's rows with those of table `source` (all of the history up to `head`)."""
-    db.execute("DROP INDEX IF EXISTS changes_path")  # made again once the rows are in: faster than row by row
+    """Replace the table's rows with those of table `source` (all of the history up to `head`),
+    put in in the table's order (faster than in the order the history was read)."""
     db.execute("DELETE FROM changes")
-    db.execute(f"INSERT INTO changes SELECT * FROM {source}")
-    db.execute("CREATE UNIQUE INDEX changes_path ON changes(path, seq)")
+    db.execute(f"INSERT OR REPLACE INTO changes SELECT * FROM {source} ORDER BY path, seq")
     _set_head(db, head, 0)
 
 
 def rebuild(db: sqlite3.Connection, store, head: str | None) -> int:
     """Read the whole history into the table again; the number of commits read."""
-    db.execute("DROP INDEX IF EXISTS changes_path")  # made again once the rows are in: faster than row by row
-    db.execute("DELETE FROM changes")
-    count = read_history(db, store, head) if head else 0
-    db.execute("CREATE UNIQUE INDEX changes_path ON changes(path, seq)")
-    _set_head(db, head or "", 0)
+    db.execute("DROP TABLE IF EXISTS temp.history_rows")
+    db.execute(f"CREATE TEMP TABLE history_rows ({ROWS})")
+    try:
+        count = read_history(db, store, head, "temp.history_rows") if head else 0
+        take_rows(db, "temp.history_rows", head or "")
+    finally:
+        db.execute("DROP TABLE IF EXISTS temp.history_rows")
     return count
 
 
@@ -166,7 +172,7 @@ def catch_up(db: sqlite3.Connection, store, head: str | None) -> None:
         if base and base != [known]:
             # HEAD's line left the table's below `known` (a fast-forward onto another office's line
             # that merged this one): keep the table up to where the two lines part
-            found = db.execute("SELECT seq FROM changes WHERE sha = ? LIMIT 1", base).fetchone()
+            found = db.execute("SELECT seq FROM changes WHERE sha = ? LIMIT 1", (bytes.fromhex(base[0]),)).fetchone()
             if found:
                 seq = found[0]
                 db.execute("DELETE FROM changes WHERE seq > ?", (seq,))
@@ -184,7 +190,7 @@ def after_commit(db: sqlite3.Connection, old_head: str | None, new_head: str, bl
     if not known or known != (old_head or ""):
         return
     paths = [p for p in blobs if p.startswith("cases/") and p.endswith(".yaml")]
-    db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, 0)", [(p, seq + 1, new_head) for p in paths])
+    db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, 0)", [(p, seq + 1, bytes.fromhex(new_head)) for p in paths])
     _set_head(db, new_head, seq + 1)
 
 
@@ -195,4 +201,4 @@ def commits_of(db: sqlite3.Connection, path: str, before: int | None = None) -> 
         return None
     rows = db.execute("SELECT seq, sha, merge FROM changes WHERE path = ? AND seq < ? ORDER BY seq DESC",
                       (path, before if before is not None else 1 << 62)).fetchall()
-    return [(seq, sha, bool(merge)) for seq, sha, merge in rows]
+    return [(seq, sha.hex(), bool(merge)) for seq, sha, merge in rows]
