@@ -213,3 +213,33 @@ def test_the_index_keeps_each_cases_event_rows(run, store, busy):
     # built again from the case files in git: the same rows
     (store.root / ".jiesu" / "index.sqlite").unlink()
     assert {case_id: _indexed_events(Store(store.root), case_id) for case_id in busy} == after_writes
+
+
+def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
+    """Many case files are parsed by fresh worker interpreters (not forks): the rows they send
+    back are the rows this process makes; a new index file has 16 KB pages."""
+    import sqlite3
+
+    import jiesu.index
+
+    def rows():
+        db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
+        try:
+            assert db.execute("PRAGMA page_size").fetchone()[0] == jiesu.index.PAGE_SIZE == 16384
+            zdict = db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()[0]
+            query = "SELECT path, blob, id, status, units, assess, events, row FROM cases ORDER BY path"
+            return [(*plain, *(jiesu.index.unpack(p, zdict) for p in packed)) for *plain, packed in
+                    ((*r[:5], r[5:]) for r in db.execute(query))]
+        finally:
+            db.close()
+
+    index = store.root / ".jiesu" / "index.sqlite"
+    index.unlink()
+    Index(Store(store.root)).connect().close()
+    in_process = rows()
+    assert len(in_process) == len(busy)
+    index.unlink()
+    monkeypatch.setattr(jiesu.index, "PARALLEL_FROM", 2)   # every new index is parsed by workers
+    monkeypatch.setattr(jiesu.index, "SAMPLE", 1)          # …all but the one case the dictionary learns from
+    Index(Store(store.root)).connect().close()
+    assert rows() == in_process

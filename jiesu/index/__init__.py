@@ -71,6 +71,7 @@ PARALLEL_FROM = 500
 # a new index of this many cases or more reads the history for `jiesu log` in the background
 # (jiesu.index.backfill): at 100,000 cases that is seconds the command need not wait for
 HISTORY_INLINE_BELOW = 20_000
+PAGE_SIZE = 16384  # of a new index file
 SAMPLE = 64  # cases a new index learns its packing dictionary from
 
 
@@ -269,6 +270,8 @@ class Index:
         self.store.jiesu_dir.mkdir(exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA synchronous=OFF")
+        # rows of about a kilobyte: 4 KB pages left 16 % of the cases table empty, 16 KB pages 3 %
+        db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         db.executescript(SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", fingerprint), ("head", "")])
         db.commit()
@@ -313,7 +316,7 @@ class Index:
 
     def _in_memory(self, exc: Exception, progress_factory) -> sqlite3.Connection:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        self.notes.append(f"cannot write the index .jiesu/index.sqlite ({why}); reading every case file instead")
+        self.notes.append(_("cannot write the index .jiesu/index.sqlite ({why}); reading every case file instead").format(why=why))
         db = sqlite3.connect(":memory:")
         db.executescript(SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", ""), ("head", "")])
@@ -410,6 +413,9 @@ class Index:
         args = self._args()
         if len(items) < PARALLEL_FROM:
             return iter([parse_chunk(*args, items, self.zdict)] if items else [])
+        import collections
+        import itertools
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         if len(items) > 5000:
@@ -418,17 +424,30 @@ class Index:
         if progress:
             stack.callback(progress.close)
         size = max(200, min(2000, len(items) // ((os.cpu_count() or 2) * 4) or 1))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        pool = stack.enter_context(ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8)))
-        results = pool.map(parse_chunk, *zip(*[args] * len(chunks)), chunks, [self.zdict] * len(chunks))
+        workers = min(os.cpu_count() or 2, 8)
+        # Fresh interpreters, not forks: a fork would carry this process's listing of the store
+        # (every path and blob id, ~450 MB at 1,000,000 cases) into each worker.
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")))
+
+        starts = iter(range(0, len(items), size))
+        pending = collections.deque(pool.submit(parse_chunk, *args, items[start:start + size], self.zdict)
+                                    for start in itertools.islice(starts, 4 * workers))  # they start at once
 
         def parts():
-            for part in results:
+            while pending:  # a few chunks ahead of the inserts, no more: rows are not held
+                part = self._done(pending.popleft(), progress)
+                for start in itertools.islice(starts, 1):
+                    pending.append(pool.submit(parse_chunk, *args, items[start:start + size], self.zdict))
                 yield part
-                if progress:
-                    progress.update(len(part))
 
         return parts()
+
+    @staticmethod
+    def _done(future, progress) -> list:
+        part = future.result()
+        if progress:
+            progress.update(len(part))
+        return part
 
     def _on_file(self, work) -> None:
         """`work(db)` on the index file, if there is one of this format and catalog; a file that
