@@ -216,8 +216,9 @@ def test_the_index_keeps_each_cases_event_rows(run, store, busy):
 
 
 def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
-    """Many case files are parsed by fresh worker interpreters (not forks): the rows they send
-    back are the rows this process makes; a new index file has 16 KB pages."""
+    """Many case files are parsed by worker processes (forks, or fresh interpreters for a large
+    store): the rows they send back are the rows this process makes; a new index file has 16 KB
+    pages."""
     import sqlite3
 
     import jiesu.index
@@ -238,8 +239,10 @@ def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
     Index(Store(store.root)).connect().close()
     in_process = rows()
     assert len(in_process) == len(busy)
-    index.unlink()
     monkeypatch.setattr(jiesu.index, "PARALLEL_FROM", 2)   # every new index is parsed by workers
     monkeypatch.setattr(jiesu.index, "SAMPLE", 1)          # …all but the one case the dictionary learns from
-    Index(Store(store.root)).connect().close()
-    assert rows() == in_process
+    for spawn_from in (10**9, 0):                          # forked workers, then fresh interpreters
+        monkeypatch.setattr(jiesu.index, "SPAWN_FROM", spawn_from)
+        index.unlink()
+        Index(Store(store.root)).connect().close()
+        assert rows() == in_process
