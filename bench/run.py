@@ -488,9 +488,9 @@ def verdicts(label: str, values: dict) -> str:
         check(huge[1] <= 1536, f"{huge[1]:,.0f} MB at 1M (≤ 1.5 GB)")
     if (label.startswith("workflow:") and "total" not in label or label == "intake") and small and big:
         ratio = big[0] / small[0]
-        check(ratio <= 1.2, f"100k/1k = {ratio:.2f}× (≤ 1.2×, this wave)")
+        check(ratio <= 1.2, f"100k/1k = {ratio:.2f}× (≤ 1.2×)")
     if label == "intake" and big:
-        check(big[0] <= 0.2, f"{fmt_s(big[0])} at 100k (≤ 200 ms, this wave)")
+        check(big[0] <= 0.2, f"{fmt_s(big[0])} at 100k (≤ 200 ms)")
     if label == "list --limit 1 after one change" and small and big:
         ratio = big[0] / small[0]
         check(ratio <= 1.3, f"100k/1k = {ratio:.2f}× (≤ 1.3×)")
