@@ -241,7 +241,7 @@ def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
     assert len(in_process) == len(busy)
     monkeypatch.setattr(jiesu.index, "PARALLEL_FROM", 2)   # every new index is parsed by workers
     monkeypatch.setattr(jiesu.index, "SAMPLE", 1)          # …all but the one case the dictionary learns from
-    for spawn_from in (10**9, 0):                          # forked workers, then fresh interpreters
+    for spawn_from in (10**9, 0):                          # forked workers (Linux), then fresh interpreters
         monkeypatch.setattr(jiesu.index, "SPAWN_FROM", spawn_from)
         index.unlink()
         Index(Store(store.root)).connect().close()

@@ -428,9 +428,10 @@ class Index:
         workers = min(os.cpu_count() or 2, 8)
         # Many files: fresh interpreters, not forks — a fork would carry this process's listing of
         # the store (every path and blob id, ~450 MB at 1,000,000 cases) into each worker. Few:
-        # forks, which start at once (a fresh interpreter costs ~0.15 s to start and import).
-        method = "spawn" if len(items) >= SPAWN_FROM else "fork"
-        pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)))
+        # the platform's default (forks on Linux, which start at once; a fresh interpreter costs
+        # ~0.15 s to start and import).
+        context = multiprocessing.get_context("spawn" if len(items) >= SPAWN_FROM else None)
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
 
         starts = iter(range(0, len(items), size))
         pending = collections.deque(pool.submit(parse_chunk, *args, items[start:start + size], self.zdict)
