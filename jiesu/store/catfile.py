@@ -5,7 +5,11 @@ writer (trees along a commit's paths) share. One object now and then is read wit
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+
+from jiesu.i18n import _
+from jiesu.store.gitrepo import GitFailed
 
 
 class Blobs:
@@ -17,23 +21,40 @@ class Blobs:
 
     def read(self, oid: str) -> bytes | None:
         """The blob's content; None when the object is missing or is not a blob."""
-        self.proc.stdin.write(oid.encode() + b"\n")
-        self.proc.stdin.flush()
+        self._ask(oid)
         return self._next()
 
     def object(self, spec: str) -> tuple[str, str, bytes] | None:
         """(id, kind, content) of the object `spec` names (an id, `REV:PATH`, …); None when missing."""
-        self.proc.stdin.write(spec.encode() + b"\n")
-        self.proc.stdin.flush()
+        self._ask(spec)
         return self._next_object()
 
+    def _ask(self, spec: str) -> None:
+        try:
+            self.proc.stdin.write(spec.encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            self._gone()
+
     def _next_object(self) -> tuple[str, str, bytes] | None:
-        header = self.proc.stdout.readline().split()
+        line = self.proc.stdout.readline()
+        if not line:
+            self._gone()
+        header = line.split()
         if len(header) != 3 or not header[2].isdigit():  # "<name> missing" (a name may hold spaces)
             return None
-        data = self.proc.stdout.read(int(header[2]))
-        self.proc.stdout.read(1)
+        size = int(header[2])
+        data = self.proc.stdout.read(size)
+        if len(data) < size or self.proc.stdout.read(1) != b"\n":
+            self._gone()
         return header[0].decode(), header[1].decode(), data
+
+    def _gone(self):
+        """git stopped (killed, interrupted, out of memory): an object it did not send is never
+        taken for a missing one — a write would build a tree without it."""
+        code = self.proc.poll()
+        raise GitFailed(_("git cat-file stopped before it answered (exit code {code})").format(
+            code=code if code is not None else "?"))
 
     def _next(self) -> bytes | None:
         found = self._next_object()
@@ -45,16 +66,18 @@ class Blobs:
         import threading
 
         def feed():
-            for oid in oids:
-                self.proc.stdin.write(oid.encode() + b"\n")
-            self.proc.stdin.flush()
+            with contextlib.suppress(BrokenPipeError, ValueError):  # git stopped: the reader says so
+                for oid in oids:
+                    self.proc.stdin.write(oid.encode() + b"\n")
+                self.proc.stdin.flush()
 
         writer = threading.Thread(target=feed, daemon=True)
         writer.start()
-        for _ in oids:
+        for _oid in oids:
             yield self._next()
         writer.join()
 
     def close(self) -> None:
-        self.proc.stdin.close()
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.close()
         self.proc.wait()
