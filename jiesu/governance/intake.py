@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from jiesu.governance import callers, duplicates, settings
 from jiesu.governance.addresses import address_key
+from jiesu.governance.textfold import fold
 from jiesu.i18n import _
 from jiesu.index import Index
 
@@ -46,6 +47,6 @@ def _duplicates(store, p: dict, db) -> list[dict]:
     subject = {
         "category": p.get("category"), "address_key": address_key((p.get("location") or {}).get("address")),
         "callers": callers.keys_for_phone(store, comp["phone"]) if comp.get("phone") else set(),
-        "folded": duplicates.fold(" ".join(t for t in (p.get("title"), p.get("description")) if t)),
+        "folded": fold(" ".join(t for t in (p.get("title"), p.get("description")) if t)),
     }
     return duplicates.candidates(store, subject, p["received"] - timedelta(days=days), p["received"], db=db)

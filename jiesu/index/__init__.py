@@ -434,24 +434,22 @@ class Index:
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
 
         starts = iter(range(0, len(items), size))
-        pending = collections.deque(pool.submit(parse_chunk, *args, items[start:start + size], self.zdict)
-                                    for start in itertools.islice(starts, 4 * workers))  # they start at once
+
+        def submit(count: int) -> list:
+            return [pool.submit(parse_chunk, *args, items[start:start + size], self.zdict)
+                    for start in itertools.islice(starts, count)]
+
+        pending = collections.deque(submit(4 * workers))  # they start at once
 
         def parts():
             while pending:  # a few chunks ahead of the inserts, no more: rows are not held
-                part = self._done(pending.popleft(), progress)
-                for start in itertools.islice(starts, 1):
-                    pending.append(pool.submit(parse_chunk, *args, items[start:start + size], self.zdict))
+                part = pending.popleft().result()
+                pending.extend(submit(1))
+                if progress:
+                    progress.update(len(part))
                 yield part
 
         return parts()
-
-    @staticmethod
-    def _done(future, progress) -> list:
-        part = future.result()
-        if progress:
-            progress.update(len(part))
-        return part
 
     def _on_file(self, work) -> None:
         """`work(db)` on the index file, if there is one of this format and catalog; a file that
