@@ -64,6 +64,13 @@ def _within(start, end, limit, tclass, catalog, tz) -> bool:
     return working_time.elapsed(timeutil.load(start), timeutil.load(end), tclass, catalog.calendar, tz) <= limit
 
 
+# the keys of a record, in the order `record` gives them (the index packs the values in this order)
+RECORD_KEYS = (
+    "id", "lead", "evaluated", "reached", "contacted", "resolved", "satisfaction", "score", "scheme", "weights",
+    "category", "accept", "contact", "complete", "response", "discrepancy", "on_time", "accepted_on_time", "exemption",
+)
+
+
 def record(row: dict, catalog, tz) -> dict | None:
     """A case's assessment record for its latest evaluation (None when it is not assessed).
 
@@ -188,9 +195,9 @@ def period_records(store, index, span: tuple[float, float]) -> list[dict]:
     """The assessment records of the cases whose latest evaluation falls in [span), by case id."""
     catalog = store.catalog
     # records worked out when each case was indexed; a row whose record could not be is redone here
-    found = [blob for (blob,) in index.select("assess", "evaluated_ts >= ? AND evaluated_ts < ?", span, order="")]
-    records = [index.unpack(blob) for blob in found if blob is not None]
-    if None in found:
+    found = index.select("assess, id", "evaluated_ts >= ? AND evaluated_ts < ?", span, order="")
+    records = [index.unpack_assess(blob, case_id) for blob, case_id in found if blob is not None]
+    if any(blob is None for blob, _ in found):
         redo = index.rows("evaluated_ts >= ? AND evaluated_ts < ? AND assess IS NULL", span, order="")
         records += [record(row, catalog, store.tz) for row in redo]
     return sorted((r for r in records if r is not None), key=lambda r: r["id"])

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from jiesu import model, privacy, timeutil
 
+# the keys of a summary, in the order `summarize` gives them (the index packs the values in this order)
 ROW_KEYS = (
     "id", "status", "title", "type", "channel", "category", "district", "street", "community", "lead",
     "co_units", "received", "due", "dispatched", "accepted", "contacted", "closed", "resolved", "exempt",
-    "merged_into", "tags", "time_limit", "limit_from", "frequent", "confidential", "special_group",
-    "phone_key", "address", "assigns", "first_dispatched", "first_contact", "returns", "extensions",
-    "original_due", "evaluation", "evaluated_at", "eval_lead", "evaluations", "reopened", "superseded",
-    "source", "timeline", "changed", "contact", "exemption",
+    "exemption", "merged_into", "tags", "time_limit", "limit_from", "frequent", "confidential",
+    "special_group", "phone_key", "contact", "address", "assigns", "first_dispatched", "first_contact",
+    "returns", "extensions", "original_due", "evaluation", "evaluated_at", "eval_lead", "evaluations",
+    "reopened", "superseded", "source", "timeline", "changed", "supervised", "whistle", "sent_back",
+    "review_by",
 )
 
 

@@ -192,8 +192,8 @@ def test_commits_never_carry_foreign_staged_files(run, store, busy):
 
 def _indexed_events(store, case_id):
     index = Index(store)
-    found = index.select("events", "id = ?", (case_id,), order="")
-    return index.unpack(found[0][0])
+    found = index.select("events, id", "id = ?", (case_id,), order="")
+    return index.unpack_events(*found[0])
 
 
 def test_the_index_keeps_each_cases_event_rows(run, store, busy):
@@ -246,3 +246,75 @@ def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
         index.unlink()
         Index(Store(store.root)).connect().close()
         assert rows() == in_process
+
+
+def test_packed_records_read_back_as_the_case_files_give_them(run, store, busy):
+    """A row keeps its summary, events and assessment record as value tuples whose values shared
+    with the row's columns are left out: read back, they are what the case file gives, field for
+    field (after jiesu's writes, and built again from git)."""
+    import sqlite3
+
+    from jiesu import assessment
+    from jiesu.event_rows import event_rows
+    from jiesu.summary import ROW_KEYS, summarize
+
+    run("accept", busy[0])
+    run("close", busy[0], "--resolved", "--summary", "cleared")
+    run("evaluate", busy[0], "--reached", "--contacted", "--resolved", "--satisfaction", "satisfied")
+
+    def expected(opened):
+        out = {}
+        for case_id in busy:
+            case = load(opened, case_id)
+            row = summarize(case, opened.catalog, opened.tz)
+            out[case_id] = (row, event_rows(case), assessment.record(row, opened.catalog, opened.tz))
+        return out
+
+    def indexed(opened):
+        index = Index(opened)
+        rows = {row["id"]: row for row in index.rows()}
+        found = index.select("id, events, assess", order="id")
+        return {case_id: (rows[case_id], index.unpack_events(events, case_id), index.unpack_assess(assess, case_id))
+                for case_id, events, assess in found}
+
+    for rebuilt in (False, True):
+        if rebuilt:
+            (store.root / ".jiesu" / "index.sqlite").unlink()
+        opened = Store(store.root)
+        reference = expected(opened)
+        assert indexed(opened) == reference
+        assert tuple(reference[busy[0]][0]) == ROW_KEYS and reference[busy[0]][2]["satisfaction"] == "satisfied"
+        assert tuple(reference[busy[0]][2]) == assessment.RECORD_KEYS
+    # the values the columns hold are not kept twice: the packed summary leaves them out
+    db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
+    zdict, packed = (db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()[0],
+                     db.execute("SELECT row FROM cases WHERE id = ?", (busy[0],)).fetchone()[0])
+    # times of whole seconds are integers (4 bytes, not a float's 8): 2021-11-01T09:00+08:00
+    assert db.execute("SELECT typeof(received_ts), received_ts, typeof(evaluated_ts) FROM cases WHERE id = ?",
+                      (busy[0],)).fetchone() == ("integer", 1635728400, "integer")
+    db.close()
+    import jiesu.index
+
+    values = jiesu.index.unpack(packed, zdict)
+    assert isinstance(values, tuple) and len(values) == len(ROW_KEYS)
+    assert values[ROW_KEYS.index("id")] is ... and values[ROW_KEYS.index("title")] is ...
+    assert values[ROW_KEYS.index("evaluated_at")] == reference[busy[0]][0]["evaluated_at"]
+
+
+def test_a_record_of_another_shape_or_type_is_packed_whole():
+    from jiesu.index import _grow, _grow_events, _shrink, _shrink_events
+
+    keys = ("id", "flag", "n")
+    hints = {"id": "HL-1", "flag": 1, "n": 2}
+    record = {"id": "HL-1", "flag": True, "n": 2}
+    packed = _shrink(record, keys, hints)
+    assert packed == (..., True, ...)                       # True is not the column's 1: kept
+    assert _grow(packed, keys, hints) == record and type(_grow(packed, keys, hints)["flag"]) is bool
+    other = {"n": 2, "id": "HL-1", "flag": True}           # keys in another order: kept as it is
+    assert _shrink(other, keys, hints) is other and _grow(other, keys, hints) is other
+    assert _shrink(None, keys, hints) is None and _grow(None, keys, hints) is None
+    rows = [("HL-1", 0, "a"), ("HL-1", 1, "b")]
+    assert _shrink_events(rows, "HL-1") == (..., [(0, "a"), (1, "b")])
+    assert _grow_events(_shrink_events(rows, "HL-1"), "HL-1") == rows
+    assert _shrink_events(rows, None) is rows and _shrink_events([("HL-2", 0, "a")], "HL-1") == [("HL-2", 0, "a")]
+    assert _grow_events(rows, "HL-1") is rows

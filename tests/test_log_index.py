@@ -11,7 +11,8 @@ import pytest
 from conftest import ETERNAL, GARBAGE, Cli, git, new_case
 
 from jiesu import history
-from jiesu.index import Index
+from jiesu.index import Index, changes
+from jiesu.index.changes import file_key
 from jiesu.store import Store
 
 
@@ -89,7 +90,7 @@ def test_commits_after_a_cold_build_are_added_as_they_land(run, store, worked):
     db = sqlite3.connect(index)
     head = git(store.root, "rev-parse", "HEAD").strip()
     assert dict(db.execute("SELECT key, value FROM meta"))["log_head"] == head
-    assert db.execute("SELECT sha FROM changes WHERE path = ? ORDER BY seq DESC", (store.case_relpath(worked[1]),)).fetchone()[0].hex() == head
+    assert db.execute("SELECT sha FROM changes WHERE file = ? ORDER BY seq DESC", (file_key(store.case_relpath(worked[1])),)).fetchone()[0].hex() == head
     db.close()
     same_as_walk(run, worked[1])
 
@@ -114,6 +115,18 @@ def test_reindex_history_and_a_deleted_index(run, store, worked):
     (store.root / ".jiesu" / "index.sqlite").unlink()
     assert outputs(run, worked[0]) == reference
     assert from_table(store, worked[0]) == walked(store, worked[0])
+
+
+def test_files_that_share_a_key_in_the_table_show_their_own_history(run, store, worked, monkeypatch):
+    """The table keys a file by 48 bits of a hash of its path: where two paths share a key, each is
+    listed the other's commits too, and `log` passes over those (they did not change the file)."""
+    reference = {case_id: walked(store, case_id) for case_id in worked[:3]}
+    monkeypatch.setattr(changes, "file_key", lambda path: 7)  # every file shares one key
+    Index(Store(store.root)).reindex_history()
+    for case_id in worked[:3]:
+        assert len(Index(Store(store.root)).commits_of(store.case_relpath(case_id))) > len(reference[case_id])
+        assert from_table(store, case_id) == reference[case_id]
+        assert [h["commit"] for h in run.json("log", case_id)] == reference[case_id]
 
 
 def table_state(store) -> tuple[str, int]:

@@ -146,7 +146,7 @@ def assessment_records(store, index, found, id_at: int = 0, blob_at: int = -1) -
         if blob is None:
             redo.append(values[id_at])
             continue
-        rec = index.unpack(blob)
+        rec = index.unpack_assess(blob, values[id_at])
         if rec is not None:
             out[values[id_at]] = rec
     for start in range(0, len(redo), 500):

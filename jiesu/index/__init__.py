@@ -6,10 +6,14 @@ reflects is kept in `meta.head`. A read compares HEAD with it — nothing to do 
 many). jiesu's own writes update their rows as they commit, so the next read finds the index
 current. Uncommitted edits in the work tree are not indexed: `verify` reports them.
 
-A row holds typed columns for the queries and two packed records: the case's summary (see
-`jiesu.summary`) and its assessment record, each `marshal`led and deflated against a dictionary
-trained on the index's first cases (kept in `meta.zdict`), so a row costs a few hundred bytes
-rather than two kilobytes. Read them with `Index.unpack`.
+A row holds typed columns for the queries and three packed records: the case's summary (see
+`jiesu.summary`), its events (`jiesu.event_rows`) and its assessment record. Each is kept as the
+tuple of its values in a fixed order (no keys), a value its row's column of that name holds
+already as `SAME` (the summary's id, status, title, dates, places; the events' and the record's
+case id), `marshal`led and deflated against a dictionary trained on the index's first cases (kept
+in `meta.zdict`): a summary costs about 170 bytes rather than two kilobytes. Read them with
+`Index.unpack_row` (select `ROW_SQL`), `unpack_assess` and `unpack_events` (select the packed
+column and the case's id). Times are kept as whole seconds where they are whole (4 bytes, not 8).
 
 The index is a cache above the rules: the store knows nothing of it. Importing this module registers
 `after_commit` in `jiesu.store.COMMIT_HOOKS`, so jiesu's own commits keep it current.
@@ -36,9 +40,9 @@ from jiesu.i18n import N_, _
 from jiesu.index import changes as commit_table
 from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
-from jiesu.summary import summarize
+from jiesu.summary import ROW_KEYS, summarize
 
-VERSION = f"16/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"17/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -81,7 +85,45 @@ def _ts(text):
         value = timeutil.load(text) if isinstance(text, str) and text else None
     except ValueError:
         return None
-    return value.timestamp() if value else None
+    if not value:
+        return None
+    seconds = value.timestamp()
+    return int(seconds) if seconds.is_integer() else seconds  # an integer of 4 bytes, a float of 8
+
+
+SAME = ...  # in a packed record: "the value of the row's column of that name"
+# the columns a packed summary takes the values it shares with them from, and what to select for `unpack_row`
+ROW = ("id", "status", "type", "channel", "category", "district", "street", "lead", "title", "received", "due",
+       "closed", "community")
+ROW_SQL = "row, " + ", ".join(ROW)
+
+
+def _shrink(record, keys: tuple, hints: dict):
+    """`record` (a dict) as the tuple of its values in `keys` order, a value its hint holds already
+    as SAME; the dict itself when its keys are other than `keys`."""
+    if not isinstance(record, dict) or tuple(record) != keys:
+        return record
+    return tuple(SAME if k in hints and type(hints[k]) is type(v) and hints[k] == v else v for k, v in record.items())
+
+
+def _grow(packed, keys: tuple, hints: dict):
+    """The record `_shrink` made `packed` from."""
+    if not isinstance(packed, tuple):
+        return packed
+    return {k: hints[k] if v is SAME else v for k, v in zip(keys, packed)}
+
+
+def _shrink_events(rows: list[tuple], case_id) -> object:
+    """Event rows without the case id each repeats, when it is the row's `id` column."""
+    if rows and isinstance(case_id, str) and all(r[0] == case_id for r in rows):
+        return (SAME, [r[1:] for r in rows])
+    return rows
+
+
+def _grow_events(packed, case_id) -> list[tuple]:
+    if isinstance(packed, tuple) and packed and packed[0] is SAME:
+        return [(case_id, *r) for r in packed[1]]
+    return packed
 
 
 def _text(value):
@@ -112,17 +154,24 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         return (path, blob) + (None,) * (len(COLUMNS) - 4) + (f"{path}:1: {exc}", None)
     units = "|" + "|".join(str(u) for u in [row["lead"] or "", *row["co_units"]]) + "|"
     closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
-    return (
+    out = (
         path, blob, *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
         *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
         marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
-        None, _assessment(row, catalog, tz), marshal.dumps(event_rows(case)), None, marshal.dumps(row),
+        None, None, None, None, None,
+    )
+    hints = {k: out[_AT[k]] for k in ROW}
+    case_id = hints["id"]
+    return out[:_AT["assess"]] + (
+        _assessment(row, catalog, tz, case_id), marshal.dumps(_shrink_events(event_rows(case), case_id)), None,
+        marshal.dumps(_shrink(row, ROW_KEYS, hints)),
     )
 
 
+_AT = {c: i for i, c in enumerate(COLUMNS)}
 NOT_ASSESSED = marshal.dumps(None)
 _PACKED = (COLUMNS.index("assess"), COLUMNS.index("events"), COLUMNS.index("row"))
 # the dictionary of an index created with no case to learn from: the words every summary repeats
@@ -166,15 +215,16 @@ def unpack(data: bytes | None, zdict: bytes):
     return marshal.loads(zlib.decompressobj(-15, zdict).decompress(data))
 
 
-def _assessment(row: dict, catalog, tz) -> bytes | None:
+def _assessment(row: dict, catalog, tz, case_id) -> bytes | None:
     """The case's assessment record (see `jiesu.assessment.record`), worked out once when the case
     is indexed (the index is rebuilt when the catalog changes); None when it could not be."""
     if not row.get("evaluations"):
         return NOT_ASSESSED
+    from jiesu.assessment import RECORD_KEYS
     from jiesu.assessment import record as assessment_record
 
     try:
-        return marshal.dumps(assessment_record(row, catalog, tz))
+        return marshal.dumps(_shrink(assessment_record(row, catalog, tz), RECORD_KEYS, {"id": case_id}))
     except Exception:  # noqa: BLE001 — worked out again (and reported) by `rank`
         return None  # `rank` works it out from the row again
 
@@ -534,14 +584,28 @@ class Index:
     def rows(self, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
              progress_factory=None) -> list[dict]:
         """Full summary rows (see jiesu.summary) of matching cases."""
-        return [self.unpack(r[0]) for r in self.select("row", where, params, order, limit, progress_factory)]
+        return [self.unpack_row(r) for r in self.select(ROW_SQL, where, params, order, limit, progress_factory)]
 
     def unpack(self, data: bytes | None):
-        """A summary or assessment record as `select` returned it packed (None for none)."""
+        """A packed record as `select` returned it, as it was packed (None for none)."""
         if self.zdict is None and data is not None and data != NOT_ASSESSED:
             db = self.connect()  # rows selected on a connection another Index opened
             db.close()
         return unpack(data, self.zdict)
+
+    def unpack_row(self, values) -> dict | None:
+        """The summary of a case (see `jiesu.summary`) from the values `ROW_SQL` selects."""
+        return _grow(self.unpack(values[0]), ROW_KEYS, dict(zip(ROW, values[1:])))
+
+    def unpack_assess(self, data: bytes | None, case_id) -> dict | None:
+        """The assessment record of a case from its `assess` and `id` columns (None: not assessed)."""
+        from jiesu.assessment import RECORD_KEYS
+
+        return _grow(self.unpack(data), RECORD_KEYS, {"id": case_id})
+
+    def unpack_events(self, data: bytes | None, case_id) -> list[tuple]:
+        """The event rows of a case (see `jiesu.event_rows`) from its `events` and `id` columns."""
+        return _grow_events(self.unpack(data), case_id) or []
 
     def locate(self, path: str) -> tuple[str | None, str | None]:
         """(commit at or after the case's last change, received) of one case, or (None, None)."""

@@ -1,7 +1,8 @@
 """The commits that changed each case file, kept in the read index for `jiesu log`.
 
-Table `changes` holds one row per (path, commit) along HEAD's first-parent line: the commit's place
-on that line (`seq`, larger is newer), its id and whether it is a merge. `meta.log_head` names the
+Table `changes` holds one row per (case file, commit) along HEAD's first-parent line: the file (`file`, a
+48-bit hash of its path, see `file_key`), the commit's place on that line (`seq`, larger is newer),
+its id and whether it is a merge. `meta.log_head` names the
 commit the table is complete up to ('' for a table never filled).
 
 The table is filled from commit messages, which is cheap: a jiesu commit names every case it
@@ -20,18 +21,27 @@ the commit where the two lines part are read again; a history that no longer lea
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import subprocess
 
 from jiesu.errors import JiesuError
 
-# One row per (path, commit), clustered by path: a case's rows are read together, and no separate
+# One row per (file, commit), clustered by file: a case's rows are read together, and no separate
 # index is kept. The commit id is stored as its 20 bytes.
-TABLE = ("CREATE TABLE changes (path TEXT, seq INTEGER, sha BLOB, merge INTEGER, PRIMARY KEY (path, seq)) "
+TABLE = ("CREATE TABLE changes (file INTEGER, seq INTEGER, sha BLOB, merge INTEGER, PRIMARY KEY (file, seq)) "
          "WITHOUT ROWID")
-ROWS = "path TEXT, seq INTEGER, sha BLOB, merge INTEGER"  # a plain table of rows, filled first, taken in order
+ROWS = "file INTEGER, seq INTEGER, sha BLOB, merge INTEGER"  # a plain table of rows, filled first, taken in order
 FORMAT = "%x1e%H%x1f%P%x1f%(trailers:key=Jiesu-Action,valueonly,separator=%x1d)%x1f%(trailers:key=Jiesu-Case,valueonly,separator=%x1d)"
 CHUNK = 20000
+
+
+def file_key(path: str) -> int:
+    """The key of a case file in the table: 48 bits of a hash of its path (6 bytes a row, where the
+    path took 32). Two paths may share a key (a store of a million files holds such a pair about
+    once in 500): the rows of both are then listed for each, and `jiesu log` passes over a listed commit that did
+    not change the file, as it passes over one whose message names a case it did not change."""
+    return int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=6).digest(), "big", signed=True)
 
 
 def _head(db: sqlite3.Connection) -> tuple[str, int]:
@@ -109,7 +119,8 @@ def _fill(db: sqlite3.Connection, store, commits, top_seq: int, table: str = "ch
 
     def flush():
         listed = _listed(store, [sha for sha, _, _ in pending])
-        rows.extend((path, seq, bytes.fromhex(sha), merge) for sha, seq, merge in pending for path in listed.get(sha, []))
+        rows.extend((file_key(path), seq, bytes.fromhex(sha), merge) for sha, seq, merge in pending
+                    for path in dict.fromkeys(listed.get(sha, [])))
         pending.clear()
         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)", rows)
         rows.clear()
@@ -120,7 +131,7 @@ def _fill(db: sqlite3.Connection, store, commits, top_seq: int, table: str = "ch
         if paths is None:
             pending.append((sha, seq, int(len(parents) > 1)))
         else:
-            rows.extend((path, seq, bytes.fromhex(sha), 0) for path in dict.fromkeys(paths))
+            rows.extend((file_key(path), seq, bytes.fromhex(sha), 0) for path in dict.fromkeys(paths))
         if len(rows) + 50 * len(pending) >= CHUNK:
             flush()
     flush()
@@ -142,7 +153,7 @@ def take_rows(db: sqlite3.Connection, source: str, head: str) -> None:
     """Replace the table's rows with those of table `source` (all of the history up to `head`),
     put in in the table's order (faster than in the order the history was read)."""
     db.execute("DELETE FROM changes")
-    db.execute(f"INSERT OR REPLACE INTO changes SELECT * FROM {source} ORDER BY path, seq")
+    db.execute(f"INSERT OR REPLACE INTO changes SELECT * FROM {source} ORDER BY file, seq")
     _set_head(db, head, 0)
 
 
@@ -190,7 +201,7 @@ def after_commit(db: sqlite3.Connection, old_head: str | None, new_head: str, bl
     if not known or known != (old_head or ""):
         return
     paths = [p for p in blobs if p.startswith("cases/") and p.endswith(".yaml")]
-    db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, 0)", [(p, seq + 1, bytes.fromhex(new_head)) for p in paths])
+    db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, 0)", [(file_key(p), seq + 1, bytes.fromhex(new_head)) for p in paths])
     _set_head(db, new_head, seq + 1)
 
 
@@ -199,6 +210,6 @@ def commits_of(db: sqlite3.Connection, path: str, before: int | None = None) -> 
     newest first (only those older than `before`); None when the table was never filled."""
     if not _head(db)[0]:
         return None
-    rows = db.execute("SELECT seq, sha, merge FROM changes WHERE path = ? AND seq < ? ORDER BY seq DESC",
-                      (path, before if before is not None else 1 << 62)).fetchall()
+    rows = db.execute("SELECT seq, sha, merge FROM changes WHERE file = ? AND seq < ? ORDER BY seq DESC",
+                      (file_key(path), before if before is not None else 1 << 62)).fetchall()
     return [(seq, sha.hex(), bool(merge)) for seq, sha, merge in rows]

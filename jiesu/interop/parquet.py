@@ -32,7 +32,7 @@ from jiesu.assessment import unit_at_level
 from jiesu.errors import InvalidInput
 from jiesu.event_rows import instant
 from jiesu.i18n import _
-from jiesu.index import Index
+from jiesu.index import ROW_SQL, Index
 from jiesu.store import yamlio
 
 MARKER = "_jiesu_export.json"
@@ -246,11 +246,15 @@ def _export(pa, store, index, db, target: Path, previous: dict, progress) -> tup
         lo = timeutil.local(datetime(year, mon, 1).date(), datetime.min.time(), tz).timestamp()
         ny, nm = (year + 1, 1) if mon == 12 else (year, mon + 1)
         hi = timeutil.local(datetime(ny, nm, 1).date(), datetime.min.time(), tz).timestamp()
-        rows = index.select("row, assess, blob, events", "received_ts >= ? AND received_ts < ?", (lo, hi),
+        rows = index.select(f"assess, blob, events, {ROW_SQL}", "received_ts >= ? AND received_ts < ?", (lo, hi),
                             order="received_ts, id", db=db)
-        cases = [dict(case_record(index.unpack(r), index.unpack(a) if a else None, catalog, tz), blob=b)
-                 for r, a, b, _ in rows]
-        events = _event_table(pa, [index.unpack(e) for *_, e in rows], event_schema)
+        cases, case_events = [], []
+        for a, b, e, *summary in rows:
+            case_id = summary[1]  # the `id` column
+            cases.append(dict(case_record(index.unpack_row(summary), index.unpack_assess(a, case_id) if a else None,
+                                          catalog, tz), blob=b))
+            case_events.append(index.unpack_events(e, case_id))
+        events = _event_table(pa, case_events, event_schema)
         _write_table(pa, _partition(target, "cases", month), cases, case_schema)
         _write_table(pa, _partition(target, "events", month), events, event_schema)
         written_cases += len(cases)
