@@ -172,7 +172,8 @@ def overdue(store, as_of=None, unit=None, district=None, soon_hours: float = 24,
     for item in late + soon:
         del item["order"]
     whistle = []
-    for row in index.rows(f"status IN ({','.join('?' * len(OPEN))})", OPEN, order="id"):
+    # only cases whose unit was called to report for duty have a `whistle` column
+    for row in index.rows(f"status IN ({','.join('?' * len(OPEN))}) AND whistle IS NOT NULL", OPEN, order="id"):
         for call in whistle_calls({"whistle": row.get("whistle") or []}, when):
             if scope is not None and call["unit"] not in scope:
                 continue

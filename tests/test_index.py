@@ -318,3 +318,36 @@ def test_a_record_of_another_shape_or_type_is_packed_whole():
     assert _grow_events(_shrink_events(rows, "HL-1"), "HL-1") == rows
     assert _shrink_events(rows, None) is rows and _shrink_events([("HL-2", 0, "a")], "HL-1") == [("HL-2", 0, "a")]
     assert _grow_events(rows, "HL-1") is rows
+
+
+def test_an_index_made_before_gets_the_late_cases_index_and_counts_the_same(run, store, busy):
+    """`overdue` counts cases closed late from an index whose condition holds `problem IS NULL`
+    (`cases_late`); an index file that has the older `cases_closed_late` gets the new one at its
+    next refresh, and the count is the same either way — an unreadable file is never counted."""
+    import sqlite3
+
+    late = {"JIESU_NOW": "2021-11-30T09:00:00+08:00"}
+    run("accept", busy[0], env=late)
+    run("close", busy[0], "--resolved", "--summary", "late", env=late)
+    (store.root / "cases" / "2021" / "11" / "HL-2111-9999.yaml").write_text("id: [broken\n", "utf-8")
+    git(store.root, "add", "-A")
+    git(store.root, "commit", "-q", "-m", "a broken file")
+    counted = run.json("overdue", "--as-of", "2021-12-01T09:00")["closed_late"]
+    states = [load(store, case_id)["state"] for case_id in busy]
+    by_files = sum(1 for s in states if s.get("closed") and s["closed"] > s["due"])  # one zone: text order is time order
+    assert counted == by_files >= 1
+    index = store.root / ".jiesu" / "index.sqlite"
+    db = sqlite3.connect(index)
+    with db:
+        db.execute("DROP INDEX cases_late")
+        db.execute("CREATE INDEX cases_closed_late ON cases(closed_ts) WHERE closed_late = 1")
+    db.close()
+    assert run.json("overdue", "--as-of", "2021-12-01T09:00")["closed_late"] == counted
+    (store.root / "note.txt").write_text("a change by hand\n", "utf-8")
+    git(store.root, "add", "note.txt")
+    git(store.root, "commit", "-q", "-m", "a hand commit")  # the next read refreshes the index
+    assert run.json("overdue", "--as-of", "2021-12-01T09:00")["closed_late"] == counted
+    db = sqlite3.connect(index)
+    names = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    db.close()
+    assert "cases_late" in names and "cases_closed_late" not in names

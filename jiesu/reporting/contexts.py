@@ -389,7 +389,9 @@ def _supervised(store, index, end) -> list:
     from jiesu import priority
 
     out = []
-    for row in index.rows(f"status IN ({','.join('?' * len(OPEN))}, 'handled')", OPEN, order="id"):
+    # only supervised cases have a `supervised` column
+    for row in index.rows(f"status IN ({','.join('?' * len(OPEN))}, 'handled') AND supervised IS NOT NULL", OPEN,
+                          order="id"):
         sup = priority.supervised(row, end)
         if sup and timeutil.load(sup["since"]) <= end:
             out.append({"id": row["id"], "title": row.get("title"), "lead": row.get("lead"), "level": sup.get("level"),
