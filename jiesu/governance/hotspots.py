@@ -118,12 +118,21 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
     conf = options(store, as_of, days, weeks, min_count, q, level)
     end = conf["as_of"]
     start, spans, factor = _spans(end, conf["window_days"], conf["baseline_weeks"])
-    earliest = min(s for s, _ in spans)
-    columns = ["id", "received_ts"] + sorted({_COLUMN.get(d, d) for d in dims})
+    grouped = sorted({_COLUMN.get(d, d) for d in dims})
     index = Index(store)
-    found = index.select(", ".join(columns), f"{COUNTED} AND received_ts > ? AND received_ts <= ?",
-                                (earliest, end.timestamp()), order="")
     t0, t1 = start.timestamp(), end.timestamp()
+    db = index.connect()
+    try:
+        # the window's requests one by one (their ids name the newest); the baseline's, which are
+        # weeks of them, counted by SQLite per value of the columns (the spans never meet the window)
+        columns = ["id", "received_ts"] + grouped
+        found = index.select(", ".join(columns), f"{COUNTED} AND received_ts > ? AND received_ts <= ?", (t0, t1),
+                             order="", db=db)
+        spans_sql = " OR ".join(["(received_ts > ? AND received_ts <= ?)"] * len(spans))
+        counted = index.select(", ".join(grouped) + ", COUNT(*)", f"{COUNTED} AND ({spans_sql})",
+                               [t for span in spans for t in span], order="", group=", ".join(grouped), db=db)
+    finally:
+        db.close()
     window: dict = {}
     baseline: dict = {}
     for values in found:
@@ -131,11 +140,12 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
         key = tuple(_value(d, conf["level"], r) for d in dims)
         if any(v is None for v in key):
             continue  # a request without a category or location cannot be placed
-        ts = r["received_ts"]
-        if t0 < ts <= t1:
-            window.setdefault(key, []).append((ts, r["id"]))
-        elif any(s < ts <= e for s, e in spans):
-            baseline[key] = baseline.get(key, 0) + 1
+        window.setdefault(key, []).append((r["received_ts"], r["id"]))
+    for *values, n in counted:
+        r = dict(zip(grouped, values))
+        key = tuple(_value(d, conf["level"], r) for d in dims)
+        if not any(v is None for v in key):
+            baseline[key] = baseline.get(key, 0) + n
     keys = sorted(set(window) | set(baseline))
     rows = []
     for key in keys:
