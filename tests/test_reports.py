@@ -204,6 +204,32 @@ def test_store_templates_override_and_extend(small):
         override.unlink()
 
 
+def test_compiled_templates_are_kept_and_a_changed_or_damaged_one_is_compiled_again(small):
+    """Templates compiled once are kept between runs (in Jinja's folder for this user); a store
+    template changed since is compiled again, and a damaged compiled file is passed over."""
+    from jiesu.reporting import _bytecode_cache
+
+    cache = _bytecode_cache("md")
+    folder = Path(cache.directory)
+    for path in folder.glob("jiesu-md-*.cache"):
+        path.unlink()
+    reference = run(small, "report", "daily", "--date", "2021-11-08")
+    kept = sorted(folder.glob("jiesu-md-*.cache"))
+    assert kept and oct(folder.stat().st_mode & 0o777) == "0o700"
+    for path in kept:  # damaged: read back as rubbish, the templates are compiled again
+        path.write_bytes(b"not a compiled template")
+    assert run(small, "report", "daily", "--date", "2021-11-08") == reference
+    assert all(path.read_bytes() != b"not a compiled template" for path in kept)
+    override = small.root / "reports" / "daily.md.j2"
+    try:
+        for word in ("FIRST", "SECOND"):  # the same name, another source: compiled again, not the kept one
+            override.write_text('{% extends "jiesu/daily.md.j2" %}\n{% block report %}' + word +
+                                '\n{{ super() }}{% endblock %}\n', "utf-8")
+            assert run(small, "report", "daily", "--date", "2021-11-08").startswith(word + "\n# Daily hotline report")
+    finally:
+        override.unlink()
+
+
 def test_chinese_labels(small):
     text = run(small, "report", "daily", "--date", "2021-11-08", "--lang", "zh")
     assert text.startswith("# 12345热线日报 — 2021年11月8日") and "永安镇" in text  # a date in a heading reads as prose
