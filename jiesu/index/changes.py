@@ -1,9 +1,9 @@
 """The commits that changed each case file, kept in the read index for `jiesu log`.
 
-Table `changes` holds one row per (case file, commit) along HEAD's first-parent line: the file (`file`, a
-48-bit hash of its path, see `file_key`), the commit's place on that line (`seq`, larger is newer),
-its id and whether it is a merge. `meta.log_head` names the
-commit the table is complete up to ('' for a table never filled).
+Table `changes` holds one row per (case file, commit) along HEAD's first-parent line: the file
+(`file`, 48 bits of a hash of its path, see `file_key`), the commit's place on that line (`seq`,
+larger is newer), its id and whether it is a merge. `meta.log_head` names the commit the table is
+complete up to ('' for a table never filled).
 
 The table is filled from commit messages, which is cheap: a jiesu commit names every case it
 touched in `Jiesu-Case:` trailers (one `git log` over the whole history reads 534,000 commits in a
@@ -39,8 +39,9 @@ CHUNK = 20000
 def file_key(path: str) -> int:
     """The key of a case file in the table: 48 bits of a hash of its path (6 bytes a row, where the
     path took 32). Two paths may share a key (a store of a million files holds such a pair about
-    once in 500): the rows of both are then listed for each, and `jiesu log` passes over a listed commit that did
-    not change the file, as it passes over one whose message names a case it did not change."""
+    once in 500): the rows of both are then listed for each, and `jiesu log` passes over a listed
+    commit that did not change the file, as it passes over one whose message names a case it did
+    not change."""
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=6).digest(), "big", signed=True)
 
 
