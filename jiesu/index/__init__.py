@@ -159,22 +159,23 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
             raise ValueError(problem)
         row = summarize(case, catalog, tz)
     except Exception as exc:  # noqa: BLE001 — any committed file, however hostile, becomes a problem row
-        return (path, blob) + (None,) * (len(COLUMNS) - 4) + (f"{path}:1: {exc}", None)
+        return problem_record(path, blob, f"{path}:1: {exc}")
     units = "|" + "|".join(str(u) for u in [row["lead"] or "", *row["co_units"]]) + "|"
     closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
-    out = (
+    columns = (  # the typed columns, up to `whistle`
         path, blob, *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
         units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
         *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
         marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
-        None, None, None, None, None,
     )
-    hints = {k: out[_AT[k]] for k in ROW}
+    hints = {k: columns[_AT[k]] for k in ROW}
     case_id = hints["id"]
-    return out[:_AT["assess"]] + (
-        _assessment(row, catalog, tz, case_id), marshal.dumps(_shrink_events(event_rows(case), case_id)), None,
+    return columns + (
+        None,  # read_at: see `with_commit`
+        _assessment(row, catalog, tz, case_id), marshal.dumps(_shrink_events(event_rows(case), case_id)),
+        None,  # problem
         marshal.dumps(_shrink(row, ROW_KEYS, hints)),
     )
 

@@ -138,7 +138,7 @@ def environment(store, fmt: str, lang: str = "en"):
 
 
 def _bytecode_cache(fmt: str):
-    """Templates compiled once and kept between runs (compiling the daily report's took about 0.1 s
+    """Templates compiled once and kept between runs (compiling the daily report's took about 40 ms
     of every run), in Jinja's folder for this user's compiled templates (`_jinja2-cache-UID` in the
     temporary directory, readable by this user alone: Jinja refuses one that is not), one set per
     output format (the format changes the compiled code). A template changed since is compiled
