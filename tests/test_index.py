@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import git, load, new_case
 
-from jiesu.index import VERSION, Index
+from jiesu.index import VERSION, Index, chunk_spans
 from jiesu.store import Store
 
 
@@ -351,3 +351,20 @@ def test_an_index_made_before_gets_the_late_cases_index_and_counts_the_same(run,
     names = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     db.close()
     assert "cases_late" in names and "cases_closed_late" not in names
+
+
+@pytest.mark.parametrize("total, size, workers", [(100_000, 2000, 2), (16_000, 2000, 2), (15_999, 2000, 2),
+                                                  (500, 200, 2), (7, 200, 2), (1_000_001, 2000, 8)])
+def test_parts_cover_every_file_once_and_end_small(total, size, workers):
+    spans = chunk_spans(total, size, workers)
+    covered = [i for start, end in spans for i in range(start, end)]
+    assert covered == list(range(total))  # every file once, in order
+    assert max(end - start for start, end in spans) <= size
+    sizes = [end - start for start, end in spans]
+    if total >= 4 * size * workers:  # many parts: the last `workers` parts' worth (or a little more) in quarters
+        quarters = [n for n in sizes if n <= size // 4]
+        assert sizes == [size] * (len(sizes) - len(quarters)) + quarters
+        assert quarters[:-1] == [size // 4] * (len(quarters) - 1)
+        assert size * workers <= sum(quarters) < size * (workers + 1)
+    else:
+        assert [end - start for start, end in spans[:-1]] == [size] * (len(spans) - 1)

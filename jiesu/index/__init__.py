@@ -288,6 +288,17 @@ def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list, zdict:
     return pack(out, zdict) if zdict is not None else out
 
 
+def chunk_spans(total: int, size: int, workers: int) -> list[tuple[int, int]]:
+    """(start, end) of the parts `total` items are parsed in: `size` items each, but the last
+    `workers` parts' worth cut in quarters, so that at the end no worker parses a long part alone
+    while the others wait (a part of 2,000 cases is half a second)."""
+    # the body in whole parts; few parts: all of one size
+    body = (total - size * workers) // size * size if total >= 4 * size * workers else total
+    small = max(1, size // 4)
+    return ([(start, min(start + size, body)) for start in range(0, body, size)]
+            + [(start, min(start + small, total)) for start in range(body, total, small)])
+
+
 class Index:
     """The index of one store."""
 
@@ -492,11 +503,11 @@ class Index:
         context = multiprocessing.get_context("spawn" if len(items) >= SPAWN_FROM else None)
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
 
-        starts = iter(range(0, len(items), size))
+        spans = iter(chunk_spans(len(items), size, workers))
 
         def submit(count: int) -> list:
-            return [pool.submit(parse_chunk, *args, items[start:start + size], self.zdict)
-                    for start in itertools.islice(starts, count)]
+            return [pool.submit(parse_chunk, *args, items[start:end], self.zdict)
+                    for start, end in itertools.islice(spans, count)]
 
         pending = collections.deque(submit(4 * workers))  # they start at once
 

@@ -30,7 +30,7 @@ _FLOW_STOP = re.compile(r"[,\[\]{}?#]|: |:$|:[,\[\]{}]")
 _BLOCK_STOP = re.compile(r": | #|:$|\t")
 _SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _DOUBLE = re.compile(r'"([^"\\]*)"')
-_CACHE: dict = {}
+_CACHE: tuple[dict, dict] = ({}, {})  # plain scalars read before (in block, in flow context): text → (value,)
 
 
 class _No(Exception):
@@ -39,7 +39,8 @@ class _No(Exception):
 
 def _plain(text: str, flow: bool):
     """The value of a plain scalar (raises _No when unsure)."""
-    found = _CACHE.get((text, flow))
+    cache = _CACHE[flow]
+    found = cache.get(text)
     if found is not None:
         return found[0]
     if not text or text[0] in _LEADING or text[-1] == " " or not text.isprintable() or text.startswith("..."):
@@ -57,9 +58,9 @@ def _plain(text: str, flow: bool):
             value = int(text)
         else:
             raise _No  # floats, octal, hex, merge keys…: the C loader decides
-    if len(_CACHE) > 100_000:
-        _CACHE.clear()
-    _CACHE[(text, flow)] = (value,)
+    if len(cache) > 100_000:
+        cache.clear()
+    cache[text] = (value,)
     return value
 
 
@@ -148,6 +149,7 @@ def _flow(text: str):
         out: dict = {}
         if text == "{}":
             return out
+        flow_cache = _CACHE[True]
         for item in _split_flow(text[1:-1]):
             key, sep, value = item.partition(": ")
             if not sep or value == "":
@@ -156,7 +158,7 @@ def _flow(text: str):
                 _key(key)
             if key in out:
                 raise _No
-            found = _CACHE.get((value, True))  # most values are plain scalars seen before
+            found = flow_cache.get(value)  # most values are plain scalars seen before
             if found is not None:
                 out[key] = found[0]
             elif value[0] in "[{'\"":
@@ -185,8 +187,8 @@ class _Lines:
         self.lines = text[:-1].split("\n")
         # each line's indent, worked out once (-2: blank or a comment, which the reader refuses where
         # it meets one; -1: past the end)
-        self.indents = [len(line) - len(line.lstrip(" ")) if line.strip(" ")[:1] not in ("", "#") else -2
-                        for line in self.lines] + [-1]
+        self.indents = [len(line) - len(rest) if rest[:1] not in ("", "#") else -2
+                        for line in self.lines for rest in (line.lstrip(" "),)] + [-1]
         self.i = 0
 
     def indent(self) -> int:
@@ -224,16 +226,19 @@ def _literal(lines: _Lines, indent: int) -> str:
 
 def _mapping(lines: _Lines, indent: int, first: str | None = None) -> dict:
     out: dict = {}
+    rows, indents = lines.lines, lines.indents  # (`lines.indent()` inlined: the reader's hottest loop)
     while True:
         if first is not None:
             line, first = first, None
         else:
-            at = lines.indent()
+            at = indents[lines.i]
+            if at == -2:
+                raise _No
             if at < indent:
                 return out
             if at > indent:
                 raise _No
-            line = lines.lines[lines.i][indent:]
+            line = rows[lines.i][indent:]
             lines.i += 1
         key, sep, rest = line.partition(":")
         if not sep:
@@ -252,7 +257,8 @@ def _mapping(lines: _Lines, indent: int, first: str | None = None) -> dict:
             out[key] = _value(rest[1:])
         else:
             raise _No
-        if lines.indent() > indent:
+        at = indents[lines.i]
+        if at > indent or at == -2:
             raise _No  # a plain scalar continued on the next line, or a stray block
 
 
