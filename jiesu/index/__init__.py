@@ -290,8 +290,8 @@ def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list, zdict:
 
 def chunk_spans(total: int, size: int, workers: int) -> list[tuple[int, int]]:
     """(start, end) of the parts `total` items are parsed in: `size` items each, but the last
-    `workers` parts' worth cut in quarters, so that at the end no worker parses a long part alone
-    while the others wait (a part of 2,000 cases is half a second)."""
+    `workers` parts' worth (and the remainder) cut in quarters, so that at the end no worker parses
+    a long part alone while the others wait (a part of 2,000 cases is half a second)."""
     # the body in whole parts; few parts: all of one size
     body = (total - size * workers) // size * size if total >= 4 * size * workers else total
     small = max(1, size // 4)
