@@ -6,7 +6,9 @@ jinja2, tabulate or gitpython. Every JiesuError becomes one `error: …` line an
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 
 import click
@@ -170,6 +172,38 @@ def main(argv=None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
+    except SystemExit as done:
+        end_process(done.code)
+
+
+def end_process(code) -> None:
+    """End the process with `code` as `sys.exit` would, without tearing the interpreter down.
+
+    Python's own exit frees every module and object one by one: about 10 ms of each command,
+    where the kernel frees them at once. The exit handlers still run, and the output is flushed
+    (a reader that stopped early, as `| head` does, is no error; a full disk is)."""
+    import atexit
+
+    if code is None or isinstance(code, bool):
+        status = int(bool(code))
+    elif isinstance(code, int):
+        status = code & 0xFF
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    atexit._run_exitfuncs()  # what sys.exit would run: temporary folders, logging, weak finalizers
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(_("error: {message}").format(message=_("cannot write the output ({why})").format(why=why)) + "\n")
+        status = status or 1
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(status)
 
 
 def report(exc: JiesuError) -> None:
