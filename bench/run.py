@@ -231,6 +231,8 @@ class Bench:
         res["cold_command"] = " ".join(cold)
 
         def cold_run(i):
+            if i:  # the build before left its history fill running in the background: not beside this one
+                wait_for_history(root)
             (root / ".jiesu" / "index.sqlite").unlink(missing_ok=True)
             return cold
         sc["cold"] = self.runs(self.args.cold_repeat, cold_run, env, sample_tree=True)
