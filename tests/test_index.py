@@ -368,3 +368,31 @@ def test_parts_cover_every_file_once_and_end_small(total, size, workers):
         assert size * workers <= sum(quarters) < size * (workers + 1)
     else:
         assert [end - start for start, end in spans[:-1]] == [size] * (len(spans) - 1)
+
+
+@pytest.mark.parametrize("records", [
+    [("HL-2111-%04d" % i, "accepted", i, ["dragon-gate/eternal-town"], None) for i in range(300)],  # enough to train on
+    [("HL-2111-0001", 1)],  # too few: raw content after DEFAULT_ZDICT
+    [0] * 64,  # alike and tiny
+])
+def test_packed_records_come_back_as_they_went_in(records):
+    import marshal
+
+    from jiesu.index import _PACKED, ZDICT_MAGIC, ZDICT_SIZE, pack, train, unpack
+
+    rows = []
+    for record in records:
+        row = [None] * 40
+        for i in _PACKED:
+            row[i] = marshal.dumps(record)
+        rows.append(tuple(row))
+    zdict = train(rows)
+    assert 0 < len(zdict) <= ZDICT_SIZE
+    assert zdict.startswith(ZDICT_MAGIC) == (len(records) >= 64)  # trained, or raw content
+    packed = pack(rows, zdict)
+    for record, row in zip(records, packed):
+        for i in _PACKED:
+            assert unpack(row[i], zdict) == record
+    # a trained dictionary makes many records small: a third of their marshalled size or less
+    if len(records) >= 300:
+        assert sum(len(row[_PACKED[0]]) for row in packed) * 3 < sum(len(marshal.dumps(r)) for r in records)
