@@ -64,3 +64,14 @@ def test_commands_keep_their_exit_codes_and_output(store):
     assert missing.returncode == 1 and missing.stderr.startswith("error: ") and "Traceback" not in missing.stderr
     usage = jiesu_proc(root, "no-such-command")
     assert usage.returncode == 2 and "no such command" in usage.stderr
+
+
+def test_output_that_cannot_be_written_is_a_one_line_error(tmp_path):
+    marker = tmp_path / "marker"
+    script = END.replace('"x" * 100_000', '"x" * 1000')  # held in the buffer until the end
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-c", script, str(marker), "0"], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60, env=buffered())
+    assert proc.returncode == 1
+    assert proc.stderr == "error: cannot write the output (No space left on device)\n"
+    assert marker.read_text() == "handler ran"

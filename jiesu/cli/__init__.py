@@ -199,7 +199,7 @@ def end_process(code) -> None:
     except (OSError, ValueError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(_("error: {message}").format(message=_("cannot write the output ({why})").format(why=why)) + "\n")
+            report(JiesuError(_("cannot write the output ({why})").format(why=why)))
         status = status or 1
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
