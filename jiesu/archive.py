@@ -21,7 +21,7 @@ from datetime import time, timedelta
 from jiesu import i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput
 from jiesu.i18n import _, pgettext
-from jiesu.index import Index
+from jiesu.index import BLOB_SQL, Index
 from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
 from jiesu.store.catfile import Blobs
@@ -69,7 +69,7 @@ def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]
     if ids:
         chosen = []
         for case_id in ids:
-            found = index.select("id, path, blob, status, closed_ts, received_ts", "id = ? AND path LIKE 'cases/%'", (case_id,))
+            found = index.select(f"id, path, {BLOB_SQL}, status, closed_ts, received_ts", "id = ? AND path LIKE 'cases/%'", (case_id,))
             if not found:
                 if archives.case_file(store.root, store.case_relpath(case_id)):
                     raise InvalidInput(_('{case_id} is already archived').format(case_id=case_id))
@@ -83,7 +83,7 @@ def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]
                 raise InvalidInput(_('{case_id} is {why}: only final cases are archived (evaluated, rejected, merged, or closed longer than {duration})').format(case_id=case_id, why=why, duration=timeutil.format_duration(after)))
             chosen.append((cid, path, blob))
         return chosen, 0
-    rows = index.select("id, path, blob, status, closed_ts", "received_ts < ? AND path LIKE 'cases/%'", (limit,))
+    rows = index.select(f"id, path, {BLOB_SQL}, status, closed_ts", "received_ts < ? AND path LIKE 'cases/%'", (limit,))
     chosen = [(cid, path, blob) for cid, path, blob, status, closed_ts in rows
               if _why_not(status, closed_ts, now.timestamp(), after) is None]
     return chosen, len(rows) - len(chosen)

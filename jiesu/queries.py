@@ -9,7 +9,7 @@ from jiesu import case_clocks, priority, resolve, timeutil, working_time
 from jiesu.errors import InvalidInput
 from jiesu.handling_view import whistle_calls
 from jiesu.i18n import _
-from jiesu.index import ROW_SQL, Index, scope_clause
+from jiesu.index import ROW_SQL, Index, date_sql, scope_clause
 from jiesu.summary import status_at
 from jiesu.workflow import OPEN
 
@@ -77,7 +77,7 @@ def list_cases(store, statuses=(), unit=None, district=None, category=None, sinc
     columns = [k for k in LIST_KEYS if k != "overdue"]
     index = Index(store)
     # the order needs only the supervision and tags columns; the whole summary only for the clocks
-    found = index.select(", ".join(columns) + ", due_ts, tags, supervised" + (", " + ROW_SQL if with_clocks else ""),
+    found = index.select(date_sql(columns) + ", due_ts, tags, supervised" + (", " + ROW_SQL if with_clocks else ""),
                          " AND ".join(where), params, limit=limit, progress_factory=progress_factory)
     t = now.timestamp()
     out, order = [], []

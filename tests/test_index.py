@@ -228,7 +228,7 @@ def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
         try:
             assert db.execute("PRAGMA page_size").fetchone()[0] == jiesu.index.PAGE_SIZE == 16384
             zdict = db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()[0]
-            query = "SELECT path, blob, id, status, units, assess, events, row FROM cases ORDER BY path"
+            query = "SELECT path, blob, id, status, co_units, assess, events, row FROM cases ORDER BY path"
             return [(*plain, *(jiesu.index.unpack(p, zdict) for p in packed)) for *plain, packed in
                     ((*r[:5], r[5:]) for r in db.execute(query))]
         finally:
@@ -396,3 +396,49 @@ def test_packed_records_come_back_as_they_went_in(records):
     # a trained dictionary makes many records small: a third of their marshalled size or less
     if len(records) >= 300:
         assert sum(len(row[_PACKED[0]]) for row in packed) * 3 < sum(len(marshal.dumps(r)) for r in records)
+
+
+def test_a_row_keeps_no_value_it_can_work_out(run, store, busy):
+    """Dates whose text is what their seconds give in the office's zone, the lead among the units,
+    the phone key of the caller column, the time limit's source and an unextended due time are not
+    kept a second time, and the blob id is kept as its bytes; every reader still gets them, and a
+    date written with another offset keeps its own text."""
+    import sqlite3
+
+    import jiesu.index
+    from jiesu.summary import ROW_KEYS, summarize
+
+    phoned = new_case(run, phone="13800138000", surname="王", at="2021-11-07T10:00")
+    run("assign", phoned, "dragon-gate/eternal-town", "--co", "urban-management")
+    # a hand edit writes the received time of one case in UTC (the same instant, another text)
+    path = store.case_path(busy[4])
+    text = path.read_text(encoding="utf-8")
+    assert "received: 2021-11-05T09:00:00+08:00" in text
+    path.write_text(text.replace("received: 2021-11-05T09:00:00+08:00", "received: 2021-11-05T01:00:00+00:00"), encoding="utf-8")
+    git(store.root, "commit", "-qam", "received in UTC")
+    for rebuilt in (False, True):
+        if rebuilt:
+            (store.root / ".jiesu" / "index.sqlite").unlink()
+        opened = Store(store.root)
+        rows = {row["id"]: row for row in Index(opened).rows()}
+        for case_id in [*busy, phoned]:
+            assert rows[case_id] == summarize(load(opened, case_id), opened.catalog, opened.tz)
+        assert rows[busy[4]]["received"] == "2021-11-05T01:00:00+00:00"
+        assert rows[phoned]["phone_key"] and rows[phoned]["co_units"] == ["urban-management"]
+        listed = {c["id"]: c for c in json.loads(run("list", "--format", "json").stdout)}
+        assert listed[busy[4]]["received"] == "2021-11-05T01:00:00+00:00"
+        assert listed[busy[0]]["received"] == "2021-11-01T09:00:00+08:00"
+        scoped = json.loads(run("list", "--unit", "urban-management", "--format", "json").stdout)
+        assert [c["id"] for c in scoped] == [phoned]
+        db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
+        kept = dict(((i, (received, co, blob)) for i, received, co, blob in
+                     db.execute("SELECT id, received, co_units, blob FROM cases")))
+        zdict, packed = (db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()[0],
+                         db.execute("SELECT row FROM cases WHERE id = ?", (phoned,)).fetchone()[0])
+        db.close()
+        values = dict(zip(ROW_KEYS, jiesu.index.unpack(packed, zdict)))
+        assert all(values[k] is ... for k in ("phone_key", "limit_from", "original_due", "received", "due", "id"))
+        assert kept[busy[0]][:2] == (None, None) and kept[busy[4]][0] == "2021-11-05T01:00:00+00:00"
+        assert kept[phoned][1] == "|urban-management|"
+        ls = git(store.root, "ls-tree", "HEAD", str(store.case_path(phoned).relative_to(store.root))).split()
+        assert kept[phoned][2] == bytes.fromhex(ls[2]) and len(kept[phoned][2]) == 20

@@ -8,12 +8,18 @@ current. Uncommitted edits in the work tree are not indexed: `verify` reports th
 
 A row holds typed columns for the queries and three packed records: the case's summary (see
 `jiesu.summary`), its events (`jiesu.event_rows`) and its assessment record. Each is kept as the
-tuple of its values in a fixed order (no keys), a value its row's column of that name holds
-already as `SAME` (the summary's id, status, title, dates, places; the events' and the record's
-case id), `marshal`led and compressed with zstd against a dictionary trained on the index's first
-cases (kept in `meta.zdict`): a summary costs about 170 bytes rather than two kilobytes. Read them with
-`Index.unpack_row` (select `ROW_SQL`), `unpack_assess` and `unpack_events` (select the packed
-column and the case's id). Times are kept as whole seconds where they are whole (4 bytes, not 8).
+tuple of its values in a fixed order (no keys), a value its row's columns hold or give already as
+`SAME` (the summary's id, status, title, dates, places, the caller's phone key, the time limit's
+source, an unextended due time; the events' and the record's case id), `marshal`led and compressed
+with zstd against a dictionary trained on the index's first cases (kept in `meta.zdict`): a
+summary costs about 150 bytes rather than two kilobytes. Read them with `Index.unpack_row` (select
+`ROW_SQL`), `unpack_assess` and `unpack_events` (select the packed column and the case's id).
+
+Nothing is kept twice that a column gives: times are whole seconds where they are whole (4 bytes,
+not 8), and the texts `received`, `due` and `closed` are kept only where they differ from what
+their seconds give in the office's zone (select them as `DATE_SQL` gives them); `co_units` holds
+the co-units alone (the lead is its own column: select with `scope_clause`); the blob id is kept
+as its bytes (select `BLOB_SQL`).
 
 The index is a cache above the rules: the store knows nothing of it. Importing this module registers
 `after_commit` in `jiesu.store.COMMIT_HOOKS`, so jiesu's own commits keep it current.
@@ -31,6 +37,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 
 from jiesu import timeutil
 from jiesu.event_rows import event_rows
@@ -41,9 +48,9 @@ from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.catfile import Blobs
 from jiesu.summary import ROW_KEYS, summarize
 
-VERSION = f"18/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"19/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
-    "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "units", "title",
+    "path", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "co_units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
     "exempt", "source_key", "community", "kind", "limit_class", "tags", "flags", "address_key", "caller", "dup_text", "dow", "hour",
     "supervised", "whistle", "read_at", "assess", "events", "problem", "row",
@@ -99,11 +106,41 @@ def _ts(text):
     return int(seconds) if seconds.is_integer() else seconds  # an integer of 4 bytes, a float of 8
 
 
+def time_text(ts, tz) -> str | None:
+    """The stored form (`timeutil.fmt`) of an instant kept as seconds, in the office's zone."""
+    return None if ts is None else datetime.fromtimestamp(ts, tz).isoformat()
+
+
+def _bare(text, ts, tz):
+    """A date column's value: nothing when the text is what `time_text` makes of its seconds (the
+    common case: 25 bytes a date saved), else the text itself (another offset, a hand edit)."""
+    return None if isinstance(text, str) and ts is not None and time_text(ts, tz) == text else text
+
+
+# the date columns as a query selects them: their text, or the text their seconds make
+DATE_SQL = {name: f"coalesce({name}, jiesu_time({name}_ts))" for name in ("received", "due", "closed")}
+
+
+def date_sql(columns) -> str:
+    """A select list of these column names, the dates as `DATE_SQL` gives them."""
+    return ", ".join(DATE_SQL.get(c, c) for c in columns)
+
+
 SAME = ...  # in a packed record: "the value of the row's column of that name"
 # the columns a packed summary takes the values it shares with them from, and what to select for `unpack_row`
 ROW = ("id", "status", "type", "channel", "category", "district", "street", "lead", "title", "received", "due",
-       "closed", "community")
-ROW_SQL = "row, " + ", ".join(ROW)
+       "closed", "community", "caller")
+ROW_SQL = "row, " + date_sql(ROW)
+
+
+def _hints(hints: dict) -> dict:
+    """The values a packed summary shares with its row: the columns of `ROW`, and what follows from
+    them (the caller's phone key, the time limit taken from the category, an unextended due time)."""
+    caller, category = hints.get("caller"), hints.get("category")
+    hints["phone_key"] = caller[3:] if isinstance(caller, str) and caller.startswith("ph:") else None
+    hints["limit_from"] = "category:" + category if isinstance(category, str) else None
+    hints["original_due"] = hints.get("due")
+    return hints
 
 
 def _shrink(record, keys: tuple, hints: dict):
@@ -138,6 +175,17 @@ def _grow_events(packed, case_id) -> list[tuple]:
     return packed
 
 
+def _oid(blob: str):
+    """A git object id as the index keeps it: its bytes (20, not 40 as text); select `BLOB_SQL`."""
+    try:
+        return bytes.fromhex(blob)
+    except (TypeError, ValueError):
+        return blob
+
+
+BLOB_SQL = "lower(hex(blob))"  # the column `blob` as git writes it
+
+
 def _text(value):
     """A column value: text, or nothing (a hand-edited file may put a list where a unit belongs)."""
     return value if isinstance(value, str) else None
@@ -164,18 +212,19 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         row = summarize(case, catalog, tz)
     except Exception as exc:  # noqa: BLE001 — any committed file, however hostile, becomes a problem row
         return problem_record(path, blob, f"{path}:1: {exc}")
-    units = "|" + "|".join(str(u) for u in [row["lead"] or "", *row["co_units"]]) + "|"
+    co_units = "|" + "|".join(str(u) for u in row["co_units"]) + "|" if row["co_units"] else None
     closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
     columns = (  # the typed columns, up to `whistle`
-        path, blob, *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
-        units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
+        path, _oid(blob), *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
+        co_units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
         _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
         *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
         marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
     )
-    hints = {k: columns[_AT[k]] for k in ROW}
+    hints = _hints({k: columns[_AT[k]] for k in ROW})
     case_id = hints["id"]
+    columns = columns[:_RECEIVED] + tuple(_bare(columns[_AT[k]], columns[_AT[k + "_ts"]], tz) for k in DATE_SQL) + columns[_RECEIVED + 3:]
     return columns + (
         None,  # read_at: see `with_commit`
         _assessment(row, catalog, tz, case_id), marshal.dumps(_shrink_events(event_rows(case), case_id)),
@@ -185,6 +234,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
 
 
 _AT = {c: i for i, c in enumerate(COLUMNS)}
+_RECEIVED = _AT["received"]  # received, due and closed follow
 NOT_ASSESSED = marshal.dumps(None)
 _PACKED = (COLUMNS.index("assess"), COLUMNS.index("events"), COLUMNS.index("row"))
 # the dictionary of an index created with no case to learn from (raw content to zstd): the words every summary repeats
@@ -295,7 +345,7 @@ def with_commit(rows: list[tuple], commit: int) -> list[tuple]:
 
 
 def problem_record(path: str, blob: str, message: str) -> tuple:
-    return (path, blob) + (None,) * (len(COLUMNS) - 4) + (message, None)
+    return (path, _oid(blob)) + (None,) * (len(COLUMNS) - 4) + (message, None)
 
 
 def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list, zdict: bytes | None = None) -> list:
@@ -362,7 +412,7 @@ class Index:
                 else:
                     db.execute("PRAGMA synchronous=OFF")
                     self.zdict = meta.get("zdict")
-                    return db
+                    return self._functions(db)
                 db.close()
             except sqlite3.DatabaseError:
                 reason = N_("it could not be read")
@@ -381,6 +431,12 @@ class Index:
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", fingerprint), ("head", "")])
         db.commit()
         self.zdict = None
+        return self._functions(db)
+
+    def _functions(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        """`db` with the SQL function `jiesu_time(seconds)` (see `DATE_SQL`) in the office's zone."""
+        tz = self.store.tz
+        db.create_function("jiesu_time", 1, lambda ts: time_text(ts, tz), deterministic=True)
         return db
 
     def connect(self, progress_factory=None) -> sqlite3.Connection:
@@ -422,7 +478,7 @@ class Index:
     def _in_memory(self, exc: Exception, progress_factory) -> sqlite3.Connection:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         self.notes.append(_("cannot write the index .jiesu/index.sqlite ({why}); reading every case file instead").format(why=why))
-        db = sqlite3.connect(":memory:")
+        db = self._functions(sqlite3.connect(":memory:"))
         db.executescript(SCHEMA)
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("catalog", ""), ("head", "")])
         self.zdict = None
@@ -471,7 +527,7 @@ class Index:
         changes = self._changes(old, head)
         if changes is None:
             current = self._all(head)
-            known = dict(db.execute("SELECT path, blob FROM cases"))
+            known = dict(db.execute(f"SELECT path, {BLOB_SQL} FROM cases"))
             changes = [(p, None) for p in known if p not in current]
             changes += [(p, b) for p, b in current.items() if known.get(p) != b]
         gone = [p for p, b in changes if b is None]
@@ -649,7 +705,7 @@ class Index:
 
     def unpack_row(self, values) -> dict | None:
         """The summary of a case (see `jiesu.summary`) from the values `ROW_SQL` selects."""
-        return _grow(self.unpack(values[0]), ROW_KEYS, dict(zip(ROW, values[1:])))
+        return _grow(self.unpack(values[0]), ROW_KEYS, _hints(dict(zip(ROW, values[1:]))))
 
     def unpack_assess(self, data: bytes | None, case_id) -> dict | None:
         """The assessment record of a case from its `assess` and `id` columns (None: not assessed)."""
@@ -663,7 +719,7 @@ class Index:
 
     def locate(self, path: str) -> tuple[str | None, str | None]:
         """(commit at or after the case's last change, received) of one case, or (None, None)."""
-        found = self.select("(SELECT sha FROM commits WHERE n = read_at), received", "path = ?", (path,), order="")
+        found = self.select("(SELECT sha FROM commits WHERE n = read_at), " + DATE_SQL["received"], "path = ?", (path,), order="")
         return found[0] if found else (None, None)
 
     def commits_of(self, path: str, before: int | None = None) -> list[tuple[int, str, bool]] | None:
@@ -718,11 +774,13 @@ def _unwritable(exc: sqlite3.OperationalError) -> bool:
 
 
 def scope_clause(units: set[str] | None) -> tuple[str, list]:
-    """SQL for "lead or co-unit is one of `units`" (empty when no scope)."""
+    """SQL for "lead or co-unit is one of `units`" (empty when no scope). The column `co_units`
+    holds a case's co-units as `|a|b|` (nothing when it has none), so that `instr` finds one."""
     if units is None:
         return "", []
     units = sorted(units)
-    return "(" + " OR ".join(["instr(units, ?) > 0"] * len(units)) + ")", [f"|{u}|" for u in units]
+    return (f"(lead IN ({','.join('?' * len(units))}) OR " + " OR ".join(["instr(co_units, ?) > 0"] * len(units)) + ")",
+            [*units, *(f"|{u}|" for u in units)])
 
 
 

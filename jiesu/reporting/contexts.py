@@ -14,7 +14,7 @@ from jiesu import assessment, evidence, privacy, queries, timeutil
 from jiesu.errors import InvalidInput
 from jiesu.governance import reports as governance_reports
 from jiesu.i18n import _
-from jiesu.index import Index
+from jiesu.index import Index, scope_clause
 from jiesu.reporting import theme as theme_report
 from jiesu.workflow import OPEN
 
@@ -524,12 +524,13 @@ def unit_sheet(store, unit: str | None, as_of: str | None, lang: str) -> UnitCon
     catalog = store.catalog
     unit = catalog.unit(unit, "--unit").id
     when = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
-    rows = Index(store).rows(f"status IN ({','.join('?' * len(OPEN))}) AND instr(units, ?) > 0", (*OPEN, f"|{unit}|"))
+    where, params = scope_clause({unit})
+    rows = Index(store).rows(f"status IN ({','.join('?' * len(OPEN))}) AND {where}", (*OPEN, *params))
     from jiesu import priority
 
     cases = []
     sent_back = [{"id": row["id"], "title": row.get("title"), "status": row.get("status"), "times": row.get("sent_back")}
-                 for row in Index(store).rows("instr(units, ?) > 0", (f"|{unit}|",), order="id")
+                 for row in Index(store).rows(where, params, order="id")
                  if row.get("sent_back") and row.get("lead") == unit]
     for row in rows:
         due = timeutil.load(row.get("due"))
@@ -565,7 +566,8 @@ def _unit_checks(store, unit: str, since) -> tuple[list, list]:
     """What an auditor looks at on a unit's sheet: discrepancies between its record and the
     caller's answer, and its exemption requests."""
     discrepancies, exemptions = [], []
-    for row in Index(store).rows("instr(units, ?) > 0", (f"|{unit}|",), order="id"):
+    where, params = scope_clause({unit})
+    for row in Index(store).rows(where, params, order="id"):
         last = (row.get("evaluations") or [{}])[-1]
         if last.get("lead") == unit and row.get("evaluated_at") and timeutil.load(row["evaluated_at"]) >= since:
             rec = assessment.record(row, store.catalog, store.tz)
