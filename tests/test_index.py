@@ -442,3 +442,21 @@ def test_a_row_keeps_no_value_it_can_work_out(run, store, busy):
         assert kept[phoned][1] == "|urban-management|"
         ls = git(store.root, "ls-tree", "HEAD", str(store.case_path(phoned).relative_to(store.root))).split()
         assert kept[phoned][2] == bytes.fromhex(ls[2]) and len(kept[phoned][2]) == 20
+
+
+def test_the_address_index_leaves_out_cases_without_an_address_yet_serves_the_clusters(run, store, busy):
+    import sqlite3
+
+    new_case(run, address="Yongding Road 94", at="2021-11-08T10:00")
+    run("hotspots", "--as-of", "2021-11-09T12:00")
+    db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
+    try:
+        made = db.execute("SELECT sql FROM sqlite_master WHERE name = 'cases_address'").fetchone()[0]
+        assert made.endswith("WHERE address_key IS NOT NULL")
+        assert db.execute("SELECT count(address_key), count(*) FROM cases").fetchone() == (1, len(busy) + 1)
+        plan = " ".join(r[-1] for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM cases WHERE problem IS NULL AND received_ts > ? AND received_ts <= ? AND "
+            "address_key IN (SELECT address_key FROM cases WHERE address_key IS NOT NULL GROUP BY address_key)", (0, 1)))
+        assert "USING INDEX cases_address" in plan
+    finally:
+        db.close()

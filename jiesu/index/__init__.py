@@ -65,7 +65,8 @@ CREATE TABLE cases ({", ".join(c + (" TEXT PRIMARY KEY" if c == "path" else "") 
 # `cases_received` holds the id too: (received_ts, id) is the default order, read without a sort.
 # `cases_late` answers `overdue`'s count of cases closed late alone (every read asks `problem IS NULL`:
 # with that in the index's condition no row is looked up — 227 ms → 5 ms at 1,000,000 cases); it
-# replaced `cases_closed_late`, dropped from an index made before.
+# replaced `cases_closed_late`, dropped from an index made before. `cases_address` leaves out the
+# cases that name no address (half of the benchmark's): every query of it compares the key.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS cases_id ON cases(id);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, due_ts);
@@ -77,7 +78,7 @@ CREATE INDEX IF NOT EXISTS cases_late ON cases(closed_ts) WHERE closed_late = 1 
 CREATE INDEX IF NOT EXISTS cases_changed ON cases(changed_ts);
 CREATE INDEX IF NOT EXISTS cases_source ON cases(source_key) WHERE source_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cases_problem ON cases(path) WHERE problem IS NOT NULL;
-CREATE INDEX IF NOT EXISTS cases_address ON cases(address_key, received_ts);
+CREATE INDEX IF NOT EXISTS cases_address ON cases(address_key, received_ts) WHERE address_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cases_caller ON cases(caller, received_ts);
 """
 OPEN = ("received", "dispatched", "accepted")
