@@ -277,21 +277,8 @@ class Bench:
                 sc[key] = "skipped"
             return self.clean(res)
 
-        work = Path(str(root) + ".work")
-        if work.exists():
-            shutil.rmtree(work)
         say("copy for the write benchmarks (cp -a)")
-        t = time.perf_counter()
-        subprocess.run(["cp", "-a", str(root), str(work)], check=True)
-        subprocess.run(["sync"], check=False)  # the copy on disk before the writes are timed, not behind them
-        res["copy_seconds"] = time.perf_counter() - t
-        # a copy has new inodes and ctimes: let git re-validate its index once, as a real store's is
-        t = time.perf_counter()
-        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=work, check=False)
-        # the refresh puts every entry into the split index's own part (6.4 MB at 100,000 files, read
-        # by every later git command); push them back to the shared index, as a real store's is
-        subprocess.run(["git", "update-index", "--split-index"], cwd=work, check=False)
-        res["git_refresh_seconds"] = time.perf_counter() - t
+        work = self.work_copy(root, res)
         try:
             wenv = self.env(work, now)
             say("intake")
@@ -299,20 +286,7 @@ class Bench:
             for i in range(reps):
                 sc["intake"].append(run_timed(self.jiesu + self.intake_args(rng), wenv, capture=True))
             say("workflow")
-            flows = []
-            for i in range(reps):
-                flow = {}
-                r = run_timed(self.jiesu + self.intake_args(rng), wenv, capture=True)
-                case_id = r["stdout"].split()[0]
-                flow["intake"] = r
-                flow["assign"] = run_timed(self.jiesu + ["assign", case_id], wenv)
-                flow["accept"] = run_timed(self.jiesu + ["accept", case_id], self.env(work, now, "eternal-town"))
-                flow["close"] = run_timed(self.jiesu + ["close", case_id, "--resolved", "--summary", "Cleared on site"],
-                                          self.env(work, now, "eternal-town"))
-                flow["evaluate"] = run_timed(self.jiesu + ["evaluate", case_id, "--reached", "--contacted", "--resolved",
-                                                           "--satisfaction", "satisfied"], self.env(work, now, "callback-201"))
-                flows.append(flow)
-            sc["workflow"] = flows
+            sc["workflow"] = [self.flow(work, now, rng) for i in range(reps)]
             say("index refresh after one change")
             for i in range(reps):
                 case_id = ids["show"][i]
@@ -325,6 +299,60 @@ class Bench:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return self.clean(res)
+
+    def work_copy(self, root: Path, res: dict) -> Path:
+        """A copy of a store for writing (`ROOT.work`), its git index as a real store's is."""
+        work = Path(str(root) + ".work")
+        if work.exists():
+            shutil.rmtree(work)
+        t = time.perf_counter()
+        subprocess.run(["cp", "-a", str(root), str(work)], check=True)
+        subprocess.run(["sync"], check=False)  # the copy on disk before the writes are timed, not behind them
+        res["copy_seconds"] = time.perf_counter() - t
+        # a copy has new inodes and ctimes: let git re-validate its index once, as a real store's is
+        t = time.perf_counter()
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=work, check=False)
+        # the refresh puts every entry into the split index's own part (6.4 MB at 100,000 files, read
+        # by every later git command); push them back to the shared index, as a real store's is
+        subprocess.run(["git", "update-index", "--split-index"], cwd=work, check=False)
+        res["git_refresh_seconds"] = time.perf_counter() - t
+        return work
+
+    def flow(self, work: Path, now: str, rng) -> dict:
+        """One case through the five writing commands, each timed."""
+        wenv = self.env(work, now)
+        flow = {}
+        r = run_timed(self.jiesu + self.intake_args(rng), wenv, capture=True)
+        case_id = r["stdout"].split()[0]
+        flow["intake"] = r
+        flow["assign"] = run_timed(self.jiesu + ["assign", case_id], wenv)
+        flow["accept"] = run_timed(self.jiesu + ["accept", case_id], self.env(work, now, "eternal-town"))
+        flow["close"] = run_timed(self.jiesu + ["close", case_id, "--resolved", "--summary", "Cleared on site"],
+                                  self.env(work, now, "eternal-town"))
+        flow["evaluate"] = run_timed(self.jiesu + ["evaluate", case_id, "--reached", "--contacted", "--resolved",
+                                                   "--satisfaction", "satisfied"], self.env(work, now, "callback-201"))
+        return flow
+
+    def paired_writes(self, small: int, big: int, rounds: int) -> dict:
+        """The five writing commands on copies of two stores, a round on each in turn (the order
+        swapped every round), so that the machine's drift falls on both alike: {size: [flow]}."""
+        roots = {size: self.store(size) for size in (small, big)}
+        nows = {size: json.loads((root / ".jiesu" / "bench.json").read_text())["now"] for size, root in roots.items()}
+        works: dict = {}
+        out: dict = {small: [], big: []}
+        try:
+            for size, root in roots.items():
+                print(f"[paired] copy of the {size:,}-case store (cp -a)", file=sys.stderr, flush=True)
+                works[size] = self.work_copy(root, {})
+                run_timed(self.jiesu + ["list", "--limit", "1"], self.env(works[size], nows[size]))  # warm
+            rng = random.Random(7)
+            for i in range(rounds):
+                for size in ((small, big) if i % 2 == 0 else (big, small)):
+                    out[size].append(self.flow(works[size], nows[size], rng))
+        finally:
+            for work in works.values():
+                shutil.rmtree(work, ignore_errors=True)
+        return out
 
     @staticmethod
     def clean(res: dict) -> dict:
@@ -542,6 +570,19 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def paired_table(paired: dict) -> str:
+    """The writing commands alternated between two stores: medians and the ratio of the two."""
+    small, big = sorted(paired, key=int)
+    lines = [f"| writing command, alternated ({len(paired[small])} rounds) | {int(small):,} cases | {int(big):,} cases | ratio | target |",
+             "|---|---|---|---|---|"]
+    for step in WORKFLOW:
+        a = statistics.median(f[step]["seconds"] for f in paired[small])
+        b = statistics.median(f[step]["seconds"] for f in paired[big])
+        ratio = b / a
+        lines.append(f"| {step} | {fmt_s(a)} | {fmt_s(b)} | {ratio:.2f}× | {'met' if ratio <= 1.2 else '**missed**'}: ≤ 1.2× |")
+    return "\n".join(lines)
+
+
 def compile_package() -> str:
     """Compile the measured jiesu's modules ahead, as an installed package has them: where
     PYTHONDONTWRITEBYTECODE is set, every measured command would otherwise compile some ninety
@@ -573,6 +614,8 @@ def main(argv=None) -> int:
     ap.add_argument("--history", choices=("full", "batched"), help="history of stores generated here (default: full up to 100k)")
     ap.add_argument("--now", default=NOW, help=f"JIESU_NOW for stores generated here (default {NOW})")
     ap.add_argument("--writes-max", type=int, default=100_000, help="run the writing scenarios only up to this size")
+    ap.add_argument("--paired-rounds", type=int, default=9,
+                    help="rounds of the writing commands alternated between the smallest and largest writing sizes (0: none)")
     ap.add_argument("--mem-limit-mb", type=int, default=0, help="address-space limit of each measured command (0: none)")
     ap.add_argument("--json", type=Path, help="write every measurement here")
     args = ap.parse_args(argv)
@@ -587,13 +630,20 @@ def main(argv=None) -> int:
     results = {}
     for size in sizes:
         results[size] = bench.measure(size)
+    writing = sorted(s for s in sizes if s <= args.writes_max)
+    paired = None
+    if args.paired_rounds and len(writing) >= 2:
+        paired = bench.paired_writes(writing[0], writing[-1], args.paired_rounds)
     info["load_after"] = os.getloadavg()
     print(table(results))
+    if paired:
+        print("\n" + paired_table(paired))
     print(f"\nmedians of {args.repeat} runs (cold build: {args.cold_repeat}); peak = max RSS of the command "
           f"(cold build: sampled RSS of the command and its workers); load average {info['load'][0]:.2f} → "
           f"{info['load_after'][0]:.2f}")
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "repeat": args.repeat, "results": {str(k): v for k, v in results.items()}},
+        args.json.write_text(json.dumps({"machine": info, "repeat": args.repeat, "results": {str(k): v for k, v in results.items()},
+                                         "paired_writes": {str(k): v for k, v in (paired or {}).items()}},
                                         indent=1) + "\n")
     return 0
 
