@@ -274,3 +274,37 @@ def test_monthly_office_rates_and_shares(rising):
     garbage = next(r for r in data["by_category"] if r["code"] == "env")
     assert garbage["dissatisfied"] == 1 and garbage["dissatisfied_share"] == 1.0
     assert "<svg" in rising("report", "monthly", "--month", "2021-11", "--format", "html", check=False).stdout
+
+
+def test_the_requests_of_one_intake_are_not_duplicates_of_each_other_but_of_what_came_before(run, tmp_path):
+    """The duplicate search runs once the cases are committed (while git updates its index); the
+    cases of the same intake are left out of it, as when it ran before the write."""
+    first = new_case(run, title="小区门口垃圾堆放多日无人清运")
+    both = [{"type": "complaint", "category": GARBAGE, "street": ETERNAL, "title": "小区门口垃圾堆放多日没有人清运"},
+            {"type": "complaint", "category": GARBAGE, "street": ETERNAL, "title": "小区门口垃圾堆放多日没人清运"}]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(both, ensure_ascii=False), "utf-8")
+    result = run("intake", "--from", path)
+    made = result.stdout.split()
+    assert len(made) == 2 and first not in made
+    found = [line for line in result.stderr.splitlines() if "possible duplicate" in line]
+    assert len(found) == 2 and all(f"possible duplicate of {first} (similar text" in line for line in found)
+    assert not any(f"possible duplicate of {m}" in result.stderr for m in made)
+
+
+def test_a_duplicate_search_that_fails_after_the_commit_is_a_note_not_an_error(run, store, monkeypatch):
+    import sqlite3
+
+    from jiesu.governance import duplicates
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(duplicates, "candidates", locked)
+    result = run("intake", "--type", "complaint", "--category", GARBAGE, "--title", "Rubbish at the gate", "--street", ETERNAL)
+    case_id = result.stdout.strip()
+    assert load(store, case_id)["title"] == "Rubbish at the gate"
+    assert "could not look for possible duplicates (database is locked)" in result.stderr
+    result = run("--lang", "zh", "intake", "--type", "complaint", "--category", GARBAGE, "--title", "Rubbish again",
+                 "--street", ETERNAL)
+    assert "未能查找可能重复的诉求（database is locked）" in result.stderr

@@ -31,9 +31,10 @@ def bigrams(text: str | None) -> frozenset:
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
-    """|A ∩ B| / |A ∪ B| (0 when both are empty)."""
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
+    """|A ∩ B| / |A ∪ B| (0 when both are empty); the union counted, not built."""
+    common = len(a & b)
+    union = len(a) + len(b) - common
+    return common / union if union else 0.0
 
 
 def candidates(store, subject: dict, since: datetime, until: datetime, open_only: bool = True, db=None) -> list[dict]:

@@ -318,20 +318,23 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
             span = f"{results[0].case_id}..{results[-1].case_id}"
             lines = "\n".join(f"{r.case_id}: {privacy.scrub(p['title'], names, store.region)[:60]}" for r, p in zip(results, prepared))
             message = commit_message("intake", f"{len(results)} cases", span, actor, lines, [r.case_id for r in results])
-        sha = own.commit(message, actor, min(p["received"] for p in prepared))
+        own_ids = {r.case_id for r in results}
+        sha = own.commit(message, actor, min(p["received"] for p in prepared),
+                         meanwhile=lambda: [found.find(own_ids) for found in findings])
         for r, p in zip(results, prepared):
             r.commit = sha
             r.notes = list(own.notes)
             if p["masked"]:
                 r.notes.append(masked_note(r.case_id, p["masked"], p["masked_kinds"]))
-        for r, notes in zip(results, findings):
-            r.notes += notes(r.case_id)
+        for r, found in zip(results, findings):
+            r.notes += found.notes(r.case_id)
     return results
 
 
 def governance_notes(store: Store, prepared: list[dict]) -> list:
-    """Earlier requests of the caller, the frequent-caller rule and possible duplicates (DESIGN §8),
-    looked up before the cases are written; the notes come once their ids are known."""
+    """Earlier requests of the caller and the frequent-caller rule (DESIGN §8), looked up before
+    the cases are written, and possible duplicates, looked up as they are committed (see
+    `jiesu.governance.intake.Look`); the notes come once their ids are known."""
     from jiesu.governance.intake import look
 
     return [look(store, p) for p in prepared]

@@ -501,10 +501,13 @@ class Transaction:
             self.private_paths.append(relpath)
             self._journal()
 
-    def commit(self, message: str, actor: str, at=None) -> str | None:
+    def commit(self, message: str, actor: str, at=None, meanwhile=None) -> str | None:
         """Commit the private data first, then the store: a failure of either leaves neither
         (the private commit is undone when the store commit fails; the journal does the same
-        after a kill), so no shared case ever points at private data that is not there."""
+        after a kill), so no shared case ever points at private data that is not there.
+
+        `meanwhile()`, when given, runs once the commit has landed, while git brings its own index
+        in step with it (it must not raise: the commit is made)."""
         self.flush()
         store = self.store
         message = with_office(message, store.office)
@@ -534,6 +537,8 @@ class Transaction:
                 for hook in COMMIT_HOOKS:
                     hook(store, self.head, sha, {p: c for p, c in cases.items() if p in paths}, store.git.last_blobs)
                 store.git.keep_commit_graph(store.jiesu_dir / "commit-graph-counter")
+                if meanwhile is not None:
+                    meanwhile()
         finally:
             store.git.finish_staging()
             store.notes += store.git.notes
