@@ -460,3 +460,30 @@ def test_the_address_index_leaves_out_cases_without_an_address_yet_serves_the_cl
         assert "USING INDEX cases_address" in plan
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("edge", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_a_time_with_no_date_in_the_office_zone_keeps_its_text(run, store, busy, edge):
+    """A hand edit may write an instant that has no date in the office's zone (year 0 or 10000
+    there): a row keeps its text as written, and nothing fails — the case is listed or, when its
+    times cannot be worked with, left out with the usual note."""
+    from jiesu.index import _bare, _ts, time_text
+
+    assert time_text(_ts(edge), store.tz) is None and _bare(edge, _ts(edge), store.tz) == edge
+    assert _bare("2021-11-01T09:00:00+08:00", 1635728400, store.tz) is None
+    assert _bare("2021-11-01T01:00:00+00:00", 1635728400, store.tz) == "2021-11-01T01:00:00+00:00"
+    for key, case_id in (("received", busy[5]), ("closed", busy[1])):
+        path = store.case_path(case_id)
+        text = path.read_text(encoding="utf-8")
+        old = next(line for line in text.splitlines() if line.lstrip().startswith(f"{key}: "))
+        path.write_text(text.replace(old, old.split(": ")[0] + f": {edge}"), encoding="utf-8")
+    git(store.root, "commit", "-qam", "times at the edge of the calendar")
+    for rebuilt in (False, True):
+        if rebuilt:
+            (store.root / ".jiesu" / "index.sqlite").unlink()
+        result = run.raw("list", "--format", "json")
+        assert result.exit_code == 0 and "Traceback" not in result.stderr and result.exception is None
+        listed = {c["id"]: c for c in json.loads(result.stdout)}
+        assert listed[busy[0]]["received"] == "2021-11-01T09:00:00+08:00"
+        for case_id in (busy[5], busy[1]):
+            assert case_id in listed or "could not be read and" in result.stderr

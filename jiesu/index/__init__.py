@@ -108,8 +108,14 @@ def _ts(text):
 
 
 def time_text(ts, tz) -> str | None:
-    """The stored form (`timeutil.fmt`) of an instant kept as seconds, in the office's zone."""
-    return None if ts is None else datetime.fromtimestamp(ts, tz).isoformat()
+    """The stored form (`timeutil.fmt`) of an instant kept as seconds, in the office's zone (None
+    for none, or for an instant that has no date there: year 1 at +14:00, year 9999 at -12:00)."""
+    if ts is None:
+        return None
+    try:
+        return datetime.fromtimestamp(ts, tz).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _bare(text, ts, tz):
