@@ -308,3 +308,24 @@ def test_a_duplicate_search_that_fails_after_the_commit_is_a_note_not_an_error(r
     result = run("--lang", "zh", "intake", "--type", "complaint", "--category", GARBAGE, "--title", "Rubbish again",
                  "--street", ETERNAL)
     assert "未能查找可能重复的诉求（database is locked）" in result.stderr
+
+
+def test_the_checks_of_many_requests_share_one_connection_to_the_index(run, store):
+    """`intake --from` of many requests looks them up on one connection, closed once the
+    duplicates are found (not one open file each until the end of the command)."""
+    from jiesu.governance.intake import look
+    from jiesu.ops.new_cases import prepare
+    from jiesu.store import Store
+
+    new_case(run, title="小区门口垃圾堆放多日无人清运")
+    opened = Store(store.root)
+    prepared = [prepare(opened, {"type": "complaint", "category": GARBAGE, "street": ETERNAL,
+                                 "title": f"小区门口垃圾堆放多日没有人清运{i}"}, "op-101") for i in range(40)]
+    looks = look(opened, prepared)
+    assert len(looks) == 40 and {id(found.db) for found in looks} == {id(looks.db)}
+    looks.find(set())
+    assert all(found.matches and found.matches[0]["reasons"] == ["similar text"] for found in looks)
+    import sqlite3
+
+    with pytest.raises(sqlite3.ProgrammingError):
+        looks.db.execute("SELECT 1")  # closed

@@ -42,8 +42,6 @@ class Look:
         except (JiesuError, OSError, sqlite3.Error) as exc:
             self.matches, self.failed = [], str(getattr(exc, "message", None) or exc)
             return
-        finally:
-            self.db.close()
         self.matches = [m for m in matches if m["id"] not in own_ids]
 
     def notes(self, case_id: str) -> list[str]:
@@ -58,20 +56,40 @@ class Look:
         return out
 
 
-def look(store, p: dict) -> Look:
-    """Check one prepared request (see `jiesu.ops.new_cases.prepare`) for its caller's earlier
-    requests and the frequent-caller rule; its notes come once its case id is known."""
-    comp = p["complainant"]
-    db = Index(store).connect()  # one freshness check for both questions: left open for `Look.find`
+class Looks(list):
+    """The `Look`s of one intake, on one connection to the index (however many requests)."""
+
+    def __init__(self, looks, db):
+        super().__init__(looks)
+        self.db = db
+
+    def find(self, own_ids) -> None:
+        """Every request's duplicate search (see `Look.find`), then the connection closed."""
+        try:
+            for found in self:
+                found.find(own_ids)
+        finally:
+            self.db.close()
+
+
+def look(store, prepared: list[dict]) -> Looks:
+    """Check prepared requests (see `jiesu.ops.new_cases.prepare`) for their callers' earlier
+    requests and the frequent-caller rule, on one connection to the index, left open for the
+    duplicate search; their notes come once their case ids are known."""
+    db = Index(store).connect()  # one freshness check for every question
+    looks = []
     try:
-        found, rule = callers.intake_check(store, comp.get("phone"), p["received"], p.get("frequent_given", False), db)
+        for p in prepared:
+            comp = p["complainant"]
+            found, rule = callers.intake_check(store, comp.get("phone"), p["received"], p.get("frequent_given", False), db)
+            if rule:
+                comp["frequent"] = True
+                p["frequent_from"] = rule
+            looks.append(Look(store, p, found, db))
     except BaseException:
         db.close()
         raise
-    if rule:
-        comp["frequent"] = True
-        p["frequent_from"] = rule
-    return Look(store, p, found, db)
+    return Looks(looks, db)
 
 
 def _duplicates(store, p: dict, db) -> list[dict]:

@@ -320,7 +320,7 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
             message = commit_message("intake", f"{len(results)} cases", span, actor, lines, [r.case_id for r in results])
         own_ids = {r.case_id for r in results}
         sha = own.commit(message, actor, min(p["received"] for p in prepared),
-                         meanwhile=lambda: [found.find(own_ids) for found in findings])
+                         meanwhile=lambda: findings.find(own_ids))
         for r, p in zip(results, prepared):
             r.commit = sha
             r.notes = list(own.notes)
@@ -337,7 +337,7 @@ def governance_notes(store: Store, prepared: list[dict]) -> list:
     `jiesu.governance.intake.Look`); the notes come once their ids are known."""
     from jiesu.governance.intake import look
 
-    return [look(store, p) for p in prepared]
+    return look(store, prepared)
 
 
 def write_prepared(store: Store, tx, prepared: list[dict], plain: bool = False) -> list[Result]:
