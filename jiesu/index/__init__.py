@@ -113,7 +113,7 @@ def time_text(ts, tz) -> str | None:
     if ts is None:
         return None
     try:
-        return datetime.fromtimestamp(ts, tz).isoformat()
+        return timeutil.fmt(datetime.fromtimestamp(ts, tz))
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -220,18 +220,19 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
     except Exception as exc:  # noqa: BLE001 — any committed file, however hostile, becomes a problem row
         return problem_record(path, blob, f"{path}:1: {exc}")
     co_units = "|" + "|".join(str(u) for u in row["co_units"]) + "|" if row["co_units"] else None
-    closed_ts, due_ts = _ts(row["closed"]), _ts(row["due"])
+    received, due, closed = _text(row["received"]), row["due"], row["closed"]
+    received_ts, due_ts, closed_ts = _ts(received), _ts(due), _ts(closed)
     columns = (  # the typed columns, up to `whistle`
         path, _oid(blob), *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
-        co_units, _text(row["title"]), _text(row["received"]), row["due"], row["closed"],
-        _ts(row["received"]), due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
+        co_units, _text(row["title"]), _bare(received, received_ts, tz), _bare(due, due_ts, tz), _bare(closed, closed_ts, tz),
+        received_ts, due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
         *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
         marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
     )
-    hints = _hints({k: columns[_AT[k]] for k in ROW})
+    # the summary shares the dates' texts as `ROW_SQL` selects them, not as the columns keep them
+    hints = _hints({k: columns[_AT[k]] for k in ROW} | {"received": received, "due": due, "closed": closed})
     case_id = hints["id"]
-    columns = columns[:_RECEIVED] + tuple(_bare(columns[_AT[k]], columns[_AT[k + "_ts"]], tz) for k in DATE_SQL) + columns[_RECEIVED + 3:]
     return columns + (
         None,  # read_at: see `with_commit`
         _assessment(row, catalog, tz, case_id), marshal.dumps(_shrink_events(event_rows(case), case_id)),
@@ -241,7 +242,6 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
 
 
 _AT = {c: i for i, c in enumerate(COLUMNS)}
-_RECEIVED = _AT["received"]  # received, due and closed follow
 NOT_ASSESSED = marshal.dumps(None)
 _PACKED = (COLUMNS.index("assess"), COLUMNS.index("events"), COLUMNS.index("row"))
 # the dictionary of an index created with no case to learn from (raw content to zstd): the words every summary repeats
