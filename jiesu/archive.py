@@ -21,7 +21,7 @@ from datetime import time, timedelta
 from jiesu import i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput
 from jiesu.i18n import _, pgettext
-from jiesu.index import BLOB_SQL, Index
+from jiesu.index import BLOB_SQL, PATH_SQL, Index
 from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
 from jiesu.store.catfile import Blobs
@@ -57,6 +57,9 @@ def _why_not(status: str, closed_ts, now_ts: float, after: timedelta) -> str | N
     return _("still {status}").format(status=pgettext("status", status))
 
 
+IN_STORE = "(file IS NULL OR file LIKE 'cases/%')"  # a row of the store's own cases, not of an archive's
+
+
 def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]:
     """([(id, path, blob)] to archive, count of cases received before the date left in place)."""
     day = timeutil.parse_date(before, "--before")
@@ -69,7 +72,7 @@ def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]
     if ids:
         chosen = []
         for case_id in ids:
-            found = index.select(f"id, path, {BLOB_SQL}, status, closed_ts, received_ts", "id = ? AND path LIKE 'cases/%'", (case_id,))
+            found = index.select(f"id, {PATH_SQL}, {BLOB_SQL}, status, closed_ts, received_ts", f"id = ? AND {IN_STORE}", (case_id,))
             if not found:
                 if archives.case_file(store.root, store.case_relpath(case_id)):
                     raise InvalidInput(_('{case_id} is already archived').format(case_id=case_id))
@@ -83,7 +86,7 @@ def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]
                 raise InvalidInput(_('{case_id} is {why}: only final cases are archived (evaluated, rejected, merged, or closed longer than {duration})').format(case_id=case_id, why=why, duration=timeutil.format_duration(after)))
             chosen.append((cid, path, blob))
         return chosen, 0
-    rows = index.select(f"id, path, {BLOB_SQL}, status, closed_ts", "received_ts < ? AND path LIKE 'cases/%'", (limit,))
+    rows = index.select(f"id, {PATH_SQL}, {BLOB_SQL}, status, closed_ts", f"received_ts < ? AND {IN_STORE}", (limit,))
     chosen = [(cid, path, blob) for cid, path, blob, status, closed_ts in rows
               if _why_not(status, closed_ts, now.timestamp(), after) is None]
     return chosen, len(rows) - len(chosen)

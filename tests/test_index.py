@@ -228,7 +228,7 @@ def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
         try:
             assert db.execute("PRAGMA page_size").fetchone()[0] == jiesu.index.PAGE_SIZE == 16384
             zdict = db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()[0]
-            query = "SELECT path, blob, id, status, co_units, assess, events, row FROM cases ORDER BY path"
+            query = f"SELECT {jiesu.index.PATH_SQL}, blob, id, status, co_units, assess, events, row FROM cases ORDER BY 1"
             return [(*plain, *(jiesu.index.unpack(p, zdict) for p in packed)) for *plain, packed in
                     ((*r[:5], r[5:]) for r in db.execute(query))]
         finally:
@@ -487,3 +487,63 @@ def test_a_time_with_no_date_in_the_office_zone_keeps_its_text(run, store, busy,
         assert listed[busy[0]]["received"] == "2021-11-01T09:00:00+08:00"
         for case_id in (busy[5], busy[1]):
             assert case_id in listed or "could not be read and" in result.stderr
+
+
+def test_a_row_keeps_its_path_only_where_its_id_does_not_give_it(run, store, busy):
+    """A case in its own place (`cases/YYYY/MM/<id>.yaml`) keeps no path: `PATH_SQL` makes it
+    from the id. A file moved by hand to another folder, or a copy under another name, keeps its
+    path; each is found, replaced and deleted by its path, on an index kept current and on one
+    built again, and `refile` finds the misplaced file."""
+    import sqlite3
+
+    from jiesu.index import PATH_SQL, canonical_id
+    from jiesu.ops.refile import misfiled
+
+    assert canonical_id("cases/2021/11/HL-2111-0001.yaml") == "HL-2111-0001"
+    assert canonical_id("cases/2021/12/HL-2111-0001.yaml") is None  # the id says November
+    assert canonical_id("archive/2021/cases/2021/11/HL-2111-0001.yaml") is None
+    assert canonical_id("cases/2021/11/HL-2111-0001.yml") is None and canonical_id("cases/x.yaml") is None
+    run("list")
+    before = git(store.root, "rev-parse", "HEAD").strip()
+    moved, copied = busy[4], busy[5]
+    here = store.case_relpath(moved)
+    away = here.replace("/11/", "/12/")
+    (store.root / away).parent.mkdir(parents=True)
+    git(store.root, "mv", here, away)
+    copy = store.case_relpath(copied).replace(".yaml", "-copy.yaml")
+    (store.root / copy).write_bytes((store.root / store.case_relpath(copied)).read_bytes())
+    git(store.root, "add", copy)
+    git(store.root, "commit", "-qm", "moved and copied by hand")
+
+    def rows():
+        db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
+        try:
+            return db.execute(f"SELECT file, {PATH_SQL}, id FROM cases ORDER BY 2").fetchall()
+        finally:
+            db.close()
+
+    for rebuilt in (False, True):
+        if rebuilt:
+            (store.root / ".jiesu" / "index.sqlite").unlink()
+        assert sorted(r["id"] for r in run.json("list")) == sorted([*busy, copied])
+        found = rows()
+        listed = sorted(p for p in git(store.root, "ls-tree", "-r", "--name-only", "HEAD", "cases").split() if p.endswith(".yaml"))
+        assert sorted(path for _, path, _ in found) == listed
+        assert {(f, i) for f, _, i in found if f} == {(away, moved), (copy, copied)}
+        assert sum(f is None for f, _, _ in found) == len(busy) - 1
+    assert sorted(m[0] for m in misfiled(Store(store.root))) == sorted([away, copy])
+    # the moved file edited by hand, then removed: its row follows
+    (store.root / away).write_text((store.root / away).read_text("utf-8").replace(
+        "title: Rubbish at the gate", "title: Edited where it was moved"), "utf-8")
+    git(store.root, "commit", "-qam", "edit the moved file")
+    assert [r["title"] for r in run.json("list") if r["id"] == moved] == ["Edited where it was moved"]
+    assert len([r for r in rows() if r[2] == moved]) == 1
+    git(store.root, "rm", "-q", away, copy)
+    git(store.root, "commit", "-qm", "remove both")
+    assert sorted(r["id"] for r in run.json("list")) == sorted(busy[:4] + [copied])
+    assert all(f is None for f, _, _ in rows())
+    git(store.root, "reset", "-q", "--hard", before)  # (the history goes back to before the hand work)
+    assert sorted(r["id"] for r in run.json("list")) == sorted(busy) and all(f is None for f, _, _ in rows())
+    # jiesu's own write to a case in its place replaces its row, not adds one
+    run("accept", busy[3])
+    assert [r[2] for r in rows()].count(busy[3]) == 1

@@ -13,7 +13,7 @@ from jiesu.store.gitrepo import GitReader
 
 def refresh_index(index, db) -> None:
     """Bring the archived cases' rows of the read index up to date with each archive's HEAD."""
-    from jiesu.index import COLUMNS, DEFAULT_ZDICT, parse_chunk
+    from jiesu.index import COLUMNS, DEFAULT_ZDICT, delete_paths, parse_chunk
 
     store = index.store
     for year, folder in repos(store.root):
@@ -33,10 +33,10 @@ def refresh_index(index, db) -> None:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('zdict', ?)", (index.zdict,))
         rows = parse_chunk(str(folder), git.env, store.catalog, store.settings["timezone"], todo, index.zdict) if todo else []
         with db:
-            if full:
-                db.execute("DELETE FROM cases WHERE path LIKE ?", (prefix + "%",))
-            db.executemany("DELETE FROM cases WHERE path = ?", [(p,) for p in gone])
-            db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
+            if full:  # an archived case's path is never where its id puts it: it is kept whole
+                db.execute("DELETE FROM cases WHERE file LIKE ?", (prefix + "%",))
+            delete_paths(db, gone + [p for p, _ in todo])
+            db.executemany(f"INSERT INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, head))
 
 
@@ -50,7 +50,7 @@ def adopt_rows(store, moved: dict, heads: dict) -> None:
     """
     import sqlite3
 
-    from jiesu.index import COLUMNS
+    from jiesu.index import COLUMNS, PATH_SQL, canonical_id, delete_paths
 
     path = store.jiesu_dir / "index.sqlite"
     if not path.exists():
@@ -64,8 +64,9 @@ def adopt_rows(store, moved: dict, heads: dict) -> None:
                 return
             rest = ", ".join(COLUMNS[1:])
             with db:
-                db.executemany(f"INSERT OR REPLACE INTO cases SELECT ? || path, {rest} FROM cases WHERE path = ?",
-                               [(f"{FOLDER}/{year}/", p) for p, year in moved.items()])
+                delete_paths(db, (f"{FOLDER}/{year}/{p}" for p, year in moved.items()))
+                db.executemany(f"INSERT INTO cases SELECT ? || {PATH_SQL}, {rest} FROM cases WHERE (id = ? AND file IS NULL OR file = ?)",
+                               [(f"{FOLDER}/{year}/", canonical_id(p), p) for p, year in moved.items()])
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(f"archive:{y}", sha) for y, sha in heads.items()])
         finally:
             db.close()

@@ -32,7 +32,7 @@ from jiesu.assessment import unit_at_level
 from jiesu.errors import InvalidInput
 from jiesu.event_rows import instant
 from jiesu.i18n import _
-from jiesu.index import BLOB_SQL, ROW_SQL, Index
+from jiesu.index import BLOB_SQL, PATH_SQL, ROW_SQL, Index
 from jiesu.store import yamlio
 
 MARKER = "_jiesu_export.json"
@@ -222,7 +222,7 @@ def _digests(store, index, db) -> dict:
     stamp = f"{SCHEMA_VERSION}|{store.catalog_key}|{store.settings.get('timezone')}"
     index.select("count(*)", order="", db=db)  # says (once) when unreadable case files are left out
     hashes: dict = {}
-    sql = f"SELECT path, {BLOB_SQL}, received_ts FROM cases WHERE problem IS NULL AND received_ts IS NOT NULL ORDER BY path"
+    sql = f"SELECT {PATH_SQL}, {BLOB_SQL}, received_ts FROM cases WHERE problem IS NULL AND received_ts IS NOT NULL ORDER BY 1"
     for path, blob, ts in db.execute(sql):
         month = _month(ts, tz)
         h = hashes.get(month) or hashes.setdefault(month, hashlib.sha1(stamp.encode()))

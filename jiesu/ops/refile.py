@@ -21,10 +21,10 @@ from jiesu.store.gitwrite import commit_message
 
 def misfiled(store: Store) -> list[tuple[str, str, tuple[int, int]]]:
     """(path, case id, (year, month) received) of every committed case not where it belongs."""
-    from jiesu.index import DATE_SQL, Index
+    from jiesu.index import DATE_SQL, PATH_SQL, Index
 
     out = []
-    for path, case_id, received in Index(store).select("path, id, " + DATE_SQL["received"], order="path"):
+    for path, case_id, received in Index(store).select(f"{PATH_SQL}, id, " + DATE_SQL["received"], order="1"):
         parsed = model.parse_id(case_id or "")
         try:
             month = model.id_month(timeutil.load(received), store.tz)
