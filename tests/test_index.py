@@ -190,17 +190,28 @@ def test_commits_never_carry_foreign_staged_files(run, store, busy):
     assert git(store.root, "status", "--porcelain").strip() == "A  stray.txt"
 
 
-def _indexed_events(store, case_id):
-    index = Index(store)
-    found = index.select("events, id", "id = ?", (case_id,), order="")
-    return index.unpack_events(*found[0])
+def _read_events(store, case_ids, extra=()):
+    from jiesu.interop.parquet_events import EventReader
+
+    paths = [store.case_relpath(case_id) for case_id in case_ids]
+    blobs = [git(store.root, "rev-parse", f"HEAD:{path}").strip() for path in paths]
+    reader = EventReader(store)
+    try:
+        return reader.start([*zip(paths, blobs), *extra])()
+    finally:
+        reader.close()
 
 
-def test_the_index_keeps_each_cases_event_rows(run, store, busy):
-    from jiesu.event_rows import FIELDS
+def test_the_export_reads_each_cases_event_rows_from_git(run, store, busy, monkeypatch):
+    """The index keeps no event rows: the Parquet export reads them from the case files in git, in
+    this process or (many cases) in worker processes, the same rows either way."""
+    import jiesu.interop.parquet_events as parquet_events
+    from jiesu.event_rows import FIELDS, event_rows
+    from jiesu.index import COLUMNS
 
-    # written by jiesu's own commits (the index follows each write)
-    rows = _indexed_events(store, busy[1])
+    assert "events" not in COLUMNS
+    found = _read_events(store, busy, extra=[("cases/2021/11/missing.yaml", "0" * 40)])
+    rows = found[1]
     assert [r[FIELDS.index("action")] for r in rows] == ["intake", "assign", "accept", "close"]
     assert [r[FIELDS.index("seq")] for r in rows] == [0, 1, 2, 3]
     assert {r[FIELDS.index("case_id")] for r in rows} == {busy[1]}
@@ -209,10 +220,10 @@ def test_the_index_keeps_each_cases_event_rows(run, store, busy):
     assert rows[0][FIELDS.index("utc_offset_min")] == 480
     assert rows[1][FIELDS.index("unit")] == load(store, busy[1])["events"][1]["unit"]
     assert rows[3][FIELDS.index("resolved")] is True
-    after_writes = {case_id: _indexed_events(store, case_id) for case_id in busy}
-    # built again from the case files in git: the same rows
-    (store.root / ".jiesu" / "index.sqlite").unlink()
-    assert {case_id: _indexed_events(Store(store.root), case_id) for case_id in busy} == after_writes
+    assert found[:-1] == [event_rows(load(store, case_id)) for case_id in busy] and found[-1] == []
+    monkeypatch.setattr(parquet_events, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(parquet_events, "PART", 2)
+    assert _read_events(store, busy, extra=[("cases/2021/11/missing.yaml", "0" * 40)]) == found
 
 
 def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
@@ -228,7 +239,7 @@ def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
         try:
             assert db.execute("PRAGMA page_size").fetchone()[0] == jiesu.index.PAGE_SIZE == 16384
             zdict = db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()[0]
-            query = f"SELECT {jiesu.index.PATH_SQL}, blob, id, status, co_units, assess, events, row FROM cases ORDER BY 1"
+            query = f"SELECT {jiesu.index.PATH_SQL}, blob, id, status, co_units, assess, row FROM cases ORDER BY 1"
             return [(*plain, *(jiesu.index.unpack(p, zdict) for p in packed)) for *plain, packed in
                     ((*r[:5], r[5:]) for r in db.execute(query))]
         finally:
@@ -249,13 +260,12 @@ def test_worker_processes_build_the_same_index(run, store, busy, monkeypatch):
 
 
 def test_packed_records_read_back_as_the_case_files_give_them(run, store, busy):
-    """A row keeps its summary, events and assessment record as value tuples whose values shared
+    """A row keeps its summary and assessment record as value tuples whose values shared
     with the row's columns are left out: read back, they are what the case file gives, field for
     field (after jiesu's writes, and built again from git)."""
     import sqlite3
 
     from jiesu import assessment
-    from jiesu.event_rows import event_rows
     from jiesu.summary import ROW_KEYS, summarize
 
     run("accept", busy[0])
@@ -267,15 +277,14 @@ def test_packed_records_read_back_as_the_case_files_give_them(run, store, busy):
         for case_id in busy:
             case = load(opened, case_id)
             row = summarize(case, opened.catalog, opened.tz)
-            out[case_id] = (row, event_rows(case), assessment.record(row, opened.catalog, opened.tz))
+            out[case_id] = (row, assessment.record(row, opened.catalog, opened.tz))
         return out
 
     def indexed(opened):
         index = Index(opened)
         rows = {row["id"]: row for row in index.rows()}
-        found = index.select("id, events, assess", order="id")
-        return {case_id: (rows[case_id], index.unpack_events(events, case_id), index.unpack_assess(assess, case_id))
-                for case_id, events, assess in found}
+        found = index.select("id, assess", order="id")
+        return {case_id: (rows[case_id], index.unpack_assess(assess, case_id)) for case_id, assess in found}
 
     for rebuilt in (False, True):
         if rebuilt:
@@ -283,8 +292,8 @@ def test_packed_records_read_back_as_the_case_files_give_them(run, store, busy):
         opened = Store(store.root)
         reference = expected(opened)
         assert indexed(opened) == reference
-        assert tuple(reference[busy[0]][0]) == ROW_KEYS and reference[busy[0]][2]["satisfaction"] == "satisfied"
-        assert tuple(reference[busy[0]][2]) == assessment.RECORD_KEYS
+        assert tuple(reference[busy[0]][0]) == ROW_KEYS and reference[busy[0]][1]["satisfaction"] == "satisfied"
+        assert tuple(reference[busy[0]][1]) == assessment.RECORD_KEYS
     # the values the columns hold are not kept twice: the packed summary leaves them out
     db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
     zdict, packed = (db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()[0],
@@ -302,7 +311,7 @@ def test_packed_records_read_back_as_the_case_files_give_them(run, store, busy):
 
 
 def test_a_record_of_another_shape_or_type_is_packed_whole():
-    from jiesu.index import _grow, _grow_events, _shrink, _shrink_events
+    from jiesu.index import _grow, _shrink
 
     keys = ("id", "flag", "n")
     hints = {"id": "HL-1", "flag": 1, "n": 2}
@@ -313,11 +322,6 @@ def test_a_record_of_another_shape_or_type_is_packed_whole():
     other = {"n": 2, "id": "HL-1", "flag": True}           # keys in another order: kept as it is
     assert _shrink(other, keys, hints) is other and _grow(other, keys, hints) is other
     assert _shrink(None, keys, hints) is None and _grow(None, keys, hints) is None
-    rows = [("HL-1", 0, "a"), ("HL-1", 1, "b")]
-    assert _shrink_events(rows, "HL-1") == (..., [(0, "a"), (1, "b")])
-    assert _grow_events(_shrink_events(rows, "HL-1"), "HL-1") == rows
-    assert _shrink_events(rows, None) is rows and _shrink_events([("HL-2", 0, "a")], "HL-1") == [("HL-2", 0, "a")]
-    assert _grow_events(rows, "HL-1") is rows
 
 
 def test_an_index_made_before_gets_the_late_cases_index_and_counts_the_same(run, store, busy):

@@ -199,3 +199,38 @@ def test_without_pyarrow_says_how_to_install(demo, tmp_path):
     assert proc.stderr.splitlines()[0] == ("error: --format parquet needs pyarrow, which is not installed; "
                                           "install it with: pip install 'jiesu[parquet]'")
     assert not (tmp_path / "out").exists()
+
+
+def test_archived_cases_events_are_read_from_their_archive_by_workers(demo, exported, tmp_path, monkeypatch):
+    """The index keeps no event rows: the export reads them from the case files, an archived case's
+    from its archive's repository, in worker processes when many; the tables are the ones the store
+    gave before its cases were archived."""
+    import os
+
+    import jiesu.interop.parquet_events as parquet_events
+    from jiesu.interop.parquet import export_parquet
+
+    env = {"JIESU_NOW": "2021-11-10T12:00:00"}
+    copy = tmp_path / "copy"
+    subprocess.run(["git", "clone", "-q", str(demo.root), str(copy)], check=True)
+    moved = subprocess.run([sys.executable, "-m", "jiesu", "--store", str(copy), "--as", "op-1", "archive", "--before", "2021-11-01"],
+                           capture_output=True, text=True, env=dict(os.environ, **env))
+    assert moved.returncode == 0, moved.stderr
+    archived = git(copy / "archive" / "2021", "ls-tree", "-r", "--name-only", "HEAD", "cases").split()
+    assert len([p for p in archived if p.endswith(".yaml")]) > 100
+    reader = parquet_events.EventReader(Store(copy))  # an archived case is read from its archive
+    assert reader._source("archive/2021/" + archived[-1])[0] == str(copy / "archive" / "2021")
+    assert reader._source("cases/2021/11/HL-2111-0001.yaml")[0] == str(copy)
+    monkeypatch.setenv("JIESU_NOW", env["JIESU_NOW"])
+    monkeypatch.setattr(parquet_events, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(parquet_events, "PART", 40)
+    out = tmp_path / "pq"
+    done = export_parquet(Store(copy), str(out))
+    assert done["written"] == 2 and done["events"] > done["cases"] > 400
+
+    def table(folder, name):
+        rows = ds.dataset(folder / name, format="parquet", partitioning="hive").to_table().to_pylist()
+        return sorted(rows, key=lambda r: (r.get("case_id") or r["id"], r.get("seq", 0)))
+
+    assert table(out, "events") == table(exported, "events")
+    assert table(out, "cases") == table(exported, "cases")

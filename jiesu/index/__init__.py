@@ -6,14 +6,15 @@ git blob id; the commit it reflects is kept in `meta.head`. A read compares HEAD
 many). jiesu's own writes update their rows as they commit, so the next read finds the index
 current. Uncommitted edits in the work tree are not indexed: `verify` reports them.
 
-A row holds typed columns for the queries and three packed records: the case's summary (see
-`jiesu.summary`), its events (`jiesu.event_rows`) and its assessment record. Each is kept as the
-tuple of its values in a fixed order (no keys), a value its row's columns hold or give already as
-`SAME` (the summary's id, status, title, dates, places, the caller's phone key, the time limit's
-source, an unextended due time; the events' and the record's case id), `marshal`led and compressed
-with zstd against a dictionary trained on the index's first cases (kept in `meta.zdict`): a
-summary costs about 150 bytes rather than two kilobytes. Read them with `Index.unpack_row` (select
-`ROW_SQL`), `unpack_assess` and `unpack_events` (select the packed column and the case's id).
+A row holds typed columns for the queries and two packed records: the case's summary (see
+`jiesu.summary`) and its assessment record. Each is kept as the tuple of its values in a fixed
+order (no keys), a value its row's columns hold or give already as `SAME` (the summary's id,
+status, title, dates, places, the caller's phone key, the time limit's source, an unextended due
+time; the record's case id), `marshal`led and compressed with zstd against a dictionary trained on
+the index's first cases (kept in `meta.zdict`): a summary costs about 150 bytes rather than two
+kilobytes. Read them with `Index.unpack_row` (select `ROW_SQL`) and `unpack_assess` (select the
+packed column and the case's id). What only one command reads is not kept: the event rows of the
+Parquet export are read from the case files it writes (`jiesu.interop.parquet_events`).
 
 Nothing is kept twice that a column gives: times are whole seconds where they are whole (4 bytes,
 not 8), and the texts `received`, `due` and `closed` are kept only where they differ from what
@@ -41,7 +42,6 @@ import sys
 from datetime import datetime
 
 from jiesu import timeutil
-from jiesu.event_rows import event_rows
 from jiesu.governance.columns import governance_columns
 from jiesu.i18n import N_, _
 from jiesu.index import changes as commit_table
@@ -50,12 +50,12 @@ from jiesu.store.case_layout import case_relpath, parse_id
 from jiesu.store.catfile import Blobs
 from jiesu.summary import ROW_KEYS, summarize
 
-VERSION = f"20/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"21/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "file", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "co_units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
     "exempt", "source_key", "community", "kind", "limit_class", "tags", "flags", "address_key", "caller", "dup_text", "dow", "hour",
-    "supervised", "whistle", "read_at", "assess", "events", "problem", "row",
+    "supervised", "whistle", "read_at", "assess", "problem", "row",
 )
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -173,19 +173,6 @@ def _grow(packed, keys: tuple, hints: dict):
     return out
 
 
-def _shrink_events(rows: list[tuple], case_id) -> object:
-    """Event rows without the case id each repeats, when it is the row's `id` column."""
-    if rows and isinstance(case_id, str) and all(r[0] == case_id for r in rows):
-        return (SAME, [r[1:] for r in rows])
-    return rows
-
-
-def _grow_events(packed, case_id) -> list[tuple]:
-    if isinstance(packed, tuple) and packed and packed[0] is SAME:
-        return [(case_id, *r) for r in packed[1]]
-    return packed
-
-
 def _oid(blob: str):
     """A git object id as the index keeps it: its bytes (20, not 40 as text); select `BLOB_SQL`."""
     try:
@@ -272,7 +259,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
     case_id = hints["id"]
     return columns + (
         None,  # read_at: see `with_commit`
-        _assessment(row, catalog, tz, case_id), marshal.dumps(_shrink_events(event_rows(case), case_id)),
+        _assessment(row, catalog, tz, case_id),
         None,  # problem
         marshal.dumps(_shrink(row, ROW_KEYS, hints)),
     )
@@ -280,7 +267,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
 
 _AT = {c: i for i, c in enumerate(COLUMNS)}
 NOT_ASSESSED = marshal.dumps(None)
-_PACKED = (COLUMNS.index("assess"), COLUMNS.index("events"), COLUMNS.index("row"))
+_PACKED = (COLUMNS.index("assess"), COLUMNS.index("row"))
 # the dictionary of an index created with no case to learn from (raw content to zstd): the words every summary repeats
 DEFAULT_ZDICT = marshal.dumps((
     "id", "status", "title", "type", "channel", "category", "district", "street", "community", "lead", "co_units",
@@ -755,11 +742,6 @@ class Index:
         from jiesu.assessment import RECORD_KEYS
 
         return _grow(self.unpack(data), RECORD_KEYS, {"id": case_id})
-
-    def unpack_events(self, data: bytes | None, case_id) -> list[tuple]:
-        """The event rows of a case (see `jiesu.event_rows`) from its `events` and `id` columns."""
-        return _grow_events(self.unpack(data), case_id) or []
-
     def locate(self, path: str) -> tuple[str | None, str | None]:
         """(commit at or after the case's last change, received) of one case, or (None, None)."""
         found = self.select("(SELECT sha FROM commits WHERE n = read_at), " + DATE_SQL["received"], *path_where(path), order="")

@@ -11,8 +11,9 @@ offset at that instant, so local time is one addition away. No personal data: no
 private reference, contact or free-text note; titles and addresses have phone numbers masked (as
 in the CSV export).
 
-Both tables are built from the read index, which keeps each case's summary, assessment and event
-rows (`jiesu.event_rows`): no case file is parsed again. Re-running rewrites only the partitions
+The `cases` table is built from the read index, which keeps each case's summary and assessment;
+the `events` table from the case files of the partitions rewritten (`jiesu.interop.parquet_events`,
+read by worker processes while the case rows are built). Re-running rewrites only the partitions
 whose cases changed: each partition's fingerprint is the hash of its cases' paths and git blob ids
 (plus the schema and catalog versions), kept in `_jiesu_export.json`. The column lists
 (`CASE_COLUMNS`, `EVENT_COLUMNS`) are the documented schema.
@@ -20,6 +21,7 @@ whose cases changed: each partition's fingerprint is the hash of its cases' path
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -33,6 +35,7 @@ from jiesu.errors import InvalidInput
 from jiesu.event_rows import instant
 from jiesu.i18n import _
 from jiesu.index import BLOB_SQL, PATH_SQL, ROW_SQL, Index
+from jiesu.interop.parquet_events import EventReader
 from jiesu.store import yamlio
 
 MARKER = "_jiesu_export.json"
@@ -198,7 +201,7 @@ def _partition(out: Path, dataset: str, month: str) -> Path:
 
 
 def _event_table(pa, stored: list, schema):
-    """The month's `events` table from the index's event rows of its cases (see `jiesu.event_rows`),
+    """The month's `events` table from the event rows of its cases (see `jiesu.event_rows`),
     ordered by case and position, built column by column."""
     flat = sorted((row for rows in stored if rows for row in rows), key=lambda r: (r[0], r[1]))
     columns = list(zip(*flat)) if flat else [()] * len(schema)
@@ -230,7 +233,7 @@ def _digests(store, index, db) -> dict:
     return {month: h.hexdigest() for month, h in hashes.items()}
 
 
-def _export(pa, store, index, db, target: Path, previous: dict, progress) -> tuple:
+def _export(pa, store, index, db, reader, target: Path, previous: dict, progress) -> tuple:
     catalog, tz = store.catalog, store.tz
     digests = _digests(store, index, db)
     old = previous.get("partitions") if isinstance(previous.get("partitions"), dict) else {}
@@ -246,15 +249,15 @@ def _export(pa, store, index, db, target: Path, previous: dict, progress) -> tup
         lo = timeutil.local(datetime(year, mon, 1).date(), datetime.min.time(), tz).timestamp()
         ny, nm = (year + 1, 1) if mon == 12 else (year, mon + 1)
         hi = timeutil.local(datetime(ny, nm, 1).date(), datetime.min.time(), tz).timestamp()
-        rows = index.select(f"assess, {BLOB_SQL}, events, {ROW_SQL}", "received_ts >= ? AND received_ts < ?", (lo, hi),
+        rows = index.select(f"assess, {BLOB_SQL}, {PATH_SQL}, {ROW_SQL}", "received_ts >= ? AND received_ts < ?", (lo, hi),
                             order="received_ts, id", db=db)
-        cases, case_events = [], []
-        for a, b, e, *summary in rows:
+        case_events = reader.start([(path, blob) for _a, blob, path, *_rest in rows])  # read by workers meanwhile
+        cases = []
+        for a, b, _path, *summary in rows:
             case_id = summary[1]  # the `id` column
             cases.append(dict(case_record(index.unpack_row(summary), index.unpack_assess(a, case_id) if a else None,
                                           catalog, tz), blob=b))
-            case_events.append(index.unpack_events(e, case_id))
-        events = _event_table(pa, case_events, event_schema)
+        events = _event_table(pa, case_events(), event_schema)
         _write_table(pa, _partition(target, "cases", month), cases, case_schema)
         _write_table(pa, _partition(target, "events", month), events, event_schema)
         written_cases += len(cases)
@@ -277,11 +280,10 @@ def export_parquet(store, out: str, progress=None) -> dict:
     target = Path(out).expanduser()
     previous = _check_target(target)
     index = Index(store)
-    db = index.connect()
-    try:
-        digests, todo, gone, written_cases, written_events = _export(pa, store, index, db, target, previous, progress)
-    finally:
-        db.close()
+    with contextlib.ExitStack() as stack:
+        db = stack.enter_context(contextlib.closing(index.connect()))
+        reader = stack.enter_context(contextlib.closing(EventReader(store)))  # its workers stop at the end
+        digests, todo, gone, written_cases, written_events = _export(pa, store, index, db, reader, target, previous, progress)
     marker = {"format": FORMAT, "version": SCHEMA_VERSION, "office": store.office,
               "timezone": store.settings.get("timezone"), "head": store.git.head(),
               "partitions": dict(sorted(digests.items()))}
