@@ -50,7 +50,7 @@ from jiesu.store.case_layout import case_relpath, parse_id
 from jiesu.store.catfile import Blobs
 from jiesu.summary import ROW_KEYS, summarize
 
-VERSION = f"21/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"22/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "file", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "co_units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -754,7 +754,7 @@ class Index:
         db = self.connect()
         try:
             commit_table.catch_up(db, self.store, self.store.git.head())
-            return commit_table.commits_of(db, path, before)
+            return commit_table.commits_of(db, self.store, path, before)
         except (OSError, sqlite3.OperationalError, subprocess.CalledProcessError):
             return None
         finally:

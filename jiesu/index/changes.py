@@ -2,7 +2,8 @@
 
 Table `changes` holds one row per (case file, commit) along HEAD's first-parent line: the file
 (`file`, 48 bits of a hash of its path, see `file_key`), the commit's place on that line (`seq`,
-larger is newer), its id and whether it is a merge. `meta.log_head` names the commit the table is
+larger is newer), the first 8 bytes of its id (`sha_key`; `commits_of` asks git for the whole ids)
+and whether it is a merge. `meta.log_head` names the commit the table is
 complete up to ('' for a table never filled).
 
 The table is filled from commit messages, which is cheap: a jiesu commit names every case it
@@ -28,7 +29,9 @@ import subprocess
 from jiesu.errors import JiesuError
 
 # One row per (file, commit), clustered by file: a case's rows are read together, and no separate
-# index is kept. The commit id is stored as its 20 bytes.
+# index is kept. The commit is named by the first 8 bytes of its id (12 bytes a row less than all
+# 20): two of ten million commits share them with a chance of about 1 in 400,000, and then git
+# cannot expand them and `jiesu log` walks git's history instead.
 TABLE = ("CREATE TABLE changes (file INTEGER, seq INTEGER, sha BLOB, merge INTEGER, PRIMARY KEY (file, seq)) "
          "WITHOUT ROWID")
 ROWS = "file INTEGER, seq INTEGER, sha BLOB, merge INTEGER"  # a plain table of rows, filled first, taken in order
@@ -43,6 +46,11 @@ def file_key(path: str) -> int:
     commit that did not change the file, as it passes over one whose message names a case it did
     not change."""
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=6).digest(), "big", signed=True)
+
+
+def sha_key(sha: str) -> bytes:
+    """What the table keeps of a commit id: its first 8 bytes."""
+    return bytes.fromhex(sha[:16])
 
 
 def _head(db: sqlite3.Connection) -> tuple[str, int]:
@@ -120,7 +128,7 @@ def _fill(db: sqlite3.Connection, store, commits, top_seq: int, table: str = "ch
 
     def flush():
         listed = _listed(store, [sha for sha, _, _ in pending])
-        rows.extend((file_key(path), seq, bytes.fromhex(sha), merge) for sha, seq, merge in pending
+        rows.extend((file_key(path), seq, sha_key(sha), merge) for sha, seq, merge in pending
                     for path in dict.fromkeys(listed.get(sha, [])))
         pending.clear()
         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)", rows)
@@ -132,7 +140,7 @@ def _fill(db: sqlite3.Connection, store, commits, top_seq: int, table: str = "ch
         if paths is None:
             pending.append((sha, seq, int(len(parents) > 1)))
         else:
-            rows.extend((file_key(path), seq, bytes.fromhex(sha), 0) for path in dict.fromkeys(paths))
+            rows.extend((file_key(path), seq, sha_key(sha), 0) for path in dict.fromkeys(paths))
         if len(rows) + 50 * len(pending) >= CHUNK:
             flush()
     flush()
@@ -184,7 +192,7 @@ def catch_up(db: sqlite3.Connection, store, head: str | None) -> None:
         if base and base != [known]:
             # HEAD's line left the table's below `known` (a fast-forward onto another office's line
             # that merged this one): keep the table up to where the two lines part
-            found = db.execute("SELECT seq FROM changes WHERE sha = ? LIMIT 1", (bytes.fromhex(base[0]),)).fetchone()
+            found = db.execute("SELECT seq FROM changes WHERE sha = ? LIMIT 1", (sha_key(base[0]),)).fetchone()
             if found:
                 seq = found[0]
                 db.execute("DELETE FROM changes WHERE seq > ?", (seq,))
@@ -202,15 +210,23 @@ def after_commit(db: sqlite3.Connection, old_head: str | None, new_head: str, bl
     if not known or known != (old_head or ""):
         return
     paths = [p for p in blobs if p.startswith("cases/") and p.endswith(".yaml")]
-    db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, 0)", [(file_key(p), seq + 1, bytes.fromhex(new_head)) for p in paths])
+    db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?, 0)", [(file_key(p), seq + 1, sha_key(new_head)) for p in paths])
     _set_head(db, new_head, seq + 1)
 
 
-def commits_of(db: sqlite3.Connection, path: str, before: int | None = None) -> list[tuple[int, str, bool]] | None:
+def commits_of(db: sqlite3.Connection, store, path: str, before: int | None = None) -> list[tuple[int, str, bool]] | None:
     """(seq, commit, is a merge) of each commit on HEAD's first-parent line that changed `path`,
-    newest first (only those older than `before`); None when the table was never filled."""
+    newest first (only those older than `before`); None when the table was never filled, or when
+    git cannot name a commit from what the table keeps of its id."""
     if not _head(db)[0]:
         return None
     rows = db.execute("SELECT seq, sha, merge FROM changes WHERE file = ? AND seq < ? ORDER BY seq DESC",
                       (file_key(path), before if before is not None else 1 << 62)).fetchall()
-    return [(seq, sha.hex(), bool(merge)) for seq, sha, merge in rows]
+    if not rows:
+        return []
+    keys = [sha.hex() for _, sha, _ in rows]
+    proc = store.git.run("rev-parse", *dict.fromkeys(k + "^{commit}" for k in keys), check=False)
+    full = {f[:16]: f for f in proc.stdout.split()} if proc.returncode == 0 else {}
+    if not all(k in full for k in keys):
+        return None  # a key two commits share, or a commit that is gone: git's walk answers
+    return [(seq, full[k], bool(merge)) for (seq, _, merge), k in zip(rows, keys)]
