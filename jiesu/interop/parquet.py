@@ -244,14 +244,22 @@ def _export(pa, store, index, db, reader, target: Path, previous: dict, progress
     case_schema, event_schema = _schema(pa, CASE_COLUMNS), _schema(pa, EVENT_COLUMNS)
     target.mkdir(exist_ok=True)
     written_cases = written_events = 0
-    for n, month in enumerate(todo, 1):
+
+    def begin(month: str) -> tuple:
+        """The month's rows, and its cases' event rows as they are read (by workers, meanwhile)."""
         year, mon = (int(x) for x in month.split("-"))
         lo = timeutil.local(datetime(year, mon, 1).date(), datetime.min.time(), tz).timestamp()
         ny, nm = (year + 1, 1) if mon == 12 else (year, mon + 1)
         hi = timeutil.local(datetime(ny, nm, 1).date(), datetime.min.time(), tz).timestamp()
         rows = index.select(f"assess, {BLOB_SQL}, {PATH_SQL}, {ROW_SQL}", "received_ts >= ? AND received_ts < ?", (lo, hi),
                             order="received_ts, id", db=db)
-        case_events = reader.start([(path, blob) for _a, blob, path, *_rest in rows])  # read by workers meanwhile
+        return rows, reader.start([(path, blob) for _a, blob, path, *_rest in rows])
+
+    following = begin(todo[0]) if todo else None
+    for n, month in enumerate(todo, 1):
+        rows, case_events = following
+        # the next month's files are read while this month's tables are built and written
+        following = begin(todo[n]) if n < len(todo) else None
         cases = []
         for a, b, _path, *summary in rows:
             case_id = summary[1]  # the `id` column
