@@ -410,6 +410,7 @@ def test_a_row_keeps_no_value_it_can_work_out(run, store, busy):
     import sqlite3
 
     import jiesu.index
+    from jiesu import privacy
     from jiesu.summary import ROW_KEYS, summarize
 
     phoned = new_case(run, phone="13800138000", surname="王", at="2021-11-07T10:00")
@@ -444,6 +445,10 @@ def test_a_row_keeps_no_value_it_can_work_out(run, store, busy):
         assert all(values[k] is ... for k in ("phone_key", "limit_from", "original_due", "received", "due", "id"))
         assert kept[busy[0]][:2] == (None, None) and kept[busy[4]][0] == "2021-11-05T01:00:00+00:00"
         assert kept[phoned][1] == "|urban-management|"
+        db = sqlite3.connect(store.root / ".jiesu" / "index.sqlite")
+        stored, selected = db.execute(f"SELECT caller, {jiesu.index.CALLER_SQL} FROM cases WHERE id = ?", (phoned,)).fetchone()
+        db.close()
+        assert isinstance(stored, int) and selected == "ph:" + privacy.phone_key("13800138000") == "ph:" + rows[phoned]["phone_key"]
         ls = git(store.root, "ls-tree", "HEAD", str(store.case_path(phoned).relative_to(store.root))).split()
         assert kept[phoned][2] == bytes.fromhex(ls[2]) and len(kept[phoned][2]) == 20
 
@@ -551,3 +556,21 @@ def test_a_row_keeps_its_path_only_where_its_id_does_not_give_it(run, store, bus
     # jiesu's own write to a case in its place replaces its row, not adds one
     run("accept", busy[3])
     assert [r[2] for r in rows()].count(busy[3]) == 1
+
+
+@pytest.mark.parametrize("key", ["ph:0000000000000000", "ph:7fffffffffffffff", "ph:8000000000000000", "ph:ffffffffffffffff",
+                                 "ph:0123456789abcdef", "ref:P-000123", "ph:0123456789ABCDEF", "ph:short", "ph:0123456789abcdeg"])
+def test_a_caller_key_comes_back_as_it_went_in(key):
+    """A phone key is kept as the 64-bit integer of its 16 hex digits; anything else as its text;
+    `CALLER_SQL` gives back the key, and `caller_value` finds the row."""
+    import sqlite3
+
+    from jiesu.index import CALLER_SQL, caller_value
+
+    value = caller_value(key)
+    assert isinstance(value, int) == (key.startswith("ph:") and len(key) == 19 and key[3:] == key[3:].lower() and key[-1] != "g")
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE cases (caller)")
+    db.execute("INSERT INTO cases VALUES (?)", (value,))
+    assert db.execute(f"SELECT {CALLER_SQL} FROM cases WHERE caller = ?", (caller_value(key),)).fetchall() == [(key,)]
+    db.close()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from jiesu import privacy, timeutil
 from jiesu.governance import settings
 from jiesu.i18n import _
-from jiesu.index import Index
+from jiesu.index import CALLER_SQL, Index, caller_value
 from jiesu.workflow import OPEN
 
 
@@ -53,7 +53,7 @@ def keys_for_phone(store, phone: str) -> set[str]:
 def earlier(store, keys: set[str], since: datetime, until: datetime | None = None, db=None) -> list[tuple]:
     """(id, status, received_ts) of the requests of these caller keys received since `since`."""
     where = f"caller IN ({','.join('?' * len(keys))}) AND received_ts >= ?"
-    params = [*sorted(keys), since.timestamp()]
+    params = [*map(caller_value, sorted(keys)), since.timestamp()]
     if until is not None:
         where += " AND received_ts < ?"
         params.append(until.timestamp())
@@ -96,8 +96,8 @@ def callers(store, days: int | None = None, minimum: int = 3, as_of=None, reveal
     where, params = "caller IS NOT NULL AND received_ts > ? AND received_ts <= ?", [start.timestamp(), end.timestamp()]
     if only is not None:
         where += f" AND caller IN ({','.join('?' * len(only))})"
-        params += sorted(only)
-    found = index.select("caller, id, status, category, street, received_ts", where, params) if only != set() else []
+        params += map(caller_value, sorted(only))
+    found = index.select(f"{CALLER_SQL}, id, status, category, street, received_ts", where, params) if only != set() else []
     cache: dict = {}
     groups: dict = {}
     for caller, case_id, status, category, street, ts in found:
@@ -145,7 +145,7 @@ def day_callers(store, day_start: datetime, day_end: datetime, days: int, minimu
     """Repeat callers who called on one day (for the daily report): callers of the `days` days up
     to the day's end with at least `minimum` requests and one of them received that day."""
     index = Index(store)
-    today = index.select("id, caller", "received_ts >= ? AND received_ts < ? AND caller IS NOT NULL",
+    today = index.select(f"id, {CALLER_SQL}", "received_ts >= ? AND received_ts < ? AND caller IS NOT NULL",
                          (day_start.timestamp(), day_end.timestamp()), order="")
     cache: dict = {}
     keys = set()

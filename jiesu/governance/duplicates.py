@@ -16,7 +16,7 @@ from jiesu.governance import settings
 from jiesu.governance.callers import canonical
 from jiesu.governance.textfold import fold, pairs
 from jiesu.i18n import N_
-from jiesu.index import Index
+from jiesu.index import CALLER_SQL, Index
 from jiesu.workflow import OPEN
 
 # the reasons are English in JSON; the table shows them in the current language
@@ -47,7 +47,7 @@ def candidates(store, subject: dict, since: datetime, until: datetime, open_only
         where += f" AND status IN ({','.join(repr(s) for s in OPEN)})"
     else:
         where += " AND status NOT IN ('rejected', 'merged')"
-    found = Index(store).select("id, title, status, category, address_key, caller, dup_text", where,
+    found = Index(store).select(f"id, title, status, category, address_key, {CALLER_SQL}, dup_text", where,
                                 (since.timestamp(), until.timestamp()), order="", db=db)
     mine = pairs(subject.get("folded"))
     cache: dict = {}
@@ -78,10 +78,11 @@ def similar(store, case_id: str) -> dict:
     validate_id(case_id)
     conf = settings.load(store)["duplicates"]
     index = Index(store)
-    found = index.select("id, category, address_key, caller, dup_text, received_ts", "id = ?", (case_id,), order="")
+    columns = f"id, category, address_key, {CALLER_SQL}, dup_text, received_ts"
+    found = index.select(columns, "id = ?", (case_id,), order="")
     if not found:
         store.load_case(case_id)  # raises CaseNotFound with the usual message
-        found = index.select("id, category, address_key, caller, dup_text, received_ts", "id = ?", (case_id,), order="")
+        found = index.select(columns, "id = ?", (case_id,), order="")
     _, category, address_key, caller, text, ts = found[0]
     cache: dict = {}
     subject = {"id": case_id, "category": category, "address_key": address_key, "folded": text,

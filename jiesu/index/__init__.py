@@ -21,7 +21,8 @@ not 8), and the texts `received`, `due` and `closed` are kept only where they di
 their seconds give in the office's zone (select them as `DATE_SQL` gives them); `co_units` holds
 the co-units alone (the lead is its own column: select with `scope_clause`); the blob id is kept
 as its bytes (select `BLOB_SQL`); a path is kept only where the case's id does not give it (select
-`PATH_SQL`, find a row with `path_where`).
+`PATH_SQL`, find a row with `path_where`); a caller's phone key as the integer its 16 hex digits
+are (select `CALLER_SQL`, compare with `caller_value`).
 
 The index is a cache above the rules: the store knows nothing of it. Importing this module registers
 `after_commit` in `jiesu.store.COMMIT_HOOKS`, so jiesu's own commits keep it current.
@@ -50,7 +51,7 @@ from jiesu.store.case_layout import case_relpath, parse_id
 from jiesu.store.catfile import Blobs
 from jiesu.summary import ROW_KEYS, summarize
 
-VERSION = f"22/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"23/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "file", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "co_units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -130,11 +131,27 @@ def _bare(text, ts, tz):
 
 # the date columns as a query selects them: their text, or the text their seconds make
 DATE_SQL = {name: f"coalesce({name}, jiesu_time({name}_ts))" for name in ("received", "due", "closed")}
+# The caller column keeps a phone's key (`ph:` and 16 hex digits, see `jiesu.privacy.phone_key`) as
+# the 64-bit integer those digits are (8 bytes, not 19, in the row and in `cases_caller`), a
+# private reference (`ref:P-000123`) as its text. Select `CALLER_SQL`; compare with `caller_value`.
+CALLER_SQL = "CASE WHEN typeof(caller) = 'integer' THEN 'ph:' || printf('%016x', caller) ELSE caller END"
+_SELECT = {**DATE_SQL, "caller": CALLER_SQL}
+
+
+def caller_value(key):
+    """The `caller` column's value for a caller key."""
+    if isinstance(key, str) and len(key) == 19 and key.startswith("ph:") and key.islower():
+        try:
+            return int.from_bytes(bytes.fromhex(key[3:]), "big", signed=True)
+        except ValueError:
+            pass
+    return key
 
 
 def date_sql(columns) -> str:
-    """A select list of these column names, the dates as `DATE_SQL` gives them."""
-    return ", ".join(DATE_SQL.get(c, c) for c in columns)
+    """A select list of these column names, the dates as `DATE_SQL` gives them and the caller as
+    `CALLER_SQL` does."""
+    return ", ".join(_SELECT.get(c, c) for c in columns)
 
 
 SAME = ...  # in a packed record: "the value of the row's column of that name"
@@ -246,16 +263,18 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
     co_units = "|" + "|".join(str(u) for u in row["co_units"]) + "|" if row["co_units"] else None
     received, due, closed = _text(row["received"]), row["due"], row["closed"]
     received_ts, due_ts, closed_ts = _ts(received), _ts(due), _ts(closed)
+    governance = governance_columns(case, row, tz)
     columns = (  # the typed columns, up to `whistle`
         _file(path, _text(row["id"])), _oid(blob), *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
         co_units, _text(row["title"]), _bare(received, received_ts, tz), _bare(due, due_ts, tz), _bare(closed, closed_ts, tz),
         received_ts, due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        *governance_columns(case, row, tz), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
+        *_governance(governance), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
         marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
     )
-    # the summary shares the dates' texts as `ROW_SQL` selects them, not as the columns keep them
-    hints = _hints({k: columns[_AT[k]] for k in ROW} | {"received": received, "due": due, "closed": closed})
+    # the summary shares the dates' texts and the caller as `ROW_SQL` selects them, not as the columns keep them
+    hints = _hints({k: columns[_AT[k]] for k in ROW}
+                   | {"received": received, "due": due, "closed": closed, "caller": governance[_CALLER]})
     case_id = hints["id"]
     return columns + (
         None,  # read_at: see `with_commit`
@@ -266,6 +285,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
 
 
 _AT = {c: i for i, c in enumerate(COLUMNS)}
+_CALLER = _AT["caller"] - _AT["community"]  # its place among the governance columns
 NOT_ASSESSED = marshal.dumps(None)
 _PACKED = (COLUMNS.index("assess"), COLUMNS.index("row"))
 # the dictionary of an index created with no case to learn from (raw content to zstd): the words every summary repeats
@@ -351,6 +371,11 @@ def _assessment(row: dict, catalog, tz, case_id) -> bytes | None:
         return marshal.dumps(_shrink(assessment_record(row, catalog, tz), RECORD_KEYS, {"id": case_id}))
     except Exception:  # noqa: BLE001 — worked out again (and reported) by `rank`
         return None  # `rank` works it out from the row again
+
+
+def _governance(values: tuple) -> tuple:
+    """The governance columns (`jiesu.governance.columns`), the caller as `caller_value` keeps it."""
+    return (*values[:_CALLER], caller_value(values[_CALLER]), *values[_CALLER + 1:])
 
 
 def _source_key(source) -> str | None:
