@@ -21,7 +21,7 @@ from datetime import time, timedelta
 from jiesu import i18n, timeutil
 from jiesu.errors import CaseNotFound, InvalidInput
 from jiesu.i18n import _, pgettext
-from jiesu.index import BLOB_SQL, PATH_SQL, Index
+from jiesu.index import BLOB_SQL, IN_STORE, PATH_SQL, Index
 from jiesu.index import archives as index_archives
 from jiesu.store import SETTINGS, archives, yamlio
 from jiesu.store.catfile import Blobs
@@ -55,9 +55,6 @@ def _why_not(status: str, closed_ts, now_ts: float, after: timedelta) -> str | N
             return None
         return _("closed less than {duration} ago (archive_after)").format(duration=timeutil.format_duration(after))
     return _("still {status}").format(status=pgettext("status", status))
-
-
-IN_STORE = "(file IS NULL OR file LIKE 'cases/%')"  # a row of the store's own cases, not of an archive's
 
 
 def select(store, before: str, ids=()) -> tuple[list[tuple[str, str, str]], int]:

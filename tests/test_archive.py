@@ -85,3 +85,24 @@ def test_bad_archive_requests(run):
     run.fails("unarchive", "HL-2110-0099", match="no case HL-2110-0099")
     assert run("archive", "--before", "2021-11-01").stdout.startswith("archived 0 case(s)")
     assert not (run.store.root / "archive").exists()
+
+
+def test_archived_cases_stay_listed_when_the_index_reads_the_whole_tree_again(run):
+    """An index whose commit git no longer knows compares every file of HEAD with its rows again;
+    the rows of archived cases follow their archive, not the store's tree, and stay."""
+    import sqlite3
+
+    done = handled(run, 5, "Evaluated")
+    kept = new_case(run, "--at", "2021-11-02T09:00", title="Received in November")
+    run("archive", "--before", "2021-11-01", done)
+    assert sorted(c["id"] for c in run.json("list")) == sorted([done, kept])
+    index = run.store.root / ".jiesu" / "index.sqlite"
+    db = sqlite3.connect(index)
+    with db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'head'", ("0" * 40,))  # a commit git has not got
+    db.close()
+    assert sorted(c["id"] for c in run.json("list")) == sorted([done, kept])
+    db = sqlite3.connect(index)
+    files = [f for (f,) in db.execute("SELECT file FROM cases WHERE file IS NOT NULL")]
+    db.close()
+    assert files == [f"archive/2021/{Store(run.store.root).case_relpath(done)}"]

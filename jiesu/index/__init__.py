@@ -199,6 +199,7 @@ def _oid(blob: str):
 
 
 BLOB_SQL = "lower(hex(blob))"  # the column `blob` as git writes it
+IN_STORE = "(file IS NULL OR file LIKE 'cases/%')"  # the store's own rows, not an archive's (`jiesu.index.archives`)
 
 # The column `file` holds a row's path only where it is not `cases/20YY/MM/<id>.yaml` (a file named
 # for another id, an archived case, a file that is not a readable case): the others' paths are
@@ -583,7 +584,8 @@ class Index:
         changes = self._changes(old, head)
         if changes is None:
             current = self._all(head)
-            known = dict(db.execute(f"SELECT {PATH_SQL}, {BLOB_SQL} FROM cases"))
+            # the store's own rows (an archived case's row follows its archive's HEAD)
+            known = dict(db.execute(f"SELECT {PATH_SQL}, {BLOB_SQL} FROM cases WHERE {IN_STORE}"))
             changes = [(p, None) for p in known if p not in current]
             changes += [(p, b) for p, b in current.items() if known.get(p) != b]
         todo = [(p, b) for p, b in changes if b is not None]
@@ -767,6 +769,7 @@ class Index:
         from jiesu.assessment import RECORD_KEYS
 
         return _grow(self.unpack(data), RECORD_KEYS, {"id": case_id})
+
     def locate(self, path: str) -> tuple[str | None, str | None]:
         """(commit at or after the case's last change, received) of one case, or (None, None)."""
         found = self.select("(SELECT sha FROM commits WHERE n = read_at), " + DATE_SQL["received"], *path_where(path), order="")
