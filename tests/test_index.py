@@ -574,3 +574,58 @@ def test_a_caller_key_comes_back_as_it_went_in(key):
     db.execute("INSERT INTO cases VALUES (?)", (value,))
     assert db.execute(f"SELECT {CALLER_SQL} FROM cases WHERE caller = ?", (caller_value(key),)).fetchall() == [(key,)]
     db.close()
+
+
+def test_case_files_are_read_from_the_work_tree_only_where_it_holds_the_committed_ones(run, store, busy, monkeypatch):
+    """The index and the Parquet export read a committed case file from the work tree when its git
+    hash is the committed blob's, else from git: an uncommitted edit or a deleted file in the work
+    tree never reaches the index."""
+    from jiesu.store import catfile
+
+    asked = []
+    stream = catfile.Blobs.stream
+
+    def recording(self, oids):
+        asked.extend(oids)
+        return stream(self, oids)
+
+    monkeypatch.setattr(catfile.Blobs, "stream", recording)
+    paths = [store.case_relpath(case_id) for case_id in busy[:3]]
+    blobs = [git(store.root, "rev-parse", f"HEAD:{path}").strip() for path in paths]
+    before = [git(store.root, "show", f"HEAD:{path}") for path in paths]
+    edited, deleted = store.root / paths[0], store.root / paths[1]
+    edited.write_text(edited.read_text("utf-8").replace("title: Rubbish at the gate", "title: Not committed"), "utf-8")
+    deleted.unlink()
+    found = catfile.committed(str(store.root), Store(store.root).git.env, [*zip(paths, blobs), ("cases/none.yaml", "0" * 40)])
+    assert [data.decode("utf-8") for data in found[:3]] == before and found[3] is None
+    assert asked == [blobs[0], blobs[1], "0" * 40]  # the third came from the work tree
+    # a cold build: the committed title, and the case whose file is gone from the work tree
+    (store.root / ".jiesu" / "index.sqlite").unlink()
+    listed = {c["id"]: c["title"] for c in run.json("list")}
+    assert set(listed) == set(busy) and listed[busy[0]] == "Rubbish at the gate"
+    git(store.root, "checkout", "-q", "--", paths[0], paths[1])
+
+
+def test_a_pipe_or_link_in_the_work_tree_is_never_read(run, store, busy):
+    """Where the work tree holds a named pipe or a symbolic link instead of a committed case file,
+    the index reads git's copy: no read blocks, no link is followed."""
+    from jiesu.store import catfile
+
+    paths = [store.case_relpath(case_id) for case_id in busy[:2]]
+    blobs = [git(store.root, "rev-parse", f"HEAD:{path}").strip() for path in paths]
+    before = [git(store.root, "show", f"HEAD:{path}") for path in paths]
+    piped, linked = store.root / paths[0], store.root / paths[1]
+    piped.unlink()
+    os.mkfifo(piped)
+    copy = store.root.parent / "copy.yaml"
+    copy.write_bytes(linked.read_bytes())
+    linked.unlink()
+    linked.symlink_to(copy)
+    try:
+        found = catfile.committed(str(store.root), Store(store.root).git.env, list(zip(paths, blobs)))
+        assert [data.decode("utf-8") for data in found] == before
+        assert catfile._from_work_tree(str(store.root), paths[1], blobs[1]) is None  # the link, not followed
+    finally:
+        piped.unlink()
+        linked.unlink()
+        git(store.root, "checkout", "-q", "--", *paths)

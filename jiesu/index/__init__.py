@@ -48,7 +48,7 @@ from jiesu.i18n import N_, _
 from jiesu.index import changes as commit_table
 from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.case_layout import case_relpath, parse_id
-from jiesu.store.catfile import Blobs
+from jiesu.store.catfile import committed
 from jiesu.summary import ROW_KEYS, summarize
 
 VERSION = f"23/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
@@ -409,23 +409,20 @@ def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list, zdict:
     """Rows for (path, blob) pairs, read from git (runs in worker processes); packed with `zdict`
     when given."""
     tz = timeutil.zone(tz_name)
-    blobs = Blobs(root, env)
     out = []
-    try:
-        # all names go to git at once (one round trip, not one per blob: under load each costs ms)
-        for (path, blob), data in zip(items, blobs.stream([blob for _, blob in items])):
-            try:
-                text = (data or b"").decode("utf-8")
-                case = yamlio.load(text, path)
-            except UnicodeDecodeError:
-                out.append(problem_record(path, blob, f"{path}:1: not UTF-8 text"))
-                continue
-            except yamlio.YamlProblem as exc:
-                out.append(problem_record(path, blob, exc.message))
-                continue
-            out.append(record(path, blob, case, catalog, tz))
-    finally:
-        blobs.close()
+    # the work tree's files where they are the committed ones, the rest from git (all names at once:
+    # one round trip, not one per blob, which under load costs milliseconds each)
+    for (path, blob), data in zip(items, committed(root, env, items)):
+        try:
+            text = (data or b"").decode("utf-8")
+            case = yamlio.load(text, path)
+        except UnicodeDecodeError:
+            out.append(problem_record(path, blob, f"{path}:1: not UTF-8 text"))
+            continue
+        except yamlio.YamlProblem as exc:
+            out.append(problem_record(path, blob, exc.message))
+            continue
+        out.append(record(path, blob, case, catalog, tz))
     return pack(out, zdict) if zdict is not None else out
 
 

@@ -1,11 +1,15 @@
 """Objects through one long-lived `git cat-file --batch` process: the one reader of many objects
 that the index, the audit, the archive, `jiesu log`, the signatures and actors checks and the object
 writer (trees along a commit's paths) share. One object now and then is read with
-`GitReader.show_file` instead."""
+`GitReader.show_file` instead. `committed` reads many case files for the index and the Parquet
+export from the work tree where the files there are the committed ones."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
+import stat
 import subprocess
 
 from jiesu.i18n import _
@@ -81,3 +85,47 @@ class Blobs:
         with contextlib.suppress(BrokenPipeError):
             self.proc.stdin.close()
         self.proc.wait()
+
+
+WORK_TREE_MAX = 16 << 20  # a bigger file is no case file jiesu wrote: git's copy is read
+# a symbolic link is not followed, and a pipe or device never opened for reading (it could block)
+_OPEN = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _from_work_tree(root: str, path: str, oid: str) -> bytes | None:
+    """The work tree's copy of `path` when it is blob `oid` (its git hash says so), else None."""
+    try:
+        fd = os.open(os.path.join(root, path), _OPEN)
+    except (OSError, ValueError):
+        return None
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_size > WORK_TREE_MAX:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read()
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    digest = hashlib.sha1(b"blob %d\0" % len(data))
+    digest.update(data)
+    return data if digest.hexdigest() == oid else None
+
+
+def committed(root: str, env: dict, items: list[tuple[str, str]]) -> list[bytes | None]:
+    """The contents of blobs named by (path, blob id) pairs, in order: the file in the work tree at
+    `root` where its git hash is the blob's id (a read, no delta to resolve: 18 µs of CPU a case
+    file, where `git cat-file` takes about 90 at 100,000 cases with one commit per operation), else
+    the blob from git (an edit not committed, a file not checked out, a filter, a hash other than
+    SHA-1). None for a blob git has not got."""
+    out = [_from_work_tree(root, path, oid) for path, oid in items]
+    missing = [i for i, data in enumerate(out) if data is None]
+    if missing:
+        blobs = Blobs(root, env)
+        try:
+            for i, data in zip(missing, blobs.stream([items[i][1] for i in missing])):
+                out[i] = data
+        finally:
+            blobs.close()
+    return out
