@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import test_sync
 from conftest import event_ids, git, jiesu_proc, new_case, snapshot
@@ -27,6 +28,11 @@ def killed_sync(root) -> int:
     env = dict(os.environ, JIESU_STORE=str(root), JIESU_CRASH_AT="merge-driver")
     proc = subprocess.run([sys.executable, "-m", "jiesu", "sync"], env=env, capture_output=True, text=True,
                           start_new_session=True, timeout=60, check=False)
+    # a kill is delivered, not waited for: on a busy machine a killed git can still be going (and
+    # holding its cwd) when sync's own end is seen; what it leaves is only stale once it is gone
+    deadline = time.monotonic() + 30
+    while leftovers.live_git(root) and time.monotonic() < deadline:
+        time.sleep(0.05)
     return proc.returncode
 
 
