@@ -406,8 +406,8 @@ def problem_record(path: str, blob: str, message: str) -> tuple:
 
 
 def parse_chunk(root: str, env: dict, catalog, tz_name: str, items: list, zdict: bytes | None = None) -> list:
-    """Rows for (path, blob) pairs, read from git (runs in worker processes); packed with `zdict`
-    when given."""
+    """Rows for (path, blob) pairs of the repository at `root`, read as `catfile.committed` reads
+    them (runs in worker processes); packed with `zdict` when given."""
     tz = timeutil.zone(tz_name)
     out = []
     # the work tree's files where they are the committed ones, the rest from git (all names at once:
