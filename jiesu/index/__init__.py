@@ -220,19 +220,20 @@ def _file(path: str, case_id) -> str | None:
     return None if isinstance(case_id, str) and canonical_id(path) == case_id else path
 
 
+# "the row of a path", with the parameters `path_where` gives (an id of NULL matches no row)
+PATH_WHERE = "(id = ? AND file IS NULL OR file = ?)"
+
+
 def path_where(path: str) -> tuple[str, tuple]:
-    """SQL (and its parameters) for "the row of `path`"."""
-    case_id = canonical_id(path)
-    return ("(id = ? AND file IS NULL OR file = ?)", (case_id, path)) if case_id else ("file = ?", (path,))
+    """SQL (and its parameters) for "the row of `path`" (through `cases_id` and `cases_file`)."""
+    return PATH_WHERE, (canonical_id(path), path)
 
 
 def delete_paths(db: sqlite3.Connection, paths) -> None:
     """Delete the rows of these paths (before their new rows go in: a path is no key of the table)."""
     paths = list(paths)
     if paths and db.execute("SELECT 1 FROM cases LIMIT 1").fetchone():
-        db.executemany("DELETE FROM cases WHERE id = ? AND file IS NULL",
-                       [(case_id,) for case_id in map(canonical_id, paths) if case_id])
-        db.executemany("DELETE FROM cases WHERE file = ?", [(p,) for p in paths])
+        db.executemany(f"DELETE FROM cases WHERE {PATH_WHERE}", [path_where(p)[1] for p in paths])
 
 
 def _text(value):

@@ -50,7 +50,7 @@ def adopt_rows(store, moved: dict, heads: dict) -> None:
     """
     import sqlite3
 
-    from jiesu.index import COLUMNS, PATH_SQL, canonical_id, delete_paths
+    from jiesu.index import COLUMNS, PATH_SQL, PATH_WHERE, delete_paths, path_where
 
     path = store.jiesu_dir / "index.sqlite"
     if not path.exists():
@@ -65,8 +65,8 @@ def adopt_rows(store, moved: dict, heads: dict) -> None:
             rest = ", ".join(COLUMNS[1:])
             with db:
                 delete_paths(db, (f"{FOLDER}/{year}/{p}" for p, year in moved.items()))
-                db.executemany(f"INSERT INTO cases SELECT ? || {PATH_SQL}, {rest} FROM cases WHERE (id = ? AND file IS NULL OR file = ?)",
-                               [(f"{FOLDER}/{year}/", canonical_id(p), p) for p, year in moved.items()])
+                db.executemany(f"INSERT INTO cases SELECT ? || {PATH_SQL}, {rest} FROM cases WHERE {PATH_WHERE}",
+                               [(f"{FOLDER}/{year}/", *path_where(p)[1]) for p, year in moved.items()])
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(f"archive:{y}", sha) for y, sha in heads.items()])
         finally:
             db.close()
