@@ -157,6 +157,16 @@ def wait_for_history(root: Path, limit: float = 3600) -> float | None:
     return None
 
 
+def _stored(column: str) -> str:
+    """SQL for the bytes a value of `column` takes in a row."""
+    return (f"CASE typeof({column}) WHEN 'null' THEN 0 WHEN 'real' THEN 8 WHEN 'integer' THEN CASE "
+            f"WHEN {column} IN (0, 1) THEN 0 WHEN {column} BETWEEN -128 AND 127 THEN 1 "
+            f"WHEN {column} BETWEEN -32768 AND 32767 THEN 2 WHEN {column} BETWEEN -8388608 AND 8388607 THEN 3 "
+            f"WHEN {column} BETWEEN -2147483648 AND 2147483647 THEN 4 "
+            f"WHEN {column} BETWEEN -140737488355328 AND 140737488355327 THEN 6 ELSE 8 END "
+            f"ELSE length(CAST({column} AS BLOB)) END")
+
+
 def index_bytes(root: Path) -> dict:
     """The index file's size and the bytes each table and index takes (SQLite's dbstat)."""
     path = root / ".jiesu" / "index.sqlite"
@@ -165,9 +175,12 @@ def index_bytes(root: Path) -> dict:
     try:
         out["cases"] = db.execute("SELECT count(*) FROM cases").fetchone()[0]
         out["parts"] = dict(db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"))
-        columns = [r[1] for r in db.execute("PRAGMA table_info(cases)")]
+        # the table of the rows (`case_rows` from format 24 on, `cases` before), and the bytes each
+        # column's values take in it (SQLite's record format: 0/1 take none, other integers 1–8)
+        table = "case_rows" if db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'case_rows'").fetchone() else "cases"
+        columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
         out["columns"] = dict(zip(columns, db.execute(
-            "SELECT " + ", ".join(f"coalesce(sum(length({c})), 0)" for c in columns) + " FROM cases").fetchone()))
+            "SELECT " + ", ".join(f"coalesce(sum({_stored(c)}), 0)" for c in columns) + f" FROM {table}").fetchone()))
     except sqlite3.Error:
         pass
     finally:

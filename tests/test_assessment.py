@@ -374,7 +374,7 @@ def test_records_kept_in_the_index_equal_records_worked_out_again(month, monkeyp
     kept = assessment.ranking(Store(copy), "2021-11").as_dict()
     db = sqlite3.connect(copy / ".jiesu" / "index.sqlite")
     with db:
-        assert db.execute("UPDATE cases SET assess = NULL WHERE evaluated_ts IS NOT NULL").rowcount > 60
+        assert db.execute("UPDATE case_rows SET assess = NULL WHERE evaluated_ts IS NOT NULL").rowcount > 60
     db.close()
     again = assessment.ranking(Store(copy), "2021-11").as_dict()
     assert again == kept and len(kept["ranked"]) >= 10

@@ -210,6 +210,21 @@ def test_chinese_duplicate_found_and_unrelated_not(run, store):
     run.fails("similar", "HL-2111-0999", match="no case HL-2111-0999")
 
 
+def test_cases_with_descriptions_are_compared_on_title_and_description(run, store):
+    """The index keeps the folded description apart from the title's; the check still compares
+    the whole text of each case (the score is that of the two texts folded here)."""
+    said = "The bins at the north gate have not been emptied for ten days and smell badly"
+    first = new_case(run, title="Bins overflowing", description=said)
+    second = new_case(run, title="垃圾桶满了", description=said + " again")
+    other = new_case(run, title="Bins overflowing", description="A street light is broken near the school")
+    whole = [bigrams(t + " " + d) for t, d in (("Bins overflowing", said), ("垃圾桶满了", said + " again"),
+                                                 ("Bins overflowing", "A street light is broken near the school"))]
+    found = {c["id"]: c for c in run.json("similar", first)}
+    assert found[second]["score"] == pytest.approx(jaccard(whole[0], whole[1]), abs=1e-3) and found[second]["score"] > 0.7
+    assert other not in found or found[other]["score"] == pytest.approx(jaccard(whole[0], whole[2]), abs=1e-3)
+    assert jaccard(whole[0], whole[2]) < 0.5
+
+
 def test_same_address_and_category_is_a_duplicate(run):
     first = new_case(run, title="Bins overflowing", address="永安路１２号")
     result = run("intake", "--type", "complaint", "--category", GARBAGE, "--title", "Smell from the bins",

@@ -344,7 +344,7 @@ def test_an_index_made_before_gets_the_late_cases_index_and_counts_the_same(run,
     db = sqlite3.connect(index)
     with db:
         db.execute("DROP INDEX cases_late")
-        db.execute("CREATE INDEX cases_closed_late ON cases(closed_ts) WHERE closed_late = 1")
+        db.execute("CREATE INDEX cases_closed_late ON case_rows(closed_ts) WHERE closed_late = 1")
     db.close()
     assert run.json("overdue", "--as-of", "2021-12-01T09:00")["closed_late"] == counted
     (store.root / "note.txt").write_text("a change by hand\n", "utf-8")
@@ -629,3 +629,60 @@ def test_a_pipe_or_link_in_the_work_tree_is_never_read(run, store, busy):
         piped.unlink()
         linked.unlink()
         git(store.root, "checkout", "-q", "--", *paths)
+
+
+def test_names_are_kept_as_numbers_and_read_back_as_texts(run, store, busy):
+    """The table keeps a number for each place, unit, category and kind; the view `cases` gives the
+    texts back, the same as the case files give them, for rows of a cold build and of jiesu's own
+    writes (which add the names they bring); each text is kept once."""
+    import sqlite3
+
+    from jiesu.index.names import NAMED
+    from jiesu.summary import summarize
+
+    run("list")  # the index is current
+    # a write after the build brings a co-unit no row named before
+    run("assign", busy[5], "dragon-gate/eternal-town", "--co", "housing")
+    path = store.root / ".jiesu" / "index.sqlite"
+    for rebuilt in (False, True):
+        if rebuilt:
+            path.unlink()
+            run("list")
+        db = sqlite3.connect(path)
+        shown = ", ".join(NAMED)
+        stored = {r[0]: r[1:] for r in db.execute(f"SELECT id, {shown} FROM case_rows")}
+        viewed = {r[0]: r[1:] for r in db.execute(f"SELECT id, {shown} FROM cases")}
+        names = [n for (n,) in db.execute("SELECT name FROM names")]
+        db.close()
+        assert len(names) == len(set(names))
+        assert all(isinstance(v, int) or v is None for values in stored.values() for v in values)
+        opened = Store(store.root)
+        for case_id in busy:
+            summary = summarize(load(opened, case_id), opened.catalog, opened.tz)
+            row = dict(zip(NAMED, viewed[case_id]))
+            for key in ("type", "channel", "category", "district", "street", "community", "lead"):
+                assert row[key] == summary[key]
+            assert row["co_units"] == ("|" + "|".join(summary["co_units"]) + "|" if summary["co_units"] else None)
+            assert row["street"] and row["category"] and row["type"] == "complaint"
+        assert dict(zip(NAMED, viewed[busy[5]]))["co_units"] == "|housing|"
+        scoped = json.loads(run("list", "--unit", "housing", "--format", "json").stdout)
+        assert [c["id"] for c in scoped] == [busy[5]]
+
+
+@pytest.mark.parametrize("title, description", [
+    ("Rubbish at the gate", None), ("小区门口垃圾堆放多日", "已经十天了，没有人清运"), ("!!!", None), ("!!!", "smell"),
+    ("Call 13800138000 now", None), ("", "only a description"), ("Ｗｉｄｅ　ＴＥＸＴ", "more"), (None, None)])
+def test_the_folded_text_is_kept_without_its_title_and_read_back_whole(title, description):
+    """The duplicate check's text starts with the title's; the index keeps only what follows it
+    (nothing for a case with no description), and `unkept` gives back the whole folded text."""
+    from jiesu import privacy
+    from jiesu.governance.textfold import fold, kept, unkept
+
+    text = " ".join(t for t in (title, description) if isinstance(t, str))
+    folded = fold(privacy.scrub(text)) or None
+    stored = kept(folded, title)
+    assert unkept(stored, title) == folded
+    if folded and title and description is None and fold(title) == folded:
+        assert stored is None
+    if description and title and fold(title):
+        assert stored == "+" + fold(description)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from jiesu import timeutil
 from jiesu.governance import settings
 from jiesu.governance.callers import canonical
-from jiesu.governance.textfold import fold, pairs
+from jiesu.governance.textfold import fold, pairs, unkept
 from jiesu.i18n import N_
 from jiesu.index import CALLER_SQL, Index
 from jiesu.workflow import OPEN
@@ -61,7 +61,7 @@ def candidates(store, subject: dict, since: datetime, until: datetime, open_only
             reasons.append(SAME_ADDRESS)
         if same_category and caller and canonical(store, caller, cache) in subject.get("callers", ()):
             reasons.append(SAME_CALLER)
-        score = jaccard(mine, pairs(text))
+        score = jaccard(mine, pairs(unkept(text, title)))
         if score >= conf["duplicate_similarity"]:
             reasons.append(SIMILAR)
         if reasons:
@@ -78,12 +78,13 @@ def similar(store, case_id: str) -> dict:
     validate_id(case_id)
     conf = settings.load(store)["duplicates"]
     index = Index(store)
-    columns = f"id, category, address_key, {CALLER_SQL}, dup_text, received_ts"
+    columns = f"id, category, address_key, {CALLER_SQL}, dup_text, received_ts, title"
     found = index.select(columns, "id = ?", (case_id,), order="")
     if not found:
         store.load_case(case_id)  # raises CaseNotFound with the usual message
         found = index.select(columns, "id = ?", (case_id,), order="")
-    _, category, address_key, caller, text, ts = found[0]
+    _, category, address_key, caller, text, ts, title = found[0]
+    text = unkept(text, title)
     cache: dict = {}
     subject = {"id": case_id, "category": category, "address_key": address_key, "folded": text,
                "callers": {canonical(store, caller, cache)} if caller else set()}

@@ -1,8 +1,8 @@
 """Texts folded for comparison: letters and digits only, one case and one width.
 
 Duplicate detection compares the character bigrams of folded texts (`jiesu.governance.duplicates`);
-the read index keeps each case's text folded already (its `dup_text` column), so that a comparison
-folds one text rather than hundreds.
+the read index keeps each case's text folded already (its `dup_text` column, with `kept`: nothing
+where it is the title's), so that a comparison folds at most the titles, not whole descriptions.
 """
 
 from __future__ import annotations
@@ -17,6 +17,27 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def fold(text: str | None) -> str:
     """`text` with spaces and punctuation dropped, NFKC-normalized and lower-cased."""
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def kept(folded: str | None, title) -> str | None:
+    """What the read index keeps of a case's folded text, which starts with its title's (folded
+    texts hold letters and digits alone): nothing when it is the title's alone (a case with no
+    description), "+" and the rest when the title's starts it, '' when there is none, else itself."""
+    head = fold(title if isinstance(title, str) else None)
+    if folded == head:
+        return None
+    if folded and head and folded.startswith(head):
+        return "+" + folded[len(head):]
+    return folded or ""
+
+
+def unkept(stored: str | None, title: str | None) -> str | None:
+    """The folded text of a case from what `kept` made of it and its title."""
+    if stored is None:
+        return fold(title) or None
+    if stored.startswith("+"):
+        return fold(title) + stored[1:]
+    return stored or None
 
 
 def pairs(folded: str | None) -> frozenset:

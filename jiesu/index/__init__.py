@@ -22,7 +22,10 @@ their seconds give in the office's zone (select them as `DATE_SQL` gives them); 
 the co-units alone (the lead is its own column: select with `scope_clause`); the blob id is kept
 as its bytes (select `BLOB_SQL`); a path is kept only where the case's id does not give it (select
 `PATH_SQL`, find a row with `path_where`); a caller's phone key as the integer its 16 hex digits
-are (select `CALLER_SQL`, compare with `caller_value`).
+are (select `CALLER_SQL`, compare with `caller_value`); the text duplicates are compared on without
+its title's part (read it with `textfold.unkept`). Places, units, categories and kinds are kept as
+numbers in the table `case_rows`, named in `names`; the view `cases`, which every query reads,
+gives their texts back (`jiesu.index.names`); rows are written with `insert_rows`.
 
 The index is a cache above the rules: the store knows nothing of it. Importing this module registers
 `after_commit` in `jiesu.store.COMMIT_HOOKS`, so jiesu's own commits keep it current.
@@ -44,14 +47,16 @@ from datetime import datetime
 
 from jiesu import timeutil
 from jiesu.governance.columns import governance_columns
+from jiesu.governance.textfold import kept
 from jiesu.i18n import N_, _
 from jiesu.index import changes as commit_table
+from jiesu.index import names
 from jiesu.store import COMMIT_HOOKS, yamlio
 from jiesu.store.case_layout import case_relpath, parse_id
 from jiesu.store.catfile import committed
 from jiesu.summary import ROW_KEYS, summarize
 
-VERSION = f"23/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
+VERSION = f"24/{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}"
 COLUMNS = (
     "file", "blob", "id", "status", "type", "channel", "category", "district", "street", "lead", "co_units", "title",
     "received", "due", "closed", "received_ts", "due_ts", "closed_ts", "evaluated_ts", "changed_ts", "closed_late",
@@ -61,7 +66,9 @@ COLUMNS = (
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE commits (n INTEGER PRIMARY KEY, sha TEXT UNIQUE);
-CREATE TABLE cases ({", ".join(COLUMNS)});
+CREATE TABLE case_rows ({", ".join(COLUMNS)});
+{names.TABLE};
+{names.view(COLUMNS)};
 {commit_table.TABLE};
 """
 # made after the rows of a new index are in (faster than keeping them up to date row by row); a no-op later.
@@ -72,19 +79,19 @@ CREATE TABLE cases ({", ".join(COLUMNS)});
 # cases that name no address (half of the benchmark's): every query of it compares the key.
 # `cases_file` finds the few rows whose file is not where their id puts it (see `PATH_SQL`).
 INDEXES = """
-CREATE INDEX IF NOT EXISTS cases_id ON cases(id);
-CREATE INDEX IF NOT EXISTS cases_status ON cases(status, due_ts);
-CREATE INDEX IF NOT EXISTS cases_received ON cases(received_ts, id);
-CREATE INDEX IF NOT EXISTS cases_evaluated ON cases(evaluated_ts);
-CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_ts);
+CREATE INDEX IF NOT EXISTS cases_id ON case_rows(id);
+CREATE INDEX IF NOT EXISTS cases_status ON case_rows(status, due_ts);
+CREATE INDEX IF NOT EXISTS cases_received ON case_rows(received_ts, id);
+CREATE INDEX IF NOT EXISTS cases_evaluated ON case_rows(evaluated_ts);
+CREATE INDEX IF NOT EXISTS cases_closed ON case_rows(closed_ts);
 DROP INDEX IF EXISTS cases_closed_late;
-CREATE INDEX IF NOT EXISTS cases_late ON cases(closed_ts) WHERE closed_late = 1 AND problem IS NULL;
-CREATE INDEX IF NOT EXISTS cases_changed ON cases(changed_ts);
-CREATE INDEX IF NOT EXISTS cases_source ON cases(source_key) WHERE source_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS cases_problem ON cases(file) WHERE problem IS NOT NULL;
-CREATE INDEX IF NOT EXISTS cases_file ON cases(file) WHERE file IS NOT NULL;
-CREATE INDEX IF NOT EXISTS cases_address ON cases(address_key, received_ts) WHERE address_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS cases_caller ON cases(caller, received_ts);
+CREATE INDEX IF NOT EXISTS cases_late ON case_rows(closed_ts) WHERE closed_late = 1 AND problem IS NULL;
+CREATE INDEX IF NOT EXISTS cases_changed ON case_rows(changed_ts);
+CREATE INDEX IF NOT EXISTS cases_source ON case_rows(source_key) WHERE source_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_problem ON case_rows(file) WHERE problem IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_file ON case_rows(file) WHERE file IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_address ON case_rows(address_key, received_ts) WHERE address_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_caller ON case_rows(caller, received_ts);
 """
 OPEN = ("received", "dispatched", "accepted")
 PARALLEL_FROM = 500
@@ -93,12 +100,13 @@ PARALLEL_FROM = 500
 HISTORY_INLINE_BELOW = 20_000
 SPAWN_FROM = 20_000  # from this many files on, index workers are fresh interpreters (see `_parse`)
 PAGE_SIZE = 16384  # of a new index file
-SAMPLE = 128  # cases a new index learns its packing dictionary from
+SAMPLE = 256  # cases a new index learns its packing dictionary from (128: 146 bytes a summary, not 141)
 ZDICT_SIZE = 32768
 ZDICT_MAGIC = b"\x37\xa4\x30\xec"  # how a trained zstd dictionary starts
-# zstd level 3 against a trained dictionary: as small as deflate at level 6 against the same
-# cases' records, a ninth of the time to pack (6.5 µs a case, not 61) and half the time to unpack
-ZSTD_LEVEL = 3
+# zstd against a trained dictionary: at level 3 as small as deflate at level 6 against the same
+# cases' records, a ninth of the time to pack (6.5 µs a case, not 61) and half the time to unpack;
+# level 5 packs a summary of the benchmark's store in 128 bytes, not 141, for 3-5 µs more
+ZSTD_LEVEL = 5
 
 
 def _ts(text):
@@ -232,8 +240,16 @@ def path_where(path: str) -> tuple[str, tuple]:
 def delete_paths(db: sqlite3.Connection, paths) -> None:
     """Delete the rows of these paths (before their new rows go in: a path is no key of the table)."""
     paths = list(paths)
-    if paths and db.execute("SELECT 1 FROM cases LIMIT 1").fetchone():
-        db.executemany(f"DELETE FROM cases WHERE {PATH_WHERE}", [path_where(p)[1] for p in paths])
+    if paths and db.execute("SELECT 1 FROM case_rows LIMIT 1").fetchone():
+        db.executemany(f"DELETE FROM case_rows WHERE {PATH_WHERE}", [path_where(p)[1] for p in paths])
+
+
+INSERT = f"INSERT INTO case_rows VALUES ({','.join('?' * len(COLUMNS))})"
+
+
+def insert_rows(db: sqlite3.Connection, rows: list[tuple], coder: names.Names | None = None) -> None:
+    """Write rows made by `record` (their names as numbers: pass one `coder` for many calls)."""
+    db.executemany(INSERT, (coder or names.Names(db, COLUMNS)).encode(rows))
 
 
 def _text(value):
@@ -271,7 +287,7 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         co_units, _text(row["title"]), _bare(received, received_ts, tz), _bare(due, due_ts, tz), _bare(closed, closed_ts, tz),
         received_ts, due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        *_governance(governance), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
+        *_governance(governance, _text(row["title"])), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
         marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
     )
     # the summary shares the dates' texts and the caller as `ROW_SQL` selects them, not as the columns keep them
@@ -287,7 +303,8 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
 
 
 _AT = {c: i for i, c in enumerate(COLUMNS)}
-_CALLER = _AT["caller"] - _AT["community"]  # its place among the governance columns
+_CALLER = _AT["caller"] - _AT["community"]  # its place among the governance columns (the folded text follows)
+assert COLUMNS[_AT["caller"] + 1] == "dup_text"
 NOT_ASSESSED = marshal.dumps(None)
 _PACKED = (COLUMNS.index("assess"), COLUMNS.index("row"))
 # the dictionary of an index created with no case to learn from (raw content to zstd): the words every summary repeats
@@ -375,9 +392,10 @@ def _assessment(row: dict, catalog, tz, case_id) -> bytes | None:
         return None  # `rank` works it out from the row again
 
 
-def _governance(values: tuple) -> tuple:
-    """The governance columns (`jiesu.governance.columns`), the caller as `caller_value` keeps it."""
-    return (*values[:_CALLER], caller_value(values[_CALLER]), *values[_CALLER + 1:])
+def _governance(values: tuple, title) -> tuple:
+    """The governance columns (`jiesu.governance.columns`), the caller as `caller_value` keeps it and
+    the folded text as `textfold.kept` does (select it with the title, read it with `textfold.unkept`)."""
+    return (*values[:_CALLER], caller_value(values[_CALLER]), kept(values[_CALLER + 1], title), *values[_CALLER + 2:])
 
 
 def _source_key(source) -> str | None:
@@ -599,7 +617,6 @@ class Index:
         # After a history rewrite (reset, rebase, purge) the commit a row was read at may no longer
         # lead to HEAD; HEAD itself is then the only start `jiesu log` can trust.
         rewritten = bool(old and head) and self.store.git.run("merge-base", "--is-ancestor", old, head, check=False).returncode != 0
-        insert = f"INSERT INTO cases VALUES ({','.join('?' * len(COLUMNS))})"
         with contextlib.ExitStack() as stack:
             parts = self._parse(todo, progress_factory, stack)  # the workers start at once…
             if read_history:
@@ -610,10 +627,11 @@ class Index:
                 number = commit_number(db, head)
                 delete_paths(db, (p for p, _ in changes))
                 if rewritten:
-                    db.execute("UPDATE cases SET read_at = ?", (number,))
-                db.executemany(insert, with_commit(first, number))
+                    db.execute("UPDATE case_rows SET read_at = ?", (number,))
+                coder = names.Names(db, COLUMNS)
+                insert_rows(db, with_commit(first, number), coder)
                 for part in parts:  # rows go in as workers finish: none held
-                    db.executemany(insert, with_commit(part, number))
+                    insert_rows(db, with_commit(part, number), coder)
                 for sql in INDEXES.strip().split(";"):
                     if sql.strip():
                         db.execute(sql)
@@ -699,8 +717,7 @@ class Index:
         gone = [path for path, blob in blobs.items() if blob is None]
         with db:
             delete_paths(db, gone + [path for path in cases if path in blobs])
-            db.executemany(f"INSERT INTO cases VALUES ({','.join('?' * len(COLUMNS))})",
-                           with_commit(rows, commit_number(db, new_head)))
+            insert_rows(db, with_commit(rows, commit_number(db, new_head)))
             db.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new_head,))
 
     def carry_over(self, old_catalog_key: str | None) -> None:

@@ -13,7 +13,7 @@ from jiesu.store.gitrepo import GitReader
 
 def refresh_index(index, db) -> None:
     """Bring the archived cases' rows of the read index up to date with each archive's HEAD."""
-    from jiesu.index import COLUMNS, DEFAULT_ZDICT, delete_paths, parse_chunk
+    from jiesu.index import DEFAULT_ZDICT, delete_paths, insert_rows, parse_chunk
 
     store = index.store
     for year, folder in repos(store.root):
@@ -34,9 +34,9 @@ def refresh_index(index, db) -> None:
         rows = parse_chunk(str(folder), git.env, store.catalog, store.settings["timezone"], todo, index.zdict) if todo else []
         with db:
             if full:  # an archived case's path is never where its id puts it: it is kept whole
-                db.execute("DELETE FROM cases WHERE file LIKE ?", (prefix + "%",))
+                db.execute("DELETE FROM case_rows WHERE file LIKE ?", (prefix + "%",))
             delete_paths(db, gone + [p for p, _ in todo])
-            db.executemany(f"INSERT INTO cases VALUES ({','.join('?' * len(COLUMNS))})", rows)
+            insert_rows(db, rows)
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, head))
 
 
@@ -65,7 +65,7 @@ def adopt_rows(store, moved: dict, heads: dict) -> None:
             rest = ", ".join(COLUMNS[1:])
             with db:
                 delete_paths(db, (f"{FOLDER}/{year}/{p}" for p, year in moved.items()))
-                db.executemany(f"INSERT INTO cases SELECT ? || {PATH_SQL}, {rest} FROM cases WHERE {PATH_WHERE}",
+                db.executemany(f"INSERT INTO case_rows SELECT ? || {PATH_SQL}, {rest} FROM case_rows WHERE {PATH_WHERE}",
                                [(f"{FOLDER}/{year}/", *path_where(p)[1]) for p, year in moved.items()])
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(f"archive:{y}", sha) for y, sha in heads.items()])
         finally:
