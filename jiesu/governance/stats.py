@@ -92,7 +92,7 @@ def stats(store, by=(), level: int = 3, since=None, until=None, month=None, week
         where.append("received_ts < ?")
         params.append(end.timestamp())
     index = Index(store)
-    found = index.select(", ".join(_COLUMNS), " AND ".join(where), params, order="", progress_factory=progress_factory)
+    found = index.select_named(_COLUMNS, " AND ".join(where), params, order="", progress_factory=progress_factory)
     records = assessment_records(store, index, found)
     bad = dissatisfied_levels(store.catalog)
     now = store.now().timestamp()

@@ -754,6 +754,29 @@ class Index:
             if own:
                 db.close()
 
+    def select_named(self, columns: tuple, where: str = "", params=(), order: str = "received_ts, id",
+                     progress_factory=None) -> list[tuple]:
+        """`select` of these plain column names for many rows: the numbered names (see
+        `jiesu.index.names`) looked up here, not by the view (a third of its time at 30,000 rows)."""
+        db = self.connect(progress_factory)
+        try:
+            self._tell_unreadable(db)
+            sql = f"SELECT {', '.join(columns)} FROM case_rows WHERE problem IS NULL" + (f" AND ({where})" if where else "")
+            rows = db.execute(sql + (f" ORDER BY {order}" if order else ""), params).fetchall()
+            places = [i for i, c in enumerate(columns) if c in names.NAMED]
+            if not rows or not places:
+                return rows
+            get = dict(db.execute("SELECT n, name FROM names")).get
+            out = []
+            for row in rows:
+                row = list(row)
+                for i in places:
+                    row[i] = get(row[i])
+                out.append(tuple(row))
+            return out
+        finally:
+            db.close()
+
     def _tell_unreadable(self, db) -> None:
         """Say (once) that a reader leaves out case files it could not read."""
         count = db.execute("SELECT count(*) FROM cases WHERE problem IS NOT NULL").fetchone()[0]
