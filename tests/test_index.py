@@ -686,3 +686,27 @@ def test_the_folded_text_is_kept_without_its_title_and_read_back_whole(title, de
         assert stored is None
     if description and title and fold(title):
         assert stored == "+" + fold(description)
+
+
+def test_a_name_another_process_added_meanwhile_is_found_not_added_twice(tmp_path):
+    """Two commands refreshing one index: a name the other added after this one read the names
+    gets the other's number (no second row, no failure)."""
+    import sqlite3
+
+    from jiesu.index import COLUMNS, SCHEMA
+    from jiesu.index.names import Names
+
+    path = tmp_path / "index.sqlite"
+    mine, other = sqlite3.connect(path), sqlite3.connect(path)
+    mine.executescript(SCHEMA)
+    coder = Names(mine, COLUMNS)
+    coder.known = dict(mine.execute("SELECT name, n FROM names"))  # read: none yet
+    with other:
+        other.execute("INSERT INTO names (name) VALUES ('urban-management'), ('housing')")
+    row = tuple("housing" if c == "lead" else "complaint" if c == "type" else None for c in COLUMNS)
+    with mine:
+        encoded = coder.encode([row] * 201)  # many rows: the names read before are used
+    assert {r[COLUMNS.index("lead")] for r in encoded} == {2}
+    assert mine.execute("SELECT n, name FROM names ORDER BY n").fetchall() == [(1, "urban-management"), (2, "housing"), (3, "complaint")]
+    mine.close()
+    other.close()

@@ -46,6 +46,11 @@ class Names:
             found.update(self.db.execute(f"SELECT name, n FROM names WHERE name IN ({','.join('?' * len(part))})", part))
         return found
 
+    def _add(self, name: str) -> int:
+        """The number of a name not read before: another process may have added it since."""
+        self.db.execute("INSERT OR IGNORE INTO names (name) VALUES (?)", (name,))
+        return self.db.execute("SELECT n FROM names WHERE name = ?", (name,)).fetchone()[0]
+
     def encode(self, rows: list[tuple]) -> list[tuple]:
         """`rows` (as `jiesu.index.record` makes them) with their names as numbers; adds new names."""
         if not rows:
@@ -62,7 +67,7 @@ class Names:
                 if name is not None:
                     number = known.get(name)
                     if number is None:
-                        number = known[name] = self.db.execute("INSERT INTO names (name) VALUES (?)", (name,)).lastrowid
+                        number = known[name] = self._add(name)
                     row[i] = number
             out.append(tuple(row))
         return out
