@@ -7,6 +7,7 @@ where it is the title's), so that a comparison folds at most the titles, not who
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 import unicodedata
@@ -31,12 +32,19 @@ def kept(folded: str | None, title) -> str | None:
     return folded or ""
 
 
+@functools.lru_cache(maxsize=8192)
+def _folded_title(title: str | None) -> str:
+    """`fold(title)`, remembered: a duplicate search folds the title of every case in its window,
+    and many share their title (worded from the same template, or the same request again)."""
+    return fold(title)
+
+
 def unkept(stored: str | None, title: str | None) -> str | None:
     """The folded text of a case from what `kept` made of it and its title."""
     if stored is None:
-        return fold(title) or None
+        return _folded_title(title) or None
     if stored.startswith("+"):
-        return fold(title) + stored[1:]
+        return _folded_title(title) + stored[1:]
     return stored or None
 
 
