@@ -6,7 +6,8 @@ takes a few thousand). The table `case_rows` keeps the number of each (1 or 2 by
 took 150 bytes a case), the table `names` the texts, and the view `cases` gives the texts back, so
 that every query reads the columns as before. Nothing filters on an index of these columns: a query
 that compares one reads the rows of a time span anyway, and the view looks each number up in
-`names` (a table of a few pages, always in the cache).
+`names` by its integer key (4,973 names, 0.3 MB, at 1,000,000 cases). A reader of many rows and
+many of these columns can look the numbers up itself (`Index.select_named`).
 
 Rows are written to `case_rows` through `Names.encode`, which adds the texts it has not seen. A name
 is never removed: a text no row uses any more costs its few bytes until the index is rebuilt.
