@@ -737,14 +737,16 @@ class Index:
 
     # --- queries ----------------------------------------------------------------------------
     def select(self, columns: str, where: str = "", params=(), order: str = "received_ts, id", limit: int | None = None,
-               progress_factory=None, group: str = "", db: sqlite3.Connection | None = None) -> list[tuple]:
+               progress_factory=None, group: str = "", db: sqlite3.Connection | None = None,
+               source: str = "cases") -> list[tuple]:
         """Rows of the given columns for readable cases matching `where` (optionally grouped); with
-        `db`, a connection from `connect()` that several queries share, left open."""
+        `db`, a connection from `connect()` that several queries share, left open; from `source`
+        "case_rows", the numbered names as their numbers (see `select_named`)."""
         own = db is None
         db = self.connect(progress_factory) if own else db
         try:
             self._tell_unreadable(db)
-            sql = f"SELECT {columns} FROM cases WHERE problem IS NULL" + (f" AND ({where})" if where else "")
+            sql = f"SELECT {columns} FROM {source} WHERE problem IS NULL" + (f" AND ({where})" if where else "")
             sql += f" GROUP BY {group}" if group else ""
             sql += f" ORDER BY {order}" if order else ""
             sql += f" LIMIT {int(limit)}" if limit else ""
@@ -760,20 +762,8 @@ class Index:
         0.63 s, against 0.72 s through the view)."""
         db = self.connect(progress_factory)
         try:
-            self._tell_unreadable(db)
-            sql = f"SELECT {', '.join(columns)} FROM case_rows WHERE problem IS NULL" + (f" AND ({where})" if where else "")
-            rows = db.execute(sql + (f" ORDER BY {order}" if order else ""), params).fetchall()
-            places = [i for i, c in enumerate(columns) if c in names.NAMED]
-            if not rows or not places:
-                return rows
-            get = dict(db.execute("SELECT n, name FROM names")).get
-            out = []
-            for row in rows:
-                row = list(row)
-                for i in places:
-                    row[i] = get(row[i])
-                out.append(tuple(row))
-            return out
+            rows = self.select(", ".join(columns), where, params, order, db=db, source="case_rows")
+            return names.decode(db, columns, rows)
         finally:
             db.close()
 

@@ -72,3 +72,18 @@ class Names:
                     row[i] = number
             out.append(tuple(row))
         return out
+
+
+def decode(db: sqlite3.Connection, columns: tuple, rows: list[tuple]) -> list[tuple]:
+    """Rows of `columns` read from `case_rows`, their numbered names as the texts."""
+    places = [i for i, c in enumerate(columns) if c in NAMED]
+    if not rows or not places:
+        return rows
+    get = dict(db.execute("SELECT n, name FROM names")).get
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in places:
+            row[i] = get(row[i])
+        out.append(tuple(row))
+    return out
