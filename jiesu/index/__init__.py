@@ -281,13 +281,13 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
     co_units = "|" + "|".join(str(u) for u in row["co_units"]) + "|" if row["co_units"] else None
     received, due, closed = _text(row["received"]), row["due"], row["closed"]
     received_ts, due_ts, closed_ts = _ts(received), _ts(due), _ts(closed)
-    governance = governance_columns(case, row, tz)
+    governance, title = governance_columns(case, row, tz), _text(row["title"])
     columns = (  # the typed columns, up to `whistle`
         _file(path, _text(row["id"])), _oid(blob), *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
-        co_units, _text(row["title"]), _bare(received, received_ts, tz), _bare(due, due_ts, tz), _bare(closed, closed_ts, tz),
+        co_units, title, _bare(received, received_ts, tz), _bare(due, due_ts, tz), _bare(closed, closed_ts, tz),
         received_ts, due_ts, closed_ts, _ts(row.get("evaluated_at")), _ts(row.get("changed")),
         int(bool(closed_ts and due_ts and closed_ts > due_ts)), int(row["exempt"]), _source_key(row.get("source")),
-        *_governance(governance, _text(row["title"])), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
+        *_governance(governance, title), marshal.dumps(row["supervised"]) if row.get("supervised") else None,
         marshal.dumps(row["whistle"]) if row.get("whistle") else None,  # rare: `rank` reads these alone
     )
     # the summary shares the dates' texts and the caller as `ROW_SQL` selects them, not as the columns keep them

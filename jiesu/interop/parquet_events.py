@@ -65,8 +65,9 @@ class EventReader:
         parts: list[tuple[list[int], Future | list]] = []
         for root, (env, found) in groups.items():
             for start in range(0, len(found), PART):
-                chosen = [at for at, _ in found[start:start + PART]]
-                files = [(inside, cases[at][1]) for at, inside in found[start:start + PART]]
+                part = found[start:start + PART]
+                chosen = [at for at, _ in part]
+                files = [(inside, cases[at][1]) for at, inside in part]
                 if len(cases) < PARALLEL_FROM:
                     parts.append((chosen, read_events(root, env, files)))
                 else:
