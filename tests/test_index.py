@@ -382,21 +382,25 @@ def test_parts_cover_every_file_once_and_end_small(total, size, workers):
 def test_packed_records_come_back_as_they_went_in(records):
     import marshal
 
-    from jiesu.index import _PACKED, ZDICT_MAGIC, ZDICT_SIZE, pack, train, unpack
+    from jiesu.index import _PACKED, _TEXT, TDICT_SIZE, ZDICT_MAGIC, ZDICT_SIZE, pack, train, train_text, unpack, unpack_text
 
-    rows = []
-    for record in records:
+    rows, texts = [], []
+    for n, record in enumerate(records):
         row = [None] * 40
         for i in _PACKED:
             row[i] = marshal.dumps(record)
+        texts.append((f"第{n}号 垃圾清运不及时", "+来电人反映已持续三天" if n % 2 else None))
+        row[_TEXT] = marshal.dumps(texts[-1])
         rows.append(tuple(row))
-    zdict = train(rows)
-    assert 0 < len(zdict) <= ZDICT_SIZE
+    zdict, tdict = train(rows), train_text(rows)
+    assert 0 < len(zdict) <= ZDICT_SIZE and 0 < len(tdict) <= TDICT_SIZE
     assert zdict.startswith(ZDICT_MAGIC) == (len(records) >= 64)  # trained, or raw content
-    packed = pack(rows, zdict)
-    for record, row in zip(records, packed):
+    assert tdict.startswith(ZDICT_MAGIC) == (len(records) >= 64)
+    packed = pack(rows, zdict, tdict)
+    for record, text, row in zip(records, texts, packed):
         for i in _PACKED:
             assert unpack(row[i], zdict) == record
+        assert unpack_text(row[_TEXT], tdict) == text
     # a trained dictionary makes many records small: a third of their marshalled size or less
     if len(records) >= 300:
         assert sum(len(row[_PACKED[0]]) for row in packed) * 3 < sum(len(marshal.dumps(r)) for r in records)

@@ -47,14 +47,16 @@ def candidates(store, subject: dict, since: datetime, until: datetime, open_only
         where += f" AND status IN ({','.join(repr(s) for s in OPEN)})"
     else:
         where += " AND status NOT IN ('rejected', 'merged')"
-    found = Index(store).select(f"id, title, status, category, address_key, {CALLER_SQL}, dup_text", where,
-                                (since.timestamp(), until.timestamp()), order="", db=db)
+    index = Index(store)
+    found = index.select(f"id, text, status, category, address_key, {CALLER_SQL}", where,
+                         (since.timestamp(), until.timestamp()), order="", db=db)
     mine = pairs(subject.get("folded"))
     cache: dict = {}
     out = []
-    for case_id, title, status, category, address_key, caller, text in found:
+    for case_id, packed, status, category, address_key, caller in found:
         if case_id == subject.get("id"):
             continue
+        title, text = index.texts(packed, db)
         reasons = []
         same_category = bool(category) and category == subject.get("category")
         if same_category and address_key and address_key == subject.get("address_key"):
@@ -78,12 +80,13 @@ def similar(store, case_id: str) -> dict:
     validate_id(case_id)
     conf = settings.load(store)["duplicates"]
     index = Index(store)
-    columns = f"id, category, address_key, {CALLER_SQL}, dup_text, received_ts, title"
+    columns = f"id, category, address_key, {CALLER_SQL}, text, received_ts"
     found = index.select(columns, "id = ?", (case_id,), order="")
     if not found:
         store.load_case(case_id)  # raises CaseNotFound with the usual message
         found = index.select(columns, "id = ?", (case_id,), order="")
-    _, category, address_key, caller, text, ts, title = found[0]
+    _, category, address_key, caller, packed, ts = found[0]
+    title, text = index.texts(packed)
     text = unkept(text, title)
     cache: dict = {}
     subject = {"id": case_id, "category": category, "address_key": address_key, "folded": text,

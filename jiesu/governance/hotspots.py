@@ -27,7 +27,7 @@ from jiesu.errors import InvalidInput, UsageMistake
 from jiesu.governance import settings
 from jiesu.governance.keys import format_key
 from jiesu.i18n import _
-from jiesu.index import Index
+from jiesu.index import TITLE_SQL, Index
 
 DIMENSIONS = ("category", "district", "street", "community", "address")
 DEFAULT_BY = ("category", "street")
@@ -166,7 +166,7 @@ def hotspots(store, by: str | None = None, as_of=None, days=None, weeks=None, mi
     titles = {}
     for at in range(0, len(wanted), 500):
         part = wanted[at:at + 500]
-        titles.update(index.select("id, title", f"id IN ({','.join('?' * len(part))})", part, order=""))
+        titles.update(index.select(f"id, {TITLE_SQL}", f"id IN ({','.join('?' * len(part))})", part, order=""))
     for row in rows:
         row["newest"] = [{"id": i, "title": titles.get(i)} for i in newest[row["key"]]]
     return {
@@ -187,7 +187,7 @@ def clusters(store, as_of=None, days=None, count=None) -> dict:
     end = timeutil.parse_time(as_of, store.tz, "--as-of") if as_of else store.now()
     start = end - timedelta(days=days)
     found = Index(store).select(
-        "address_key, id, received_ts, title, street, category, status",
+        f"address_key, id, received_ts, {TITLE_SQL}, street, category, status",
         f"{COUNTED} AND received_ts > ? AND received_ts <= ? AND address_key IN "
         f"(SELECT address_key FROM cases WHERE {COUNTED} AND received_ts > ? AND received_ts <= ? AND address_key IS NOT NULL "
         f"GROUP BY address_key HAVING COUNT(*) >= ?)",

@@ -1,8 +1,9 @@
 """Texts folded for comparison: letters and digits only, one case and one width.
 
 Duplicate detection compares the character bigrams of folded texts (`jiesu.governance.duplicates`);
-the read index keeps each case's text folded already (its `dup_text` column, with `kept`: nothing
-where it is the title's), so that a comparison folds at most the titles, not whole descriptions.
+the read index keeps each case's text folded already (packed with its title in the column `text`,
+as `kept` makes it: nothing where it is the title's), so that a comparison folds at most the
+titles, not whole descriptions.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from jiesu.store.gitrepo import GitReader
 
 def refresh_index(index, db) -> None:
     """Bring the archived cases' rows of the read index up to date with each archive's HEAD."""
-    from jiesu.index import DEFAULT_ZDICT, delete_paths, insert_rows, parse_chunk
+    from jiesu.index import DEFAULT_TDICT, DEFAULT_ZDICT, delete_paths, insert_rows, parse_chunk
 
     store = index.store
     for year, folder in repos(store.root):
@@ -29,9 +29,10 @@ def refresh_index(index, db) -> None:
         gone = [prefix + p for p, b, _ in found if b is None]
         todo = [(prefix + p, b) for p, b, _ in found if b is not None]
         if index.zdict is None:
-            index.zdict = DEFAULT_ZDICT
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('zdict', ?)", (index.zdict,))
-        rows = parse_chunk(str(folder), git.env, store.catalog, store.settings["timezone"], todo, index.zdict) if todo else []
+            index.zdict, index.tdict = DEFAULT_ZDICT, DEFAULT_TDICT
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("zdict", index.zdict), ("tdict", index.tdict)])
+        rows = (parse_chunk(str(folder), git.env, store.catalog, store.settings["timezone"], todo, index.zdict, index.tdict)
+                if todo else [])
         with db:
             if full:  # an archived case's path is never where its id puts it: it is kept whole
                 db.execute("DELETE FROM case_rows WHERE file LIKE ?", (prefix + "%",))
