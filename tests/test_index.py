@@ -382,7 +382,18 @@ def test_parts_cover_every_file_once_and_end_small(total, size, workers):
 def test_packed_records_come_back_as_they_went_in(records):
     import marshal
 
-    from jiesu.index import _PACKED, _TEXT, TDICT_SIZE, ZDICT_MAGIC, ZDICT_SIZE, pack, train, train_text, unpack, unpack_text
+    from jiesu.index import (
+        _PACKED,
+        _TEXT,
+        TDICT_SIZE,
+        ZDICT_MAGIC,
+        ZDICT_SIZE,
+        pack,
+        train,
+        train_text,
+        unpack,
+        unpack_text,
+    )
 
     rows, texts = [], []
     for n, record in enumerate(records):

@@ -13,7 +13,13 @@ from jiesu.store.gitrepo import GitReader
 
 def refresh_index(index, db) -> None:
     """Bring the archived cases' rows of the read index up to date with each archive's HEAD."""
-    from jiesu.index import DEFAULT_TDICT, DEFAULT_ZDICT, delete_paths, insert_rows, parse_chunk
+    from jiesu.index import (
+        DEFAULT_TDICT,
+        DEFAULT_ZDICT,
+        delete_paths,
+        insert_rows,
+        parse_chunk,
+    )
 
     store = index.store
     for year, folder in repos(store.root):

@@ -307,7 +307,7 @@ def intake(store: Store, records: list[dict], actor: str, tx=None) -> list[Resul
         return write_prepared(store, tx, prepared)
     findings = governance_notes(store, prepared)
     with store.transaction("intake") as own:
-        results = write_prepared(store, own, prepared)
+        results = write_prepared(store, own, prepared, plain=True)  # nothing edits them further
         names = [form for p in prepared for form in p["name_forms"]]
         first = results[0]
         if len(results) == 1:

@@ -12,6 +12,7 @@ uses ruamel.
 from __future__ import annotations
 
 import re
+import sys
 
 WIDTH_LIMIT = 2000  # longer scalars may be folded by ruamel at its line width: leave them to it
 _LEADING = "#,[]{}&*!|>'\"%@`"  # indicators a plain scalar cannot start with
@@ -193,9 +194,10 @@ _LITERAL: list = []
 
 def _literal_type(value) -> bool:
     if not _LITERAL:
-        from ruamel.yaml.scalarstring import LiteralScalarString
-
-        _LITERAL.append(LiteralScalarString)
+        module = sys.modules.get("ruamel.yaml.scalarstring")
+        if module is None:
+            return False  # nothing is one before ruamel is imported (a command that needs none saves 11 ms)
+        _LITERAL.append(module.LiteralScalarString)
     return type(value) is _LITERAL[0]
 
 
