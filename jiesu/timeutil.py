@@ -37,6 +37,8 @@ def fixed(value: datetime) -> datetime:
     Python subtracts and adds two datetimes that share a ZoneInfo as *wall* times, which is wrong
     across a DST change; with fixed offsets every difference is elapsed time.
     """
+    if type(value.tzinfo) is timezone:
+        return value  # fixed already (what `load` gives): a new zone of the same offset costs a microsecond
     return value.replace(tzinfo=timezone(value.utcoffset()))
 
 
@@ -116,7 +118,7 @@ def parse_month(text: str, field: str = "--month") -> tuple[int, int]:
 
 def fmt(value: datetime) -> str:
     """The stored form of an instant: ISO 8601 with offset, whole seconds."""
-    return value.replace(microsecond=0).isoformat()
+    return (value.replace(microsecond=0) if value.microsecond else value).isoformat()  # (half the time when whole)
 
 
 _LOADED: dict[str, datetime] = {}  # text → instant: a case names the same instants many times

@@ -51,3 +51,45 @@ def test_a_stopped_git_is_an_error_not_a_missing_object(tmp_path):
         with pytest.raises(GitFailed, match=r"git cat-file stopped before it answered \(exit code -9\)"):
             ask(blobs)
         blobs.close()  # and closing after it is quiet
+
+
+def test_committed_reads_the_committed_blobs_from_either_source(tmp_path, monkeypatch):
+    """`committed` gives each file's committed content whether a part is read from the work tree or
+    from git (the faster, timed part by part): an edit not committed, a deleted file and a file
+    replaced by a folder never leak into what it returns."""
+    import shutil
+
+    from jiesu.store import catfile
+
+    _git(tmp_path, "init", "-q")
+    texts = {f"cases/{i:02d}.yaml": f"id: C-{i}\ntitle: case {i}\n" + "x" * i + "\n" for i in range(23)}
+    for path, text in texts.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(text)
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "cases")
+    items = [(path, _git(tmp_path, "rev-parse", f"HEAD:{path}")) for path in texts]
+    (tmp_path / "cases/03.yaml").write_text("id: C-3\ntitle: edited, not committed\n")
+    (tmp_path / "cases/04.yaml").unlink()
+    (tmp_path / "cases/05.yaml").unlink()
+    (tmp_path / "cases/05.yaml").mkdir()
+    expected = [text.encode() for text in texts.values()]
+    env = dict(__import__("os").environ)
+    assert catfile.committed(str(tmp_path), env, items) == expected  # the work tree is fast here: read from it
+
+    # parts of 4, the work tree taken for slow: git is timed, then each source in turn
+    monkeypatch.setattr(catfile, "PART", 4)
+    monkeypatch.setattr(catfile, "RETRY", 1)
+    monkeypatch.setattr(catfile, "SLOW_TREE", 0.0)
+    reader = catfile._Reader(str(tmp_path), env)
+    out = [None] * len(items)
+    try:
+        for start in range(0, len(items), 4):
+            reader.read(items, start, min(start + 4, len(items)), out)
+    finally:
+        reader.close()
+    assert set(reader.rate) == {"tree", "git"}
+    assert [data for i, data in enumerate(out) if i not in (3, 4, 5)] == [e for i, e in enumerate(expected) if i not in (3, 4, 5)]
+    assert catfile.committed(str(tmp_path), env, items) == expected
+    shutil.rmtree(tmp_path / "cases")  # nothing checked out: all from git
+    assert catfile.committed(str(tmp_path), env, items) == expected

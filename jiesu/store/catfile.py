@@ -11,6 +11,7 @@ import hashlib
 import os
 import stat
 import subprocess
+import time
 
 from jiesu.i18n import _
 from jiesu.store.gitrepo import GitFailed
@@ -118,14 +119,73 @@ def committed(root: str, env: dict, items: list[tuple[str, str]]) -> list[bytes 
     `root` where its git hash is the blob's id (a read, no delta to resolve: 18 µs of CPU a case
     file, where `git cat-file` takes about 90 at 100,000 cases with one commit per operation), else
     the blob from git (an edit not committed, a file not checked out, a filter, a hash other than
-    SHA-1). None for a blob git has not got."""
-    out = [_from_work_tree(root, path, oid) for path, oid in items]
-    missing = [i for i, data in enumerate(out) if data is None]
-    if missing:
-        blobs = Blobs(root, env)
-        try:
-            for i, data in zip(missing, blobs.stream([items[i][1] for i in missing])):
+    SHA-1). None for a blob git has not got.
+
+    Where the work tree is not in the page cache, its files cost a disk read each (120-150 µs a
+    case file at 1,000,000 cases), and git's pack, read in order, is faster (about 45 µs): the
+    files are read in parts of `PART`, each from the faster of the two as timed so far, the other
+    tried again now and then (the cache fills as a build goes on)."""
+    out: list[bytes | None] = [None] * len(items)
+    reader = _Reader(root, env)
+    try:
+        for start in range(0, len(items), PART):
+            reader.read(items, start, min(start + PART, len(items)), out)
+        missing = [i for i, data in enumerate(out) if data is None]
+        if missing:
+            for i, data in zip(missing, reader.blobs().stream([items[i][1] for i in missing])):
                 out[i] = data
-        finally:
-            blobs.close()
+    finally:
+        reader.close()
     return out
+
+
+PART = 64  # case files read from one source before the next choice
+RETRY = 16  # parts read from the faster source before the other is timed again
+
+
+class _Reader:
+    """Reads parts of many case files from the work tree or from git, whichever is faster."""
+
+    def __init__(self, root: str, env: dict):
+        self.root, self.env = root, env
+        self.rate: dict[str, float] = {}  # source → seconds a file, the last time it was timed
+        self.since = 0  # parts read since the slower source was last timed
+        self._blobs: Blobs | None = None
+
+    def blobs(self) -> Blobs:
+        if self._blobs is None:
+            self._blobs = Blobs(self.root, self.env)
+        return self._blobs
+
+    def _choose(self) -> str:
+        if "tree" not in self.rate:
+            return "tree"
+        if self.rate["tree"] < SLOW_TREE:
+            return "tree"  # read from the page cache: nothing is faster
+        if "git" not in self.rate:
+            return "git"
+        best = min(self.rate, key=self.rate.__getitem__)
+        if self.since >= RETRY:
+            self.since = 0
+            return "git" if best == "tree" else "tree"
+        self.since += 1
+        return best
+
+    def read(self, items: list, start: int, end: int, out: list) -> None:
+        source = self._choose()
+        began = time.perf_counter()
+        if source == "tree":
+            root = self.root
+            for i in range(start, end):
+                out[i] = _from_work_tree(root, *items[i])
+        else:
+            for i, data in zip(range(start, end), self.blobs().stream([items[i][1] for i in range(start, end)])):
+                out[i] = data
+        self.rate[source] = (time.perf_counter() - began) / (end - start)
+
+    def close(self) -> None:
+        if self._blobs is not None:
+            self._blobs.close()
+
+
+SLOW_TREE = 60e-6  # seconds a work-tree file: slower than this, it came from the disk, and git is timed
