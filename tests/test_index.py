@@ -725,3 +725,35 @@ def test_a_name_another_process_added_meanwhile_is_found_not_added_twice(tmp_pat
     assert mine.execute("SELECT n, name FROM names ORDER BY n").fetchall() == [(1, "urban-management"), (2, "housing"), (3, "complaint")]
     mine.close()
     other.close()
+
+
+def test_an_index_begun_on_an_empty_store_learns_to_pack_again_once(run, store, monkeypatch):
+    """An office's index is usually made when its store is new: its packing dictionaries are learned
+    from no case at all. Once the store has LEARN_AGAIN_FROM cases it is rebuilt once, learning them
+    from its first SAMPLE cases, and reads the same."""
+    import sqlite3
+
+    import jiesu.index
+
+    assert jiesu.index.LEARN_AGAIN_FROM >= jiesu.index.SAMPLE  # else it would be rebuilt on every read
+    run("list")
+    path = store.root / ".jiesu" / "index.sqlite"
+
+    def learned():
+        db = sqlite3.connect(path)
+        try:
+            return dict(db.execute("SELECT key, value FROM meta WHERE key IN ('learned', 'zdict')"))
+        finally:
+            db.close()
+
+    assert learned()["learned"] == "0"
+    ids = [new_case(run, at=f"2021-11-0{1 + n % 9}T09:{n:02d}") for n in range(12)]
+    before = run("list", "--format", "json", check=False).stdout
+    assert "rebuilding" not in run("list").stderr  # 12 cases: fewer than LEARN_AGAIN_FROM
+    monkeypatch.setattr(jiesu.index, "LEARN_AGAIN_FROM", 10)
+    monkeypatch.setattr(jiesu.index, "SAMPLE", 8)
+    result = run("list", "--format", "json", check=False)
+    assert "rebuilding the index because it learned to pack cases from too few of them" in result.stderr
+    assert result.stdout == before and sorted(r["id"] for r in json.loads(result.stdout)) == sorted(ids)
+    assert learned()["learned"] == "8"
+    assert "rebuilding" not in run("list").stderr  # once

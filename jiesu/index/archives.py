@@ -36,7 +36,8 @@ def refresh_index(index, db) -> None:
         todo = [(prefix + p, b) for p, b, _ in found if b is not None]
         if index.zdict is None:
             index.zdict, index.tdict = DEFAULT_ZDICT, DEFAULT_TDICT
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("zdict", index.zdict), ("tdict", index.tdict)])
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                           [("zdict", index.zdict), ("tdict", index.tdict), ("learned", "0")])
         rows = (parse_chunk(str(folder), git.env, store.catalog, store.settings["timezone"], todo, index.zdict, index.tdict)
                 if todo else [])
         with db:
