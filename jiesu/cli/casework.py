@@ -69,7 +69,7 @@ def intake(ctx, from_file, at, store_opt, actor_opt, **options):
         --community hege-village --surname Wang --phone 15123456789
       jiesu intake --type consultation --category policy.hukou.registration \\
         --title "How to register a newborn" --answered "Explained the documents needed"
-      jiesu intake --type consultation --category policy.residence.residence-permit \
+      jiesu intake --type consultation --category policy.residence.residence-permit \\
         --title "Residence permit renewal" --kb HL-K0003
       jiesu intake --from requests.yaml
     """
