@@ -757,3 +757,22 @@ def test_an_index_begun_on_an_empty_store_learns_to_pack_again_once(run, store, 
     assert result.stdout == before and sorted(r["id"] for r in json.loads(result.stdout)) == sorted(ids)
     assert learned()["learned"] == "8"
     assert "rebuilding" not in run("list").stderr  # once
+
+
+def test_archived_cases_alone_never_make_the_index_learn_again(run, store, monkeypatch):
+    """The count that makes an index learn its packing again is of the store's own cases: with every
+    case moved to an archive the rebuild would learn from none and come back on every read."""
+    import jiesu.index
+
+    ids = [new_case(run, "--at", f"2021-10-0{1 + n % 9}T09:{n:02d}") for n in range(12)]
+    for case_id in ids:
+        run("reject", case_id, "--reason", "Invalid call", "--at", "2021-10-20T09:00")
+    assert run("archive", "--before", "2021-11-01").stdout.startswith("archived 12 case(s)")
+    monkeypatch.setattr(jiesu.index, "LEARN_AGAIN_FROM", 10)
+    monkeypatch.setattr(jiesu.index, "SAMPLE", 8)
+    (store.root / ".jiesu" / "index.sqlite").unlink()
+    first = run("list", "--format", "json", check=False)
+    assert sorted(r["id"] for r in json.loads(first.stdout)) == sorted(ids)  # read from the archive
+    for _ in range(2):
+        again = run("list", "--format", "json", check=False)
+        assert "rebuilding" not in again.stderr and again.stdout == first.stdout

@@ -492,7 +492,9 @@ def _learn_again(db: sqlite3.Connection, meta: dict) -> bool:
         learned = 0
     if learned >= SAMPLE:
         return False
-    found = db.execute(f"SELECT count(*) >= {LEARN_AGAIN_FROM} FROM (SELECT 1 FROM case_rows LIMIT {LEARN_AGAIN_FROM})").fetchone()
+    # the store's own cases, which a rebuild learns from (archived ones alone would rebuild it on every read)
+    found = db.execute(f"SELECT count(*) >= {LEARN_AGAIN_FROM} FROM (SELECT 1 FROM case_rows WHERE {IN_STORE} "
+                       f"LIMIT {LEARN_AGAIN_FROM})").fetchone()
     return bool(found and found[0])
 
 
