@@ -841,22 +841,26 @@ class Index:
         """Full summary rows (see jiesu.summary) of matching cases."""
         return [self.unpack_row(r) for r in self.select(ROW_SQL, where, params, order, limit, progress_factory)]
 
+    def _dictionaries(self, db: sqlite3.Connection | None) -> None:
+        """The packing dictionaries, for rows selected on a connection another Index opened: read
+        from `db`'s meta when given, else by opening the index."""
+        if db is None:
+            self.connect().close()
+        else:
+            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('zdict', 'tdict')"))
+            self.zdict, self.tdict = meta.get("zdict"), meta.get("tdict")
+
     def unpack(self, data: bytes | None):
         """A packed record as `select` returned it, as it was packed (None for none)."""
         if self.zdict is None and data is not None and data != NOT_ASSESSED:
-            db = self.connect()  # rows selected on a connection another Index opened
-            db.close()
+            self._dictionaries(None)
         return unpack(data, self.zdict)
 
     def texts(self, data: bytes | None, db: sqlite3.Connection | None = None) -> tuple:
         """(title, folded text as `textfold.kept` keeps it) from a `text` column `select` returned
         (on `db`, when a connection another Index opened)."""
-        if self.tdict is None and data is not None:  # rows selected on a connection another Index opened
-            if db is None:
-                db = self.connect()
-                db.close()
-            else:
-                self.tdict = db.execute("SELECT value FROM meta WHERE key = 'tdict'").fetchone()[0]
+        if self.tdict is None and data is not None:
+            self._dictionaries(db)
         return unpack_text(data, self.tdict)
 
     def unpack_row(self, values) -> dict | None:
