@@ -103,8 +103,12 @@ def replay(case: dict, catalog=None, tz=None, strict: bool = True, trace: list |
     ctx = (catalog, tz)
     received = timeutil.load(case.get("received"))
     s: dict = {"status": None}
-    s["due"] = _due(case, received, ctx)
-    for index, event in enumerate(case.get("events") or []):
+    events = case.get("events") or []
+    first = events[0] if isinstance(events, list) and events else None
+    # the catalog's due time is not worked out when the intake records its own (as jiesu's does)
+    recorded = isinstance(first, dict) and first.get("action") == "intake" and not first.get("superseded") and first.get("due")
+    s["due"] = None if recorded else _due(case, received, ctx)
+    for index, event in enumerate(events):
         if not isinstance(event, dict):
             if strict:
                 raise ReplayError(index, _('event is not a mapping'))

@@ -116,9 +116,19 @@ def parse_month(text: str, field: str = "--month") -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+_FORMATTED: dict[int, tuple[datetime, str]] = {}  # id → (instant, its text): held, so the id stays its own
+
+
 def fmt(value: datetime) -> str:
     """The stored form of an instant: ISO 8601 with offset, whole seconds."""
-    return (value.replace(microsecond=0) if value.microsecond else value).isoformat()  # (half the time when whole)
+    found = _FORMATTED.get(id(value))
+    if found is not None:
+        return found[1]  # (an instant `load` returned: a case formats the same ones many times)
+    text = (value.replace(microsecond=0) if value.microsecond else value).isoformat()  # (half the time when whole)
+    if len(_FORMATTED) >= 20_000:
+        _FORMATTED.clear()
+    _FORMATTED[id(value)] = (value, text)
+    return text
 
 
 _LOADED: dict[str, datetime] = {}  # text → instant: a case names the same instants many times

@@ -190,7 +190,18 @@ def _shrink(record, keys: tuple, hints: dict):
     as SAME; the dict itself when its keys are other than `keys`."""
     if not isinstance(record, dict) or tuple(record) != keys:
         return record
-    return tuple(SAME if k in hints and type(hints[k]) is type(v) and hints[k] == v else v for k, v in record.items())
+    at = _PLACES.get(keys)
+    if at is None:
+        at = _PLACES[keys] = {k: i for i, k in enumerate(keys)}
+    values = list(record.values())
+    for key, hint in hints.items():  # (fewer than the keys: each is looked at once)
+        i = at.get(key)
+        if i is not None and type(hint) is type(values[i]) and hint == values[i]:
+            values[i] = SAME
+    return tuple(values)
+
+
+_PLACES: dict[tuple, dict[str, int]] = {}  # keys → each key's place
 
 
 def _grow(packed, keys: tuple, hints: dict):
@@ -263,14 +274,22 @@ def _text(value):
     return value if isinstance(value, str) else None
 
 
-def _schema_problem(case) -> str | None:
-    from jiesu.verify import OPTIONAL, REQUIRED
+_FIELDS: tuple = ()  # (key, type, required) of the fields `verify` checks the type of
 
+
+def _schema_problem(case) -> str | None:
+    global _FIELDS
+    if not _FIELDS:
+        from jiesu.verify import OPTIONAL, REQUIRED
+
+        _FIELDS = tuple((key, kind, key in REQUIRED) for key, kind in (*REQUIRED.items(), *OPTIONAL.items()))
     if not isinstance(case, dict):
         return "a case file must be a mapping"
-    for key, kind in (*REQUIRED.items(), *OPTIONAL.items()):
+    for key, kind, required in _FIELDS:
         value = case.get(key)
-        if (value is not None or key in REQUIRED) and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+        if type(value) is kind or (value is None and not required):
+            continue  # (the common case, tested first: a bool is no int here either)
+        if (value is not None or required) and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
             return f"`{key}` is missing or not {kind.__name__}; run `jiesu verify`"
     return None
 
@@ -282,12 +301,13 @@ def record(path: str, blob: str, case, catalog, tz) -> tuple:
         if problem:
             raise ValueError(problem)
         row = summarize(case, catalog, tz)
+        governance = governance_columns(case, row, tz)  # (an instant with no date in the office's zone fails here)
     except Exception as exc:  # noqa: BLE001 — any committed file, however hostile, becomes a problem row
         return problem_record(path, blob, f"{path}:1: {exc}")
     co_units = "|" + "|".join(str(u) for u in row["co_units"]) + "|" if row["co_units"] else None
     received, due, closed = _text(row["received"]), row["due"], row["closed"]
     received_ts, due_ts, closed_ts = _ts(received), _ts(due), _ts(closed)
-    governance, title = governance_columns(case, row, tz), _text(row["title"])
+    title = _text(row["title"])
     columns = (  # the typed columns, up to `whistle`
         _file(path, _text(row["id"])), _oid(blob), *(_text(row[k]) for k in ("id", "status", "type", "channel", "category", "district", "street", "lead")),
         co_units, marshal.dumps((title, kept(governance[_CALLER + 1], title))),

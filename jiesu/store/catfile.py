@@ -103,8 +103,9 @@ def _from_work_tree(root: str, path: str, oid: str) -> bytes | None:
         found = os.fstat(fd)
         if not stat.S_ISREG(found.st_mode) or found.st_size > WORK_TREE_MAX:
             return None
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            data = file.read()
+        data = os.read(fd, found.st_size + 1)  # one read, no file object
+        if len(data) > found.st_size:
+            return None  # it grew while read: git's copy is read
     except (OSError, ValueError):
         return None
     finally:
