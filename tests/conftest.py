@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 
-from jiesu import ops
+from jiesu import i18n, ops
 from jiesu.cli import cli
 from jiesu.store import Store
 
@@ -57,6 +57,7 @@ def clean_env(monkeypatch, tmp_path):
     monkeypatch.setenv("JIESU_LOCK_TIMEOUT", "5")
     monkeypatch.setenv("JIESU_INTERACTIVE", "0")
     monkeypatch.chdir(tmp_path)  # never inside the repository's own example store
+    i18n.reset()  # a command run in this process before (`--lang zh`) chose its language: not this test's
 
 
 @pytest.fixture
