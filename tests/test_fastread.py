@@ -119,3 +119,20 @@ def test_an_ordinary_case_file_is_read_by_the_fast_reader():
 ])
 def test_what_it_does_not_know_it_leaves_to_the_c_loader(text):
     assert fastread.load(text) is None
+
+
+@pytest.mark.parametrize("value", [
+    "2022-07-01T12:23:27+08:00", "2022-07-01T12:23:27Z", "2022-07-01T12:23:27-05:30", "2022-07-01 12:23:27+08:00",
+    "2022-07-01T12:23:27.5+08:00", "2022-07-01T12:23:27+0800", "2022-07-01", "d2c9ed", "a0e123", "e12345", "abcdef",
+    "b681a9x", "f3bc41", "12e456", "0a0a0a", "123456", "e1234", "E12345",
+])
+def test_instants_and_event_ids_read_as_the_c_loader_reads_them(value):
+    """An instant as jiesu writes it and a six-digit hex id starting a-e skip the general checks of a
+    plain scalar: they read as text, as the C loader reads them, in a block and in a flow mapping,
+    seen for the first time or again; anything near them is read as before."""
+    for text in (f"a: {value}\nb: x\n", f"a: {{k: {value}, at: {value}}}\n", f"a:\n- {{id: {value}}}\n- {value}\n"):
+        for _ in range(2):
+            fast = fastread.load(text)
+            assert fast is None or fast == _c_load(text), text
+            if value in ("2022-07-01T12:23:27+08:00", "d2c9ed", "e12345"):
+                assert fast is not None and fast == yamlio.load(text)
