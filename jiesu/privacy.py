@@ -107,21 +107,11 @@ def shared_text(text: str | None, names=(), region: str | None = None) -> Redact
     return redact(text, names, region)
 
 
-_KEYS: dict[str, str] = {}  # phone → key: indexing a case works out its caller's key twice
-
-
 def phone_key(phone: str | None) -> str | None:
     """A stable, non-reversible key for grouping repeat callers (not stored in reports)."""
     if not phone:
         return None
-    found = _KEYS.get(phone) if type(phone) is str else None
-    if found is None:
-        found = hashlib.sha256(("jiesu-phone:" + phone).encode()).hexdigest()[:16]
-        if type(phone) is str:
-            if len(_KEYS) >= 4096:
-                _KEYS.clear()
-            _KEYS[phone] = found
-    return found
+    return hashlib.sha256(("jiesu-phone:" + phone).encode()).hexdigest()[:16]
 
 
 class Private:

@@ -20,13 +20,16 @@ def _bars(values) -> str | None:
     return "|" + "|".join(values) + "|" if values else None
 
 
-def caller_of(complainant: dict) -> str | None:
-    """The caller key of a case's complainant (None for an anonymous request)."""
+def caller_of(complainant: dict, key: str | None = None) -> str | None:
+    """The caller key of a case's complainant (None for an anonymous request); `key`, when given,
+    is `privacy.phone_key` of its phone, worked out already (the summary's `phone_key`)."""
     ref = complainant.get("ref")
     if isinstance(ref, str) and privacy.REF.match(ref):
         return "ref:" + ref
     phone = complainant.get("phone")
-    return "ph:" + privacy.phone_key(str(phone)) if phone else None
+    if not phone:
+        return None
+    return "ph:" + (key if key and isinstance(phone, str) else privacy.phone_key(str(phone)))
 
 
 def governance_columns(case: dict, row: dict, tz) -> tuple:
@@ -41,7 +44,7 @@ def governance_columns(case: dict, row: dict, tz) -> tuple:
         _bars(t for t in row.get("tags") or [] if isinstance(t, str)),
         _bars(f.replace("_", "-") for f in FLAGS if row.get(f)),
         address_key(row.get("address")),
-        caller_of(comp),
+        caller_of(comp, row.get("phone_key")),  # (the summary's key of the phone: one hash a case, not two)
         fold(privacy.scrub(text)) or None,  # folded for the duplicate check (jiesu.governance.textfold)
         local.weekday() if local else None,
         local.hour if local else None,
