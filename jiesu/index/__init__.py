@@ -101,7 +101,8 @@ PARALLEL_FROM = 500
 # a new index of this many cases or more reads the history for `jiesu log` in the background
 # (jiesu.index.backfill): at 100,000 cases that is seconds the command need not wait for
 HISTORY_INLINE_BELOW = 20_000
-SPAWN_FROM = 20_000  # from this many files on, index workers are fresh interpreters (see `_parse`)
+WORKERS = min(os.cpu_count() or 2, 8)  # processes that parse case files for a build
+SPAWN_FROM = 20_000  # from this many files on, index workers are fresh interpreters (see `_pool`)
 PAGE_SIZE = 16384  # of a new index file
 SAMPLE = 256  # cases a new index learns its packing dictionary from (128 learned a few bytes a summary worse)
 ZDICT_SIZE = 32768
@@ -745,14 +746,13 @@ class Index:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        workers = min(os.cpu_count() or 2, 8)
         # Many files: fresh interpreters, not forks — a fork would carry this process's listing of
         # the store (every path and blob id, ~450 MB at 1,000,000 cases) into each worker. Few:
         # the platform's default (forks on Linux, which start at once; a fresh interpreter costs
         # ~0.15 s to start and import).
         context = multiprocessing.get_context("spawn" if spawn else None)
-        pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
-        for _worker in range(workers):
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=WORKERS, mp_context=context))
+        for _worker in range(WORKERS):
             pool.submit(_ready)  # each submission starts a worker while none is idle
         return pool
 
@@ -775,15 +775,14 @@ class Index:
         if progress:
             stack.callback(progress.close)
         size = max(200, min(2000, len(items) // ((os.cpu_count() or 2) * 4) or 1))
-        workers = min(os.cpu_count() or 2, 8)
         pool = pool or self._pool(stack, spawn=len(items) >= SPAWN_FROM)
-        spans = iter(chunk_spans(len(items), size, workers))
+        spans = iter(chunk_spans(len(items), size, WORKERS))
 
         def submit(count: int) -> list:
             return [pool.submit(parse_chunk, *args, items[start:end], self.zdict, self.tdict)
                     for start, end in itertools.islice(spans, count)]
 
-        pending = collections.deque(submit(4 * workers))  # they start at once
+        pending = collections.deque(submit(4 * WORKERS))  # they start at once
 
         def parts():
             while pending:  # a few chunks ahead of the inserts, no more: rows are not held

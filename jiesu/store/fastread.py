@@ -33,7 +33,7 @@ _DOUBLE = re.compile(r'"([^"\\]*)"')
 _CACHE: tuple[dict, dict] = ({}, {})  # plain scalars read before (in block, in flow context): text → (value,)
 # an instant as jiesu writes it: text in either context (no resolver matches it, no indicator stops it);
 # a case names a dozen, most of them once, so they are not cached
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[+-][0-9]{2}:[0-9]{2}|Z)\Z"
+_ALWAYS_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[+-][0-9]{2}:[0-9]{2}|Z)\Z"
                     r"|[a-e][0-9a-f]{5}\Z")  # …and most event ids, each named once (no resolver reads a-e)
 
 
@@ -47,7 +47,7 @@ def _plain(text: str, flow: bool):
     found = cache.get(text)
     if found is not None:
         return found[0]
-    if _STAMP.match(text):
+    if _ALWAYS_TEXT.match(text):
         return text
     if not text or text[0] in _LEADING or text[-1] == " " or not text.isprintable() or text.startswith("..."):
         raise _No
