@@ -181,6 +181,39 @@ def test_one_fill_at_a_time_and_none_without_an_index(run, store, worked):
     assert not (store.root / ".jiesu" / "index.sqlite").exists()
 
 
+def test_an_index_deleted_during_a_fill_gets_the_rows_and_stays_sound(run, store, worked, monkeypatch):
+    import jiesu.index
+    from jiesu.index import backfill
+
+    forget_table(store)
+    head = git(store.root, "rev-parse", "HEAD").strip()
+    read_history = changes.read_history
+    path = store.root / ".jiesu" / "index.sqlite"
+
+    def read_then_rebuild(*args, **kwargs):  # someone deletes the index while the history is read
+        count = read_history(*args, **kwargs)
+        path.unlink()
+        monkeypatch.setattr(jiesu.index, "HISTORY_INLINE_BELOW", 1)
+        monkeypatch.setattr(backfill, "start", lambda s: True)  # (this fill is the one at work)
+        Index(Store(store.root)).connect().close()
+        return count
+
+    monkeypatch.setattr(changes, "read_history", read_then_rebuild)
+    assert backfill.fill(Store(store.root)) is True
+    assert table_state(store)[0] == head  # the new file took the rows, not the deleted one
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        files = git(store.root, "ls-tree", "-r", "--name-only", "HEAD", "--", "cases/").split()
+        cases = [f for f in files if f.endswith(".yaml")]
+        assert db.execute("SELECT count(*) FROM case_rows").fetchone()[0] == len(cases) == len(worked)
+    finally:
+        db.close()
+    assert not (store.root / ".jiesu" / "index.sqlite-journal").exists()
+    for case_id in worked[:3]:
+        assert from_table(store, case_id) == walked(store, case_id)
+
+
 def test_the_fill_runs_in_a_process_of_its_own(run, store, worked, monkeypatch):
     import time
 

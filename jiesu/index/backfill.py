@@ -7,8 +7,9 @@ should not wait for. That command starts this module in a process of its own, wh
     python -m jiesu.index.backfill STORE
 
 It reads the history into a side file (`.jiesu/history-fill.sqlite`), so the index stays free for
-other commands meanwhile, then copies the rows in with one short transaction — unless the table was
-filled in the meantime (`jiesu verify --reindex-history`). Until then `jiesu log` walks git's
+other commands meanwhile, then copies the rows with one short transaction into the index then at its
+path (one deleted and built again meanwhile is never written to) — unless the table was filled in
+the meantime (`jiesu verify --reindex-history`). Until then `jiesu log` walks git's
 history, with the same result. One fill runs at a time (a lock on `.jiesu/history-fill.lock`); a fill
 that fails leaves the table empty, and the next large cold build or `verify --reindex-history` tries
 again. It prints nothing, and runs at a lower priority than the commands of the people at work.
@@ -56,13 +57,16 @@ def fill(store) -> bool:
         db = index._open(create=False)
         if db is None:
             return False  # no index (deleted, or of another format): its next build starts a fill
-        side_path = jiesu_dir / SIDE
         try:
             if commit_table.filled(db):
                 return False
-            head = store.git.head()
-            if not head:
-                return False
+        finally:
+            db.close()
+        head = store.git.head()
+        if not head:
+            return False
+        side_path = jiesu_dir / SIDE
+        try:
             side_path.unlink(missing_ok=True)
             side = sqlite3.connect(side_path)
             try:
@@ -72,24 +76,37 @@ def fill(store) -> bool:
                     commit_table.read_history(side, store, head)
             finally:
                 side.close()
-            db.execute("ATTACH DATABASE ? AS side", (str(side_path),))
+            # The index is opened again by its path: deleted and built again meanwhile, it is the new
+            # file that takes the rows (the table is the history up to `head`, whatever the rows), never
+            # the deleted one, whose transaction would share the new one's journal file.
+            db = index._open(create=False)
+            if db is None:
+                return False
             try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    if commit_table.filled(db):
-                        db.rollback()
-                        return False
-                    commit_table.take_rows(db, "side.changes", head)
-                    db.commit()
-                except BaseException:
-                    db.rollback()
-                    raise
+                return _take(db, side_path, head)
             finally:
-                db.execute("DETACH DATABASE side")
-            return True
+                db.close()
         finally:
-            db.close()
             side_path.unlink(missing_ok=True)
+
+
+def _take(db: sqlite3.Connection, side_path: Path, head: str) -> bool:
+    """Copy the side file's rows into the index's table, unless it was filled meanwhile."""
+    db.execute("ATTACH DATABASE ? AS side", (str(side_path),))
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if commit_table.filled(db):
+                db.rollback()
+                return False
+            commit_table.take_rows(db, "side.changes", head)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+    finally:
+        db.execute("DETACH DATABASE side")
+    return True
 
 
 def main(argv: list[str]) -> int:
