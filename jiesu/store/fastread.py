@@ -155,27 +155,34 @@ def _flow(text: str):
         out: dict = {}
         if text == "{}":
             return out
-        flow_cache = _CACHE[True]
-        for item in _split_flow(text[1:-1]):
-            key, sep, value = item.partition(": ")
-            if not sep or value == "":
-                raise _No
-            if key not in _KEYS:
+        flow_cache, keys = _CACHE[True], _KEYS
+        items = _split_flow(text[1:-1])
+        for item in items:
+            key, _sep, value = item.partition(": ")
+            if not value:
+                raise _No  # no `: `, or nothing after it
+            if key not in keys:
                 _key(key)
-            if key in out:
-                raise _No
-            found = flow_cache.get(value)  # most values are plain scalars seen before
+            found = flow_cache.get(value)  # most values are plain scalars seen before, or instants
             if found is not None:
                 out[key] = found[0]
+            elif _ALWAYS_TEXT.match(value):
+                out[key] = value
             elif value[0] in "[{'\"":
                 out[key] = _flow(value)
             else:
                 out[key] = _plain(value, True)
+        if len(out) != len(items):
+            raise _No  # a key twice
         return out
     if text[:1] == "[":
         if text[-1:] != "]":
             raise _No
-        return [] if text == "[]" else [_flow(item) for item in _split_flow(text[1:-1])]
+        if text == "[]":
+            return []
+        flow_cache = _CACHE[True]
+        return [found[0] if (found := flow_cache.get(item)) is not None else _flow(item)
+                for item in _split_flow(text[1:-1])]
     return _scalar(text, True)
 
 
@@ -186,15 +193,21 @@ def _value(text: str):
     return _scalar(text, False)
 
 
+def _indent_of(line: str) -> int:
+    rest = line.lstrip(" ")
+    return len(line) - len(rest) if rest[:1] not in ("", "#") else -2
+
+
 class _Lines:
     def __init__(self, text: str):
         if "\t" in text or "\r" in text or not text.endswith("\n") or "\n\n\n" in text:
             raise _No
         self.lines = text[:-1].split("\n")
         # each line's indent, worked out once (-2: blank or a comment, which the reader refuses where
-        # it meets one; -1: past the end)
-        self.indents = [len(line) - len(rest) if rest[:1] not in ("", "#") else -2
-                        for line in self.lines for rest in (line.lstrip(" "),)] + [-1]
+        # it meets one; -1: past the end); most lines start at the margin or two spaces in, told by
+        # their first characters
+        self.indents = [0 if line[:1] not in " #" else 2 if line[:2] == "  " and line[2:3] not in " #"
+                        else _indent_of(line) for line in self.lines] + [-1]
         self.i = 0
 
     def indent(self) -> int:
@@ -232,40 +245,48 @@ def _literal(lines: _Lines, indent: int) -> str:
 
 def _mapping(lines: _Lines, indent: int, first: str | None = None) -> dict:
     out: dict = {}
-    rows, indents = lines.lines, lines.indents  # (`lines.indent()` inlined: the reader's hottest loop)
+    # the reader's hottest loop: `lines.indent()`, `_key` and a plain value's way through `_value`
+    # are inlined for what most lines are (a key seen before, a value seen before or an instant)
+    rows, indents, cache, keys = lines.lines, lines.indents, _CACHE[False], _KEYS
     while True:
         if first is not None:
             line, first = first, None
         else:
-            at = indents[lines.i]
-            if at == -2:
-                raise _No
-            if at < indent:
-                return out
-            if at > indent:
-                raise _No
-            line = rows[lines.i][indent:]
-            lines.i += 1
+            i = lines.i
+            at = indents[i]
+            if at != indent:
+                if at < indent and at != -2:
+                    return out
+                raise _No  # a blank line, a comment, a stray block or a plain scalar continued
+            line = rows[i][indent:] if indent else rows[i]
+            lines.i = i + 1
         key, sep, rest = line.partition(":")
         if not sep:
             raise _No
-        key = _key(key)
+        if key not in keys:
+            _key(key)
         if key in out:
             raise _No
-        if rest == "":
-            out[key] = _block(lines, indent)
-        elif rest == " |":
-            at = lines.indent() if lines.i < len(lines.lines) and lines.lines[lines.i] else -1
-            if at != indent + 2:
+        if rest[:1] == " ":
+            value = rest[1:]
+            found = cache.get(value)  # (never holds "", a text that starts with a space, or "|")
+            if found is not None:
+                out[key] = found[0]
+            elif _ALWAYS_TEXT.match(value):
+                out[key] = value
+            elif value == "|":
+                at = lines.indent() if lines.i < len(rows) and rows[lines.i] else -1
+                if at != indent + 2:
+                    raise _No
+                out[key] = _literal(lines, at)
+            elif value[:1] not in ("", " "):
+                out[key] = _value(value)
+            else:
                 raise _No
-            out[key] = _literal(lines, at)
-        elif rest[0] == " " and rest[1:2] not in ("", " "):
-            out[key] = _value(rest[1:])
+        elif rest == "":
+            out[key] = _block(lines, indent)
         else:
             raise _No
-        at = indents[lines.i]
-        if at > indent or at == -2:
-            raise _No  # a plain scalar continued on the next line, or a stray block
 
 
 def _block(lines: _Lines, indent: int):
@@ -282,18 +303,29 @@ def _block(lines: _Lines, indent: int):
 
 def _sequence(lines: _Lines, indent: int) -> list:
     out = []
-    while lines.indent() == indent and lines.lines[lines.i][indent:indent + 2] == "- ":
-        rest = lines.lines[lines.i][indent + 2:]
-        lines.i += 1
-        if not rest or rest[0] == " ":
+    rows, indents = lines.lines, lines.indents
+    while True:
+        i = lines.i
+        at = indents[i]
+        if at == -2:
             raise _No
-        if rest[0] not in "[{'\"" and ": " in rest or rest.endswith(":"):
+        if at != indent or rows[i][indent:indent + 2] != "- ":
+            return out
+        rest = rows[i][indent + 2:]
+        lines.i = i + 1
+        first = rest[:1]
+        if first == "{":
+            out.append(_flow(rest))  # (an event: most items are)
+        elif not first or first == " ":
+            raise _No
+        elif first not in "['\"" and ": " in rest or rest.endswith(":"):
             out.append(_mapping(lines, indent + 2, first=rest))  # a block mapping item
             continue
-        out.append(_value(rest))
-        if lines.indent() > indent:
+        else:
+            out.append(_value(rest))
+        at = indents[lines.i]
+        if at > indent or at == -2:
             raise _No
-    return out
 
 
 def load(text: str) -> dict | None:
