@@ -52,25 +52,25 @@ class Names:
         self.db.execute("INSERT OR IGNORE INTO names (name) VALUES (?)", (name,))
         return self.db.execute("SELECT n FROM names WHERE name = ?", (name,)).fetchone()[0]
 
-    def encode(self, rows: list[tuple]) -> list[tuple]:
+    def encode(self, rows: list[tuple]) -> list[list]:
         """`rows` (as `jiesu.index.record` makes them) with their names as numbers; adds new names."""
         if not rows:
             return []
         known = self.known
         if known is None or len(rows) <= 200:
             known = self.known = {**(known or {}), **self._load(rows)}
-        places = self.places
+        places, get = self.places, known.get
         out = []
         for row in rows:
-            row = list(row)
+            row = list(row)  # (a list serves as the parameters of a row as well as a tuple)
             for i in places:
                 name = row[i]
                 if name is not None:
-                    number = known.get(name)
+                    number = get(name)
                     if number is None:
                         number = known[name] = self._add(name)
                     row[i] = number
-            out.append(tuple(row))
+            out.append(row)
         return out
 
 
