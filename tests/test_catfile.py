@@ -77,10 +77,23 @@ def test_committed_reads_the_committed_blobs_from_either_source(tmp_path, monkey
     env = dict(__import__("os").environ)
     assert catfile.committed(str(tmp_path), env, items) == expected  # the work tree is fast here: read from it
 
-    # parts of 4, the work tree taken for slow: git is timed, then each source in turn
+    # parts of 4, each slow by the clock but read from the page cache: git is never started
     monkeypatch.setattr(catfile, "PART", 4)
     monkeypatch.setattr(catfile, "RETRY", 1)
     monkeypatch.setattr(catfile, "SLOW_TREE", 0.0)
+    if catfile._blocks() is not None:  # (the system tells what a thread read from the disk)
+        reader = catfile._Reader(str(tmp_path), env)
+        out = [None] * len(items)
+        for start in range(0, len(items), 4):
+            reader.read(items, start, min(start + 4, len(items)), out)
+        assert set(reader.rate) == {"tree"} and reader._blobs is None
+        assert reader.from_disk is False
+        reader.close()
+
+    # …and read from the disk as well (each part counted as blocks read): git is timed, then each
+    # source in turn
+    blocks = iter(range(0, 10_000, 8))
+    monkeypatch.setattr(catfile, "_blocks", lambda: next(blocks))
     reader = catfile._Reader(str(tmp_path), env)
     out = [None] * len(items)
     try:
