@@ -202,6 +202,7 @@ class _Reader:
 
 
 SLOW_TREE = 60e-6  # seconds a work-tree file: slower than this, and read from the disk, git is timed
+FASTER = 2  # how much faster git must be to be read from
 
 
 def _blocks() -> int | None:
@@ -213,4 +214,3 @@ def _blocks() -> int | None:
         return resource.getrusage(resource.RUSAGE_THREAD).ru_inblock
     except (AttributeError, OSError, ValueError):
         return None
-FASTER = 2  # how much faster git must be to be read from
