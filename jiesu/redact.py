@@ -238,9 +238,9 @@ def redact(text: str | None, names=(), region: str | None = None) -> Redacted:
     if not text:
         return Redacted(text)
     text = str(text)
-    plain = halfwidth(text)
-    if not names and len(_DIGITS.findall(plain)) < _MIN_DIGITS:
+    if not names and len(_DIGITS.findall(text)) < _MIN_DIGITS:  # (`halfwidth` makes no digit, unmakes none)
         return Redacted(text)  # no name to look for, and too few digits for a number to hide
+    plain = halfwidth(text)
     spans: list[tuple[int, int, str, str]] = []
     blanked = _NOT_PHONES.sub(lambda m: "\0" * len(m.group()), plain)
     if any(len(_DIGITS.findall(m.group())) >= _MIN_DIGITS for m in _RUN.finditer(blanked)):  # else nothing to find

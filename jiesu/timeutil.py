@@ -125,10 +125,22 @@ def fmt(value: datetime) -> str:
     if found is not None:
         return found[1]  # (an instant `load` returned: a case formats the same ones many times)
     text = (value.replace(microsecond=0) if value.microsecond else value).isoformat()  # (half the time when whole)
+    _remember(value, text)
+    return text
+
+
+def _remember(value: datetime, text: str) -> None:
     if len(_FORMATTED) >= 20_000:
         _FORMATTED.clear()
     _FORMATTED[id(value)] = (value, text)
-    return text
+
+
+def stored_form(text: str) -> bool:
+    """Whether `text`, which `datetime.fromisoformat` reads, is what `fmt` makes of what it reads
+    (`2021-11-02T10:02:02+08:00`: ASCII, a `T`, whole seconds, an offset of hours and minutes that is
+    not `-00:00`). Told from its shape alone: 0.3 µs, where formatting the instant again takes 0.8–1.1."""
+    return (len(text) == 25 and text[10] == "T" and text[19] in "+-" and text[4] == "-" and text[7] == "-"
+            and text[13] == ":" and text[16] == ":" and text[22] == ":" and text.isascii() and text[19:] != "-00:00")
 
 
 _LOADED: dict[str, datetime] = {}  # text → instant: a case names the same instants many times
@@ -150,6 +162,8 @@ def load(value) -> datetime | None:
         if len(_LOADED) >= 50_000:
             _LOADED.clear()
         _LOADED[value] = result
+        if stored_form(value):
+            _remember(result, value)  # so that `fmt` of it costs a lookup: a case formats most of its instants
     return result
 
 

@@ -250,3 +250,53 @@ def test_catalog_calendar_shows_the_year(run, store):
 def test_show_explains_the_class_and_extension(run):
     case_id = new_case(run, tag="emergency", category=GARBAGE)
     assert "time limit   urgent (2h, calendar time; from tag emergency)" in run("show", case_id, check=False).stdout
+
+
+# texts that read as instants: the stored form, and its near misses (another separator, fractions,
+# other offsets, `-00:00`, a `Z`, a space, no seconds, week and ordinal dates, full-width digits)
+_TIME_TEXTS = st.one_of(
+    st.builds(lambda d, sep, frac, off: d.strftime("%Y-%m-%d") + sep + d.strftime("%H:%M:%S") + frac + off,
+              st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+              st.sampled_from(["T", "T", "T", " ", "t", "x"]), st.sampled_from(["", "", "", ".5", ".000000", ",25"]),
+              st.sampled_from(["+08:00", "+08:00", "-05:00", "+00:00", "-00:00", "Z", "+0800", "+05:45", "+08:00:00",
+                               "+08", "", "+14:00", "-12:00"])),
+    st.sampled_from(["2021-W44-2T10:02:00+08:00", "2021-306T10:02:00+08:00", "20211102T100200+0800",
+                     "2021-11-02T10:02+08:00", "２０２１-11-02T10:02:00+08:00", "2021-11-02T10:02:00+08:00"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_TIME_TEXTS)
+def test_the_stored_form_is_told_from_its_shape_as_formatting_tells_it(text):
+    """`timeutil.stored_form` says of a text that reads as an instant what formatting the instant
+    again says (the read index relies on it not to format every instant of every case)."""
+    from jiesu import timeutil
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return
+    if value.tzinfo is None:
+        return
+    assert timeutil.stored_form(text) == (timeutil.fmt(value) == text), text
+    try:
+        loaded = timeutil.load(text)
+    except ValueError:
+        return
+    assert timeutil.fmt(loaded) == value.replace(microsecond=0).isoformat()  # remembered or made, the same text
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_TIME_TEXTS, zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu",
+                                               "Pacific/Kiritimati", "Etc/GMT+12"]))
+def test_a_date_column_is_left_bare_exactly_when_its_seconds_give_its_text(text, zone):
+    """The index keeps a date's text only where its seconds, in the office's zone, give another."""
+    from jiesu import timeutil
+    from jiesu.index import _bare, _ts, time_text
+
+    tz = timeutil.zone(zone)
+    ts = _ts(text)
+    if ts is None:
+        return
+    expected = None if time_text(ts, tz) == text else text
+    assert _bare(text, ts, tz) == expected, (text, zone)

@@ -138,8 +138,17 @@ def time_text(ts, tz) -> str | None:
 
 def _bare(text, ts, tz):
     """A date column's value: nothing when the text is what `time_text` makes of its seconds (the
-    common case: 25 bytes a date saved), else the text itself (another offset, a hand edit)."""
-    return None if isinstance(text, str) and ts is not None and time_text(ts, tz) == text else text
+    common case: 25 bytes a date saved), else the text itself (another offset, a hand edit).
+
+    That is when the text is in the stored form and its offset is the zone's at that instant: told
+    without formatting the instant again (`_ts` has read the text, so `load` finds it)."""
+    if not isinstance(text, str) or ts is None or not timeutil.stored_form(text):
+        return text
+    try:
+        same = datetime.fromtimestamp(ts, tz).utcoffset() == timeutil.load(text).utcoffset()
+    except (OverflowError, OSError, ValueError):
+        return text  # no date in the office's zone: `time_text` gives none
+    return None if same else text
 
 
 # the date columns as a query selects them: their text, or the text their seconds make
