@@ -10,6 +10,8 @@ import sys
 
 import pytest
 from conftest import git, load, new_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jiesu.index import VERSION, Index, chunk_spans
 from jiesu.store import Store
@@ -776,3 +778,16 @@ def test_archived_cases_alone_never_make_the_index_learn_again(run, store, monke
     for _ in range(2):
         again = run("list", "--format", "json", check=False)
         assert "rebuilding" not in again.stderr and again.stdout == first.stdout
+
+
+@settings(max_examples=800, deadline=None)
+@given(text=st.one_of(st.text(st.characters(max_codepoint=127), max_size=60),
+                      st.sampled_from(["Rubbish at gate_3, No. 12!", "A-B c\td\n", "___", "MiXeD 123 case"])))
+def test_an_ascii_text_folds_as_the_general_way_folds_it(text):
+    """`fold` takes a quicker way for ASCII text; it gives what the way for any text gives."""
+    import re
+    import unicodedata
+
+    from jiesu.governance.textfold import fold
+
+    assert fold(text) == re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
